@@ -1,0 +1,121 @@
+# eeprof - a plain Makefile.
+#
+#   make            build/libee.a and build/eeprof
+#   make test       install missing packages, build, run every test (unit, CLI, parity)
+#   make asan       the unit and CLI tests under AddressSanitizer + UBSan (build-asan/)
+#   make demo       install missing packages, build, report on the bundled samples
+#   make bench      eeprof against PyTorch on the same weights
+#   make deps       install the Debian packages that are missing (tools/deps.sh)
+#
+# Knobs (command line or config.mak): DEVELOPER=0 drops -Werror, SANITIZE=address,undefined,
+# O=build-dir, V=1 shows full commands, CK_RUN_SUITE=name runs one Check suite.
+
+-include config.mak
+
+O ?= build
+DEVELOPER ?= 1
+PY ?= /usr/bin/python3
+CC ?= gcc
+
+PKGS := hdf5 papi check openblas zlib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs hdf5 papi openblas zlib 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+WARN := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wold-style-definition -Wvla \
+	-Wwrite-strings -Wpointer-arith -Wshadow -Wformat-security -fno-common
+ifeq ($(DEVELOPER),1)
+WARN += -Werror
+endif
+
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(CFLAGS) -fopenmp \
+	-ffp-contract=fast $(WARN) -I. $(PKG_CFLAGS) -MMD -MP
+LDLIBS := $(PKG_LIBS) -lsde -lm -fopenmp
+
+ifdef SANITIZE
+ifneq ($(filter-out address undefined,$(subst $(comma), ,$(SANITIZE))),)
+$(error SANITIZE takes address and/or undefined)
+endif
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer -DEE_NO_CLONES
+LDLIBS += -fsanitize=$(SANITIZE)
+endif
+comma := ,
+
+ifneq ($(V),1)
+QUIET_CC = @echo "  CC      $@";
+QUIET_AR = @echo "  AR      $@";
+QUIET_LINK = @echo "  LINK    $@";
+endif
+
+LIB_SRC := $(wildcard core/*.c core/layers/*.c checkpoints/*.c plugins/*.c reports/*.c)
+CLI_SRC := $(wildcard analyzer/*.c)
+TEST_SRC := $(wildcard tests/unit/check_*.c)
+TEST_HELPERS := $(filter-out $(TEST_SRC),$(wildcard tests/unit/*.c))
+
+LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(O)/%.o)
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(O)/tests/%)
+TEST_HELPER_OBJ := $(TEST_HELPERS:%.c=$(O)/%.o)
+
+.PHONY: all test unit cli parity asan demo bench deps clean check-headers
+all: $(O)/libee.a $(O)/eeprof
+
+$(O)/%.o: %.c $(O)/CFLAGS
+	@mkdir -p $(dir $@)
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Rebuild everything when the flags change.
+$(O)/CFLAGS: FORCE
+	@mkdir -p $(O)
+	@echo '$(CC) $(ALL_CFLAGS) $(LDLIBS)' | cmp -s - $@ || echo '$(CC) $(ALL_CFLAGS) $(LDLIBS)' > $@
+FORCE:
+
+$(O)/libee.a: $(LIB_OBJ)
+	$(QUIET_AR)rm -f $@ && ar rcs $@ $^
+
+$(O)/eeprof: $(CLI_OBJ) $(O)/libee.a
+	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(O)/libee.a $(LDLIBS)
+
+$(O)/tests/%: $(O)/tests/unit/%.o $(TEST_HELPER_OBJ) $(O)/libee.a
+	@mkdir -p $(dir $@)
+	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) -o $@ $< $(TEST_HELPER_OBJ) $(O)/libee.a $(CHECK_LIBS) $(LDLIBS)
+
+deps:
+	@tools/deps.sh
+
+# Unit suites (Check), then CLI tests, then PyTorch parity tests.
+test: deps
+	@$(MAKE) --no-print-directory all $(TEST_BIN)
+	@$(MAKE) --no-print-directory unit cli parity
+
+unit: $(TEST_BIN)
+	@tools/run-tests.sh unit $(TEST_BIN)
+
+cli: all
+	@tools/run-tests.sh cli $(O)/eeprof
+
+parity: all
+	@tools/run-tests.sh parity $(O)/eeprof
+
+asan: deps
+	@$(MAKE) --no-print-directory O=build-asan SANITIZE=address,undefined all \
+		$(TEST_SRC:tests/unit/%.c=build-asan/tests/%)
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(MAKE) --no-print-directory O=build-asan SANITIZE=address,undefined unit cli
+
+demo: deps all
+	@tools/demo.sh $(O)/eeprof
+
+bench: deps all
+	@$(PY) tools/bench.py $(O)/eeprof
+
+# Every header compiles on its own.
+check-headers:
+	@for h in $(wildcard core/*.h core/layers/*.h checkpoints/*.h plugins/*.h reports/*.h analyzer/*.h); do \
+		echo "#include \"$$h\"" | $(CC) $(ALL_CFLAGS) -x c -fsyntax-only - || exit 1; done
+
+clean:
+	rm -rf build build-asan
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SRC:tests/unit/%.c=$(O)/tests/unit/%.d)

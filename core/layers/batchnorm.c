@@ -1,0 +1,97 @@
+/*
+ * batchnorm.c - eval-mode BatchNorm2d that could not be folded into a conv
+ * (e.g. after a ReLU), with an optional activation; and ee_bn_affine(), the
+ * fold every fused kind shares.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "../kernels.h"
+#include "../layers.h"
+#include "../threads.h"
+
+void ee_bn_affine(const struct ee_bn *bn, int c, const float *bias, float *scale, float *shift)
+{
+	int i;
+
+	for (i = 0; i < c; i++) {
+		double b = bias ? bias[i] : 0.0, s;
+
+		if (!bn->gamma) {
+			scale[i] = 1.0f;
+			shift[i] = (float)b;
+			continue;
+		}
+		s = (double)bn->gamma[i] / sqrt((double)bn->var[i] + (double)bn->eps);
+		scale[i] = (float)s;
+		shift[i] = (float)((b - bn->mean[i]) * s + bn->beta[i]);
+	}
+}
+
+static int bn_infer(struct ee_layer *l, const struct ee_shape *in, int nin, struct ee_shape *out,
+		    struct ee_err *err)
+{
+	const struct ee_batchnorm *b = (const struct ee_batchnorm *)l;
+
+	(void)nin;
+	if (in->c != b->c)
+		return ee_err_set(err, EE_ERR_INPUT, "expects %d channels, got %d", b->c, in->c);
+	*out = *in;
+	return EE_OK;
+}
+
+static void bn_cost(const struct ee_layer *l, struct ee_cost *c)
+{
+	const struct ee_batchnorm *b = (const struct ee_batchnorm *)l;
+	double outs = (double)ee_shape_numel(l->out);
+
+	memset(c, 0, sizeof(*c));
+	c->other = 2 * outs + (b->act != EE_ACT_NONE ? outs : 0);
+}
+
+static int bn_prepare(struct ee_layer *l, struct ee_err *err)
+{
+	struct ee_batchnorm *b = (struct ee_batchnorm *)l;
+
+	(void)err;
+	ee_bn_affine(&b->bn, b->c, NULL, b->scale, b->shift);
+	return EE_OK;
+}
+
+static void bn_forward(const struct ee_layer *l, struct ee_exec *x)
+{
+	const struct ee_batchnorm *b = (const struct ee_batchnorm *)l;
+	size_t plane = ee_tensor_plane(&x->out);
+	long job;
+
+	EE_PARALLEL_FOR(job, (long)x->n * b->c) {
+		int i = (int)(job / b->c), ch = (int)(job % b->c);
+
+		ee_affine_act_copy(ee_tensor_sample(&x->out, i) + ch * plane,
+				   ee_tensor_sample(&x->in[0], i) + ch * plane, plane, b->scale[ch],
+				   b->shift[ch], b->act);
+	}
+}
+
+static const struct ee_layer_ops batchnorm_ops = {
+	.api_version = EE_LAYER_API,
+	.kind = "batchnorm",
+	.infer = bn_infer,
+	.cost = bn_cost,
+	.prepare = bn_prepare,
+	.forward = bn_forward,
+};
+
+struct ee_batchnorm *ee_batchnorm_new(struct ee_pool *p, int c, enum ee_act act)
+{
+	struct ee_batchnorm *b = ee_pool_alloc(p, sizeof(*b));
+
+	if (!b || !(b->scale = ee_pool_alloc(p, 2 * (size_t)c * sizeof(float))))
+		return NULL;
+	b->shift = b->scale + c;
+	b->base.ops = &batchnorm_ops;
+	b->c = c;
+	b->act = act;
+	b->bn.eps = 1e-5f;
+	return b;
+}

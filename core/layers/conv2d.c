@@ -1,0 +1,227 @@
+/*
+ * conv2d.c - 2-D convolution (torch.nn.Conv2d, no dilation), BN and activation fused.
+ *
+ * Dense convolutions are im2col + one GEMM per group. When a sample's output
+ * plane is small (deep layers), several samples share one GEMM so that it stays
+ * wide: their columns sit side by side and the result is scattered back to
+ * NCHW while the bias and activation are applied. A 1x1, stride 1, unpadded
+ * conv of a single sample needs no im2col at all: the input is the column
+ * matrix. Depthwise convolutions (groups = cin = cout) run a direct tap kernel.
+ */
+#include <string.h>
+
+#include "../kernels.h"
+#include "../layers.h"
+#include "../threads.h"
+
+#define MIN_GEMM_COLS 256 /* samples are batched until a GEMM has this many columns */
+
+static bool is_depthwise(const struct ee_conv2d *cv)
+{
+	return cv->groups == cv->cin && cv->groups == cv->cout && cv->groups > 1;
+}
+
+static bool is_pointwise(const struct ee_conv2d *cv)
+{
+	return cv->kh == 1 && cv->kw == 1 && cv->stride == 1 && cv->pad == 0;
+}
+
+static int conv_infer(struct ee_layer *l, const struct ee_shape *in, int nin,
+		      struct ee_shape *out, struct ee_err *err)
+{
+	const struct ee_conv2d *cv = (const struct ee_conv2d *)l;
+
+	(void)nin;
+	if (in->c != cv->cin)
+		return ee_err_set(err, EE_ERR_INPUT, "expects %d input channels, got %d", cv->cin,
+				  in->c);
+	out->c = cv->cout;
+	out->h = ee_conv_out(in->h, cv->kh, cv->stride, cv->pad);
+	out->w = ee_conv_out(in->w, cv->kw, cv->stride, cv->pad);
+	if (out->h < 1 || out->w < 1)
+		return ee_err_set(err, EE_ERR_INPUT, "a %dx%d kernel does not fit a %dx%d input",
+				  cv->kh, cv->kw, in->h, in->w);
+	return EE_OK;
+}
+
+static void conv_cost(const struct ee_layer *l, struct ee_cost *c)
+{
+	const struct ee_conv2d *cv = (const struct ee_conv2d *)l;
+	double outs = (double)ee_shape_numel(l->out);
+
+	memset(c, 0, sizeof(*c));
+	c->macs = outs * (cv->cin / cv->groups) * cv->kh * cv->kw;
+	c->other = (cv->bn.gamma ? 2 * outs : 0) + (cv->act != EE_ACT_NONE ? outs : 0);
+}
+
+/* Samples per GEMM for the dense path. */
+static int gemm_batch(const struct ee_conv2d *cv, int n)
+{
+	int plane = cv->base.out.h * cv->base.out.w;
+	int nb = (MIN_GEMM_COLS + plane - 1) / plane;
+
+	return nb < n ? nb : n;
+}
+
+static size_t conv_workspace(const struct ee_layer *l, int n)
+{
+	const struct ee_conv2d *cv = (const struct ee_conv2d *)l;
+	size_t plane = (size_t)l->out.h * l->out.w, k = (size_t)cv->cin / cv->groups * cv->kh * cv->kw;
+	int nb = gemm_batch(cv, n);
+
+	if (is_depthwise(cv) || (nb == 1 && is_pointwise(cv) && cv->groups == 1))
+		return 0;
+	return k * nb * plane + (nb > 1 ? (size_t)cv->cout / cv->groups * nb * plane : 0);
+}
+
+static int conv_prepare(struct ee_layer *l, struct ee_err *err)
+{
+	struct ee_conv2d *cv = (struct ee_conv2d *)l;
+	size_t per = (size_t)cv->cin / cv->groups * cv->kh * cv->kw, i;
+	float scale[1];
+	int o;
+
+	(void)err;
+	if (!cv->bn.gamma)
+		return EE_OK;
+	/* bias was given room by the builder when the conv had none */
+	for (o = 0; o < cv->cout; o++) {
+		ee_bn_affine(&cv->bn, 1, cv->bias + o, scale, cv->bias + o);
+		for (i = 0; i < per; i++)
+			cv->weight[o * per + i] *= scale[0];
+	}
+	cv->bn.gamma = NULL; /* folded: forward applies only bias and act */
+	return EE_OK;
+}
+
+static void epilogue(const struct ee_conv2d *cv, float *plane, size_t len, int o)
+{
+	ee_affine_act(plane, len, 1.0f, cv->bias ? cv->bias[o] : 0.0f, cv->act);
+}
+
+static void forward_depthwise(const struct ee_conv2d *cv, struct ee_exec *x)
+{
+	const struct ee_tensor *in = &x->in[0];
+	const struct ee_shape o = cv->base.out;
+	int kk = cv->kh * cv->kw;
+	long job;
+
+	EE_PARALLEL_FOR(job, (long)x->n * cv->cout) {
+		int i = (int)(job / cv->cout), ch = (int)(job % cv->cout);
+		const float *src = ee_tensor_sample(in, i) + (size_t)ch * in->h * in->w;
+		float *dst = ee_tensor_sample(&x->out, i) + (size_t)ch * o.h * o.w;
+
+		ee_dw_plane(src, in->h, in->w, cv->weight + (size_t)ch * kk, cv->kh, cv->kw, cv->kw,
+			    cv->stride, cv->pad, dst, o.h, o.w);
+		epilogue(cv, dst, (size_t)o.h * o.w, ch);
+	}
+}
+
+/* Columns of samples [i0, i0 + nb) for group g into col [k][nb*plane]. */
+static void fill_columns(const struct ee_conv2d *cv, const struct ee_tensor *in, int i0, int nb,
+			 int g, float *col)
+{
+	const struct ee_shape o = cv->base.out;
+	int cg = cv->cin / cv->groups;
+	size_t plane = (size_t)o.h * o.w, ld = plane * nb;
+	long job;
+
+	EE_PARALLEL_FOR(job, (long)nb * cg) {
+		int j = (int)(job / cg), ch = (int)(job % cg);
+		const float *src = ee_tensor_sample(in, i0 + j) +
+				   (size_t)(g * cg + ch) * in->h * in->w;
+
+		ee_im2col(src, 1, in->h, in->w, cv->kh, cv->kw, cv->stride, cv->pad, o.h, o.w,
+			  col + (size_t)ch * cv->kh * cv->kw * ld + j * plane, ld);
+	}
+}
+
+/* stage [og][nb*plane] -> output channels of group g of samples i0.., with bias and act. */
+static void scatter(const struct ee_conv2d *cv, const float *stage, int i0, int nb, int g,
+		    struct ee_tensor *out)
+{
+	int og = cv->cout / cv->groups;
+	size_t plane = (size_t)out->h * out->w;
+	long job;
+
+	EE_PARALLEL_FOR(job, (long)nb * og) {
+		int j = (int)(job / og), oc = (int)(job % og), o = g * og + oc;
+
+		ee_affine_act_copy(ee_tensor_sample(out, i0 + j) + o * plane,
+				   stage + (size_t)oc * nb * plane + j * plane, plane, 1.0f,
+				   cv->bias ? cv->bias[o] : 0.0f, cv->act);
+	}
+}
+
+static void forward_dense(const struct ee_conv2d *cv, struct ee_exec *x)
+{
+	const struct ee_tensor *in = &x->in[0];
+	int og = cv->cout / cv->groups, cg = cv->cin / cv->groups;
+	int k = cg * cv->kh * cv->kw, nb = gemm_batch(cv, x->n), i0, g, o;
+	size_t plane = (size_t)x->out.h * x->out.w;
+	float *col = x->work, *stage = x->work + (size_t)k * nb * plane;
+
+	for (i0 = 0; i0 < x->n; i0 += nb) {
+		int cnt = x->n - i0 < nb ? x->n - i0 : nb;
+
+		for (g = 0; g < cv->groups; g++) {
+			const float *w = cv->weight + (size_t)g * og * k;
+			float *dst = ee_tensor_sample(&x->out, i0) + g * og * plane;
+
+			if (nb == 1 && is_pointwise(cv)) {
+				ee_gemm(og, (int)plane, k, w, k,
+					ee_tensor_sample(in, i0) + g * cg * plane, (int)plane, dst,
+					(int)plane);
+			} else {
+				fill_columns(cv, in, i0, cnt, g, col);
+				ee_gemm(og, (int)(cnt * plane), k, w, k, col, (int)(cnt * plane),
+					nb == 1 ? dst : stage, (int)(nb == 1 ? plane : cnt * plane));
+			}
+			if (nb > 1) {
+				scatter(cv, stage, i0, cnt, g, &x->out);
+				continue;
+			}
+			for (o = 0; o < og; o++)
+				epilogue(cv, dst + o * plane, plane, g * og + o);
+		}
+	}
+}
+
+static void conv_forward(const struct ee_layer *l, struct ee_exec *x)
+{
+	const struct ee_conv2d *cv = (const struct ee_conv2d *)l;
+
+	if (is_depthwise(cv))
+		forward_depthwise(cv, x);
+	else
+		forward_dense(cv, x);
+}
+
+static const struct ee_layer_ops conv2d_ops = {
+	.api_version = EE_LAYER_API,
+	.kind = "conv2d",
+	.infer = conv_infer,
+	.cost = conv_cost,
+	.workspace = conv_workspace,
+	.prepare = conv_prepare,
+	.forward = conv_forward,
+};
+
+struct ee_conv2d *ee_conv2d_new(struct ee_pool *p, int cin, int cout, int kh, int kw, int stride,
+				int pad, int groups)
+{
+	struct ee_conv2d *cv = ee_pool_alloc(p, sizeof(*cv));
+
+	if (!cv)
+		return NULL;
+	cv->base.ops = &conv2d_ops;
+	cv->cin = cin;
+	cv->cout = cout;
+	cv->kh = kh;
+	cv->kw = kw;
+	cv->stride = stride;
+	cv->pad = pad;
+	cv->groups = groups;
+	cv->bn.eps = 1e-5f;
+	return cv;
+}
