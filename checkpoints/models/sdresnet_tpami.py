@@ -1,0 +1,195 @@
+"""Self-distillation, journal version (ArchipLab-LinfengZhang/pytorch-self-distillation-final),
+arch "sdresnet-tpami".
+
+Written from shared/research/architectures.md section 2.2, not copied.
+
+Backbone: torchvision BasicBlock/Bottleneck (stride on conv2), 3x3 stem (bias=False), BN,
+ReLU; a max-pool is constructed but never called. Exits (e = block expansion, w = width):
+    SepConv(a, b) = dw3x3/s2/p1 -> 1x1 -> BN -> ReLU -> dw3x3/s1/p1 -> 1x1(a->b) -> BN -> ReLU
+                    (no conv bias), keys op.{0,1,2,4,5,6}
+    scala1 = SepConv(w e, 2w e), SepConv(2w e, 4w e), SepConv(4w e, 8w e), AvgPool2d(4, 4)
+    scala2 = SepConv(2w e, 4w e), SepConv(4w e, 8w e), AvgPool2d(4, 4)
+    scala3 = SepConv(4w e, 8w e), AvgPool2d(4, 4);      scala4 = AvgPool2d(4, 4)
+    attentionK = SepConv(C, C) [stride 2], BN(C), ReLU, Upsample(x2, bilinear,
+                 align_corners unset = False), Sigmoid        for C = w e, 2w e, 4w e
+    fc1..fc4 = Linear(8w e, num_classes)
+forward: f_k = attention_k(x_k) * x_k (k = 1..3; only the exit sees the attended map,
+the backbone continues with x_k); f4 = x4; o_k = scala_k(f_k) flattened;
+returns ([fc4(o4), fc3(o3), fc2(o2), fc1(o1)], [o4, o3, o2, o1])  -- deepest first.
+
+The training code attaches `adaptation_layers` (ModuleList of 3 Linear(8w e, 8w e)) to the
+network after the first batch, so they are in saved state_dicts; pass
+adaptation_layers=True to reproduce that. They are never used at inference.
+"""
+import torch
+import torch.nn as nn
+
+ARCH = "sdresnet-tpami"
+
+
+def conv3x3(cin, cout, stride=1):
+    return nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+
+
+def conv1x1(cin, cout, stride=1):
+    return nn.Conv2d(cin, cout, 1, stride, bias=False)
+
+
+class BasicBlock(nn.Module):
+    expansion = 1
+
+    def __init__(self, inplanes, planes, stride=1, downsample=None):
+        super().__init__()
+        self.conv1 = conv3x3(inplanes, planes, stride)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = conv3x3(planes, planes)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = downsample
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.relu(out + identity)
+
+
+class Bottleneck(nn.Module):
+    expansion = 4
+
+    def __init__(self, inplanes, planes, stride=1, downsample=None):
+        super().__init__()
+        self.conv1 = conv1x1(inplanes, planes)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = conv3x3(planes, planes, stride)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3 = conv1x1(planes, planes * 4)
+        self.bn3 = nn.BatchNorm2d(planes * 4)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        return self.relu(out + identity)
+
+
+class SepConv(nn.Module):
+    def __init__(self, channel_in, channel_out, kernel_size=3, stride=2, padding=1, affine=True):
+        super().__init__()
+        self.op = nn.Sequential(
+            nn.Conv2d(channel_in, channel_in, kernel_size, stride, padding, groups=channel_in,
+                      bias=False),
+            nn.Conv2d(channel_in, channel_in, 1, padding=0, bias=False),
+            nn.BatchNorm2d(channel_in, affine=affine),
+            nn.ReLU(inplace=False),
+            nn.Conv2d(channel_in, channel_in, kernel_size, 1, padding, groups=channel_in,
+                      bias=False),
+            nn.Conv2d(channel_in, channel_out, 1, padding=0, bias=False),
+            nn.BatchNorm2d(channel_out, affine=affine),
+            nn.ReLU(inplace=False))
+
+    def forward(self, x):
+        return self.op(x)
+
+
+def attention(c):
+    return nn.Sequential(SepConv(c, c), nn.BatchNorm2d(c), nn.ReLU(),
+                         nn.Upsample(scale_factor=2, mode="bilinear"), nn.Sigmoid())
+
+
+BLOCKS = {"basic": BasicBlock, "bottleneck": Bottleneck}
+
+
+class ResNetSD(nn.Module):
+    def __init__(self, block="basic", layers=(2, 2, 2, 2), num_classes=100, in_channels=3,
+                 width=64, adaptation_layers=False):
+        super().__init__()
+        if isinstance(block, str):
+            block = BLOCKS[block]
+        if len(layers) != 4:
+            raise ValueError("the journal ResNet has 4 stages")
+        e = block.expansion
+        w = width
+        self.inplanes = w
+        self.conv1 = nn.Conv2d(in_channels, w, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(w)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)              # constructed, never called
+        self.layer1 = self._make_layer(block, w, layers[0], 1)
+        self.layer2 = self._make_layer(block, w * 2, layers[1], 2)
+        self.layer3 = self._make_layer(block, w * 4, layers[2], 2)
+        self.layer4 = self._make_layer(block, w * 8, layers[3], 2)
+        self.scala1 = nn.Sequential(SepConv(w * e, 2 * w * e), SepConv(2 * w * e, 4 * w * e),
+                                    SepConv(4 * w * e, 8 * w * e), nn.AvgPool2d(4, 4))
+        self.scala2 = nn.Sequential(SepConv(2 * w * e, 4 * w * e), SepConv(4 * w * e, 8 * w * e),
+                                    nn.AvgPool2d(4, 4))
+        self.scala3 = nn.Sequential(SepConv(4 * w * e, 8 * w * e), nn.AvgPool2d(4, 4))
+        self.scala4 = nn.AvgPool2d(4, 4)
+        self.attention1 = attention(w * e)
+        self.attention2 = attention(2 * w * e)
+        self.attention3 = attention(4 * w * e)
+        self.fc1 = nn.Linear(8 * w * e, num_classes)
+        self.fc2 = nn.Linear(8 * w * e, num_classes)
+        self.fc3 = nn.Linear(8 * w * e, num_classes)
+        self.fc4 = nn.Linear(8 * w * e, num_classes)
+        if adaptation_layers:
+            self.add_adaptation_layers()
+
+    def add_adaptation_layers(self):
+        """Training-only feature adapters, attached the way the journal trainer does."""
+        d = self.fc4.in_features
+        self.adaptation_layers = nn.ModuleList([nn.Linear(d, d) for _ in range(3)])
+        return self.adaptation_layers
+
+    def _make_layer(self, block, planes, blocks, stride):
+        downsample = None
+        if stride != 1 or self.inplanes != planes * block.expansion:
+            downsample = nn.Sequential(conv1x1(self.inplanes, planes * block.expansion, stride),
+                                       nn.BatchNorm2d(planes * block.expansion))
+        mods = [block(self.inplanes, planes, stride, downsample)]
+        self.inplanes = planes * block.expansion
+        for _ in range(1, blocks):
+            mods.append(block(self.inplanes, planes))
+        return nn.Sequential(*mods)
+
+    def forward(self, x):
+        x = self.relu(self.bn1(self.conv1(x)))
+        x = self.layer1(x)
+        f1 = self.attention1(x) * x
+        x = self.layer2(x)
+        f2 = self.attention2(x) * x
+        x = self.layer3(x)
+        f3 = self.attention3(x) * x
+        x = self.layer4(x)
+        f4 = x
+        o4 = self.scala4(f4).view(x.size(0), -1)
+        o3 = self.scala3(f3).view(x.size(0), -1)
+        o2 = self.scala2(f2).view(x.size(0), -1)
+        o1 = self.scala1(f1).view(x.size(0), -1)
+        return [self.fc4(o4), self.fc3(o3), self.fc2(o2), self.fc1(o1)], [o4, o3, o2, o1]
+
+
+def build(block="basic", layers=(2, 2, 2, 2), num_classes=100, in_channels=3, width=64,
+          adaptation_layers=False):
+    return ResNetSD(block, layers, num_classes, in_channels, width, adaptation_layers)
+
+
+def exits_shallow_to_deep(outputs):
+    return list(reversed(outputs[0]))
+
+
+def cost_region(name):
+    """stem + layerK = backbone K; attentionK, scalaK, fcK = head K (the attended map only
+    feeds exit K); adaptation_layers / maxpool never run at inference (None)."""
+    top = name.split(".")[0]
+    if top in ("conv1", "bn1", "relu"):
+        return ("backbone", 1)
+    if top.startswith("layer"):
+        return ("backbone", int(top[5:]))
+    for pfx in ("attention", "scala", "fc"):
+        if top.startswith(pfx) and top[len(pfx):].isdigit():
+            return ("head", int(top[len(pfx):]))
+    return None
