@@ -5,16 +5,28 @@
  * file: 30 MB) by a reader registered in plugins/datasets.c. Specs:
  *
  *   fashion-mnist:SPLIT        Debian's /usr/share/datasets/fashion-mnist
- *   fashion-mnist:DIR:SPLIT    gzipped IDX files in DIR (also mnist:DIR:SPLIT)
- *   cifar10:DIR:SPLIT          CIFAR-10 binary batches (data_batch_*.bin, test_batch.bin)
+ *   fashion-mnist:DIR:SPLIT    IDX files in DIR (also mnist:DIR:SPLIT)
+ *   cifar10:DIR:SPLIT          CIFAR-10 binary batches (data_batch_1..5.bin, test_batch.bin)
  *   cifar100:DIR:SPLIT         CIFAR-100 binary (train.bin, test.bin), fine labels
  *   h5:FILE                    /images uint8 or float32 [N,C,H,W] and /labels [N]
  *
- * SPLIT is test, train (all but the last 5,000 training images), val (the last
- * 5,000 training images: the fixed validation split of checkpoints/train.py)
- * or train-all. Pixels are kept as stored; ee_dataset_batch() turns samples into
- * network inputs: uint8 scaled to [0,1], centre zero-padded or centre-cropped to
- * the model's H x W, then normalised with the checkpoint's mean and std.
+ * The reader name ends at the first ':' and SPLIT starts after the last one, so DIR
+ * and FILE may themselves hold colons. IDX files are train-images-idx3-ubyte,
+ * train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, each
+ * gzipped (".gz", tried first) or not.
+ *
+ * SPLIT is test, train (all but the last EE_DATASET_VAL_SIZE training images), val
+ * (the last EE_DATASET_VAL_SIZE training images: the fixed validation split of
+ * checkpoints/train.py) or train-all. Pixels are kept as stored; ee_dataset_batch()
+ * turns samples into network inputs.
+ *
+ *     struct ee_dataset ds;
+ *     struct ee_err err = {0};
+ *     if (ee_dataset_open(&ds, "fashion-mnist:test", &err) < 0)
+ *             return err.code;   // err.msg: "dataset '...': ..."
+ *     for (int i = 0; i < ds.n; i += 100)
+ *             ee_dataset_batch(&ds, i, 100, shape, mean, std, x, &err);
+ *     ee_dataset_release(&ds);
  */
 #ifndef EE_DATASET_H
 #define EE_DATASET_H
@@ -26,6 +38,12 @@
 
 /* Largest image a reader accepts, per sample (guards allocations from headers). */
 #define EE_DATASET_MAX_PIXELS (4096 * 4096 * 4)
+
+/* Largest pixel array a reader accepts for a whole file or set, in bytes. */
+#define EE_DATASET_MAX_BYTES ((uint64_t)8 << 30)
+
+/* Training images held out as the val split (train = the ones before them). */
+#define EE_DATASET_VAL_SIZE 5000
 
 struct ee_dataset {
 	char spec[256];     /* the spec it was opened with */
@@ -39,19 +57,33 @@ struct ee_dataset {
 };
 
 /* Opens a spec (see above). Errors name the file and the problem: EE_ERR_INPUT for a
- * missing, truncated or malformed file, EE_ERR_USAGE for a spec that does not parse. */
+ * missing, truncated or malformed file, EE_ERR_USAGE for a spec that does not parse
+ * (unknown reader or split, missing DIR). On failure ds holds nothing to release. */
 int ee_dataset_open(struct ee_dataset *ds, const char *spec, struct ee_err *err);
+
+/* Frees the pixels and labels; ds may then be opened again. */
 void ee_dataset_release(struct ee_dataset *ds);
 
 /*
  * Writes samples [start, start + count) as network inputs into dst, a dense
- * [count, in.c, in.h, in.w] tensor. Fails with EE_ERR_INPUT if the channel
- * counts differ (no silent grey-to-colour conversion).
+ * [count, in.c, in.h, in.w] tensor, in PyTorch's order:
+ *   1. uint8 pixels become x / 255.0f (ToTensor); float32 pixels are used as is;
+ *   2. each axis is centre zero-padded or centre-cropped to in.h x in.w (Pad,
+ *      CenterCrop). When the size difference is odd the extra padded row/column goes
+ *      after (bottom/right), as torchvision's Pad/CenterCrop padding does, and the extra
+ *      cropped one comes off the bottom/right, i.e. the crop offset is
+ *      floor(diff / 2). torchvision's CenterCrop rounds diff / 2 half to even
+ *      instead, so it differs from this only when diff % 4 == 3;
+ *   3. (x - mean[c]) / std[c] in float32 (Normalize). Padding comes before this, so
+ *      padded pixels become (0 - mean[c]) / std[c].
+ * mean or std may be NULL for 0 or 1. Fails with EE_ERR_INPUT if the channel
+ * counts differ (no silent grey-to-colour conversion), EE_ERR_USAGE for a range
+ * outside [0, ds->n), an empty in shape, or a zero or non-finite std.
  */
 int ee_dataset_batch(const struct ee_dataset *ds, int start, int count, struct ee_shape in,
 		     const float *mean, const float *std, float *dst, struct ee_err *err);
 
-/* One line per reader for --help: "  name  description". */
+/* One line per reader for --help: "  name  description", each ending in '\n'. */
 const char *ee_dataset_help(void);
 
 #endif
