@@ -86,7 +86,7 @@ struct ee_tensor ee_run_output(const struct ee_run *r, int k)
 	return ee_run_tensor(r, r->m->exit_node[k]);
 }
 
-static double now_seconds(void)
+double ee_now(void)
 {
 	struct timespec ts;
 
@@ -127,10 +127,10 @@ void ee_run_forward(struct ee_run *r, const struct ee_tensor *input)
 	r->input = *input;
 	for (i = 0; i < r->m->nnodes; i++) {
 		if (r->time_layers) {
-			double t0 = now_seconds();
+			double t0 = ee_now();
 
 			run_node(r, i);
-			r->seconds[i] += now_seconds() - t0;
+			r->seconds[i] += ee_now() - t0;
 		} else {
 			run_node(r, i);
 		}

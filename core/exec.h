@@ -54,4 +54,7 @@ double ee_run_sample_macs(const struct ee_run *r, int k, int i, bool cascade);
 const uint8_t *ee_run_gates(const struct ee_run *r, int g, int i);
 void ee_run_release(struct ee_run *r);
 
+/* Wall-clock seconds from a monotonic clock. */
+double ee_now(void);
+
 #endif

@@ -5,11 +5,17 @@
 #include <math.h>
 #include <string.h>
 
+void ee_gemm_ex(bool ta, bool tb, int m, int n, int k, const float *a, int lda, const float *b,
+		int ldb, float beta, float *c, int ldc)
+{
+	cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+		    m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
+}
+
 void ee_gemm(int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c,
 	     int ldc)
 {
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, lda, b, ldb,
-		    0.0f, c, ldc);
+	ee_gemm_ex(false, false, m, n, k, a, lda, b, ldb, 0.0f, c, ldc);
 }
 
 /* The range of output columns [*lo, *hi) whose input column ox*stride + d - pad is inside [0, w). */
@@ -61,29 +67,75 @@ void ee_im2col(const float *x, int c, int h, int w, int kh, int kw, int stride, 
 			}
 }
 
+/*
+ * dst[i] = act(expr) for i < len, with one loop per activation so that each
+ * vectorises (sigmoid calls expf and stays scalar). expr is written in terms of i.
+ */
+#define ACT_LOOP(act, i, len, dst, expr)                        \
+	switch (act) {                                          \
+	case EE_ACT_NONE:                                       \
+		EE_SIMD for (i = 0; i < (len); i++)             \
+			(dst)[i] = (expr);                      \
+		break;                                          \
+	case EE_ACT_RELU:                                       \
+		EE_SIMD for (i = 0; i < (len); i++) {           \
+			float v_ = (expr);                      \
+								\
+			(dst)[i] = v_ > 0.0f ? v_ : 0.0f;       \
+		}                                               \
+		break;                                          \
+	case EE_ACT_SIGMOID:                                    \
+		for (i = 0; i < (len); i++)                     \
+			(dst)[i] = ee_sigmoidf(expr);           \
+		break;                                          \
+	}
+
 EE_KERNEL
 void ee_affine_act_copy(float *dst, const float *src, size_t len, float scale, float shift,
 			enum ee_act act)
 {
 	size_t i;
 
-	switch (act) {
-	case EE_ACT_NONE:
-		for (i = 0; i < len; i++)
-			dst[i] = src[i] * scale + shift;
-		break;
-	case EE_ACT_RELU:
-		for (i = 0; i < len; i++) {
-			float v = src[i] * scale + shift;
+	ACT_LOOP(act, i, len, dst, src[i] * scale + shift)
+}
 
-			dst[i] = v > 0.0f ? v : 0.0f;
-		}
-		break;
-	case EE_ACT_SIGMOID:
-		for (i = 0; i < len; i++)
-			dst[i] = ee_sigmoidf(src[i] * scale + shift);
-		break;
-	}
+EE_KERNEL
+void ee_add_act(float *dst, const float *a, const float *b, size_t len, enum ee_act act)
+{
+	size_t i;
+
+	ACT_LOOP(act, i, len, dst, a[i] + b[i])
+}
+
+EE_KERNEL
+void ee_mul(float *dst, const float *a, const float *b, size_t len)
+{
+	size_t i;
+
+	EE_SIMD for (i = 0; i < len; i++)
+		dst[i] = a[i] * b[i];
+}
+
+EE_KERNEL
+float ee_sum(const float *x, size_t len)
+{
+	float s = 0.0f;
+	size_t i;
+
+	_Pragma("omp simd reduction(+ : s)") for (i = 0; i < len; i++)
+		s += x[i];
+	return s;
+}
+
+EE_KERNEL
+float ee_max(const float *x, size_t len)
+{
+	float m = x[0];
+	size_t i;
+
+	_Pragma("omp simd reduction(max : m)") for (i = 1; i < len; i++)
+		m = x[i] > m ? x[i] : m;
+	return m;
 }
 
 void ee_affine_act(float *y, size_t len, float scale, float shift, enum ee_act act)
@@ -93,28 +145,102 @@ void ee_affine_act(float *y, size_t len, float scale, float shift, enum ee_act a
 	ee_affine_act_copy(y, y, len, scale, shift, act);
 }
 
-EE_KERNEL
-void ee_dw_tap(const float *x, int h, int w, int stride, int pad, int dy, int dx, float wgt,
-	       float *y, int oh, int ow)
+/* What one tap of a window sweep does between an image row and a grid row. */
+enum tap_op {
+	TAP_FMA,     /* grid += wgt * image: depthwise conv, sum pooling (wgt 1) */
+	TAP_MAX,     /* grid = max(grid, image): max pooling */
+	TAP_SCATTER, /* image += grid: col2im */
+};
+
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+/* Grid columns [lo, hi) against image columns ox * stride (img is already offset by the tap). */
+static ALWAYS_INLINE void tap_row(enum tap_op op, float *img, float *grid, int lo, int hi,
+				  int stride, float wgt)
 {
-	int lo, hi, oy, ox;
+	int ox;
+
+	if (stride > 1) {
+		for (ox = lo; ox < hi; ox++)
+			if (op == TAP_FMA)
+				grid[ox] += wgt * img[ox * stride];
+			else if (op == TAP_MAX)
+				grid[ox] = img[ox * stride] > grid[ox] ? img[ox * stride] : grid[ox];
+			else
+				img[ox * stride] += grid[ox];
+	} else if (op == TAP_FMA) {
+		EE_SIMD for (ox = lo; ox < hi; ox++)
+			grid[ox] += wgt * img[ox];
+	} else if (op == TAP_MAX) {
+		EE_SIMD for (ox = lo; ox < hi; ox++)
+			grid[ox] = img[ox] > grid[ox] ? img[ox] : grid[ox];
+	} else {
+		EE_SIMD for (ox = lo; ox < hi; ox++)
+			img[ox] += grid[ox];
+	}
+}
+
+/*
+ * Tap (dy, dx) of a window swept over the image plane img [h][w]; grid [oh][ow] has
+ * one pixel per window position. Applies op between grid pixel (oy, ox) and image
+ * pixel (oy*stride + dy - pad, ox*stride + dx - pad) wherever the latter is inside.
+ * Only TAP_SCATTER writes img (the others get a cast-away const).
+ */
+static ALWAYS_INLINE void tap(enum tap_op op, float *img, int h, int w, int stride, int pad,
+			      int dy, int dx, float wgt, float *grid, int oh, int ow)
+{
+	int lo, hi, oy;
 
 	valid_range(w, ow, stride, pad, dx, &lo, &hi);
 	for (oy = 0; oy < oh; oy++) {
 		int iy = oy * stride + dy - pad;
-		const float *src;
-		float *dst = y + (size_t)oy * ow;
 
-		if (iy < 0 || iy >= h)
-			continue;
-		src = x + (size_t)iy * w + dx - pad;
-		if (stride == 1)
-			for (ox = lo; ox < hi; ox++)
-				dst[ox] += wgt * src[ox];
-		else
-			for (ox = lo; ox < hi; ox++)
-				dst[ox] += wgt * src[ox * stride];
+		if (iy >= 0 && iy < h)
+			tap_row(op, img + (size_t)iy * w + dx - pad, grid + (size_t)oy * ow, lo, hi,
+				stride, wgt);
 	}
+}
+
+EE_KERNEL
+void ee_dw_tap(const float *x, int h, int w, int stride, int pad, int dy, int dx, float wgt,
+	       float *y, int oh, int ow)
+{
+	tap(TAP_FMA, (float *)x, h, w, stride, pad, dy, dx, wgt, y, oh, ow);
+}
+
+EE_KERNEL
+void ee_col2im(const float *col, size_t ldcol, int c, int h, int w, int kh, int kw, int stride,
+	       int pad, int oh, int ow, float *y)
+{
+	int ch, dy, dx;
+
+	for (ch = 0; ch < c; ch++)
+		for (dy = 0; dy < kh; dy++)
+			for (dx = 0; dx < kw; dx++)
+				tap(TAP_SCATTER, y + (size_t)ch * h * w, h, w, stride, pad, dy, dx,
+				    1.0f, (float *)col + ((size_t)(ch * kh + dy) * kw + dx) * ldcol,
+				    oh, ow);
+}
+
+EE_KERNEL
+void ee_pool_plane(const float *x, int h, int w, int k, int stride, int pad, bool max, float *y,
+		   int oh, int ow)
+{
+	size_t i, len = (size_t)oh * ow;
+	float fill = max ? -INFINITY : 0.0f, area = (float)(k * k);
+	int dy, dx;
+
+	for (i = 0; i < len; i++)
+		y[i] = fill;
+	for (dy = 0; dy < k; dy++)
+		for (dx = 0; dx < k; dx++)
+			if (max)
+				tap(TAP_MAX, (float *)x, h, w, stride, pad, dy, dx, 0.0f, y, oh, ow);
+			else
+				tap(TAP_FMA, (float *)x, h, w, stride, pad, dy, dx, 1.0f, y, oh, ow);
+	if (!max)
+		EE_SIMD for (i = 0; i < len; i++)
+			y[i] /= area;
 }
 
 void ee_dw_plane(const float *x, int h, int w, const float *k, int kh, int kw, int ldk,

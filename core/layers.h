@@ -27,6 +27,14 @@ struct ee_bn {
  * bias (NULL: 0) first: shift = (bias - mean) * scale + beta. Without BN: scale 1, shift bias. */
 void ee_bn_affine(const struct ee_bn *bn, int c, const float *bias, float *scale, float *shift);
 
+/* The BN of channel i alone (as channel 0), for folding one output channel at a time. */
+static inline struct ee_bn ee_bn_channel(const struct ee_bn *bn, int i)
+{
+	struct ee_bn one = { bn->gamma + i, bn->beta + i, bn->mean + i, bn->var + i, bn->eps };
+
+	return one;
+}
+
 /* 2-D convolution, any kernel, stride, padding and groups; depthwise has groups = cin = cout. */
 struct ee_conv2d {
 	struct ee_layer base;
@@ -58,6 +66,7 @@ struct ee_emgconv {
 	float *weight;      /* [c][1][5][5]; the centre 3x3 is always applied, the ring if open */
 	float *bias;        /* [c] or NULL (EMGNet has none) */
 	float *threshold;   /* [c] (PyTorch [1,c,1,1]): gate open iff sigmoid(mean|I| - t) - 0.5 > 0 */
+	float *mask;        /* [5][5] skeleton_mask: must be 1 on the centre 3x3, 0 on the ring */
 	float *scale, *shift; /* [c] the following BN as an affine map, set by prepare */
 	struct ee_bn bn;
 	enum ee_act act;

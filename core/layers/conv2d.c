@@ -81,12 +81,15 @@ static int conv_prepare(struct ee_layer *l, struct ee_err *err)
 	float scale[1];
 	int o;
 
-	(void)err;
 	if (!cv->bn.gamma)
 		return EE_OK;
 	/* bias was given room by the builder when the conv had none */
+	if (!cv->bias)
+		return ee_err_set(err, EE_ERR_INTERNAL, "no room for the folded batchnorm's bias");
 	for (o = 0; o < cv->cout; o++) {
-		ee_bn_affine(&cv->bn, 1, cv->bias + o, scale, cv->bias + o);
+		struct ee_bn one = ee_bn_channel(&cv->bn, o);
+
+		ee_bn_affine(&one, 1, cv->bias + o, scale, cv->bias + o);
 		for (i = 0; i < per; i++)
 			cv->weight[o * per + i] *= scale[0];
 	}

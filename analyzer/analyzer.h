@@ -1,0 +1,83 @@
+/*
+ * analyzer.h - the eeprof command line: one subcommand per file, a table in main.c.
+ *
+ * To add a subcommand:
+ *  1. write analyzer/cmd-<name>.c with `int cmd_<name>(int argc, char **argv)`
+ *     that parses its options with ee_parse() (which handles --help), calls the
+ *     library, prints results to stdout, and returns ee_fail(&err) on failure;
+ *  2. declare it below and add it to commands[] in main.c;
+ *  3. document it in README.md with an example, and add tests under tests/cli/.
+ *
+ * Only this folder prints and chooses exit statuses:
+ *   0 success, 1 regression found (diff), 2 usage error, 3 bad input (file,
+ *   checkpoint, dataset, trace, unwritable output), 4 internal error.
+ */
+#ifndef EE_ANALYZER_H
+#define EE_ANALYZER_H
+
+#include <stdbool.h>
+
+#include "core/status.h"
+
+enum {
+	EE_EXIT_OK = 0,
+	EE_EXIT_REGRESSION = 1,
+	EE_EXIT_USAGE = 2,
+	EE_EXIT_INPUT = 3,
+	EE_EXIT_INTERNAL = 4,
+};
+
+enum ee_opt_kind {
+	EE_OPT_FLAG, /* bool */
+	EE_OPT_STR,  /* const char * */
+	EE_OPT_INT,  /* int, within [min, max] */
+	EE_OPT_NUM,  /* double, within [min, max] */
+};
+
+struct ee_opt {
+	const char *name;  /* "batch" for --batch */
+	enum ee_opt_kind kind;
+	void *dst;
+	const char *arg;   /* placeholder in usage: "<n>" */
+	const char *help;
+	double min, max;
+};
+
+#define EE_MAX_POS 64
+
+/*
+ * Parses argv[1..argc) (argv[0] is the subcommand): options from opts (a table
+ * ending with a zero entry), the rest positional into pos[0..*npos). Returns 0,
+ * 1 when --help was printed (the caller returns EE_EXIT_OK), or EE_ERR_USAGE.
+ */
+int ee_parse(int argc, char **argv, const char *synopsis, const struct ee_opt *opts, int min_pos,
+	     int max_pos, const char **pos, int *npos, struct ee_err *err);
+/* Prints "eeprof: error: <msg>" to stderr and returns the exit status for err->code. */
+int ee_fail(const struct ee_err *err);
+/* The exit status of a library status code. */
+int ee_exit_status(int code);
+/* Sets the threads of OpenMP and OpenBLAS (--threads). */
+void ee_cli_threads(int n);
+/* True if stderr is a terminal (progress bars). */
+bool ee_cli_tty(void);
+/* A progress bar on stderr, redrawn in place; done = total ends the line. */
+void ee_cli_progress(const char *what, long done, long total);
+
+struct ee_net;
+struct ee_run;
+/* Loads a checkpoint and prepares a run for batches of up to batch samples. */
+int ee_cli_open(const char *path, int batch, bool keep_z, struct ee_net *net, struct ee_run *run,
+		struct ee_err *err);
+void ee_cli_close(struct ee_net *net, struct ee_run *run);
+
+/* Options every inference command takes. */
+#define EE_OPT_THREADS(dst) \
+	{ "threads", EE_OPT_INT, (dst), "<n>", "threads for OpenMP and OpenBLAS (default 1)", 1, 256 }
+#define EE_OPT_BATCH(dst) \
+	{ "batch", EE_OPT_INT, (dst), "<n>", "samples per forward pass (default 64)", 1, 65536 }
+
+int cmd_info(int argc, char **argv);
+int cmd_infer(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+
+#endif

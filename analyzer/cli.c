@@ -1,0 +1,175 @@
+/*
+ * cli.c - what every subcommand shares: table-driven option parsing, usage,
+ * errors and exit statuses, threads, progress, opening a checkpoint for a run.
+ * See analyzer.h.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyzer.h"
+#include "core/exec.h"
+#include "core/threads.h"
+#include "plugins/net.h"
+
+static void usage(FILE *f, const char *synopsis, const struct ee_opt *opts)
+{
+	const struct ee_opt *o;
+
+	fprintf(f, "usage: %s\n", synopsis);
+	if (opts[0].name)
+		fprintf(f, "\noptions:\n");
+	for (o = opts; o->name; o++) {
+		char left[64];
+
+		snprintf(left, sizeof(left), "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+		fprintf(f, "  %-24s %s\n", left, o->help);
+	}
+	fprintf(f, "  %-24s %s\n", "--help", "show this help");
+}
+
+static const struct ee_opt *find(const struct ee_opt *opts, const char *name, size_t len)
+{
+	for (; opts->name; opts++)
+		if (strlen(opts->name) == len && !strncmp(opts->name, name, len))
+			return opts;
+	return NULL;
+}
+
+static int set_value(const struct ee_opt *o, const char *v, struct ee_err *err)
+{
+	char *end;
+	double d;
+
+	if (o->kind == EE_OPT_STR) {
+		*(const char **)o->dst = v;
+		return EE_OK;
+	}
+	errno = 0;
+	d = strtod(v, &end);
+	if (!*v || *end || errno || !isfinite(d))
+		return ee_err_set(err, EE_ERR_USAGE, "--%s: '%s' is not a number", o->name, v);
+	if (d < o->min || d > o->max)
+		return ee_err_set(err, EE_ERR_USAGE, "--%s: %s is out of range [%g, %g]", o->name, v,
+				  o->min, o->max);
+	if (o->kind == EE_OPT_NUM) {
+		*(double *)o->dst = d;
+		return EE_OK;
+	}
+	if (d != floor(d))
+		return ee_err_set(err, EE_ERR_USAGE, "--%s: '%s' is not a whole number", o->name, v);
+	*(int *)o->dst = (int)d;
+	return EE_OK;
+}
+
+int ee_parse(int argc, char **argv, const char *synopsis, const struct ee_opt *opts, int min_pos,
+	     int max_pos, const char **pos, int *npos, struct ee_err *err)
+{
+	bool only_pos = false;
+	int i, rc;
+
+	*npos = 0;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *eq, *v;
+		const struct ee_opt *o;
+
+		if (only_pos || a[0] != '-' || !a[1]) {
+			if (*npos == max_pos)
+				return ee_err_set(err, EE_ERR_USAGE, "unexpected argument '%s'\nusage: %s",
+						  a, synopsis);
+			pos[(*npos)++] = a;
+			continue;
+		}
+		if (!strcmp(a, "--")) {
+			only_pos = true;
+			continue;
+		}
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout, synopsis, opts);
+			return 1;
+		}
+		if (a[1] != '-')
+			return ee_err_set(err, EE_ERR_USAGE, "unknown option '%s'\nusage: %s", a, synopsis);
+		eq = strchr(a, '=');
+		o = find(opts, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
+		if (!o)
+			return ee_err_set(err, EE_ERR_USAGE, "unknown option '%s'\nusage: %s", a, synopsis);
+		if (o->kind == EE_OPT_FLAG) {
+			if (eq)
+				return ee_err_set(err, EE_ERR_USAGE, "--%s takes no value", o->name);
+			*(bool *)o->dst = true;
+			continue;
+		}
+		v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+		if (!v)
+			return ee_err_set(err, EE_ERR_USAGE, "--%s needs a value %s", o->name,
+					  o->arg ? o->arg : "");
+		if ((rc = set_value(o, v, err)) < 0)
+			return rc;
+	}
+	if (*npos < min_pos)
+		return ee_err_set(err, EE_ERR_USAGE, "missing argument\nusage: %s", synopsis);
+	return EE_OK;
+}
+
+int ee_exit_status(int code)
+{
+	switch (code) {
+	case EE_OK: return EE_EXIT_OK;
+	case EE_ERR_USAGE: return EE_EXIT_USAGE;
+	case EE_ERR_INPUT:
+	case EE_ERR_IO: return EE_EXIT_INPUT;
+	}
+	return EE_EXIT_INTERNAL;
+}
+
+int ee_fail(const struct ee_err *err)
+{
+	fprintf(stderr, "eeprof: error: %s\n", err->msg[0] ? err->msg : ee_strerror(err->code));
+	return ee_exit_status(err->code ? err->code : EE_ERR_INTERNAL);
+}
+
+void ee_cli_threads(int n)
+{
+	ee_threads_set(n);
+}
+
+bool ee_cli_tty(void)
+{
+	return isatty(STDERR_FILENO);
+}
+
+void ee_cli_progress(const char *what, long done, long total)
+{
+	int width = 30, fill = total > 0 ? (int)(width * done / total) : width;
+
+	if (!ee_cli_tty())
+		return;
+	fprintf(stderr, "\r%s [%.*s%*s] %ld/%ld", what, fill,
+		"##############################", width - fill, "", done, total);
+	if (done >= total)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
+int ee_cli_open(const char *path, int batch, bool keep_z, struct ee_net *net, struct ee_run *run,
+		struct ee_err *err)
+{
+	int rc = ee_net_load(net, path, err);
+
+	if (rc < 0)
+		return rc;
+	rc = ee_run_init(run, &net->model, batch, keep_z, err);
+	if (rc < 0)
+		ee_net_release(net);
+	return rc;
+}
+
+void ee_cli_close(struct ee_net *net, struct ee_run *run)
+{
+	ee_run_release(run);
+	ee_net_release(net);
+}

@@ -1,0 +1,207 @@
+/*
+ * cmd-eval.c - `eeprof eval CKPT --data SPEC`: per-exit accuracy and MACs on a
+ * dataset, plus the ensemble (mean of the exits' softmax).
+ *
+ * JSON (--json): exits[] with accuracy (a fraction), correct, macs_mean
+ * (standalone, executed) and macs_cascade_mean; ensemble.accuracy; and
+ * timing.inference_seconds (the inference loop alone, loading excluded).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer.h"
+#include "core/exec.h"
+#include "plugins/loop.h"
+#include "reports/json.h"
+#include "reports/table.h"
+
+static const char synopsis[] =
+	"eeprof eval <checkpoint.h5> --data <spec> [--json] [--limit <n>] [--offset <n>] "
+	"[--batch <n>] [--threads <n>]";
+
+struct tally {
+	const struct ee_dataset *ds;
+	int e, k;
+	long n;
+	long correct[EE_MAX_EXITS];
+	long ens_correct;
+	double macs[EE_MAX_EXITS], cascade[EE_MAX_EXITS];
+	float *prob;      /* [k] softmax scratch */
+	double *ens;      /* [k] summed softmax */
+	long total;       /* samples to run, for the progress bar */
+};
+
+/* p = softmax(z) in float32 (max subtracted, like torch.softmax). */
+static void softmax(const float *z, int k, float *p)
+{
+	float mx = z[ee_argmax(z, k)], sum = 0;
+	int c;
+
+	for (c = 0; c < k; c++)
+		sum += p[c] = expf(z[c] - mx);
+	for (c = 0; c < k; c++)
+		p[c] /= sum;
+}
+
+static int tally_batch(void *ctx, const struct ee_run *r, int first, struct ee_err *err)
+{
+	struct tally *t = ctx;
+	int i, k, c, best;
+
+	(void)err;
+	for (i = 0; i < r->n; i++) {
+		int label = t->ds->labels[first + i];
+
+		memset(t->ens, 0, (size_t)t->k * sizeof(double));
+		for (k = 0; k < t->e; k++) {
+			struct ee_tensor out = ee_run_output(r, k);
+			const float *z = ee_tensor_sample(&out, i);
+
+			t->correct[k] += ee_argmax(z, t->k) == label;
+			t->macs[k] += ee_run_sample_macs(r, k, i, false);
+			t->cascade[k] += ee_run_sample_macs(r, k, i, true);
+			softmax(z, t->k, t->prob);
+			for (c = 0; c < t->k; c++)
+				t->ens[c] += t->prob[c];
+		}
+		for (c = 1, best = 0; c < t->k; c++)
+			if (t->ens[c] > t->ens[best])
+				best = c;
+		t->ens_correct += best == label;
+	}
+	t->n += r->n;
+	ee_cli_progress("eval", t->n, t->total);
+	return EE_OK;
+}
+
+static void print_json(const struct tally *t, const char *ckpt, const char *arch,
+		       const char *data, double seconds)
+{
+	struct ee_json j;
+	int k;
+
+	ee_json_init(&j, stdout);
+	ee_json_begin(&j, NULL, '{');
+	ee_json_str(&j, "checkpoint", ckpt);
+	ee_json_str(&j, "arch", arch);
+	ee_json_str(&j, "data", data);
+	ee_json_int(&j, "samples", t->n);
+	ee_json_begin(&j, "exits", '[');
+	for (k = 0; k < t->e; k++) {
+		ee_json_begin(&j, NULL, '{');
+		ee_json_int(&j, "exit", k + 1);
+		ee_json_num(&j, "accuracy", (double)t->correct[k] / t->n);
+		ee_json_int(&j, "correct", t->correct[k]);
+		ee_json_num(&j, "macs_mean", t->macs[k] / t->n);
+		ee_json_num(&j, "macs_cascade_mean", t->cascade[k] / t->n);
+		ee_json_end(&j);
+	}
+	ee_json_end(&j);
+	ee_json_begin(&j, "ensemble", '{');
+	ee_json_num(&j, "accuracy", (double)t->ens_correct / t->n);
+	ee_json_int(&j, "correct", t->ens_correct);
+	ee_json_end(&j);
+	ee_json_begin(&j, "timing", '{');
+	ee_json_num(&j, "inference_seconds", seconds);
+	ee_json_num(&j, "images_per_second", t->n / seconds);
+	ee_json_end(&j);
+	ee_json_end(&j);
+}
+
+static void print_text(const struct tally *t, const char *data, double seconds)
+{
+	static const char *const head[] = { "exit", "accuracy", "correct", "MACs mean",
+					    "MACs cascade" };
+	struct ee_table tab;
+	char a[32], b[32];
+	int k;
+
+	printf("data        %s (%ld samples)\n\n", data, t->n);
+	ee_table_init(&tab, 5, head);
+	for (k = 0; k < t->e; k++)
+		ee_table_rowf(&tab, "%d\t%.4f\t%ld\t%s\t%s", k + 1, (double)t->correct[k] / t->n,
+			      t->correct[k], ee_fmt_si(a, sizeof(a), t->macs[k] / t->n),
+			      ee_fmt_si(b, sizeof(b), t->cascade[k] / t->n));
+	ee_table_rowf(&tab, "ensemble\t%.4f\t%ld\t\t", (double)t->ens_correct / t->n, t->ens_correct);
+	ee_table_print(&tab, stdout, false);
+	ee_table_release(&tab);
+	printf("\ninference   %.2f s, %.0f images/s\n", seconds, t->n / seconds);
+}
+
+struct eval_opts {
+	const char *data;
+	bool json;
+	int limit, offset, batch, threads;
+};
+
+static int evaluate(const char *ckpt, const struct eval_opts *o, struct ee_err *err)
+{
+	struct ee_dataset ds = { 0 };
+	struct tally t = { 0 };
+	struct ee_net net;
+	struct ee_run run;
+	double seconds = 0;
+	int rc, count;
+
+	if ((rc = ee_dataset_open(&ds, o->data, err)) < 0)
+		return rc;
+	count = o->limit > 0 && o->limit < ds.n - o->offset ? o->limit : ds.n - o->offset;
+	rc = ee_cli_open(ckpt, o->batch, false, &net, &run, err);
+	if (rc == EE_OK) {
+		t.ds = &ds;
+		t.e = net.model.nexits;
+		t.k = net.ck.num_classes;
+		t.total = count;
+		t.prob = malloc((size_t)t.k * sizeof(float));
+		t.ens = malloc((size_t)t.k * sizeof(double));
+		if (!t.prob || !t.ens)
+			rc = ee_err_set(err, EE_ERR_NOMEM, "out of memory");
+		else if (count < 1)
+			rc = ee_err_set(err, EE_ERR_USAGE, "no samples selected from '%s'", o->data);
+		else if (ds.num_classes > t.k)
+			rc = ee_err_set(err, EE_ERR_INPUT, "dataset '%s' has %d classes but the "
+					"model predicts %d", o->data, ds.num_classes, t.k);
+		if (rc == EE_OK)
+			rc = ee_loop_dataset(&run, &net, &ds, o->offset, count, tally_batch, &t,
+					     &seconds, err);
+		if (rc == EE_OK && o->json)
+			print_json(&t, ckpt, net.arch->name, o->data, seconds);
+		else if (rc == EE_OK)
+			print_text(&t, o->data, seconds);
+		free(t.prob);
+		free(t.ens);
+		ee_cli_close(&net, &run);
+	}
+	ee_dataset_release(&ds);
+	return rc;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+	struct eval_opts o = { NULL, false, 0, 0, 64, 1 };
+	const struct ee_opt opts[] = {
+		{ "data", EE_OPT_STR, &o.data, "<spec>", "dataset, e.g. fashion-mnist:test", 0, 0 },
+		{ "json", EE_OPT_FLAG, &o.json, NULL, "print JSON", 0, 0 },
+		{ "limit", EE_OPT_INT, &o.limit, "<n>", "at most n samples", 0, 1 << 30 },
+		{ "offset", EE_OPT_INT, &o.offset, "<n>", "skip the first n samples", 0, 1 << 30 },
+		EE_OPT_BATCH(&o.batch),
+		EE_OPT_THREADS(&o.threads),
+		{ 0 },
+	};
+	struct ee_err err = { 0 };
+	const char *pos[1];
+	int npos, rc;
+
+	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
+	if (rc)
+		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
+	if (!o.data) {
+		ee_err_set(&err, EE_ERR_USAGE, "--data is required\nusage: %s", synopsis);
+		return ee_fail(&err);
+	}
+	ee_cli_threads(o.threads);
+	rc = evaluate(pos[0], &o, &err);
+	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK;
+}

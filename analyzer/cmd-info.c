@@ -1,0 +1,208 @@
+/*
+ * cmd-info.c - `eeprof info CKPT [--json] [--layers]`: what a checkpoint is and
+ * what each exit costs, before anything runs.
+ *
+ * Per exit: MACs standalone (backbone to the exit + its own head) and cascade
+ * (+ every earlier head), each as min (every EMG gate closed) and max (every
+ * gate open); equal for networks without gates. --layers adds the per-layer
+ * table: region, output shape, MACs (min-max for gated layers), other ops.
+ */
+#include <stdio.h>
+
+#include "analyzer.h"
+#include "plugins/net.h"
+#include "reports/json.h"
+#include "reports/table.h"
+
+static const char synopsis[] = "eeprof info <checkpoint.h5> [--json] [--layers]";
+
+struct exit_cost {
+	double min, max, cmin, cmax, other;
+};
+
+static struct exit_cost exit_cost(const struct ee_model *m, int k)
+{
+	struct exit_cost c = {
+		ee_model_exit_macs(m, k, false, 0), ee_model_exit_macs(m, k, false, 1),
+		ee_model_exit_macs(m, k, true, 0), ee_model_exit_macs(m, k, true, 1), 0,
+	};
+	int i;
+
+	for (i = 0; i < m->nnodes; i++)
+		if (ee_model_node_in_exit(m, i, k, false))
+			c.other += m->nodes[i].cost.other;
+	return c;
+}
+
+static const char *region(char *buf, size_t size, const struct ee_node *n)
+{
+	snprintf(buf, size, "%s %d", n->head ? "head" : "backbone", n->exit);
+	return buf;
+}
+
+static void json_layers(struct ee_json *j, const struct ee_model *m)
+{
+	char buf[32];
+	int i;
+
+	ee_json_begin(j, "layers", '[');
+	for (i = 0; i < m->nnodes; i++) {
+		const struct ee_node *n = &m->nodes[i];
+
+		ee_json_begin(j, NULL, '{');
+		ee_json_str(j, "name", n->layer->name);
+		ee_json_str(j, "kind", n->layer->ops->kind);
+		ee_json_str(j, "fused", n->layer->fused ? n->layer->fused : "");
+		ee_json_str(j, "region", region(buf, sizeof(buf), n));
+		ee_json_begin(j, "shape", '[');
+		ee_json_int(j, NULL, n->shape.c);
+		ee_json_int(j, NULL, n->shape.h);
+		ee_json_int(j, NULL, n->shape.w);
+		ee_json_end(j);
+		ee_json_num(j, "macs_min", n->cost.macs);
+		ee_json_num(j, "macs_max", n->cost.macs + n->cost.gates * n->cost.gate_macs);
+		ee_json_int(j, "gates", n->cost.gates);
+		ee_json_num(j, "other_ops", n->cost.other);
+		ee_json_end(j);
+	}
+	ee_json_end(j);
+}
+
+static void print_json(const struct ee_net *net, bool layers)
+{
+	const struct ee_model *m = &net->model;
+	struct ee_json j;
+	int k;
+
+	ee_json_init(&j, stdout);
+	ee_json_begin(&j, NULL, '{');
+	ee_json_str(&j, "checkpoint", net->ck.path);
+	ee_json_str(&j, "arch", net->arch->name);
+	ee_json_int(&j, "num_classes", net->ck.num_classes);
+	ee_json_begin(&j, "input_shape", '[');
+	ee_json_int(&j, NULL, m->input.c);
+	ee_json_int(&j, NULL, m->input.h);
+	ee_json_int(&j, NULL, m->input.w);
+	ee_json_end(&j);
+	ee_json_int(&j, "params", net->params);
+	ee_json_int(&j, "gated_layers", m->ngated);
+	ee_json_str(&j, "source", net->ck.source);
+	ee_json_str(&j, "dataset", net->ck.dataset);
+	ee_json_begin(&j, "exits", '[');
+	for (k = 0; k < m->nexits; k++) {
+		struct exit_cost c = exit_cost(m, k);
+
+		ee_json_begin(&j, NULL, '{');
+		ee_json_int(&j, "exit", k + 1);
+		ee_json_num(&j, "macs_min", c.min);
+		ee_json_num(&j, "macs_max", c.max);
+		ee_json_num(&j, "macs_cascade_min", c.cmin);
+		ee_json_num(&j, "macs_cascade_max", c.cmax);
+		ee_json_num(&j, "other_ops", c.other);
+		if (k < net->ck.n_test_acc)
+			ee_json_num(&j, "pytorch_test_accuracy", net->ck.test_acc[k]);
+		ee_json_end(&j);
+	}
+	ee_json_end(&j);
+	if (layers)
+		json_layers(&j, m);
+	ee_json_end(&j);
+}
+
+/* "40.55M" or "20.9M-27.5M". */
+static const char *range(char *buf, size_t size, double lo, double hi)
+{
+	char a[32], b[32];
+
+	if (lo == hi)
+		return ee_fmt_si(buf, size, lo);
+	snprintf(buf, size, "%s-%s", ee_fmt_si(a, sizeof(a), lo), ee_fmt_si(b, sizeof(b), hi));
+	return buf;
+}
+
+static void print_layers(const struct ee_model *m)
+{
+	static const char *const head[] = { "layer", "kind", "region", "output", "MACs", "other" };
+	struct ee_table t;
+	char r[32], mac[64], oth[32];
+	int i;
+
+	ee_table_init(&t, 6, head);
+	for (i = 0; i < m->nnodes; i++) {
+		const struct ee_node *n = &m->nodes[i];
+
+		ee_table_rowf(&t, "%s\t%s%s%s\t%s\t%dx%dx%d\t%s\t%s", n->layer->name,
+			      n->layer->ops->kind, n->layer->fused ? "+" : "",
+			      n->layer->fused ? n->layer->fused : "", region(r, sizeof(r), n),
+			      n->shape.c, n->shape.h, n->shape.w,
+			      range(mac, sizeof(mac), n->cost.macs,
+				    n->cost.macs + n->cost.gates * n->cost.gate_macs),
+			      ee_fmt_si(oth, sizeof(oth), n->cost.other));
+	}
+	printf("\n");
+	ee_table_print(&t, stdout, false);
+	ee_table_release(&t);
+}
+
+static void print_text(const struct ee_net *net, bool layers)
+{
+	static const char *const head[] = { "exit", "MACs standalone", "MACs cascade", "other ops",
+					    "PyTorch test acc" };
+	const struct ee_model *m = &net->model;
+	char a[64], b[64], c[32], d[32], p[32];
+	struct ee_table t;
+	int k;
+
+	printf("checkpoint  %s\narch        %s: %s\n", net->ck.path, net->arch->name,
+	       net->arch->summary);
+	printf("input       %d x %d x %d, %d classes\n", m->input.c, m->input.h, m->input.w,
+	       net->ck.num_classes);
+	printf("params      %lld (%s)\nlayers      %d, %d with EMG gates\n", net->params,
+	       ee_fmt_si(p, sizeof(p), (double)net->params), m->nnodes, m->ngated);
+	if (net->ck.source[0])
+		printf("source      %s\n", net->ck.source);
+	if (net->ck.dataset[0])
+		printf("dataset     %s\n", net->ck.dataset);
+	printf("\n");
+	ee_table_init(&t, 5, head);
+	for (k = 0; k < m->nexits; k++) {
+		struct exit_cost e = exit_cost(m, k);
+
+		if (k < net->ck.n_test_acc)
+			snprintf(d, sizeof(d), "%.4f", net->ck.test_acc[k]);
+		else
+			snprintf(d, sizeof(d), "-");
+		ee_table_rowf(&t, "%d\t%s\t%s\t%s\t%s", k + 1, range(a, sizeof(a), e.min, e.max),
+			      range(b, sizeof(b), e.cmin, e.cmax), ee_fmt_si(c, sizeof(c), e.other), d);
+	}
+	ee_table_print(&t, stdout, false);
+	ee_table_release(&t);
+	if (layers)
+		print_layers(m);
+}
+
+int cmd_info(int argc, char **argv)
+{
+	bool json = false, layers = false;
+	const struct ee_opt opts[] = {
+		{ "json", EE_OPT_FLAG, &json, NULL, "print JSON", 0, 0 },
+		{ "layers", EE_OPT_FLAG, &layers, NULL, "add the per-layer table", 0, 0 },
+		{ 0 },
+	};
+	struct ee_err err = { 0 };
+	const char *pos[1];
+	struct ee_net net;
+	int npos, rc;
+
+	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
+	if (rc)
+		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
+	if (ee_net_load(&net, pos[0], &err) < 0)
+		return ee_fail(&err);
+	if (json)
+		print_json(&net, layers);
+	else
+		print_text(&net, layers);
+	ee_net_release(&net);
+	return EE_EXIT_OK;
+}

@@ -1,0 +1,149 @@
+/*
+ * common.h - what several kinds in core/layers/ share; private to this folder.
+ *
+ * Input checks for infer(), the job split of elementwise kinds, and the k x k
+ * window pooling that maxpool.c and avgpool.c differ in by one flag. Everything
+ * is static inline so that each kind's file stays the one place its kind lives.
+ */
+#ifndef EE_LAYERS_COMMON_H
+#define EE_LAYERS_COMMON_H
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "../kernels.h"
+#include "../layers.h"
+#include "../threads.h"
+
+/* infer(): EE_OK if the kind accepts nin inputs (lo..hi). */
+static inline int kind_check_inputs(int nin, int lo, int hi, struct ee_err *err)
+{
+	if (nin >= lo && nin <= hi)
+		return EE_OK;
+	if (lo == hi)
+		return ee_err_set(err, EE_ERR_INPUT, "takes %d input%s, got %d", lo,
+				  lo == 1 ? "" : "s", nin);
+	return ee_err_set(err, EE_ERR_INPUT, "takes %d to %d inputs, got %d", lo, hi, nin);
+}
+
+/* infer() of elementwise kinds: exactly nin inputs of one shape, which the output has. */
+static inline int kind_infer_same(const struct ee_shape *in, int nin, int want, struct ee_shape *out,
+				  struct ee_err *err)
+{
+	int j, rc = kind_check_inputs(nin, want, want, err);
+
+	if (rc < 0)
+		return rc;
+	for (j = 1; j < nin; j++)
+		if (in[j].c != in[0].c || in[j].h != in[0].h || in[j].w != in[0].w)
+			return ee_err_set(err, EE_ERR_INPUT,
+					  "input %d is %dx%dx%d but input 1 is %dx%dx%d", j + 1,
+					  in[j].c, in[j].h, in[j].w, in[0].c, in[0].h, in[0].w);
+	*out = in[0];
+	return EE_OK;
+}
+
+/* Copies len floats unless dst is src already (a view the planner placed there). */
+static inline void kind_copy(float *dst, const float *src, size_t len)
+{
+	if (dst != src)
+		memcpy(dst, src, len * sizeof(float));
+}
+
+/*
+ * Elementwise kinds treat a sample as one run of c*h*w floats (a view is a
+ * channel range, so its samples are contiguous too) and split each sample into
+ * jobs of at most KIND_CHUNK floats: long vector loops, and parallel work even
+ * for one sample, without a call per tiny plane.
+ */
+#define KIND_CHUNK 16384
+
+struct kind_span {
+	int i;             /* sample */
+	size_t off, len;   /* floats [off, off + len) of the sample */
+};
+
+/* Jobs per sample of len floats. */
+static inline int kind_chunks(size_t len)
+{
+	return (int)((len + KIND_CHUNK - 1) / KIND_CHUNK);
+}
+
+static inline struct kind_span kind_span_of(long job, int chunks, size_t len)
+{
+	struct kind_span s;
+
+	s.i = (int)(job / chunks);
+	s.off = (size_t)(job % chunks) * KIND_CHUNK;
+	s.len = len - s.off < KIND_CHUNK ? len - s.off : KIND_CHUNK;
+	return s;
+}
+
+/* A k x k window pooling kind (maxpool.c, avgpool.c). */
+struct pool2d {
+	struct ee_layer base;
+	int k, stride, pad;
+};
+
+static inline int pool2d_infer(struct ee_layer *l, const struct ee_shape *in, int nin,
+			       struct ee_shape *out, struct ee_err *err)
+{
+	const struct pool2d *p = (const struct pool2d *)l;
+	int rc = kind_check_inputs(nin, 1, 1, err);
+
+	if (rc < 0)
+		return rc;
+	if (p->k < 1 || p->stride < 1 || p->pad < 0 || 2 * p->pad > p->k)
+		return ee_err_set(err, EE_ERR_INPUT,
+				  "kernel %d, stride %d, padding %d: want k >= 1, stride >= 1 and "
+				  "0 <= padding <= k/2", p->k, p->stride, p->pad);
+	out->c = in->c;
+	out->h = ee_conv_out(in->h, p->k, p->stride, p->pad);
+	out->w = ee_conv_out(in->w, p->k, p->stride, p->pad);
+	if (out->h < 1 || out->w < 1)
+		return ee_err_set(err, EE_ERR_INPUT, "a %dx%d window does not fit a %dx%d input",
+				  p->k, p->k, in->h, in->w);
+	return EE_OK;
+}
+
+/* k*k ops per output element. */
+static inline void pool2d_cost(const struct ee_layer *l, struct ee_cost *c)
+{
+	const struct pool2d *p = (const struct pool2d *)l;
+
+	memset(c, 0, sizeof(*c));
+	c->other = (double)ee_shape_numel(l->out) * p->k * p->k;
+}
+
+/* One job per (sample, channel) plane. */
+static inline void pool2d_forward(const struct ee_layer *l, struct ee_exec *x, bool max)
+{
+	const struct pool2d *p = (const struct pool2d *)l;
+	const struct ee_tensor *in = &x->in[0];
+	const struct ee_shape o = l->out;
+	long job;
+
+	EE_PARALLEL_FOR(job, (long)x->n * o.c) {
+		int i = (int)(job / o.c), ch = (int)(job % o.c);
+
+		ee_pool_plane(ee_tensor_sample(in, i) + (size_t)ch * in->h * in->w, in->h, in->w,
+			      p->k, p->stride, p->pad, max,
+			      ee_tensor_sample(&x->out, i) + (size_t)ch * o.h * o.w, o.h, o.w);
+	}
+}
+
+static inline struct ee_layer *pool2d_new(struct ee_pool *pool, const struct ee_layer_ops *ops,
+					  int k, int stride, int pad)
+{
+	struct pool2d *p = ee_pool_alloc(pool, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->base.ops = ops;
+	p->k = k;
+	p->stride = stride;
+	p->pad = pad;
+	return &p->base;
+}
+
+#endif

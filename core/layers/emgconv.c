@@ -1,0 +1,172 @@
+/*
+ * emgconv.c - the EMG multi-scale conv (EMGNet's MLConv2d), gate-exact and lazy.
+ *
+ * MLConv2d is a depthwise 5x5 conv whose centre 3x3 taps form a 3x3 conv of
+ * their own. PyTorch's reference code computes a masked 5x5 and a full 5x5
+ * for every channel and blends them with the gate. We compute, per sample and
+ * channel:
+ *
+ *   I  = the centre 3x3 taps over the input plane (+ bias)
+ *   z  = mean over the plane of (|I| - t)            (accumulated in double)
+ *   open iff sigmoidf(z) - 0.5f > 0                  (float32, PyTorch's order:
+ *                                                     0 for tiny positive z)
+ *   if open: I += the 16 outer-ring taps             (never run for closed gates)
+ *   out = act(I * scale + shift)                     (the following BatchNorm)
+ *
+ * The kernel counts the ring taps it really executed in x->ring_taps, so tests
+ * can prove that closed channels cost nothing.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "../kernels.h"
+#include "../layers.h"
+#include "../threads.h"
+
+#define K 5 /* the kernel is 5x5; the centre is rows/cols 1..3 */
+
+static int emg_infer(struct ee_layer *l, const struct ee_shape *in, int nin,
+		     struct ee_shape *out, struct ee_err *err)
+{
+	const struct ee_emgconv *e = (const struct ee_emgconv *)l;
+
+	(void)nin;
+	if (in->c != e->c)
+		return ee_err_set(err, EE_ERR_INPUT, "expects %d channels, got %d", e->c, in->c);
+	if (e->stride < 1 || e->pad < 1)
+		return ee_err_set(err, EE_ERR_INPUT, "stride %d / padding %d unsupported", e->stride,
+				  e->pad);
+	out->c = e->c;
+	out->h = ee_conv_out(in->h, K, e->stride, e->pad);
+	out->w = ee_conv_out(in->w, K, e->stride, e->pad);
+	if (out->h < 1 || out->w < 1)
+		return ee_err_set(err, EE_ERR_INPUT, "a 5x5 kernel does not fit a %dx%d input", in->h,
+				  in->w);
+	return EE_OK;
+}
+
+static void emg_cost(const struct ee_layer *l, struct ee_cost *c)
+{
+	const struct ee_emgconv *e = (const struct ee_emgconv *)l;
+	double plane = (double)l->out.h * l->out.w, outs = plane * e->c;
+
+	memset(c, 0, sizeof(*c));
+	c->macs = 9 * outs;
+	c->gate_macs = 16 * plane;
+	c->gates = e->c;
+	/* |I| - t and the sum per element, the sigmoid per channel; BN and act after */
+	c->other = 2 * outs + e->c + (e->bn.gamma ? 2 * outs : 0) + (e->act != EE_ACT_NONE ? outs : 0);
+}
+
+static int emg_prepare(struct ee_layer *l, struct ee_err *err)
+{
+	struct ee_emgconv *e = (struct ee_emgconv *)l;
+	int dy, dx;
+
+	for (dy = 0; dy < K; dy++)
+		for (dx = 0; dx < K; dx++) {
+			float want = dy >= 1 && dy <= 3 && dx >= 1 && dx <= 3;
+
+			if (e->mask && e->mask[dy * K + dx] != want)
+				return ee_err_set(err, EE_ERR_INPUT,
+						  "skeleton_mask is not the centre 3x3 mask "
+						  "(entry [%d][%d] is %g)", dy, dx, e->mask[dy * K + dx]);
+		}
+	ee_bn_affine(&e->bn, e->c, NULL, e->scale, e->shift);
+	return EE_OK;
+}
+
+static bool is_ring(int dy, int dx)
+{
+	return dy == 0 || dy == K - 1 || dx == 0 || dx == K - 1;
+}
+
+/* Adds the taps of w (5x5) that are (ring) or are not (centre) on the outer ring. */
+static void taps(const struct ee_emgconv *e, const float *x, int h, int w, const float *k,
+		 bool ring, float *y, int oh, int ow)
+{
+	int dy, dx;
+
+	for (dy = 0; dy < K; dy++)
+		for (dx = 0; dx < K; dx++)
+			if (is_ring(dy, dx) == ring)
+				ee_dw_tap(x, h, w, e->stride, e->pad, dy, dx, k[dy * K + dx], y, oh, ow);
+}
+
+/* z = mean(|y| - t) over the plane, as float. */
+static float gate_input(const float *y, size_t len, float t)
+{
+	double sum = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		sum += (double)(fabsf(y[i]) - t);
+	return (float)(sum / (double)len);
+}
+
+static void emg_forward(const struct ee_layer *l, struct ee_exec *x)
+{
+	const struct ee_emgconv *e = (const struct ee_emgconv *)l;
+	const struct ee_tensor *in = &x->in[0];
+	int oh = x->out.h, ow = x->out.w, c = e->c;
+	size_t plane = (size_t)oh * ow;
+	uint64_t ring = 0;
+	long job;
+	int i, ch;
+
+#pragma omp parallel for schedule(static) reduction(+ : ring)
+	for (job = 0; job < (long)x->n * c; job++) {
+		int s = (int)(job / c), k = (int)(job % c);
+		const float *src = ee_tensor_sample(in, s) + (size_t)k * in->h * in->w;
+		const float *wk = e->weight + (size_t)k * K * K;
+		float *y = ee_tensor_sample(&x->out, s) + k * plane, z;
+		bool open;
+
+		memset(y, 0, plane * sizeof(float));
+		taps(e, src, in->h, in->w, wk, false, y, oh, ow);
+		if (e->bias)
+			ee_affine_act(y, plane, 1.0f, e->bias[k], EE_ACT_NONE);
+		z = gate_input(y, plane, e->threshold[k]);
+		open = ee_sigmoidf(z) - 0.5f > 0.0f;
+		if (open) {
+			taps(e, src, in->h, in->w, wk, true, y, oh, ow);
+			ring += 16 * plane;
+		}
+		x->gates[job] = open;
+		if (x->gate_z)
+			x->gate_z[job] = z;
+		ee_affine_act(y, plane, e->scale[k], e->shift[k], e->act);
+	}
+	for (i = 0; i < x->n; i++) {
+		int open = 0;
+
+		for (ch = 0; ch < c; ch++)
+			open += x->gates[(size_t)i * c + ch];
+		x->open[i] = open;
+	}
+	x->ring_taps += ring;
+}
+
+static const struct ee_layer_ops emgconv_ops = {
+	.api_version = EE_LAYER_API,
+	.kind = "emgconv",
+	.infer = emg_infer,
+	.cost = emg_cost,
+	.prepare = emg_prepare,
+	.forward = emg_forward,
+};
+
+struct ee_emgconv *ee_emgconv_new(struct ee_pool *p, int c, int stride, int pad)
+{
+	struct ee_emgconv *e = ee_pool_alloc(p, sizeof(*e));
+
+	if (!e || !(e->scale = ee_pool_alloc(p, 2 * (size_t)c * sizeof(float))))
+		return NULL;
+	e->shift = e->scale + c;
+	e->base.ops = &emgconv_ops;
+	e->c = c;
+	e->stride = stride;
+	e->pad = pad;
+	e->bn.eps = 1e-5f;
+	return e;
+}

@@ -1,0 +1,42 @@
+/*
+ * json.h - a streaming JSON writer with stable, deterministic output.
+ *
+ * Keys are written in the order the caller gives them; numbers use a fixed
+ * format (integers exactly, other doubles with 10 significant digits), so the
+ * same data always gives the same bytes. Inside arrays pass key = NULL.
+ *
+ *     struct ee_json j;
+ *     ee_json_init(&j, stdout);
+ *     ee_json_begin(&j, NULL, '{');
+ *     ee_json_str(&j, "arch", "resnet");
+ *     ee_json_begin(&j, "exits", '[');
+ *     ee_json_num(&j, NULL, 0.91);
+ *     ee_json_end(&j);  // ]
+ *     ee_json_end(&j);  // }
+ */
+#ifndef EE_JSON_H
+#define EE_JSON_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#define EE_JSON_MAX_DEPTH 32
+
+struct ee_json {
+	FILE *f;
+	int depth;
+	bool first[EE_JSON_MAX_DEPTH]; /* nothing written yet at this depth */
+	char close[EE_JSON_MAX_DEPTH]; /* '}' or ']' */
+};
+
+void ee_json_init(struct ee_json *j, FILE *f);
+/* Opens an object ('{') or array ('['). */
+void ee_json_begin(struct ee_json *j, const char *key, char open);
+void ee_json_end(struct ee_json *j);
+void ee_json_str(struct ee_json *j, const char *key, const char *value);
+void ee_json_num(struct ee_json *j, const char *key, double value);
+void ee_json_int(struct ee_json *j, const char *key, long long value);
+void ee_json_bool(struct ee_json *j, const char *key, bool value);
+void ee_json_null(struct ee_json *j, const char *key);
+
+#endif
