@@ -83,6 +83,17 @@ static int idx_truncated(struct idx *x)
 	return e == Z_BUF_ERROR;
 }
 
+/* zlib's message without the "path: " it starts with ("incorrect data check"). */
+static const char *gz_problem(struct idx *x)
+{
+	const char *msg = gzerror(x->f, &(int){ 0 });
+	size_t len = strlen(x->path);
+
+	if (!strncmp(msg, x->path, len) && msg[len] == ':' && msg[len + 1] == ' ')
+		return msg + len + 2;
+	return msg;
+}
+
 /* Reads up to len bytes; *got < len at the end of the data. Fails on corrupt data. */
 static int idx_read(struct idx *x, void *buf, size_t len, size_t *got, struct ee_err *err)
 {
@@ -90,11 +101,10 @@ static int idx_read(struct idx *x, void *buf, size_t len, size_t *got, struct ee
 	while (*got < len) {
 		size_t want = len - *got < IDX_MAX_READ ? len - *got : IDX_MAX_READ;
 		int r = gzread(x->f, (char *)buf + *got, (unsigned)want);
-		int e;
 
 		if (r < 0)
 			return ee_err_set(err, EE_ERR_INPUT, "dataset '%s': cannot read: %s",
-					  x->path, gzerror(x->f, &e));
+					  x->path, gz_problem(x));
 		if (r == 0)
 			break;
 		*got += (size_t)r;
