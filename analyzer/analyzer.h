@@ -52,6 +52,8 @@ struct ee_opt {
  */
 int ee_parse(int argc, char **argv, const char *synopsis, const struct ee_opt *opts, int min_pos,
 	     int max_pos, const char **pos, int *npos, struct ee_err *err);
+/* "; see 'eeprof <cmd> --help'", to end a usage error on one line. */
+const char *hint(const char *synopsis);
 /* Prints "eeprof: error: <msg>" to stderr and returns the exit status for err->code. */
 int ee_fail(const struct ee_err *err);
 /* The exit status of a library status code. */

@@ -65,6 +65,15 @@ static int set_value(const struct ee_opt *o, const char *v, struct ee_err *err)
 	return EE_OK;
 }
 
+const char *hint(const char *synopsis)
+{
+	static char buf[128];
+	const char *sp = strchr(synopsis, ' '), *end = sp ? strchr(sp + 1, ' ') : NULL;
+
+	snprintf(buf, sizeof(buf), "; see '%.*s --help'", end ? (int)(end - synopsis) : 6, synopsis);
+	return buf;
+}
+
 int ee_parse(int argc, char **argv, const char *synopsis, const struct ee_opt *opts, int min_pos,
 	     int max_pos, const char **pos, int *npos, struct ee_err *err)
 {
@@ -78,8 +87,8 @@ int ee_parse(int argc, char **argv, const char *synopsis, const struct ee_opt *o
 
 		if (only_pos || a[0] != '-' || !a[1]) {
 			if (*npos == max_pos)
-				return ee_err_set(err, EE_ERR_USAGE, "unexpected argument '%s'\nusage: %s",
-						  a, synopsis);
+				return ee_err_set(err, EE_ERR_USAGE, "unexpected argument '%s'%s", a,
+						  hint(synopsis));
 			pos[(*npos)++] = a;
 			continue;
 		}
@@ -92,11 +101,11 @@ int ee_parse(int argc, char **argv, const char *synopsis, const struct ee_opt *o
 			return 1;
 		}
 		if (a[1] != '-')
-			return ee_err_set(err, EE_ERR_USAGE, "unknown option '%s'\nusage: %s", a, synopsis);
+			return ee_err_set(err, EE_ERR_USAGE, "unknown option '%s'%s", a, hint(synopsis));
 		eq = strchr(a, '=');
 		o = find(opts, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
 		if (!o)
-			return ee_err_set(err, EE_ERR_USAGE, "unknown option '%s'\nusage: %s", a, synopsis);
+			return ee_err_set(err, EE_ERR_USAGE, "unknown option '%s'%s", a, hint(synopsis));
 		if (o->kind == EE_OPT_FLAG) {
 			if (eq)
 				return ee_err_set(err, EE_ERR_USAGE, "--%s takes no value", o->name);
@@ -111,7 +120,7 @@ int ee_parse(int argc, char **argv, const char *synopsis, const struct ee_opt *o
 			return rc;
 	}
 	if (*npos < min_pos)
-		return ee_err_set(err, EE_ERR_USAGE, "missing argument\nusage: %s", synopsis);
+		return ee_err_set(err, EE_ERR_USAGE, "missing argument%s", hint(synopsis));
 	return EE_OK;
 }
 

@@ -198,7 +198,7 @@ int cmd_eval(int argc, char **argv)
 	if (rc)
 		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
 	if (!o.data) {
-		ee_err_set(&err, EE_ERR_USAGE, "--data is required\nusage: %s", synopsis);
+		ee_err_set(&err, EE_ERR_USAGE, "--data is required%s", hint(synopsis));
 		return ee_fail(&err);
 	}
 	ee_cli_threads(o.threads);

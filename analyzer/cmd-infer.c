@@ -222,7 +222,8 @@ int cmd_infer(int argc, char **argv)
 	if (rc)
 		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
 	if (!input || !output) {
-		ee_err_set(&err, EE_ERR_USAGE, "--input and --output are required\nusage: %s", synopsis);
+		ee_err_set(&err, EE_ERR_USAGE, "--input and --output are required%s",
+			   hint(synopsis));
 		return ee_fail(&err);
 	}
 	ee_cli_threads(threads);

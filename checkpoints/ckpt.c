@@ -262,6 +262,22 @@ struct ee_ckpt_tensor *ee_ckpt_find(const struct ee_ckpt *ck, const char *key)
 	return bsearch(&probe, ck->t, (size_t)ck->nt, sizeof(*ck->t), cmp_tensor);
 }
 
+bool ee_ckpt_has_prefix(const struct ee_ckpt *ck, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	int lo = 0, hi = ck->nt;
+
+	while (lo < hi) { /* the first key >= prefix */
+		int mid = (lo + hi) / 2;
+
+		if (strcmp(ck->t[mid].key, prefix) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < ck->nt && !strncmp(ck->t[lo].key, prefix, n);
+}
+
 int ee_ckpt_read(const struct ee_ckpt *ck, const struct ee_ckpt_tensor *t, float *dst,
 		 struct ee_err *err)
 {

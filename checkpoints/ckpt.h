@@ -26,6 +26,7 @@
 #ifndef EE_CKPT_H
 #define EE_CKPT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/arena.h"
@@ -73,6 +74,8 @@ struct ee_ckpt {
 int ee_ckpt_open(struct ee_ckpt *ck, const char *path, struct ee_err *err);
 /* The tensor named key, or NULL. */
 struct ee_ckpt_tensor *ee_ckpt_find(const struct ee_ckpt *ck, const char *key);
+/* True if some tensor's key starts with prefix ("layer2.0."). */
+bool ee_ckpt_has_prefix(const struct ee_ckpt *ck, const char *prefix);
 /* Reads tensor t as float32 into dst[t->numel]; EE_ERR_INPUT if it holds NaN or Inf. */
 int ee_ckpt_read(const struct ee_ckpt *ck, const struct ee_ckpt_tensor *t, float *dst,
 		 struct ee_err *err);

@@ -19,8 +19,9 @@
 
 /* Eval-mode BatchNorm parameters (pointers into the weight slab), all [c]. */
 struct ee_bn {
-	const float *gamma, *beta, *mean, *var; /* NULL gamma: no BN */
+	const float *gamma, *beta, *mean, *var; /* bound at load time; NULL once folded */
 	float eps;                              /* 1e-5 unless the checkpoint says otherwise */
+	bool on;                                /* a BN follows (set at build time) */
 };
 
 /* Writes BN as y = x * scale[i] + shift[i] for each of c channels, added to an existing
@@ -30,7 +31,7 @@ void ee_bn_affine(const struct ee_bn *bn, int c, const float *bias, float *scale
 /* The BN of channel i alone (as channel 0), for folding one output channel at a time. */
 static inline struct ee_bn ee_bn_channel(const struct ee_bn *bn, int i)
 {
-	struct ee_bn one = { bn->gamma + i, bn->beta + i, bn->mean + i, bn->var + i, bn->eps };
+	struct ee_bn one = { bn->gamma + i, bn->beta + i, bn->mean + i, bn->var + i, bn->eps, bn->on };
 
 	return one;
 }

@@ -22,6 +22,7 @@ static int build(struct ee_builder *b)
 	n = ee_resnet_stages(b, x, feats, EE_RESNET_MAX_STAGES);
 	if (n < 0)
 		return n;
+	ee_b_scope(b, "exit1");
 	ee_b_exit(b, ee_b_linear(b, ee_b_gap(b, feats[n - 1]), "fc"));
 	return b->rc;
 }

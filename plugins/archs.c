@@ -4,10 +4,15 @@
 
 #include "arch.h"
 
-extern const struct ee_arch ee_arch_resnet, ee_arch_resnet_cifar;
+extern const struct ee_arch ee_arch_resnet, ee_arch_resnet_cifar, ee_arch_sdresnet,
+	ee_arch_sdresnet_tpami, ee_arch_scan, ee_arch_emgnet;
 
 /* Detection order: the most specific key patterns first. */
 const struct ee_arch *const ee_archs[] = {
+	&ee_arch_emgnet,
+	&ee_arch_sdresnet,
+	&ee_arch_sdresnet_tpami,
+	&ee_arch_scan,
 	&ee_arch_resnet_cifar,
 	&ee_arch_resnet,
 	NULL,

@@ -85,6 +85,11 @@ bool ee_b_has(struct ee_builder *b, const char *prefix, const char *suffix)
 	return ee_b_tensor(b, prefix, suffix) != NULL;
 }
 
+bool ee_b_has_prefix(struct ee_builder *b, const char *prefix)
+{
+	return b->rc == EE_OK && prefix && ee_ckpt_has_prefix(b->ck, prefix);
+}
+
 int ee_b_dim(struct ee_builder *b, const char *prefix, const char *suffix, int i)
 {
 	const struct ee_ckpt_tensor *t = ee_b_tensor(b, prefix, suffix);
@@ -188,6 +193,7 @@ static void bind_bn(struct ee_builder *b, const char *prefix, int c, struct ee_b
 	if (ee_b_has(b, prefix, "num_batches_tracked"))
 		ee_b_ignore(b, ee_b_key(b, "%s.num_batches_tracked", prefix));
 	bn->eps = b->ck->bn_eps;
+	bn->on = true;
 }
 
 static const char *act_name(enum ee_act act)
@@ -195,14 +201,14 @@ static const char *act_name(enum ee_act act)
 	return act == EE_ACT_RELU ? "relu" : act == EE_ACT_SIGMOID ? "sigmoid" : NULL;
 }
 
-/* "bn1+relu": what a fused layer computes besides its own module. */
+/* "bn+relu": what a fused layer computes besides its own module. */
 static const char *fused_name(struct ee_builder *b, const char *bn, enum ee_act act)
 {
 	const char *a = act_name(act);
 
 	if (!bn && !a)
 		return NULL;
-	return ee_b_key(b, "%s%s%s", bn ? bn : "", bn && a ? "+" : "", a ? a : "");
+	return ee_b_key(b, "%s%s%s", bn ? "bn" : "", bn && a ? "+" : "", a ? a : "");
 }
 
 /* Adds layer l on inputs, naming it; returns the node id or the failure. */
@@ -225,11 +231,19 @@ static int add_node(struct ee_builder *b, struct ee_layer *l, const char *name, 
 	return id;
 }
 
-/* Name of an operation without a module of its own: "<input's name>+<kind>". */
+void ee_b_scope(struct ee_builder *b, const char *scope)
+{
+	b->scope = scope;
+}
+
+/* Name of an operation without a module of its own: "<scope>.<kind>", else
+ * "<input's name>+<kind>". */
 static const char *op_name(struct ee_builder *b, int x, const char *kind)
 {
 	const char *in = x >= 0 && x < b->m->nnodes ? b->m->nodes[x].layer->name : "input";
 
+	if (b->scope)
+		return ee_b_key(b, "%s.%s", b->scope, kind);
 	return ee_b_key(b, "%s+%s", in ? in : "?", kind);
 }
 

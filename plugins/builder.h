@@ -32,6 +32,7 @@ struct ee_builder {
 	int rc;                /* first failure, EE_OK while all went well */
 	struct ee_bind *binds; /* tensors to read and where their pointers go */
 	int nbinds, cap;
+	const char *scope;     /* names operations without a module: "<scope>.add" (ee_b_scope) */
 	float *slab;           /* all weights, one allocation (owned by the caller after finish) */
 	size_t slab_floats;
 };
@@ -50,12 +51,16 @@ const char *ee_b_key(struct ee_builder *b, const char *fmt, ...)
 const struct ee_ckpt_tensor *ee_b_tensor(struct ee_builder *b, const char *prefix,
 					 const char *suffix);
 bool ee_b_has(struct ee_builder *b, const char *prefix, const char *suffix);
+/* True if some key starts with prefix (false once the build failed). */
+bool ee_b_has_prefix(struct ee_builder *b, const char *prefix);
 /* Dimension i of tensor prefix.suffix, or -1 (and a failure) if absent. */
 int ee_b_dim(struct ee_builder *b, const char *prefix, const char *suffix, int i);
 /* Marks every tensor whose key starts with prefix as known but unused. */
 void ee_b_ignore(struct ee_builder *b, const char *prefix);
 /* Records a failure in the builder (EE_ERR_INPUT, naming the checkpoint). */
 int ee_b_fail(struct ee_builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Names the module being built (a block, a branch) for the operations that follow. */
+void ee_b_scope(struct ee_builder *b, const char *scope);
 /* Per-sample shape of node x (the network input for EE_NODE_INPUT). */
 struct ee_shape ee_b_shape(struct ee_builder *b, int x);
 

@@ -39,11 +39,12 @@ static int shortcut(struct ee_builder *b, int x, const char *p, int stride, int 
 	return ee_b_shortcut_a(b, x, stride, pad, pad);
 }
 
-static int block(struct ee_builder *b, int x, const char *p, int stride)
+int ee_resnet_block(struct ee_builder *b, int x, const char *p, int stride)
 {
 	bool bottleneck = ee_b_has(b, ee_b_key(b, "%s.conv3", p), "weight");
 	int y, cout;
 
+	ee_b_scope(b, p);
 	if (bottleneck) {
 		y = ee_b_conv(b, x, ee_b_key(b, "%s.conv1", p), ee_b_key(b, "%s.bn1", p), 1, 0,
 			      EE_ACT_RELU);
@@ -65,8 +66,8 @@ int ee_resnet_stage(struct ee_builder *b, int x, int s, int stride)
 {
 	int i;
 
-	for (i = 0; ee_b_has(b, ee_b_key(b, "layer%d.%d.conv1", s, i), "weight"); i++)
-		x = block(b, x, ee_b_key(b, "layer%d.%d", s, i), i == 0 ? stride : 1);
+	for (i = 0; ee_b_has_prefix(b, ee_b_key(b, "layer%d.%d.", s, i)); i++)
+		x = ee_resnet_block(b, x, ee_b_key(b, "layer%d.%d", s, i), i == 0 ? stride : 1);
 	if (i == 0)
 		return ee_b_fail(b, "stage 'layer%d' has no blocks", s);
 	return x;
@@ -78,8 +79,8 @@ int ee_resnet_count_stages(const struct ee_ckpt *ck)
 	int s;
 
 	for (s = 1; s <= EE_RESNET_MAX_STAGES; s++) {
-		snprintf(key, sizeof(key), "layer%d.0.conv1.weight", s);
-		if (!ee_ckpt_find(ck, key))
+		snprintf(key, sizeof(key), "layer%d.0.", s);
+		if (!ee_ckpt_has_prefix(ck, key))
 			break;
 	}
 	return s - 1;

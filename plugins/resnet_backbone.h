@@ -20,6 +20,8 @@
 int ee_resnet_stem(struct ee_builder *b, bool maxpool);
 /* Whether the checkpoint asks for stem max pooling: its stem_maxpool attribute, else a 7x7 stem. */
 bool ee_resnet_stem_maxpool(struct ee_builder *b);
+/* One block "<p>" (BasicBlock or Bottleneck) with the given stride. */
+int ee_resnet_block(struct ee_builder *b, int x, const char *p, int stride);
 /* The blocks of stage "layer<s>" (1-based); the first has the given stride. */
 int ee_resnet_stage(struct ee_builder *b, int x, int s, int stride);
 /* Stages layer1.. as far as the checkpoint has them (stride 1 for the first, 2 after);

@@ -51,7 +51,7 @@ static void conv_cost(const struct ee_layer *l, struct ee_cost *c)
 
 	memset(c, 0, sizeof(*c));
 	c->macs = outs * (cv->cin / cv->groups) * cv->kh * cv->kw;
-	c->other = (cv->bn.gamma ? 2 * outs : 0) + (cv->act != EE_ACT_NONE ? outs : 0);
+	c->other = (cv->bn.on ? 2 * outs : 0) + (cv->act != EE_ACT_NONE ? outs : 0);
 }
 
 /* Samples per GEMM for the dense path. */

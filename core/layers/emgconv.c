@@ -55,7 +55,7 @@ static void emg_cost(const struct ee_layer *l, struct ee_cost *c)
 	c->gate_macs = 16 * plane;
 	c->gates = e->c;
 	/* |I| - t and the sum per element, the sigmoid per channel; BN and act after */
-	c->other = 2 * outs + e->c + (e->bn.gamma ? 2 * outs : 0) + (e->act != EE_ACT_NONE ? outs : 0);
+	c->other = 2 * outs + e->c + (e->bn.on ? 2 * outs : 0) + (e->act != EE_ACT_NONE ? outs : 0);
 }
 
 static int emg_prepare(struct ee_layer *l, struct ee_err *err)

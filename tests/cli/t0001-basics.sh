@@ -1,0 +1,49 @@
+# t0001-basics.sh - usage, help and the good paths of info, infer and eval.
+. tests/cli/lib.sh
+$PY tests/cli/fixtures.py "$T/fx" || { not_ok "fixtures"; exit 1; }
+F=$T/fx
+
+expect_ok "--help" "$EEPROF" --help
+check "--help lists commands" "grep -q '^  info' '$T/out' && grep -q '^  eval' '$T/out'"
+for c in info infer eval; do
+	expect_ok "$c --help" "$EEPROF" "$c" --help
+	check "$c --help shows usage" "grep -q '^usage: eeprof $c' '$T/out'"
+done
+run "$EEPROF"
+check "no command: status 2" "[ $rc -eq 2 ]"
+expect_fail "unknown command" 2 "unknown command 'frobnicate'" "$EEPROF" frobnicate
+expect_fail "unknown option" 2 "unknown option '--bogus'" "$EEPROF" info "$F/good.h5" --bogus
+expect_fail "missing argument" 2 "missing argument" "$EEPROF" info
+expect_fail "bad number" 2 "--batch: 'x' is not a number" "$EEPROF" eval "$F/good.h5" --data h5:"$F/data.h5" --batch x
+expect_fail "number out of range" 2 "--threads: 0 is out of range" "$EEPROF" eval "$F/good.h5" --data h5:"$F/data.h5" --threads 0
+expect_fail "infer without --output" 2 "--input and --output are required" "$EEPROF" infer "$F/good.h5" --input "$F/images.h5"
+
+expect_ok "info" "$EEPROF" info "$F/good.h5"
+check "info names the arch" "grep -q 'resnet-cifar' '$T/out'"
+expect_ok "info --json --layers" "$EEPROF" info "$F/good.h5" --json --layers
+cp "$T/out" "$T/info.json"
+check "info json fields" "$PY -c \"
+import json,sys; d=json.load(open('$T/info.json'))
+assert d['arch']=='resnet-cifar' and d['num_classes']==10 and d['input_shape']==[1,32,32]
+assert len(d['exits'])==1 and d['exits'][0]['macs_min']==d['exits'][0]['macs_max']>0
+assert d['params']>0 and len(d['layers'])>10
+\""
+
+expect_ok "infer" "$EEPROF" infer "$F/good.h5" --input "$F/images.h5" --output "$T/y.h5" --batch 2
+check "infer output matches PyTorch" "$PY -c \"
+import h5py,numpy as np; y=h5py.File('$T/y.h5'); ref=np.load('$F/images_logits.npy')
+assert y['logits'].shape==(1,3,10) and y['macs'].shape==(1,3) and y['macs_cascade'].shape==(1,3)
+err=np.abs(y['logits'][0]-ref).max()/np.abs(ref).max(); assert err<1e-4, err
+\""
+check "infer leaves no temporary file" "! ls '$T'/y.h5.tmp-* 2>/dev/null"
+
+expect_ok "eval on an h5 dataset" "$EEPROF" eval "$F/good.h5" --data "h5:$F/data.h5" --json --batch 7
+cp "$T/out" "$T/eval.json"
+check "eval json fields" "$PY -c \"
+import json; d=json.load(open('$T/eval.json'))
+assert d['samples']==20 and len(d['exits'])==1
+e=d['exits'][0]; assert 0<=e['accuracy']<=1 and e['correct']==round(e['accuracy']*20) and e['macs_mean']>0
+assert 0<=d['ensemble']['accuracy']<=1 and d['timing']['inference_seconds']>0
+\""
+expect_ok "eval --limit --offset" "$EEPROF" eval "$F/good.h5" --data "h5:$F/data.h5" --limit 5 --offset 3
+check "eval text counts samples" "grep -q '(5 samples)' '$T/out'"
