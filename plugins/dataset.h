@@ -68,12 +68,12 @@ void ee_dataset_release(struct ee_dataset *ds);
  * Writes samples [start, start + count) as network inputs into dst, a dense
  * [count, in.c, in.h, in.w] tensor, in PyTorch's order:
  *   1. uint8 pixels become x / 255.0f (ToTensor); float32 pixels are used as is;
- *   2. each axis is centre zero-padded or centre-cropped to in.h x in.w (Pad,
- *      CenterCrop). When the size difference is odd the extra padded row/column goes
- *      after (bottom/right), as torchvision's Pad/CenterCrop padding does, and the extra
- *      cropped one comes off the bottom/right, i.e. the crop offset is
- *      floor(diff / 2). torchvision's CenterCrop rounds diff / 2 half to even
- *      instead, so it differs from this only when diff % 4 == 3;
+ *   2. each axis is centre zero-padded or centre-cropped to in.h x in.w. When the
+ *      size difference is odd the extra row/column is padded or cropped at the end
+ *      (bottom/right): the offset is floor(diff / 2). Padding matches Pad(diff / 2) for
+ *      even diff and torchvision CenterCrop's padding for odd diff; cropping matches
+ *      CenterCrop except when diff % 4 == 3 (it rounds diff / 2 half to even, taking
+ *      the extra row/column off the top/left there);
  *   3. (x - mean[c]) / std[c] in float32 (Normalize). Padding comes before this, so
  *      padded pixels become (0 - mean[c]) / std[c].
  * mean or std may be NULL for 0 or 1. Fails with EE_ERR_INPUT if the channel

@@ -56,7 +56,7 @@ static const struct split whole_file = { "", EE_DATASET_FILE, CUT_ALL };
 
 #define NSPLITS (sizeof(splits) / sizeof(splits[0]))
 
-/* A parsed spec: the reader, where its files are (a view into the spec) and the split. */
+/* A parsed spec: the reader, where its files are (DIR, FILE or the default) and the split. */
 struct parsed {
 	const struct reader *reader;
 	char where[256];
