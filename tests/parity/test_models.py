@@ -1,0 +1,524 @@
+#!/usr/bin/python3
+"""Self-tests of the PyTorch side: reference models, cost regions, MAC counter, exporter.
+
+    /usr/bin/python3 tests/parity/test_models.py [-k substring] [-v]
+
+Exits nonzero if any check fails. The expected numbers (key counts, parameter counts,
+per-exit MACs) are the [derived] figures of shared/research/architectures.md, which were
+obtained there by instantiating the public code; matching them shows that our models have
+the public state_dict layout and compute the same layers.
+"""
+import io
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, ROOT)
+
+import h5py  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from checkpoints import models  # noqa: E402
+from checkpoints.models.emgnet import BinaryStep, MLConv2d, MLModule  # noqa: E402
+from checkpoints.models.macs import MacCounter  # noqa: E402
+
+EXPORT = os.path.join(ROOT, "checkpoints", "export.py")
+torch.set_num_threads(2)
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def nkeys(sd):
+    return len(sd)
+
+
+def nparams(m):
+    return sum(p.numel() for p in m.parameters())
+
+
+def run_macs(arch, model, shape):
+    model.eval()
+    c = MacCounter(model, arch)
+    with torch.no_grad():
+        model(torch.randn(*shape))
+    c.remove()
+    return c.per_exit(models.num_exits(arch, model))
+
+
+def M(v):
+    return v / 1e6
+
+
+# ---------------------------------------------------------------- structure and sizes
+
+STRUCT = [
+    # arch, build kwargs, input, keys, params (None = not in the notes), standalone MACs per
+    # exit in millions (notes round to 0.1 M), cascade cost of the deepest exit in millions
+    ("sdresnet", dict(num_classes=100), (1, 3, 32, 32), 209, None,
+     [179.0, 296.5, 425.5, 555.5], 595.5),
+    ("sdresnet", dict(block="bottleneck", layers=(3, 4, 6, 3), num_classes=100),
+     (1, 3, 32, 32), 407, 54113232, [639.5, 706.6, 1100.9, 1298.0], 1936.2),
+    ("scan", dict(num_classes=100), (1, 3, 32, 32), 233, 15164240,
+     [205.2, 322.7, 451.7, 555.5], 674.1),
+    ("sdresnet-tpami", dict(num_classes=100), (1, 3, 32, 32), 269, 12283344,
+     [165.2, 295.8, 426.6, 555.5], 582.1),
+    ("sdresnet-tpami", dict(block="bottleneck", layers=(3, 4, 6, 3), num_classes=100),
+     (1, 3, 32, 32), None, 38426576, [407.9, 691.3, 1118.3, 1298.0], 1706.6),
+    ("resnet", dict(block="basic", layers=(2, 2, 2, 2), stem="3x3", num_classes=100),
+     (1, 3, 32, 32), 122, 11220132, [555.5], 555.5),
+    ("resnet", dict(block="basic", layers=(2, 2, 2, 2)), (1, 3, 224, 224), None, 11689512,
+     [1814.1], None),                                    # torchvision resnet18: 1.82 GMACs
+    ("resnet", dict(block="bottleneck", layers=(3, 4, 6, 3)), (1, 3, 224, 224), None,
+     25557032, [4089.2], None),                          # torchvision resnet50: 4.09 GMACs
+    ("resnet-cifar", dict(depth=56, num_classes=100, option="B", naming="downsample"),
+     (1, 3, 32, 32), None, 861620, [125.8], None),
+    ("resnet-cifar", dict(depth=20, num_classes=10, option="B", naming="downsample"),
+     (1, 3, 32, 32), None, None, [40.8], None),
+    ("emgnet", dict(variant="cifar", depth=56, num_classes=100), (1, 3, 32, 32), 868, 616854,
+     None, None),
+    ("emgnet", dict(variant="imagenet", depth=18), (1, 3, 224, 224), None, 39055056, None, None),
+    ("emgnet", dict(variant="imagenet", depth=50), (1, 3, 224, 224), 609, 42451758, None, None),
+]
+
+
+def test_structure_and_macs():
+    for arch, kw, shape, keys, params, macs, casc in STRUCT:
+        m = models.build(arch, **kw)
+        tag = "%s %s" % (arch, kw)
+        if keys is not None:
+            check(nkeys(m.state_dict()) == keys,
+                  "%s: %d keys, expected %d" % (tag, nkeys(m.state_dict()), keys))
+        if params is not None:
+            check(nparams(m) == params, "%s: %d params, expected %d" % (tag, nparams(m), params))
+        if macs is None:
+            continue
+        r = run_macs(arch, m, shape)
+        got = [M(v) for v in r["macs"][:, 0].tolist()]
+        check(len(got) == len(macs), "%s: %d exits" % (tag, len(got)))
+        for e, (g, want) in enumerate(zip(got, macs)):
+            # 0.06: the notes' 425.445 -> 425.5 and 1118.249 -> 1118.3 look double-rounded
+            check(abs(g - want) <= 0.06, "%s exit %d: %.3f M MACs, expected %.1f"
+                  % (tag, e + 1, g, want))
+        if casc is not None:
+            g = M(r["macs_cascade"][-1, 0].item())
+            check(abs(g - casc) <= 0.06, "%s: all-exit cascade %.3f M, expected %.1f"
+                  % (tag, g, casc))
+
+
+def test_akamaster_params():
+    # README: ResNet20 0.27M, 32 0.46M, 44 0.66M, 56 0.85M, 110 1.7M parameters.
+    for depth, want in ((20, 0.27), (32, 0.46), (44, 0.66), (56, 0.85), (110, 1.7)):
+        m = models.build("resnet-cifar", depth=depth)
+        got = nparams(m) / 1e6
+        check(abs(got - want) <= 0.03 * want,               # README gives 2 digits
+              "resnet%d: %.3f M params, README %.2f" % (depth, got, want))
+        sd = m.state_dict()
+        check("linear.weight" in sd and not any("shortcut" in k for k in sd),
+              "option A has no shortcut parameters and a `linear` classifier")
+
+
+def test_emg_macs_ranges():
+    # (min, max) per exit: all gates closed / all open.
+    table = [
+        (dict(variant="cifar", depth=56, num_classes=100), (1, 3, 32, 32), 1e6,
+         [(20.9, 27.5), (34.1, 43.5), (40.8, 51.4)], 0.051),
+        (dict(variant="imagenet", depth=18), (1, 3, 224, 224), 1e9,
+         [(0.89, 0.92), (1.17, 1.20), (1.41, 1.45), (1.35, 1.39)], 0.0051),
+        (dict(variant="imagenet", depth=50), (1, 3, 224, 224), 1e9,
+         [(0.96, 1.01), (1.40, 1.45), (1.94, 2.01), (1.96, 2.03)], 0.0051),
+    ]
+    for kw, shape, unit, want, tol in table:
+        r = run_macs("emgnet", models.build("emgnet", **kw), shape)
+        for e, (lo, hi) in enumerate(want):
+            glo, ghi = r["macs_min"][e].item() / unit, r["macs_max"][e].item() / unit
+            check(abs(glo - lo) <= tol and abs(ghi - hi) <= tol,
+                  "emgnet %s exit %d: %.3f-%.3f, expected %.2f-%.2f"
+                  % (kw, e + 1, glo, ghi, lo, hi))
+            ex = r["macs"][e, 0].item() / unit
+            check(glo - 1e-9 <= ex <= ghi + 1e-9, "executed MACs outside [min, max]")
+
+
+def test_key_shapes():
+    spots = {
+        ("sdresnet", ()): {
+            "bottleneck1_1.3.weight": [128, 128, 8, 8], "bottleneck2_1.3.weight": [128, 128, 4, 4],
+            "bottleneck3_1.0.weight": [128, 256, 1, 1], "downsample1_1.0.weight": [512, 64, 1, 1],
+            "middle_fc1.weight": [100, 512], "fc.weight": [100, 512],
+            "layer2.0.downsample.0.weight": [128, 64, 1, 1]},
+        ("scan", ()): {
+            "scala1.3.weight": [128, 128, 8, 8], "scala2.3.weight": [128, 128, 4, 4],
+            "scala3.0.weight": [128, 256, 1, 1], "scala1.6.weight": [512, 128, 1, 1],
+            "attention1.0.weight": [64, 64, 3, 3], "attention1.3.weight": [64, 64, 4, 4],
+            "attention1.3.bias": [64], "fc4.weight": [100, 512]},
+        ("sdresnet-tpami", ()): {
+            "scala1.0.op.0.weight": [64, 1, 3, 3], "scala1.0.op.1.weight": [64, 64, 1, 1],
+            "scala1.0.op.5.weight": [128, 64, 1, 1], "scala1.2.op.6.running_var": [512],
+            "scala3.0.op.5.weight": [512, 256, 1, 1], "attention1.0.op.0.weight": [64, 1, 3, 3],
+            "attention1.1.running_mean": [64], "fc1.weight": [100, 512]},
+        ("emgnet", ("cifar",)): {
+            "conv1.weight": [16, 3, 3, 3], "layer1.0.conv.0.conv.0.weight": [8, 16, 1, 1],
+            "layer1.0.conv.0.more_feature_conv.0.weight": [8, 1, 5, 5],
+            "layer1.0.conv.0.more_feature_conv.0.threshold": [1, 8, 1, 1],
+            "layer1.0.conv.0.more_feature_conv.0.skeleton_mask": [5, 5],
+            "layer1.0.conv.2.conv.0.weight": [32, 16, 1, 1],
+            "layer1.0.downsample.0.weight": [64, 16, 1, 1], "layer2.0.conv.1.0.weight": [32, 1, 3, 3],
+            "branch1.0.conv.0.weight": [32, 64, 1, 1], "branch1.1.weight": [64, 64, 3, 3],
+            "branch1.1.bias": [64], "branch1.4.conv.0.weight": [128, 64, 1, 1],
+            "branch1.4.more_feature_conv.0.weight": [128, 1, 5, 5], "fc1.weight": [100, 256]},
+        ("emgnet", ("imagenet",)): {
+            "conv1.weight": [76, 3, 7, 7], "layer2.0.conv.0.conv.0.weight": [77, 304, 1, 1],
+            "layer2.0.conv.1.0.weight": [153, 1, 3, 3], "branch3.1.weight": [1228, 1228, 3, 3],
+            "fc4.weight": [1000, 2456]},
+    }
+    for (arch, extra), want in spots.items():
+        if arch == "emgnet":
+            kw = dict(variant=extra[0], depth=56 if extra[0] == "cifar" else 50,
+                      num_classes=100 if extra[0] == "cifar" else 1000)
+        else:
+            kw = dict(num_classes=100)
+        sd = models.build(arch, **kw).state_dict()
+        for k, shape in want.items():
+            check(k in sd, "%s: key %s missing" % (arch, k))
+            check(list(sd[k].shape) == shape, "%s: %s is %s, expected %s"
+                  % (arch, k, list(sd[k].shape), shape))
+        if arch == "emgnet":
+            check(not any(k.startswith("layer1.0.conv.1.") for k in sd),
+                  "stride-1 blocks have no conv.1")
+            m = sd["layer1.0.conv.0.more_feature_conv.0.skeleton_mask"]
+            check(torch.equal(m, F.pad(torch.ones(3, 3), (1, 1, 1, 1))), "skeleton mask")
+
+
+# ---------------------------------------------------------------- exit order and regions
+
+SMALL = [
+    ("resnet", dict(block="basic", layers=(1, 1, 1, 1), width=8, stem="3x3", num_classes=5),
+     (2, 3, 32, 32)),
+    ("resnet-cifar", dict(depth=20, width=8, num_classes=5), (2, 3, 32, 32)),
+    ("sdresnet", dict(block="basic", layers=(1, 1, 1, 1), width=8, num_classes=5), (2, 3, 32, 32)),
+    ("sdresnet-tpami", dict(block="basic", layers=(1, 1, 1, 1), width=8, num_classes=5,
+                            adaptation_layers=True), (2, 3, 32, 32)),
+    ("scan", dict(block="basic", layers=(1, 1, 1, 1), width=8, num_classes=5), (2, 3, 32, 32)),
+    ("emgnet", dict(variant="cifar", depth=20, width=8, num_classes=5), (2, 3, 32, 32)),
+    ("emgnet", dict(variant="imagenet", layers=(1, 1, 1, 1), width=8, num_classes=5),
+     (2, 3, 64, 64)),
+]
+
+
+def _exits(arch, model, x):
+    with torch.no_grad():
+        return [e.clone() for e in models.exits_shallow_to_deep(arch, model(x))]
+
+
+def test_regions_by_perturbation():
+    """For every top-level module with parameters: perturb it and see which exits change.
+    ("backbone", k) must change exactly exits k..E, ("head", k) exactly exit k, None none.
+    This checks the cost-region table and the shallow -> deep exit order independently of
+    the names."""
+    for arch, kw, shape in SMALL:
+        torch.manual_seed(0)
+        m = models.build(arch, **kw).eval()
+        for mod in m.modules():                       # make gates open for some samples
+            if isinstance(mod, MLConv2d):
+                with torch.no_grad():
+                    mod.threshold.fill_(0.05)
+        x = torch.randn(*shape)
+        base = _exits(arch, m, x)
+        E = len(base)
+        check(E == models.num_exits(arch, m), "%s: %d exits" % (arch, E))
+        tops = sorted({n.split(".")[0] for n, _ in m.named_parameters()}
+                      | {n.split(".")[0] for n, _ in m.named_buffers()})
+        for top in tops:
+            mod = getattr(m, top)
+            saved = {k: v.clone() for k, v in mod.state_dict().items()}
+            with torch.no_grad():
+                for p in list(mod.parameters()) + [b for b in mod.buffers() if b.is_floating_point()]:
+                    if p.dim() == 2 and p.shape[0] == p.shape[1] == 5:   # skeleton_mask: keep
+                        continue
+                    p.add_(torch.randn_like(p) * 0.5 + 0.1)
+            new = _exits(arch, m, x)
+            mod.load_state_dict(saved)
+            changed = [k + 1 for k in range(E) if not torch.allclose(new[k], base[k])]
+            region = models.cost_region(arch, top)
+            if region is None:
+                want = []
+            elif region[0] == "backbone":
+                want = list(range(region[1], E + 1))
+            else:
+                want = [region[1]]
+            check(changed == want, "%s: perturbing %s changes exits %s, region %s says %s"
+                  % (arch, top, changed, region, want))
+            # every sub-module inherits the top-level region
+            for name, _ in mod.named_modules():
+                full = top + ("." + name if name else "")
+                check(models.cost_region(arch, full) == region, "%s: region of %s" % (arch, full))
+
+
+def test_forward_output_shapes():
+    x = torch.randn(2, 3, 32, 32)
+    m = models.build("sdresnet", layers=(1, 1, 1, 1), width=8, num_classes=7).eval()
+    out = m(x)
+    check(len(out) == 8 and out[4].shape == (2, 64, 1, 1), "BYOT returns 4 logits + 4 features")
+    m = models.build("scan", layers=(1, 1, 1, 1), width=8, num_classes=7).eval()
+    outs, fl = m(x)
+    check(len(outs) == 4 and fl.dim() == 0, "SCAN returns ([4 logits], feature_loss)")
+    m = models.build("sdresnet-tpami", layers=(1, 1, 1, 1), width=8, num_classes=7).eval()
+    outs, feats = m(x)
+    check(len(outs) == 4 and feats[0].shape == (2, 64), "journal returns ([4], [4 feats])")
+    m = models.build("emgnet", variant="cifar", depth=20, width=8, num_classes=7).eval()
+    outs, zero = m(x)
+    check(len(outs) == 3 and zero == 0, "EMG CIFAR returns ([o1,o2,o3], 0)")
+
+
+# ---------------------------------------------------------------- EMG convolution
+
+def test_mlconv_semantics():
+    torch.manual_seed(3)
+    c = 6
+    conv = MLConv2d(c, c, 5, padding=2, groups=c, bias=False)
+    x = torch.randn(3, c, 9, 7)
+    y3 = conv.inner(x)
+    ref3 = F.conv2d(x, conv.weight[:, :, 1:4, 1:4], None, 1, 1, 1, c)
+    check(torch.allclose(y3, ref3, atol=1e-6), "Y3 = 3x3 conv with the centre taps")
+    ring = F.conv2d(x, conv.weight * (1 - conv.skeleton_mask), None, 1, 2, 1, c)
+    y5 = F.conv2d(x, conv.weight, None, 1, 2, 1, c)
+    check(torch.allclose(y5, y3 + ring, atol=1e-5), "Y5 = Y3 + ring taps")
+    with torch.no_grad():
+        v = y3.abs().mean(dim=(2, 3))
+        conv.threshold.copy_(v.median(dim=0).values.view(1, c, 1, 1) + 1e-3)
+    out = conv(x)
+    z = conv.gate_logit(y3)
+    g = ((torch.sigmoid(z) - 0.5) > 0).float().view(3, c, 1, 1)
+    check(0 < g.sum() < g.numel(), "mixed gates in the test")
+    check(torch.equal(out, y3 * (1 - g) + y5 * g), "output = Y3 or Y5 per sample/channel")
+    # hook count: 9 taps always, 16 more per open channel
+    cnt = MacCounter(nn.Sequential(conv), "emgnet")
+    cnt.regions = {k: ("backbone", 1) for k in cnt.regions}
+    with torch.no_grad():
+        cnt.model(x)
+    per = cnt.exec["0"]
+    opened = g.view(3, c).sum(dim=1).double()
+    check(torch.equal(per, 9 * c * 63 + 16 * opened * 63), "MLConv2d MACs per sample: %s" % per)
+    check(torch.equal(cnt.gates["0"], g.view(3, c).to(torch.uint8)), "hook gate = module gate")
+    # float32 tie: sigmoid(z) - 0.5 == 0 for tiny positive z, so the gate stays closed
+    for zz in (1e-9, 3e-8, 6e-8):
+        t = torch.tensor([zz], dtype=torch.float32)
+        check((torch.sigmoid(t) - 0.5).item() == 0.0, "sigmoid tie at z=%g" % zz)
+    # BinaryStep surrogate gradient
+    xs = torch.tensor([-2.0, -0.7, -0.2, 0.0, 0.1, 0.4, 0.5, 1.0, 1.5], requires_grad=True)
+    BinaryStep.apply(xs).sum().backward()
+    want = torch.tensor([0, 0.4, 1.2, 2.0, 1.6, 0.4, 0.4, 0.4, 0])
+    check(torch.allclose(xs.grad, want, atol=1e-6), "surrogate gradient %s" % xs.grad)
+    # the public view(bs, c_in, 1, 1) makes in != out fail
+    try:
+        MLConv2d(4, 8, 5, padding=2)(torch.randn(1, 4, 5, 5))
+        check(False, "MLConv2d(4, 8) should fail like the public code")
+    except RuntimeError:
+        pass
+
+
+def test_mlmodule_odd_slice():
+    m = MLModule(8, 19)
+    check(m.conv[0].weight.shape[0] == 10, "ceil(19/2) = 10 primary channels")
+    check(m(torch.randn(2, 8, 6, 6)).shape == (2, 19, 6, 6), "cat then slice to 19")
+
+
+# ---------------------------------------------------------------- exporter
+
+def _export(args):
+    r = subprocess.run([sys.executable, EXPORT] + args, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    return r.returncode, r.stdout, r.stderr
+
+
+def _attrs(path):
+    with h5py.File(path, "r") as f:
+        a = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
+        keys = list(f["state_dict"])
+        dtypes = {f["state_dict"][k].dtype for k in keys}
+        ev = {k: np.asarray(f["eval"][k]) for k in f["eval"]} if "eval" in f else {}
+    return a, keys, dtypes, ev
+
+
+def test_export_formats():
+    with tempfile.TemporaryDirectory() as d:
+        # akamaster: {'state_dict': module.-prefixed, no num_batches_tracked, 'best_prec1'}
+        m = models.build("resnet-cifar", depth=20)
+        sd = {"module." + k: v for k, v in m.state_dict().items()
+              if not k.endswith("num_batches_tracked")}
+        p = os.path.join(d, "resnet20-12fca82f.th")
+        torch.save({"state_dict": sd, "best_prec1": 91.78}, p)
+        rc, out, err = _export([p, os.path.join(d, "a.h5")])
+        check(rc == 0, "akamaster export: %s" % err)
+        a, keys, dt, _ = _attrs(os.path.join(d, "a.h5"))
+        check(a["arch"] == "resnet-cifar" and a["num_classes"] == 10, "akamaster attrs %s" % a)
+        check(list(a["input_shape"]) == [3, 32, 32], "input shape")
+        check(np.allclose(a["mean"], [0.485, 0.456, 0.406]), "akamaster uses ImageNet stats")
+        check(a["format"] == "eeprof-checkpoint" and a["format_version"] == 1, "format")
+        check(a["source"] == "resnet20-12fca82f.th" and len(a["source_sha256"]) == 64, "source")
+        check(a["exporter"] == "eeprof export.py 1" and a["dropped_tensors"] == "", "dropped")
+        check(keys[0] == "conv1.weight" and len(keys) == 97 and dt == {np.dtype("float32")},
+              "keys in order, float32")
+        check("stem_maxpool" not in a and abs(a["bn_eps"] - 1e-5) < 1e-12, "bn_eps")
+
+        # BYOT: DataParallel dict with epoch/arch/best_prec1 tensor, .pth.tar
+        m = models.build("sdresnet", layers=(1, 1, 1, 1), width=8, num_classes=100)
+        p = os.path.join(d, "checkpoint_latest.pth.tar")
+        torch.save({"epoch": 199, "arch": "multi_resnet18_kd", "best_prec1": torch.tensor(79.41),
+                    "state_dict": {"module." + k: v for k, v in m.state_dict().items()}}, p)
+        rc, out, err = _export([p, os.path.join(d, "b.h5"), "--dataset", "CIFAR-100 test"])
+        check(rc == 0, "byot export: %s" % err)
+        a, keys, _, _ = _attrs(os.path.join(d, "b.h5"))
+        check(a["arch"] == "sdresnet" and a["dataset"] == "CIFAR-100 test", "byot attrs")
+        check("downsample1_1.0.weight" in keys, "unused downsample1_1 kept")
+        check(not any("num_batches_tracked" in k for k in keys), "nbt dropped")
+        check("bn1.num_batches_tracked" in a["dropped_tensors"], "dropped list")
+        check(np.allclose(a["mean"], [0.4914, 0.4822, 0.4465]), "BYOT uses CIFAR-10 stats")
+
+        # journal: bare state_dict with adaptation_layers
+        m = models.build("sdresnet-tpami", layers=(1, 1, 1, 1), width=8, adaptation_layers=True)
+        p = os.path.join(d, "resnet18.pth")
+        torch.save(m.state_dict(), p)
+        rc, out, err = _export([p, os.path.join(d, "c.h5")])
+        check(rc == 0, "journal export: %s" % err)
+        a, keys, _, _ = _attrs(os.path.join(d, "c.h5"))
+        check(a["arch"] == "sdresnet-tpami", "journal arch")
+        check(not any(k.startswith("adaptation_layers") for k in keys), "adapters dropped")
+        check("adaptation_layers.2.bias" in a["dropped_tensors"], "adapters listed")
+
+        # SCAN: bare; EMGNet: DataParallel bare, 1 channel, eval json
+        m = models.build("scan", layers=(1, 1, 1, 1), width=8)
+        p = os.path.join(d, "bestmodel.pth")
+        torch.save(m.state_dict(), p)
+        rc, _, err = _export([p, os.path.join(d, "s.h5")])
+        a, keys, _, _ = _attrs(os.path.join(d, "s.h5"))
+        check(rc == 0 and a["arch"] == "scan" and a["num_classes"] == 100, "scan export")
+        m = models.build("emgnet", variant="cifar", depth=20, in_channels=1)
+        p = os.path.join(d, "best_model.pth")
+        torch.save({"module." + k: v for k, v in m.state_dict().items()}, p)
+        with open(os.path.join(d, "ev.json"), "w") as f:
+            f.write('{"test_accuracy": [0.81, 0.9, 0.92], "val_accuracy": [0.8, 0.89, 0.91]}')
+        rc, _, err = _export([p, os.path.join(d, "e.h5"), "--eval-json",
+                              os.path.join(d, "ev.json")])
+        check(rc == 0, "emg export: %s" % err)
+        a, keys, _, ev = _attrs(os.path.join(d, "e.h5"))
+        check(a["arch"] == "emgnet" and list(a["input_shape"]) == [1, 32, 32], "emg attrs")
+        check(np.allclose(a["mean"], [0.2860]) and np.allclose(a["std"], [0.3530]), "1-ch stats")
+        check("layer1.0.conv.0.more_feature_conv.0.skeleton_mask" in keys, "mask kept")
+        check("layer1.0.conv.0.more_feature_conv.0.threshold" in keys, "threshold kept")
+        check(ev["test_accuracy"].dtype == np.float64 and len(ev["val_accuracy"]) == 3, "eval")
+
+        # torchvision: 7x7 stem -> 224 and stem_maxpool 1; overrides
+        m = models.build("resnet", layers=(1, 1, 1, 1), width=8, num_classes=9)
+        p = os.path.join(d, "tv.pth")
+        torch.save(m.state_dict(), p)
+        rc, _, err = _export([p, os.path.join(d, "t.h5")])
+        a, _, _, _ = _attrs(os.path.join(d, "t.h5"))
+        check(rc == 0 and a["arch"] == "resnet" and a["stem_maxpool"] == 1, "tv export")
+        check(list(a["input_shape"]) == [3, 224, 224] and a["num_classes"] == 9, "tv shape")
+        rc, _, err = _export([p, os.path.join(d, "t2.h5"), "--input-shape", "3,64,64",
+                              "--stem-maxpool", "0", "--mean", "0,0,0", "--std", "1,1,1"])
+        a, _, _, _ = _attrs(os.path.join(d, "t2.h5"))
+        check(rc == 0 and a["stem_maxpool"] == 0 and list(a["input_shape"]) == [3, 64, 64]
+              and np.allclose(a["std"], 1), "tv overrides")
+
+        # errors: one line, exit 3 for bad input, 2 for usage; no file left behind
+        torch.save({"foo": 1}, os.path.join(d, "bad.pth"))
+        sd = m.state_dict()
+        sd["fc.weight"][0, 0] = float("inf")
+        torch.save(sd, os.path.join(d, "inf.pth"))
+        with open(os.path.join(d, "junk.pth"), "w") as f:
+            f.write("not a checkpoint")
+        for args, want in (([os.path.join(d, "bad.pth")], 3), ([os.path.join(d, "inf.pth")], 3),
+                           ([os.path.join(d, "junk.pth")], 3), ([os.path.join(d, "none.pth")], 3),
+                           ([p, "--arch", "scan"], 3), ([p, "--num-classes", "3"], 3),
+                           ([p, "--input-shape", "1,32,32"], 3), ([p, "--mean", "1,2"], 3),
+                           ([p, "--arch", "nope"], 2), ([p, "--frob"], 2)):
+            out_h5 = os.path.join(d, "err.h5")
+            rc, _, err = _export([args[0], out_h5] + args[1:])
+            check(rc == want, "%s: exit %d, expected %d (%s)" % (args, rc, want, err.strip()))
+            check(err.startswith("export.py: error: "), "error format: %r" % err)
+            check(not os.path.exists(out_h5), "no output on error")
+        check(not [f for f in os.listdir(d) if ".tmp." in f], "no temp files left")
+
+
+def test_detection():
+    from checkpoints import export as ex
+    for arch, kw in (("resnet", dict(layers=(1, 1, 1, 1), width=8)),
+                     ("resnet", dict(layers=(1, 1, 1, 1), width=8, stem="3x3")),
+                     ("resnet-cifar", dict(depth=20)),
+                     ("resnet-cifar", dict(depth=20, option="B")),
+                     ("resnet-cifar", dict(depth=20, option="B", naming="downsample")),
+                     ("sdresnet", dict(layers=(1, 1, 1, 1), width=8)),
+                     ("sdresnet-tpami", dict(layers=(1, 1, 1, 1), width=8)),
+                     ("scan", dict(layers=(1, 1, 1, 1), width=8)),
+                     ("emgnet", dict(variant="cifar", depth=20)),
+                     ("emgnet", dict(variant="imagenet", layers=(1, 1, 1, 1), width=8))):
+        sd = models.build(arch, **kw).state_dict()
+        got = ex.detect_arch(sd)
+        check(got == arch, "detect %s %s -> %s" % (arch, kw, got))
+
+
+def test_make_case_small():
+    """One quick end-to-end make_case run (EMGNet, since it has the most to write)."""
+    sys.path.insert(0, HERE)
+    import make_case
+    with tempfile.TemporaryDirectory() as d:
+        t = time.time()
+        make_case.make_case("emgnet", "cifar-r20", 5, d, batch=3, in_ch=1, quiet=True)
+        with h5py.File(os.path.join(d, "ref.h5"), "r") as f:
+            E, N, K = f["logits"].shape
+            check((E, N, K) == (3, 3, 10), "logits shape %s" % ((E, N, K),))
+            check(f["macs"].shape == (3, 3) and f["macs"].dtype == np.float64, "macs")
+            check(f["macs_cascade"].shape == (3, 3), "macs_cascade")
+            g = f["gates"]
+            check("layer1.0.conv.0.more_feature_conv.0" in g, "gate prefix names")
+            frac = np.mean(np.concatenate([np.asarray(g[k]).ravel() for k in g]))
+            check(0.3 < frac < 0.7, "about half of the gates open (%.2f)" % frac)
+            check(set(f["gate_z"]) == set(g), "gate_z for every gate")
+            lo, hi = f.attrs["macs_min"], f.attrs["macs_max"]
+            m = np.asarray(f["macs"])
+            check(np.all(m >= lo[:, None]) and np.all(m <= hi[:, None]), "min <= macs <= max")
+            mc = np.asarray(f["macs_cascade"])
+            check(np.all(mc >= m), "cascade >= standalone")
+            check(np.all(mc[0] == m[0]), "exit 1: cascade == standalone")
+        with h5py.File(os.path.join(d, "input.h5"), "r") as f:
+            check(f["images"].shape == (3, 1, 32, 32) and f["images"].dtype == np.float32, "input")
+        check(os.path.exists(os.path.join(d, "model.h5")), "model.h5")
+        check(time.time() - t < 30, "make_case took %.1fs" % (time.time() - t))
+
+
+def main(argv):
+    only = None
+    if "-k" in argv:
+        only = argv[argv.index("-k") + 1]
+    tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]
+    failed = 0
+    for name, fn in tests:
+        if only and only not in name:
+            continue
+        t = time.time()
+        try:
+            fn()
+            print("ok    %-32s %5.1fs" % (name, time.time() - t))
+        except Exception:                            # noqa: BLE001
+            failed += 1
+            print("FAIL  %-32s %5.1fs" % (name, time.time() - t))
+            traceback.print_exc(file=sys.stdout)
+    print("%d failed" % failed if failed else "all passed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
