@@ -28,13 +28,15 @@ struct ee_bn {
  * bias (NULL: 0) first: shift = (bias - mean) * scale + beta. Without BN: scale 1, shift bias. */
 void ee_bn_affine(const struct ee_bn *bn, int c, const float *bias, float *scale, float *shift);
 
-/* The BN of channel i alone (as channel 0), for folding one output channel at a time. */
-static inline struct ee_bn ee_bn_channel(const struct ee_bn *bn, int i)
-{
-	struct ee_bn one = { bn->gamma + i, bn->beta + i, bn->mean + i, bn->var + i, bn->eps, bn->on };
-
-	return one;
-}
+/*
+ * Folds bn into the conv-like layer before it, for prepare(): the weights of
+ * output channel o, laid out [outer][c][per] (conv2d: outer 1; transposed conv:
+ * outer = cin), are multiplied by BN's scale, and bias[o] (which must have room,
+ * zeros if the layer had none) becomes the shift. Then marks bn folded (gamma
+ * NULL) so that forward applies only bias and act. Nothing to do if already folded.
+ */
+int ee_bn_fold(struct ee_bn *bn, int c, float *weight, size_t outer, size_t per, float *bias,
+	       struct ee_err *err);
 
 /* 2-D convolution, any kernel, stride, padding and groups; depthwise has groups = cin = cout. */
 struct ee_conv2d {

@@ -139,13 +139,14 @@ static void plan_views(struct ee_model *m, int *parent, int *poff)
 			parent[i] = n->in[0];
 			poff[i] = n->layer->alias_c0;
 		} else if (n->layer->ops->alias == EE_ALIAS_CONCAT) {
-			for (j = 0, off = 0; j < n->nin; off += m->nodes[n->in[j]].shape.c, j++) {
+			for (j = 0, off = 0; j < n->nin; j++) {
 				int x = n->in[j];
 
 				if (x >= 0 && parent[x] == x) {
 					parent[x] = i;
 					poff[x] = off;
 				}
+				off += x >= 0 ? m->nodes[x].shape.c : m->input.c;
 			}
 		}
 	}

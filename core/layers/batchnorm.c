@@ -1,7 +1,7 @@
 /*
  * batchnorm.c - eval-mode BatchNorm2d that could not be folded into a conv
- * (e.g. after a ReLU), with an optional activation; and ee_bn_affine(), the
- * fold every fused kind shares.
+ * (e.g. after a ReLU), with an optional activation; and ee_bn_affine() and
+ * ee_bn_fold(), the folds every fused kind shares.
  */
 #include <math.h>
 #include <string.h>
@@ -26,6 +26,33 @@ void ee_bn_affine(const struct ee_bn *bn, int c, const float *bias, float *scale
 		scale[i] = (float)s;
 		shift[i] = (float)((b - bn->mean[i]) * s + bn->beta[i]);
 	}
+}
+
+int ee_bn_fold(struct ee_bn *bn, int c, float *weight, size_t outer, size_t per, float *bias,
+	       struct ee_err *err)
+{
+	size_t a, j;
+	int o;
+
+	if (!bn->gamma)
+		return EE_OK;
+	if (!bias)
+		return ee_err_set(err, EE_ERR_INTERNAL, "no room for the folded batchnorm's bias");
+	for (o = 0; o < c; o++) {
+		struct ee_bn one = *bn; /* channel o alone */
+		float scale;
+
+		one.gamma += o;
+		one.beta += o;
+		one.mean += o;
+		one.var += o;
+		ee_bn_affine(&one, 1, bias + o, &scale, bias + o);
+		for (a = 0; a < outer; a++)
+			for (j = 0; j < per; j++)
+				weight[(a * c + o) * per + j] *= scale;
+	}
+	bn->gamma = NULL;
+	return EE_OK;
 }
 
 static int bn_infer(struct ee_layer *l, const struct ee_shape *in, int nin, struct ee_shape *out,

@@ -43,11 +43,34 @@ static inline int kind_infer_same(const struct ee_shape *in, int nin, int want, 
 	return EE_OK;
 }
 
+/* A zeroed kind struct of size bytes (its base first) with ops set; NULL if out of memory. */
+static inline void *kind_alloc(struct ee_pool *p, size_t size, const struct ee_layer_ops *ops)
+{
+	struct ee_layer *l = ee_pool_alloc(p, size);
+
+	if (l)
+		l->ops = ops;
+	return l;
+}
+
+/* Plane ch of sample i of t. */
+static inline float *kind_plane(const struct ee_tensor *t, int i, int ch)
+{
+	return ee_tensor_sample(t, i) + (size_t)ch * t->h * t->w;
+}
+
 /* Copies len floats unless dst is src already (a view the planner placed there). */
 static inline void kind_copy(float *dst, const float *src, size_t len)
 {
 	if (dst != src)
 		memcpy(dst, src, len * sizeof(float));
+}
+
+/* Sets c to a cost of `other` non-MAC ops per sample and nothing else. */
+static inline void kind_cost_other(struct ee_cost *c, double other)
+{
+	memset(c, 0, sizeof(*c));
+	c->other = other;
 }
 
 /*
@@ -58,25 +81,31 @@ static inline void kind_copy(float *dst, const float *src, size_t len)
  */
 #define KIND_CHUNK 16384
 
-struct kind_span {
-	int i;             /* sample */
-	size_t off, len;   /* floats [off, off + len) of the sample */
+enum kind_op {
+	KIND_ACT, /* out = act(in0) */
+	KIND_ADD, /* out = act(in0 + in1) */
+	KIND_MUL, /* out = in0 * in1 */
 };
 
-/* Jobs per sample of len floats. */
-static inline int kind_chunks(size_t len)
+static inline void kind_elementwise(struct ee_exec *x, size_t len, enum kind_op op,
+				    enum ee_act act)
 {
-	return (int)((len + KIND_CHUNK - 1) / KIND_CHUNK);
-}
+	long job, chunks = (long)((len + KIND_CHUNK - 1) / KIND_CHUNK);
 
-static inline struct kind_span kind_span_of(long job, int chunks, size_t len)
-{
-	struct kind_span s;
+	EE_PARALLEL_FOR(job, x->n * chunks) {
+		int i = (int)(job / chunks);
+		size_t off = (size_t)(job % chunks) * KIND_CHUNK;
+		size_t cnt = len - off < KIND_CHUNK ? len - off : KIND_CHUNK;
+		float *dst = ee_tensor_sample(&x->out, i) + off;
+		const float *a = ee_tensor_sample(&x->in[0], i) + off;
 
-	s.i = (int)(job / chunks);
-	s.off = (size_t)(job % chunks) * KIND_CHUNK;
-	s.len = len - s.off < KIND_CHUNK ? len - s.off : KIND_CHUNK;
-	return s;
+		if (op == KIND_ACT)
+			ee_affine_act_copy(dst, a, cnt, 1.0f, 0.0f, act);
+		else if (op == KIND_ADD)
+			ee_add_act(dst, a, ee_tensor_sample(&x->in[1], i) + off, cnt, act);
+		else
+			ee_mul(dst, a, ee_tensor_sample(&x->in[1], i) + off, cnt);
+	}
 }
 
 /* A k x k window pooling kind (maxpool.c, avgpool.c). */
@@ -111,8 +140,7 @@ static inline void pool2d_cost(const struct ee_layer *l, struct ee_cost *c)
 {
 	const struct pool2d *p = (const struct pool2d *)l;
 
-	memset(c, 0, sizeof(*c));
-	c->other = (double)ee_shape_numel(l->out) * p->k * p->k;
+	kind_cost_other(c, (double)ee_shape_numel(l->out) * p->k * p->k);
 }
 
 /* One job per (sample, channel) plane. */
@@ -120,26 +148,23 @@ static inline void pool2d_forward(const struct ee_layer *l, struct ee_exec *x, b
 {
 	const struct pool2d *p = (const struct pool2d *)l;
 	const struct ee_tensor *in = &x->in[0];
-	const struct ee_shape o = l->out;
 	long job;
 
-	EE_PARALLEL_FOR(job, (long)x->n * o.c) {
-		int i = (int)(job / o.c), ch = (int)(job % o.c);
+	EE_PARALLEL_FOR(job, (long)x->n * x->out.c) {
+		int i = (int)(job / x->out.c), ch = (int)(job % x->out.c);
 
-		ee_pool_plane(ee_tensor_sample(in, i) + (size_t)ch * in->h * in->w, in->h, in->w,
-			      p->k, p->stride, p->pad, max,
-			      ee_tensor_sample(&x->out, i) + (size_t)ch * o.h * o.w, o.h, o.w);
+		ee_pool_plane(kind_plane(in, i, ch), in->h, in->w, p->k, p->stride, p->pad, max,
+			      kind_plane(&x->out, i, ch), x->out.h, x->out.w);
 	}
 }
 
 static inline struct ee_layer *pool2d_new(struct ee_pool *pool, const struct ee_layer_ops *ops,
 					  int k, int stride, int pad)
 {
-	struct pool2d *p = ee_pool_alloc(pool, sizeof(*p));
+	struct pool2d *p = kind_alloc(pool, sizeof(*p), ops);
 
 	if (!p)
 		return NULL;
-	p->base.ops = ops;
 	p->k = k;
 	p->stride = stride;
 	p->pad = pad;

@@ -77,24 +77,10 @@ static size_t conv_workspace(const struct ee_layer *l, int n)
 static int conv_prepare(struct ee_layer *l, struct ee_err *err)
 {
 	struct ee_conv2d *cv = (struct ee_conv2d *)l;
-	size_t per = (size_t)cv->cin / cv->groups * cv->kh * cv->kw, i;
-	float scale[1];
-	int o;
 
-	if (!cv->bn.gamma)
-		return EE_OK;
 	/* bias was given room by the builder when the conv had none */
-	if (!cv->bias)
-		return ee_err_set(err, EE_ERR_INTERNAL, "no room for the folded batchnorm's bias");
-	for (o = 0; o < cv->cout; o++) {
-		struct ee_bn one = ee_bn_channel(&cv->bn, o);
-
-		ee_bn_affine(&one, 1, cv->bias + o, scale, cv->bias + o);
-		for (i = 0; i < per; i++)
-			cv->weight[o * per + i] *= scale[0];
-	}
-	cv->bn.gamma = NULL; /* folded: forward applies only bias and act */
-	return EE_OK;
+	return ee_bn_fold(&cv->bn, cv->cout, cv->weight, 1,
+			  (size_t)cv->cin / cv->groups * cv->kh * cv->kw, cv->bias, err);
 }
 
 static void epilogue(const struct ee_conv2d *cv, float *plane, size_t len, int o)
