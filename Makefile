@@ -33,6 +33,7 @@ ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(CFLAGS) -fo
 	-ffp-contract=fast $(WARN) -I. $(PKG_CFLAGS) -MMD -MP
 LDLIBS := $(PKG_LIBS) -lsde -lm -fopenmp
 
+comma := ,
 ifdef SANITIZE
 ifneq ($(filter-out address undefined,$(subst $(comma), ,$(SANITIZE))),)
 $(error SANITIZE takes address and/or undefined)
@@ -40,7 +41,6 @@ endif
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer -DEE_NO_CLONES
 LDLIBS += -fsanitize=$(SANITIZE)
 endif
-comma := ,
 
 ifneq ($(V),1)
 QUIET_CC = @echo "  CC      $@";
