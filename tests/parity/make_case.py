@@ -30,8 +30,8 @@ U(0.5, 1.5), layer by layer. (Plain running_mean ~ N(0, 0.1), running_var ~ U(0.
 let activations grow to ~1e12 in EMGNet-56, where a wrong layer would no longer show in
 the logits; this way every layer stays at O(1) scale and matters.)
 Every EMG threshold is set per channel in the same calibration forward so that about half
-of the gates open: t = midpoint of the two middle values of mean_HW|Y3| over the batch (for N = 1 a
-random +-20..50 % offset), with ~10 % of channels forced always-open and ~10 % always-closed.
+of the gates open: t = midpoint of the two middle values of mean_HW|Y3| over the batch (moved by 5 % of
+the layer's mean when those two are tied; for N = 1 a random +-20..50 % offset), with ~10 % of channels forced always-open and ~10 % always-closed.
 MACs are counted with forward hooks (checkpoints/models/macs.py). Before writing ref.h5
 the exported model.h5 is loaded back into a fresh model and must reproduce the logits
 bit for bit (checks export.py).
@@ -176,7 +176,13 @@ def calibrate(model, x, gen):
             n, c = v.shape
             s, _ = torch.sort(v, dim=0)
             if n >= 2:
-                t = 0.5 * (s[n // 2 - 1] + s[n // 2])
+                lo, hi = s[n // 2 - 1], s[n // 2]
+                t = 0.5 * (lo + hi)
+                # Middle values (nearly) tied, e.g. channels that ReLU zeroed for every
+                # sample: move t off the tie so that no z sits at ~0.
+                scale = v.mean() + 1e-3
+                sign = torch.where(torch.rand(c, generator=gen) < 0.5, -1.0, 1.0)
+                t = torch.where(hi - lo < 1e-3 * scale, t + sign * 0.05 * scale, t)
             else:
                 sign = torch.where(torch.rand(c, generator=gen) < 0.5, -1.0, 1.0)
                 t = v[0] * (1 + sign * (0.2 + 0.3 * torch.rand(c, generator=gen)))
