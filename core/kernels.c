@@ -3,6 +3,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 void ee_gemm_ex(bool ta, bool tb, int m, int n, int k, const float *a, int lda, const float *b,
@@ -68,8 +69,42 @@ void ee_im2col(const float *x, int c, int h, int w, int kh, int kw, int stride, 
 }
 
 /*
+ * exp(x) in a form GCC vectorises (libm's expf is a call per element): x = n*ln2 + r
+ * with |r| <= ln2/2 (Cody-Waite, ln2 in two parts), exp(r) by Cephes' degree-6
+ * polynomial (about 1 ulp, like the Sleef expf PyTorch vectorises with), 2^n put
+ * in the exponent bits. |x| is first clamped to 88 in integer arithmetic: a float
+ * compare would keep the loop scalar (GCC may not speculate FP ops that could
+ * trap). So exp(x > 88) = exp(88) = 1.65e38 and results below FLT_MIN (x < -87.3)
+ * flush to 0, which neither softmax (x <= 0) nor sigmoid notices; NaN acts as +-88.
+ */
+static inline __attribute__((always_inline)) float vexpf(float x)
+{
+	const int32_t lim = 0x42b00000; /* the bits of 88.0f */
+	float a = fabsf(x), n, r, p, scale;
+	int32_t bits;
+
+	memcpy(&bits, &a, sizeof(bits));
+	bits = bits < lim ? bits : lim;
+	memcpy(&a, &bits, sizeof(a));
+	x = copysignf(a, x);
+	n = x * 1.44269504f + 0x1.8p23f - 0x1.8p23f; /* round to nearest, no libm call */
+	r = x - n * 0.693359375f + n * 2.12194440e-4f;
+	p = 1.9875691500e-4f;
+	p = p * r + 1.3981999507e-3f;
+	p = p * r + 8.3334519073e-3f;
+	p = p * r + 4.1665795894e-2f;
+	p = p * r + 1.6666665459e-1f;
+	p = p * r + 5.0000001201e-1f;
+	p = p * r * r + r + 1.0f;
+	bits = ((int32_t)n + 127) << 23; /* n = -127 gives 0 */
+	memcpy(&scale, &bits, sizeof(scale));
+	return p * scale;
+}
+
+/*
  * dst[i] = act(expr) for i < len, with one loop per activation so that each
- * vectorises (sigmoid calls expf and stays scalar). expr is written in terms of i.
+ * vectorises. expr is written in terms of i. Sigmoid is 1 / (1 + exp(-v)) as
+ * PyTorch's vectorised kernel computes it.
  */
 #define ACT_LOOP(act, i, len, dst, expr)                        \
 	switch (act) {                                          \
@@ -85,8 +120,8 @@ void ee_im2col(const float *x, int c, int h, int w, int kh, int kw, int stride, 
 		}                                               \
 		break;                                          \
 	case EE_ACT_SIGMOID:                                    \
-		for (i = 0; i < (len); i++)                     \
-			(dst)[i] = ee_sigmoidf(expr);           \
+		EE_SIMD for (i = 0; i < (len); i++)             \
+			(dst)[i] = 1.0f / (1.0f + vexpf(-(expr))); \
 		break;                                          \
 	}
 
@@ -116,26 +151,75 @@ void ee_mul(float *dst, const float *a, const float *b, size_t len)
 		dst[i] = a[i] * b[i];
 }
 
-EE_KERNEL
-float ee_sum(const float *x, size_t len)
+/* Lanes of the reductions below. GCC 12 at -O2 keeps an OpenMP simd reduction
+ * scalar, so they accumulate in vectors of GCC's vector extension instead (a
+ * 32-byte one: two SSE registers in the portable clone, one AVX register in the
+ * x86-64-v3 one). */
+#define LANES 8
+typedef float lanes __attribute__((vector_size(LANES * sizeof(float))));
+typedef int32_t ilanes __attribute__((vector_size(LANES * sizeof(int32_t))));
+
+static inline __attribute__((always_inline)) float lane_sum(const float *x, size_t len)
 {
+	lanes acc = { 0 }, v;
 	float s = 0.0f;
 	size_t i;
 
-	_Pragma("omp simd reduction(+ : s)") for (i = 0; i < len; i++)
+	for (i = 0; i + LANES <= len; i += LANES) {
+		memcpy(&v, x + i, sizeof(v));
+		acc += v;
+	}
+	for (; i < len; i++)
 		s += x[i];
-	return s;
+	return s + (((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])));
+}
+
+EE_KERNEL
+float ee_sum(const float *x, size_t len)
+{
+	return lane_sum(x, len);
+}
+
+EE_KERNEL
+void ee_row_means(const float *x, size_t rows, size_t len, float *y)
+{
+	size_t r;
+
+	for (r = 0; r < rows; r++)
+		y[r] = lane_sum(x + r * len, len) / (float)len;
 }
 
 EE_KERNEL
 float ee_max(const float *x, size_t len)
 {
+	lanes acc, v;
+	ilanes more;
 	float m = x[0];
 	size_t i;
+	int j;
 
-	_Pragma("omp simd reduction(max : m)") for (i = 1; i < len; i++)
+	for (j = 0; j < LANES; j++)
+		acc[j] = x[0];
+	for (i = 0; i + LANES <= len; i += LANES) {
+		memcpy(&v, x + i, sizeof(v));
+		more = v > acc; /* all ones where v wins */
+		acc = (lanes)(((ilanes)v & more) | ((ilanes)acc & ~more));
+	}
+	for (; i < len; i++)
 		m = x[i] > m ? x[i] : m;
+	for (j = 0; j < LANES; j++)
+		m = acc[j] > m ? acc[j] : m;
 	return m;
+}
+
+EE_KERNEL
+float ee_exp_sum(float *dst, const float *src, size_t len, float shift)
+{
+	size_t i;
+
+	EE_SIMD for (i = 0; i < len; i++)
+		dst[i] = vexpf(src[i] - shift);
+	return ee_sum(dst, len);
 }
 
 void ee_affine_act(float *y, size_t len, float scale, float shift, enum ee_act act)
@@ -230,7 +314,7 @@ void ee_pool_plane(const float *x, int h, int w, int k, int stride, int pad, boo
 	float fill = max ? -INFINITY : 0.0f, area = (float)(k * k);
 	int dy, dx;
 
-	for (i = 0; i < len; i++)
+	EE_SIMD for (i = 0; i < len; i++)
 		y[i] = fill;
 	for (dy = 0; dy < k; dy++)
 		for (dx = 0; dx < k; dx++)

@@ -14,8 +14,10 @@
 
 #include "layer.h"
 
+/* x86-64-v3 (AVX2, FMA, ...) is dispatched on CPU features; "arch=haswell" would be
+ * on the CPU model, and no AMD or later Intel CPU is a Haswell. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(EE_NO_CLONES)
-#define EE_KERNEL __attribute__((target_clones("arch=haswell", "default")))
+#define EE_KERNEL __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define EE_KERNEL
 #endif
@@ -85,6 +87,10 @@ void ee_mul(float *dst, const float *a, const float *b, size_t len);
 /* Sum and maximum of x[0..len) (len >= 1 for the maximum), in vector lanes. */
 float ee_sum(const float *x, size_t len);
 float ee_max(const float *x, size_t len);
+/* y[r] = the mean of row r of x [rows][len]: global average pooling of a sample. */
+void ee_row_means(const float *x, size_t rows, size_t len, float *y);
+/* dst[i] = exp(src[i] - shift), vectorised (about 1 ulp); returns the sum of dst. */
+float ee_exp_sum(float *dst, const float *src, size_t len, float shift);
 
 /* Output size of a window sweep, or <= 0 if the window does not fit. */
 static inline int ee_conv_out(int in, int k, int stride, int pad)
@@ -93,7 +99,8 @@ static inline int ee_conv_out(int in, int k, int stride, int pad)
 	return in + 2 * pad < k ? 0 : (in + 2 * pad - k) / stride + 1;
 }
 
-/* Sigmoid as PyTorch computes it in float32. */
+/* Sigmoid as PyTorch computes it in float32, one value with libm's expf (the EMG
+ * gate's decision); the activation loops above use a vectorised exp instead. */
 float ee_sigmoidf(float x);
 
 #endif

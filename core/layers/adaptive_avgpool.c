@@ -58,12 +58,20 @@ static void pool_plane(const float *x, int h, int w, float *y, int oh, int ow)
 			int x0 = ox * w / ow, x1 = ((ox + 1) * w + ow - 1) / ow;
 			float s = bin_sum(x, w, y0, y1, x0, x1);
 
-			if (oh == 1 && ow == 1)
-				y[0] = s / (float)(h * w);
-			else
-				y[oy * ow + ox] = s / (float)(y1 - y0) / (float)(x1 - x0);
+			y[oy * ow + ox] = s / (float)(y1 - y0) / (float)(x1 - x0);
 		}
 	}
+}
+
+/* Global pooling: a sample's planes in one call. */
+static void forward_global(struct ee_exec *x)
+{
+	const struct ee_tensor *in = &x->in[0];
+	int i;
+
+	EE_PARALLEL_FOR(i, x->n)
+		ee_row_means(ee_tensor_sample(in, i), (size_t)in->c, ee_tensor_plane(in),
+			     ee_tensor_sample(&x->out, i));
 }
 
 static void adaptive_forward(const struct ee_layer *l, struct ee_exec *x)
@@ -72,6 +80,10 @@ static void adaptive_forward(const struct ee_layer *l, struct ee_exec *x)
 	long job;
 
 	(void)l;
+	if (x->out.h == 1 && x->out.w == 1) {
+		forward_global(x);
+		return;
+	}
 	EE_PARALLEL_FOR(job, (long)x->n * x->out.c) {
 		int i = (int)(job / x->out.c), ch = (int)(job % x->out.c);
 

@@ -5,9 +5,13 @@
  * As PyTorch's slow_conv_transpose2d, each sample is one GEMM
  *     col [cout*k*k][h*w] = W^T [cout*k*k][cin] * x [cin][h*w]
  * (W is [cin][cout*k*k] as stored), then col2im adds the columns into the
- * output planes, one job per output channel, before the bias and activation.
+ * output planes before the bias and activation. The GEMMs of a chunk of samples
+ * run first, then one parallel pass of col2im jobs (sample, output channel), so
+ * OpenBLAS's threads and ours take turns once per chunk, not once per sample.
  */
 #include "common.h"
+
+#define MAX_COL_FLOATS (1 << 21) /* workspace cap: samples per chunk */
 
 static int convt_infer(struct ee_layer *l, const struct ee_shape *in, int nin,
 		       struct ee_shape *out, struct ee_err *err)
@@ -44,13 +48,25 @@ static void convt_cost(const struct ee_layer *l, struct ee_cost *c)
 	c->other = (ct->bn.on ? 2 * outs : 0) + (ct->act != EE_ACT_NONE ? outs : 0);
 }
 
-/* One sample's columns. */
-static size_t convt_workspace(const struct ee_layer *l, int n)
+/* Floats of one sample's columns. */
+static size_t col_floats(const struct ee_layer *l)
 {
 	const struct ee_conv_transpose2d *ct = (const struct ee_conv_transpose2d *)l;
 
-	(void)n;
 	return (size_t)ct->cout * ct->k * ct->k * l->in.h * l->in.w;
+}
+
+/* Samples per chunk: as many as fit the cap, at least one. */
+static int chunk(const struct ee_layer *l, int n)
+{
+	size_t nb = MAX_COL_FLOATS / col_floats(l);
+
+	return nb < 1 ? 1 : nb < (size_t)n ? (int)nb : n;
+}
+
+static size_t convt_workspace(const struct ee_layer *l, int n)
+{
+	return col_floats(l) * chunk(l, n);
 }
 
 /* BN folded into W[:, o] and bias[o]. */
@@ -66,20 +82,25 @@ static void convt_forward(const struct ee_layer *l, struct ee_exec *x)
 {
 	const struct ee_conv_transpose2d *ct = (const struct ee_conv_transpose2d *)l;
 	const struct ee_shape in = l->in, o = l->out;
-	int rows = ct->cout * ct->k * ct->k, hw = in.h * in.w, i, oc;
-	size_t plane = (size_t)o.h * o.w;
+	int rows = ct->cout * ct->k * ct->k, hw = in.h * in.w, nb = chunk(l, x->n), i0, j;
+	size_t cols = col_floats(l);
+	long job;
 
-	for (i = 0; i < x->n; i++) {
-		float *y = ee_tensor_sample(&x->out, i);
+	for (i0 = 0; i0 < x->n; i0 += nb) {
+		int cnt = x->n - i0 < nb ? x->n - i0 : nb;
 
-		ee_gemm_ex(true, false, rows, hw, ct->cin, ct->weight, rows,
-			   ee_tensor_sample(&x->in[0], i), hw, 0.0f, x->work, hw);
-		EE_PARALLEL_FOR(oc, ct->cout) {
-			float *dst = y + oc * plane;
+		for (j = 0; j < cnt; j++)
+			ee_gemm_ex(true, false, rows, hw, ct->cin, ct->weight, rows,
+				   ee_tensor_sample(&x->in[0], i0 + j), hw, 0.0f, x->work + j * cols,
+				   hw);
+		EE_PARALLEL_FOR(job, (long)cnt * ct->cout) {
+			int s = (int)(job / ct->cout), oc = (int)(job % ct->cout);
+			float *dst = kind_plane(&x->out, i0 + s, oc);
+			size_t plane = (size_t)o.h * o.w;
 
 			memset(dst, 0, plane * sizeof(float));
-			ee_col2im(x->work + (size_t)oc * ct->k * ct->k * hw, (size_t)hw, 1, o.h, o.w,
-				  ct->k, ct->k, ct->stride, ct->pad, in.h, in.w, dst);
+			ee_col2im(x->work + s * cols + (size_t)oc * ct->k * ct->k * hw, (size_t)hw, 1,
+				  o.h, o.w, ct->k, ct->k, ct->stride, ct->pad, in.h, in.w, dst);
 			ee_affine_act(dst, plane, 1.0f, ct->bias ? ct->bias[oc] : 0.0f, ct->act);
 		}
 	}

@@ -2,8 +2,6 @@
  * softmax.c - softmax over the c*h*w values of each sample, numerically stable
  * and in float32 as PyTorch computes it: m = max, e = exp(x - m), e * (1 / sum e).
  */
-#include <math.h>
-
 #include "common.h"
 
 static int softmax_infer(struct ee_layer *l, const struct ee_shape *in, int nin,
@@ -26,12 +24,10 @@ static void softmax_forward(const struct ee_layer *l, struct ee_exec *x)
 
 	EE_PARALLEL_FOR(i, x->n) {
 		const float *src = ee_tensor_sample(&x->in[0], i);
-		float *dst = ee_tensor_sample(&x->out, i), m = ee_max(src, len);
-		size_t j;
+		float *dst = ee_tensor_sample(&x->out, i);
+		float sum = ee_exp_sum(dst, src, len, ee_max(src, len));
 
-		for (j = 0; j < len; j++)
-			dst[j] = expf(src[j] - m);
-		ee_affine_act(dst, len, 1.0f / ee_sum(dst, len), 0.0f, EE_ACT_NONE);
+		ee_affine_act(dst, len, 1.0f / sum, 0.0f, EE_ACT_NONE);
 	}
 }
 

@@ -25,6 +25,8 @@
 #define GEMM_RTOL 1e-4
 #define ELEM_TOL 1e-6  /* a few float roundings */
 
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
 /* ---------------------------------------------------------------- harness */
 
 enum wiring {
@@ -613,6 +615,24 @@ START_TEST(activation_relu_and_sigmoid)
 }
 END_TEST
 
+/* Sigmoid's vectorised exp at and beyond its clamp (|x| = 88), near FLT_MIN, and for
+ * tiny x, where float32 PyTorch gives exactly 0.5 (what the EMG gate relies on). */
+START_TEST(activation_sigmoid_extremes)
+{
+	static const float x[] = { -1000, -100, -88.5f, -88, -87.5f, -20, -1e-8f, 0, 1e-8f,
+				   3e-8f, 20, 87.5f, 88, 88.5f, 100, 1000 };
+	struct ee_shape s = shp(COUNT(x), 1, 1);
+	struct lcase lc = { make_act, &(enum ee_act){ EE_ACT_SIGMOID }, 1, 1, { s } };
+	float want[COUNT(x)];
+	int k;
+
+	for (k = 0; k < COUNT(x); k++)
+		want[k] = (float)ref_act(x[k], EE_ACT_SIGMOID);
+	want[6] = want[8] = 0.5f; /* 1 - 1e-8 rounds to 1 in float */
+	check_case(&lc, (const float *const[]){ x }, want, s, 1e-38, 2e-7);
+}
+END_TEST
+
 /* A sample longer than one elementwise job (16384 floats), for the split. */
 START_TEST(activation_long_sample)
 {
@@ -868,11 +888,13 @@ static void ref_softmax(const float *x, int n, size_t len, float *y)
 
 START_TEST(softmax_stable_over_chw)
 {
-	/* logits [n, 10, 1, 1]; a map over c*h*w; values so large that exp() overflows */
+	/* logits [n, 10, 1, 1]; a map over c*h*w; values so large that exp() overflows;
+	 * a spread so wide that most exp(x - max) underflow */
 	static const struct {
 		int c, h, w;
 		float lo, hi;
-	} cases[] = { { 10, 1, 1, -5, 5 }, { 5, 7, 9, -3, 3 }, { 7, 1, 1, 80, 100 } };
+	} cases[] = { { 10, 1, 1, -5, 5 }, { 5, 7, 9, -3, 3 }, { 7, 1, 1, 80, 100 },
+		      { 1000, 1, 1, -300, 0 } /* exp underflows */ };
 	struct ee_shape s = shp(cases[_i].c, cases[_i].h, cases[_i].w);
 	float *x = random_batch(3, s, 71, cases[_i].lo, cases[_i].hi);
 	float *want = falloc(ee_shape_numel(s) * 3);
@@ -1272,8 +1294,6 @@ static void add_loop(Suite *s, const char *name, const TTest *test, int count)
 	suite_add_tcase(s, tc);
 }
 
-#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
 static Suite *layers_suite(void)
 {
 	Suite *s = suite_create("layers");
@@ -1285,6 +1305,7 @@ static Suite *layers_suite(void)
 	add(s, "linear", (const TTest *const[]){ linear_flattens_and_batches,
 						 linear_cost_and_refusals, NULL });
 	add(s, "activation", (const TTest *const[]){ activation_relu_and_sigmoid,
+						     activation_sigmoid_extremes,
 						     activation_long_sample, NULL });
 	add_loop(s, "pooling", pooling_matches_reference, COUNT(pool_cases));
 	add(s, "pooling_cost", (const TTest *const[]){ pooling_cost_and_refusals, NULL });
@@ -1293,7 +1314,7 @@ static Suite *layers_suite(void)
 								    NULL });
 	add_loop(s, "add", add_with_and_without_relu, 3);
 	add(s, "mul", (const TTest *const[]){ mul_elementwise, binary_refusals, NULL });
-	add_loop(s, "softmax", softmax_stable_over_chw, 3);
+	add_loop(s, "softmax", softmax_stable_over_chw, 4);
 	add_loop(s, "concat", concat_places_or_copies, 3);
 	add_loop(s, "slice", slice_views_or_copies, 4);
 	add(s, "views", (const TTest *const[]){ concat_and_slice_refusals, planner_views_nested,
