@@ -32,6 +32,11 @@ static int conv_infer(struct ee_layer *l, const struct ee_shape *in, int nin,
 	const struct ee_conv2d *cv = (const struct ee_conv2d *)l;
 
 	(void)nin;
+	if (cv->kh < 1 || cv->kw < 1 || cv->stride < 1 || cv->pad < 0 || cv->groups < 1 ||
+	    cv->cin % cv->groups || cv->cout % cv->groups)
+		return ee_err_set(err, EE_ERR_INPUT,
+				  "%d->%d channels in %d groups, %dx%d kernel, stride %d, padding %d",
+				  cv->cin, cv->cout, cv->groups, cv->kh, cv->kw, cv->stride, cv->pad);
 	if (in->c != cv->cin)
 		return ee_err_set(err, EE_ERR_INPUT, "expects %d input channels, got %d", cv->cin,
 				  in->c);

@@ -234,8 +234,8 @@ static int add_status(struct ee_model *m, struct ee_layer *l, int nin, struct ee
 	return ee_model_add(m, l, ins, nin, err);
 }
 
-static void expect_refused(struct ee_shape in, struct ee_layer *(*make)(struct ee_pool *, const void *),
-			   const void *arg, int nin, const char *needle)
+static void expect_refused(struct ee_shape in, make_fn make, const void *arg, int nin,
+			   const char *needle)
 {
 	struct ee_err err = { 0 };
 	struct ee_model m;
@@ -323,11 +323,11 @@ struct conv_case {
 
 static const struct conv_case conv_cases[] = {
 	/* n cin cout  h   w kh kw  s  p  g  bias   bn     act */
-	{ 3, 5, 7, 7, 9, 3, 3, 1, 1, 1, true, false, EE_ACT_RELU },    /* plane 63: 3 samples a GEMM */
+	{ 3, 5, 7, 7, 9, 3, 3, 1, 1, 1, true, false, EE_ACT_RELU },    /* plane 63: one GEMM of 3 */
 	{ 7, 5, 7, 7, 9, 3, 3, 1, 1, 1, false, false, EE_ACT_NONE },   /* GEMMs of 5 + 2 (partial) */
 	{ 3, 4, 6, 11, 13, 5, 5, 1, 2, 1, true, true, EE_ACT_RELU },   /* 5x5, GEMMs of 2 + 1 */
 	{ 2, 3, 8, 23, 21, 7, 7, 2, 3, 1, false, true, EE_ACT_RELU },  /* 7x7 stem, BN without bias */
-	{ 3, 5, 7, 17, 19, 3, 3, 1, 1, 1, true, true, EE_ACT_NONE },   /* plane 323: a GEMM a sample */
+	{ 3, 5, 7, 17, 19, 3, 3, 1, 1, 1, true, true, EE_ACT_NONE },   /* plane 323: GEMM/sample */
 	{ 3, 6, 5, 17, 19, 1, 1, 1, 0, 1, true, false, EE_ACT_NONE },  /* 1x1, no im2col */
 	{ 3, 6, 4, 17, 19, 1, 1, 1, 0, 2, false, true, EE_ACT_RELU },  /* 1x1 grouped, no im2col */
 	{ 5, 6, 5, 5, 7, 1, 1, 1, 0, 1, true, false, EE_ACT_SIGMOID }, /* 1x1 small plane: batched */
@@ -335,7 +335,7 @@ static const struct conv_case conv_cases[] = {
 	{ 3, 5, 6, 7, 9, 3, 3, 1, 2, 1, false, false, EE_ACT_NONE },   /* padding wider than needed */
 	{ 3, 6, 4, 7, 9, 3, 3, 1, 1, 2, true, false, EE_ACT_RELU },    /* groups 2 */
 	{ 3, 6, 9, 7, 9, 3, 3, 2, 1, 3, false, true, EE_ACT_RELU },    /* groups 3, strided */
-	{ 3, 4, 8, 7, 9, 3, 3, 1, 1, 4, true, false, EE_ACT_RELU },    /* groups = cin, 2 outputs each */
+	{ 3, 4, 8, 7, 9, 3, 3, 1, 1, 4, true, false, EE_ACT_RELU },    /* groups = cin, 2 out each */
 	{ 3, 5, 5, 7, 9, 3, 3, 1, 1, 5, false, false, EE_ACT_NONE },   /* depthwise 3x3 */
 	{ 3, 5, 5, 7, 9, 3, 3, 2, 1, 5, true, true, EE_ACT_RELU },     /* depthwise 3x3 stride 2 */
 	{ 3, 5, 5, 7, 9, 5, 5, 1, 2, 5, true, false, EE_ACT_SIGMOID }, /* depthwise 5x5 */
@@ -372,28 +372,40 @@ static struct ee_shape conv_out(const struct conv_case *c)
 		   (c->w + 2 * c->pad - c->kw) / c->stride + 1);
 }
 
+/* The conv's sum at output (o, oy, ox) of sample i, before BN and act. */
+static double conv_at(const struct conv_arg *a, const float *x, int i, int o, int oy, int ox)
+{
+	const struct conv_case *c = a->cc;
+	struct ee_shape is = shp(c->cin, c->h, c->w);
+	int cg = c->cin / c->groups, og = c->cout / c->groups, ci, dy, dx;
+	double acc = a->bias ? a->bias[o] : 0;
+
+	for (ci = 0; ci < cg; ci++)
+		for (dy = 0; dy < c->kh; dy++)
+			for (dx = 0; dx < c->kw; dx++) {
+				int iy = oy * c->stride + dy - c->pad;
+				int ix = ox * c->stride + dx - c->pad;
+				double v = at(x, is, i, o / og * cg + ci, iy, ix);
+
+				acc += v * a->weight[((o * cg + ci) * c->kh + dy) * c->kw + dx];
+			}
+	return acc;
+}
+
 static void ref_conv(const struct conv_arg *a, const float *x, float *y)
 {
 	const struct conv_case *c = a->cc;
-	struct ee_shape is = shp(c->cin, c->h, c->w), os = conv_out(c);
-	int cg = c->cin / c->groups, og = c->cout / c->groups, i, o, oy, ox, ci, dy, dx;
+	struct ee_shape os = conv_out(c);
+	int i, o, oy, ox;
 
 	for (i = 0; i < c->n; i++)
 		for (o = 0; o < c->cout; o++)
 			for (oy = 0; oy < os.h; oy++)
 				for (ox = 0; ox < os.w; ox++) {
-					double acc = a->bias ? a->bias[o] : 0;
+					double v = conv_at(a, x, i, o, oy, ox);
 
-					for (ci = 0; ci < cg; ci++)
-						for (dy = 0; dy < c->kh; dy++)
-							for (dx = 0; dx < c->kw; dx++)
-								acc += at(x, is, i, o / og * cg + ci,
-									  oy * c->stride + dy - c->pad,
-									  ox * c->stride + dx - c->pad) *
-								       a->weight[((o * cg + ci) * c->kh + dy) *
-										 c->kw + dx];
 					*out_at(y, os, i, o, oy, ox) =
-						(float)ref_act(ref_bn(acc, &a->bn, o), c->act);
+						(float)ref_act(ref_bn(v, &a->bn, o), c->act);
 				}
 }
 
@@ -449,20 +461,27 @@ END_TEST
 
 START_TEST(conv2d_refuses_bad_shapes)
 {
-	struct ee_model m;
-	struct ee_err err = { 0 };
+	/* on a 4x2x2 input: n cin cout h w kh kw s p g (only what infer reads matters) */
+	static const struct {
+		struct conv_case c;
+		const char *needle;
+	} bad[] = {
+		{ { 1, 5, 6, 2, 2, 3, 3, 1, 1, 1, false, false, EE_ACT_NONE },
+		  "expects 5 input channels, got 4" },
+		/* (2 - 3) / 2 + 1 truncated to 1 before ee_conv_out checked the window */
+		{ { 1, 4, 6, 2, 2, 3, 3, 2, 0, 1, false, false, EE_ACT_NONE }, "does not fit" },
+		/* stride 0 used to divide by zero */
+		{ { 1, 4, 6, 2, 2, 1, 1, 0, 0, 1, false, false, EE_ACT_NONE }, "stride 0" },
+		{ { 1, 4, 6, 2, 2, 1, 1, 1, 0, 4, false, false, EE_ACT_NONE },
+		  "4->6 channels in 4 groups" },
+	};
+	int k;
 
-	ee_model_init(&m, shp(4, 2, 2));
-	ck_assert_int_eq(add_status(&m, &ee_conv2d_new(&m.pool, 5, 6, 3, 3, 1, 1, 1)->base, 1,
-				    &err),
-			 EE_ERR_INPUT);
-	ck_assert_ptr_nonnull(strstr(err.msg, "expects 5 input channels, got 4"));
-	/* (2 - 3) / 2 + 1 truncated to 1 before ee_conv_out checked the window */
-	ck_assert_int_eq(add_status(&m, &ee_conv2d_new(&m.pool, 4, 6, 3, 3, 2, 0, 1)->base, 1,
-				    &err),
-			 EE_ERR_INPUT);
-	ck_assert_ptr_nonnull(strstr(err.msg, "does not fit"));
-	ee_model_release(&m);
+	for (k = 0; k < COUNT(bad); k++) {
+		struct conv_arg a = { &bad[k].c, NULL, NULL, { 0 } };
+
+		expect_refused(shp(4, 2, 2), make_conv, &a, 1, bad[k].needle);
+	}
 }
 END_TEST
 
@@ -1071,7 +1090,8 @@ START_TEST(shortcut_a_subsamples_and_pads)
 	static const int cases[][3] = { { 2, 2, 2 }, { 2, 1, 3 }, { 1, 0, 0 }, { 3, 0, 2 } };
 	const int *sc = cases[_i];
 	struct ee_shape is = shp(5, 7, 9);
-	struct ee_shape os = shp(sc[1] + 5 + sc[2], (7 + sc[0] - 1) / sc[0], (9 + sc[0] - 1) / sc[0]);
+	struct ee_shape os = shp(sc[1] + 5 + sc[2], (7 + sc[0] - 1) / sc[0],
+				 (9 + sc[0] - 1) / sc[0]);
 	float *x = random_batch(3, is, 101, -1, 1), *want = falloc(ee_shape_numel(os) * 3);
 	struct lcase lc = { make_shortcut, sc, 3, 1, { is } };
 	struct ee_cost cost;
@@ -1080,10 +1100,13 @@ START_TEST(shortcut_a_subsamples_and_pads)
 	for (i = 0; i < 3; i++)
 		for (ch = 0; ch < os.c; ch++)
 			for (oy = 0; oy < os.h; oy++)
-				for (ox = 0; ox < os.w; ox++)
-					*out_at(want, os, i, ch, oy, ox) =
-						ch < sc[1] || ch >= sc[1] + 5 ? 0 :
-						(float)at(x, is, i, ch - sc[1], oy * sc[0], ox * sc[0]);
+				for (ox = 0; ox < os.w; ox++) {
+					int src = ch - sc[1]; /* input channel, if not padding */
+					double v = src < 0 || src >= 5 ? 0 :
+						   at(x, is, i, src, oy * sc[0], ox * sc[0]);
+
+					*out_at(want, os, i, ch, oy, ox) = (float)v;
+				}
 	cost = check_case(&lc, (const float *const[]){ x }, want, os, 0, 0);
 	ck_assert_double_eq(cost.other + cost.macs, 0);
 	expect_refused(is, make_shortcut, (const int[]){ 2, -1, 0 }, 1, "padding >= 0");
@@ -1115,36 +1138,39 @@ static struct ee_layer *make_convt(struct ee_pool *p, const void *arg)
 	return &ct->base;
 }
 
-/* Gather form: output (oy, ox) takes input (iy, ix) through tap (dy, dx) when
- * oy = iy*stride + dy - pad. */
+/* Gather form of the transposed conv at output (o, oy, ox) of sample i, before BN and
+ * act: input (iy, ix) reaches it through tap (dy, dx) when oy = iy*stride + dy - pad. */
+static double convt_at(const struct convt_arg *a, const float *x, struct ee_shape is, int i,
+		       int o, int oy, int ox)
+{
+	double acc = a->bias ? a->bias[o] : 0;
+	int ci, dy, dx;
+
+	for (ci = 0; ci < a->cin; ci++)
+		for (dy = 0; dy < a->k; dy++)
+			for (dx = 0; dx < a->k; dx++) {
+				int ty = oy + a->pad - dy, tx = ox + a->pad - dx;
+				const float *w = a->weight + ((size_t)ci * a->cout + o) * a->k * a->k;
+
+				if (ty >= 0 && tx >= 0 && ty % a->stride == 0 && tx % a->stride == 0)
+					acc += at(x, is, i, ci, ty / a->stride, tx / a->stride) *
+					       w[dy * a->k + dx];
+			}
+	return acc;
+}
+
 static void ref_convt(const struct convt_arg *a, const float *x, int n, struct ee_shape is,
 		      struct ee_shape os, float *y)
 {
-	int i, o, oy, ox, ci, dy, dx;
+	int i, o, oy, ox;
 
 	for (i = 0; i < n; i++)
 		for (o = 0; o < a->cout; o++)
 			for (oy = 0; oy < os.h; oy++)
-				for (ox = 0; ox < os.w; ox++) {
-					double acc = a->bias ? a->bias[o] : 0;
-
-					for (ci = 0; ci < a->cin; ci++)
-						for (dy = 0; dy < a->k; dy++)
-							for (dx = 0; dx < a->k; dx++) {
-								int ty = oy + a->pad - dy;
-								int tx = ox + a->pad - dx;
-
-								if (ty < 0 || tx < 0 || ty % a->stride ||
-								    tx % a->stride)
-									continue;
-								acc += at(x, is, i, ci, ty / a->stride,
-									  tx / a->stride) *
-								       a->weight[((ci * a->cout + o) * a->k +
-										  dy) * a->k + dx];
-							}
-					*out_at(y, os, i, o, oy, ox) =
-						(float)ref_act(ref_bn(acc, &a->bn, o), a->act);
-				}
+				for (ox = 0; ox < os.w; ox++)
+					*out_at(y, os, i, o, oy, ox) = (float)ref_act(
+						ref_bn(convt_at(a, x, is, i, o, oy, ox), &a->bn, o),
+						a->act);
 }
 
 START_TEST(conv_transpose2d_matches_reference)
