@@ -28,7 +28,7 @@ ifeq ($(DEVELOPER),1)
 WARN += -Werror
 endif
 
-CFLAGS ?= -O2 -g
+CFLAGS ?= -O3 -g
 ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(CFLAGS) -fopenmp \
 	-ffp-contract=fast $(WARN) -I. $(PKG_CFLAGS) -MMD -MP
 LDLIBS := $(PKG_LIBS) -lsde -lm -fopenmp
@@ -58,6 +58,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(O)/%.o)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(O)/tests/%)
 TEST_HELPER_OBJ := $(TEST_HELPERS:%.c=$(O)/%.o)
 
+.SECONDARY:
 .PHONY: all test unit cli parity asan demo bench deps clean check-headers
 all: $(O)/libee.a $(O)/eeprof
 

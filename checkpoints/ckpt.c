@@ -136,7 +136,7 @@ static int attr_int(struct ee_ckpt *ck, const char *name, int lo, int hi, int *o
 static int read_format(struct ee_ckpt *ck, struct ee_err *err)
 {
 	char fmt[64] = "";
-	int version, rc;
+	int version = 0, rc;
 
 	if (ee_h5_attr_string(ck->file, "format", fmt, sizeof(fmt)) != 1 || strcmp(fmt, EE_CKPT_FORMAT))
 		return FAIL(err, "checkpoint '%s': not an eeprof checkpoint (attribute 'format' is "

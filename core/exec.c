@@ -4,6 +4,8 @@
  */
 #include "exec.h"
 
+#include "threads.h"
+
 #include <string.h>
 #include <time.h>
 
@@ -16,7 +18,7 @@ static size_t run_bytes(const struct ee_model *m, int max_batch, size_t work_flo
 	for (s = 0; s < m->nslots; s++)
 		bytes += ee_align_up(m->slot_floats[s] * (size_t)max_batch * sizeof(float));
 	bytes += ee_align_up((size_t)m->nslots * sizeof(float *));
-	bytes += ee_align_up(work_floats * sizeof(float));
+	bytes += ee_align_up(work_floats * sizeof(float)) * (size_t)ee_threads_get();
 	bytes += ee_align_up(gate_floats) * (keep_z ? 1 + sizeof(float) : 1);
 	bytes += ee_align_up((size_t)m->ngated * sizeof(size_t));
 	bytes += ee_align_up((size_t)m->ngated * max_batch * sizeof(int32_t));
@@ -50,8 +52,9 @@ int ee_run_init(struct ee_run *r, const struct ee_model *m, int max_batch, bool 
 	for (i = 0; i < m->nslots; i++)
 		r->slot[i] = ee_arena_alloc(&r->arena,
 					    m->slot_floats[i] * (size_t)max_batch * sizeof(float));
-	r->work_floats = work;
-	r->work = ee_arena_alloc(&r->arena, work * sizeof(float));
+	r->threads = ee_threads_get();
+	r->work_floats = ee_align_up(work * sizeof(float)) / sizeof(float);
+	r->work = ee_arena_alloc(&r->arena, r->work_floats * sizeof(float) * r->threads);
 	r->gates = ee_arena_alloc(&r->arena, gate_floats);
 	if (keep_z)
 		r->gate_z = ee_arena_alloc(&r->arena, gate_floats * sizeof(float));
@@ -108,6 +111,8 @@ static void run_node(struct ee_run *r, int i)
 	x.nin = n->nin;
 	x.out = ee_run_tensor(r, i);
 	x.work = r->work;
+	x.work_stride = r->work_floats;
+	x.threads = r->threads;
 	if (n->gate_index >= 0) {
 		size_t off = r->gate_off[n->gate_index];
 

@@ -29,7 +29,8 @@ struct ee_run {
 	struct ee_arena arena;
 	float **slot;            /* [m->nslots] slot base pointers */
 	struct ee_tensor input;  /* the batch of the last forward (caller's memory) */
-	float *work;             /* shared scratch, work_floats */
+	int threads;             /* ee_threads_get() at init: scratch areas and parallelism */
+	float *work;             /* scratch, threads areas of work_floats each */
 	size_t work_floats;
 	uint8_t *gates;          /* [m->ngated][max_batch][gates of that node], see ee_run_gates */
 	size_t *gate_off;        /* [m->ngated] offset of each gated node in gates */
@@ -40,6 +41,8 @@ struct ee_run {
 	uint64_t ring_taps;      /* accumulated ring taps executed by gated nodes */
 };
 
+/* Sizes the run for max_batch samples and the current ee_threads_get() threads (set the
+ * thread count first). */
 int ee_run_init(struct ee_run *r, const struct ee_model *m, int max_batch, bool keep_z,
 		struct ee_err *err);
 /* Runs every node on input [n, C, H, W] (n <= max_batch, shape checked by the caller). */

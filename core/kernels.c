@@ -1,16 +1,50 @@
 /* kernels.c - see kernels.h. */
 #include "kernels.h"
 
+#include "threads.h"
+
 #include <cblas.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
-void ee_gemm_ex(bool ta, bool tb, int m, int n, int k, const float *a, int lda, const float *b,
-		int ldb, float beta, float *c, int ldc)
+static void sgemm(bool ta, bool tb, int m, int n, int k, const float *a, int lda, const float *b,
+		  int ldb, float beta, float *c, int ldc)
 {
 	cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
 		    m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
+}
+
+#define GEMM_SPLIT_MACS (1 << 18) /* smaller products run on one thread */
+
+/*
+ * OpenBLAS runs single-threaded (threads.h); outside a parallel region a large
+ * product is split into one block of columns (or, if there are few columns, of
+ * rows) per thread, block edges on 16-float boundaries.
+ */
+void ee_gemm_ex(bool ta, bool tb, int m, int n, int k, const float *a, int lda, const float *b,
+		int ldb, float beta, float *c, int ldc)
+{
+	int t = ee_threads_get();
+	bool cols = n >= 32 * t;
+
+	if (t == 1 || ee_in_parallel() || (double)m * n * k < GEMM_SPLIT_MACS || (!cols && m < 16 * t)) {
+		sgemm(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
+		return;
+	}
+#pragma omp parallel num_threads(t)
+	{
+		int id = ee_thread_id(), len = cols ? n : m;
+		int step = ((len + t - 1) / t + 15) & ~15, lo = id * step;
+		int cnt = lo >= len ? 0 : (len - lo < step ? len - lo : step);
+
+		if (cnt > 0 && cols)
+			sgemm(ta, tb, m, cnt, k, a, lda, tb ? b + (size_t)lo * ldb : b + lo, ldb, beta,
+			      c + lo, ldc);
+		else if (cnt > 0)
+			sgemm(ta, tb, cnt, n, k, ta ? a + lo : a + (size_t)lo * lda, lda, b, ldb, beta,
+			      c + (size_t)lo * ldc, ldc);
+	}
 }
 
 void ee_gemm(int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c,

@@ -7,7 +7,7 @@
  *
  *   infer      check the input shapes, store what forward needs, give the output shape
  *   cost       MACs and other ops per sample (counting convention in README.md)
- *   workspace  (optional) scratch floats for a batch of n samples
+ *   workspace  (optional) scratch floats ONE thread needs for a batch of n samples
  *   prepare    (optional) once, after the weights are loaded (BN folding, packing)
  *   forward    compute a batch; never fails (shapes were checked by infer)
  *
@@ -55,7 +55,9 @@ struct ee_exec {
 	const struct ee_tensor *in; /* [nin] inputs, each [n, ...] */
 	int nin;
 	struct ee_tensor out;       /* output [n, ...], maybe a view into a wider buffer */
-	float *work;                /* scratch, at least workspace(n) floats, shared by all layers */
+	float *work;                /* scratch of thread 0: workspace(n) floats, shared by all layers */
+	size_t work_stride;         /* floats from one thread's scratch to the next */
+	int threads;                /* threads with a scratch area (work + t * work_stride) */
 	uint8_t *gates;             /* gated kinds: [n][gates] decisions to write (1 = open) */
 	int32_t *open;              /* gated kinds: [n] open gates per sample to write */
 	float *gate_z;              /* gated kinds, optional: [n][gates] z = mean(|I| - t) */

@@ -59,8 +59,8 @@ static void conv_cost(const struct ee_layer *l, struct ee_cost *c)
 	c->other = (cv->bn.on ? 2 * outs : 0) + (cv->act != EE_ACT_NONE ? outs : 0);
 }
 
-/* Samples per GEMM for the dense path. */
-static int gemm_batch(const struct ee_conv2d *cv, int n)
+/* At most this many samples share a GEMM: enough for MIN_GEMM_COLS columns. */
+static int gemm_batch_max(const struct ee_conv2d *cv, int n)
 {
 	int plane = cv->base.out.h * cv->base.out.w;
 	int nb = (MIN_GEMM_COLS + plane - 1) / plane;
@@ -68,11 +68,25 @@ static int gemm_batch(const struct ee_conv2d *cv, int n)
 	return nb < n ? nb : n;
 }
 
+/*
+ * Samples per GEMM for a batch of n: gemm_batch_max(), then fewer so that the
+ * chunks divide evenly among the threads. Never more than gemm_batch_max(), which
+ * the workspace is sized for: ceil(n / ceil(n / nb)) <= nb.
+ */
+static int gemm_batch(const struct ee_conv2d *cv, int n, int threads)
+{
+	int nb = gemm_batch_max(cv, n), chunks = (n + nb - 1) / nb;
+
+	if (chunks > 1 && threads > 1)
+		chunks = (chunks + threads - 1) / threads * threads;
+	return (n + chunks - 1) / chunks;
+}
+
 static size_t conv_workspace(const struct ee_layer *l, int n)
 {
 	const struct ee_conv2d *cv = (const struct ee_conv2d *)l;
 	size_t plane = (size_t)l->out.h * l->out.w, k = (size_t)cv->cin / cv->groups * cv->kh * cv->kw;
-	int nb = gemm_batch(cv, n);
+	int nb = gemm_batch_max(cv, n);
 
 	if (is_depthwise(cv) || (nb == 1 && is_pointwise(cv) && cv->groups == 1))
 		return 0;
@@ -147,37 +161,58 @@ static void scatter(const struct ee_conv2d *cv, const float *stage, int i0, int 
 	}
 }
 
-static void forward_dense(const struct ee_conv2d *cv, struct ee_exec *x)
+/* Samples [i0, i0 + cnt) through im2col, GEMM and epilogue, with scratch ws; nb is the
+ * chunk size (1: the GEMM writes the output directly). */
+static void forward_chunk(const struct ee_conv2d *cv, struct ee_exec *x, int i0, int cnt, int nb,
+			  float *ws)
 {
 	const struct ee_tensor *in = &x->in[0];
 	int og = cv->cout / cv->groups, cg = cv->cin / cv->groups;
-	int k = cg * cv->kh * cv->kw, nb = gemm_batch(cv, x->n), i0, g, o;
+	int k = cg * cv->kh * cv->kw, g;
 	size_t plane = (size_t)x->out.h * x->out.w;
-	float *col = x->work, *stage = x->work + (size_t)k * nb * plane;
+	float *col = ws, *stage = ws + (size_t)k * nb * plane;
+	long o;
 
-	for (i0 = 0; i0 < x->n; i0 += nb) {
-		int cnt = x->n - i0 < nb ? x->n - i0 : nb;
+	for (g = 0; g < cv->groups; g++) {
+		const float *w = cv->weight + (size_t)g * og * k;
+		float *dst = ee_tensor_sample(&x->out, i0) + g * og * plane;
 
-		for (g = 0; g < cv->groups; g++) {
-			const float *w = cv->weight + (size_t)g * og * k;
-			float *dst = ee_tensor_sample(&x->out, i0) + g * og * plane;
-
-			if (nb == 1 && is_pointwise(cv)) {
-				ee_gemm(og, (int)plane, k, w, k,
-					ee_tensor_sample(in, i0) + g * cg * plane, (int)plane, dst,
-					(int)plane);
-			} else {
-				fill_columns(cv, in, i0, cnt, g, col);
-				ee_gemm(og, (int)(cnt * plane), k, w, k, col, (int)(cnt * plane),
-					nb == 1 ? dst : stage, (int)(nb == 1 ? plane : cnt * plane));
-			}
-			if (nb > 1) {
-				scatter(cv, stage, i0, cnt, g, &x->out);
-				continue;
-			}
-			for (o = 0; o < og; o++)
-				epilogue(cv, dst + o * plane, plane, g * og + o);
+		if (nb == 1 && is_pointwise(cv)) {
+			ee_gemm(og, (int)plane, k, w, k, ee_tensor_sample(in, i0) + g * cg * plane,
+				(int)plane, dst, (int)plane);
+		} else {
+			fill_columns(cv, in, i0, cnt, g, col);
+			ee_gemm(og, (int)(cnt * plane), k, w, k, col, (int)(cnt * plane),
+				nb == 1 ? dst : stage, (int)(nb == 1 ? plane : cnt * plane));
 		}
+		if (nb > 1) {
+			scatter(cv, stage, i0, cnt, g, &x->out);
+			continue;
+		}
+		EE_PARALLEL_FOR(o, (long)og)
+			epilogue(cv, dst + o * plane, plane, g * og + (int)o);
+	}
+}
+
+/*
+ * With several chunks, each thread takes whole chunks with its own scratch (one
+ * GEMM per thread, best locality); with one chunk (small batches) the chunk's
+ * loops and its GEMM are split among the threads instead.
+ */
+static void forward_dense(const struct ee_conv2d *cv, struct ee_exec *x)
+{
+	int nb = gemm_batch(cv, x->n, x->threads), chunks = (x->n + nb - 1) / nb;
+	long c;
+
+	if (chunks == 1) {
+		forward_chunk(cv, x, 0, x->n, nb, x->work);
+		return;
+	}
+#pragma omp parallel for schedule(static) num_threads(x->threads)
+	for (c = 0; c < chunks; c++) {
+		int i0 = (int)c * nb, cnt = x->n - i0 < nb ? x->n - i0 : nb;
+
+		forward_chunk(cv, x, i0, cnt, nb, x->work + (size_t)ee_thread_id() * x->work_stride);
 	}
 }
 

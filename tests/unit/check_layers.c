@@ -948,7 +948,7 @@ START_TEST(concat_places_or_copies)
 {
 	static const int cs[] = { 2, 3, 1, 4 };
 	int nin = 2 + _i, j, i, total = 0;
-	float *x[EE_LAYER_MAX_IN], *want;
+	float *x[EE_LAYER_MAX_IN] = { 0 }, *want;
 	struct lcase lc = { make_concat, NULL, 3, nin, { { 0 } } };
 	struct ee_cost cost;
 	size_t plane = 7 * 9, off;
