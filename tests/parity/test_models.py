@@ -499,6 +499,44 @@ def test_make_case_small():
         check(time.time() - t < 30, "make_case took %.1fs" % (time.time() - t))
 
 
+def test_train_pipeline():
+    """train.py: IDX reading, input preparation (as eeprof's dataset reader) and every
+    family's loss with a backward pass (tiny models)."""
+    from checkpoints import train
+    x, y = train.load_split(train.DATA_DIR, "t10k")
+    check(x.shape == (10000, 1, 28, 28) and x.dtype == torch.uint8, "t10k images")
+    check(y.shape == (10000,) and int(y.min()) == 0 and int(y.max()) == 9, "t10k labels")
+    inp = train.to_input(x[:3])
+    check(inp.shape == (3, 1, 32, 32), "padded to 32x32")
+    # the C reader computes (x/255.0f - mean_f) / std_f in float32; so must train.py
+    f32 = np.float32
+    bg = (f32(0) - f32(0.2860)) / f32(0.3530)
+    check(torch.all(inp[:, :, :2, :] == torch.tensor(bg)), "pad value")
+    want = (x[:3].numpy().astype(f32) / f32(255.0) - f32(0.2860)) / f32(0.3530)
+    check(torch.equal(inp[:, :, 2:30, 2:30], torch.from_numpy(want)),
+          "x/255, then normalise, float32")
+    crop = torch.tensor([[2, 2], [0, 4], [4, 0]])
+    aug = train.to_input(x[:3], crop, torch.tensor([False, False, True]))
+    check(torch.equal(aug[0], inp[0]), "centre crop = plain padding")
+    check(torch.equal(aug[1, :, 2:, :30], inp[1, :, :30, 2:]), "crop offset")
+
+    class A:
+        alpha = 1e-4
+    for arch, kw in (("resnet-cifar", dict(depth=20, width=4)),
+                     ("sdresnet", dict(layers=(1, 1, 1, 1), width=4)),
+                     ("scan", dict(layers=(1, 1, 1, 1), width=4)),
+                     ("sdresnet-tpami", dict(layers=(1, 1, 1, 1), width=4, adaptation_layers=True)),
+                     ("emgnet", dict(variant="cifar", depth=20, width=4))):
+        m = models.build(arch, in_channels=1, num_classes=10, **kw).train()
+        loss, exits = train.family_loss(arch, m, m(inp), y[:3], A)
+        loss.backward()
+        check(math.isfinite(loss.item()) and len(exits) == models.num_exits(arch, m),
+              "%s loss" % arch)
+        if arch == "emgnet":
+            t = [mm.threshold.grad for mm in m.modules() if isinstance(mm, MLConv2d)]
+            check(all(g is not None for g in t), "EMG thresholds get gradients")
+
+
 def main(argv):
     only = None
     if "-k" in argv:
