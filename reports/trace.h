@@ -1,0 +1,108 @@
+/*
+ * trace.h - one inference pass over a dataset, kept per sample (schema in README.md).
+ *
+ * `eeprof profile` runs a checkpoint once over a dataset and records, for every
+ * sample, what every later analysis needs: the label; per exit the predicted
+ * class, max softmax, entropy, top-2 margin (optionally the whole softmax) and
+ * the executed MACs (standalone and cascade); the ensemble's prediction; per
+ * EMG layer the open-gate count and the gate bit of every channel. Analyses
+ * (analysis.h) read traces and never re-run the model. Traces of disjoint shards
+ * of one dataset, made from one checkpoint, merge into one (ee_trace_merge).
+ *
+ * Memory: ee_trace_alloc() sizes every array for n samples; ee_trace_release()
+ * frees them. Arrays are row-major with the sample first ("[n][E]").
+ *
+ * HDF5 file (format "eeprof-trace", trace_version 1):
+ *   attributes  format, trace_version, checkpoint, checkpoint_sha256, arch, data,
+ *               dataset_size, num_classes, exits, eeprof_version
+ *   /index int32 [n]      /label int32 [n]
+ *   /pred int32 [n,E]     /maxprob, /entropy, /margin float32 [n,E]
+ *   /softmax float32 [n,E,K] (only with --softmax)
+ *   /ens_pred int32 [n]   /ens_maxprob float32 [n]
+ *   /macs, /macs_cascade float64 [n,E]
+ *   /exit_macs float64 [4,E]: standalone min, max, cascade min, max (static)
+ *   /gates/open int32 [n,G]; /gates/<layer> uint8 [n,C] (gate bits, 1 = ring ran)
+ *     with attributes channels, exit, ring_macs (MACs per open channel per sample)
+ *   /timing: attributes seconds, threads, batch; /timing/layer_name (strings),
+ *     /timing/layer_kind, /timing/layer_seconds float64 [L], /timing/layer_macs
+ *     float64 [L] (mean executed MACs per sample), /timing/layer_exit int32 [L]
+ */
+#ifndef EE_TRACE_H
+#define EE_TRACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/model.h"
+#include "core/status.h"
+
+#define EE_TRACE_FORMAT "eeprof-trace"
+#define EE_TRACE_VERSION 1
+
+struct ee_trace_gate {
+	char *name;       /* MLConv2d state_dict prefix */
+	int channels;     /* gates per sample */
+	int exit;         /* region: shallowest exit it feeds (1-based) */
+	double ring_macs; /* MACs one open channel adds per sample (16 x output plane) */
+};
+
+struct ee_trace_layer {
+	char *name, *kind;
+	int exit;         /* region, 1-based */
+	bool head;
+	double seconds;   /* wall time summed over the whole pass */
+	double macs;      /* mean executed MACs per sample */
+};
+
+struct ee_trace {
+	/* identity: merge refuses traces that differ here */
+	char checkpoint[4096];    /* path as given to profile */
+	char ckpt_sha256[65];     /* SHA-256 of the checkpoint file, hex */
+	char arch[32];
+	char data[256];           /* dataset spec */
+	int dataset_size;         /* samples in the whole dataset */
+	int num_classes;          /* K */
+	int nexits;               /* E */
+	double exit_macs[4][EE_MAX_EXITS]; /* standalone min, max, cascade min, max */
+
+	int n;                    /* samples (rows) */
+	int32_t *index;           /* [n] position in the dataset */
+	int32_t *label;           /* [n] */
+	int32_t *pred;            /* [n][E] argmax of each exit */
+	float *maxprob;           /* [n][E] max softmax */
+	float *entropy;           /* [n][E] softmax entropy, nats */
+	float *margin;            /* [n][E] top-1 minus top-2 softmax */
+	float *softmax;           /* [n][E][K], or NULL when not recorded */
+	int32_t *ens_pred;        /* [n] argmax of the mean of the exits' softmax */
+	float *ens_maxprob;       /* [n] its max */
+	double *macs;             /* [n][E] standalone executed MACs */
+	double *macs_cascade;     /* [n][E] cascade executed MACs */
+
+	int ngated;               /* G */
+	struct ee_trace_gate *gated; /* [G] */
+	int32_t *open;            /* [n][G] open gates per sample and EMG layer */
+	uint8_t **bits;           /* [G] -> [n][channels of that layer] */
+
+	/* timing: not deterministic, kept apart from analyses that must be */
+	double seconds;           /* the inference loop */
+	int threads, batch;
+	int nlayers;
+	struct ee_trace_layer *layers; /* [nlayers] */
+};
+
+/* Allocates every per-sample array for n rows (softmax only if with_softmax), the gate
+ * table and bits for the given layers, and the layer table; identity left zero. */
+int ee_trace_alloc(struct ee_trace *t, int n, int nexits, int num_classes, bool with_softmax,
+		   int ngated, const int *channels, int nlayers, struct ee_err *err);
+void ee_trace_release(struct ee_trace *t);
+
+/* Writes the HDF5 file atomically (temporary name + rename). */
+int ee_trace_write(const struct ee_trace *t, const char *path, struct ee_err *err);
+/* Reads and validates a trace file (format, version, shapes, ranges). */
+int ee_trace_read(struct ee_trace *t, const char *path, struct ee_err *err);
+/* Joins traces of disjoint shards of one dataset made from one checkpoint, rows sorted by
+ * index; EE_ERR_INPUT naming the field if they differ or overlap. */
+int ee_trace_merge(struct ee_trace *out, const struct ee_trace *const *in, int count,
+		   struct ee_err *err);
+
+#endif
