@@ -15,7 +15,14 @@
  * If no exit is confident the fallback decides, at cost macs_cascade[E] (all ran):
  *   last      pred[E]
  *   ensemble  ens_pred (mean of the exits' softmax)
- *   best      pred of the most confident exit under the policy (SDN)
+ *   best      pred of the most confident exit under the policy (SDN); maxprob for
+ *             patience; ties go to the shallowest exit
+ *
+ * Confidences are compared in float32, as the trace stores them and as PyTorch
+ * compares a float32 tensor with a Python number: a threshold 0.9 means the float
+ * nearest 0.9, so a sample whose maxprob is that float does not exit (strict).
+ * Patience thresholds are whole numbers (0 exits everything at exit 1).
+ * Means over no samples (n = 0, an empty class or exit) are NAN.
  */
 #ifndef EE_ANALYSIS_H
 #define EE_ANALYSIS_H
@@ -54,6 +61,20 @@ const char *ee_fallback_name(enum ee_fallback f);
 int ee_policy_parse(const char *s);
 int ee_fallback_parse(const char *s);
 
+/* A rule with one global threshold (every exit gets thr). */
+void ee_rule_global(struct ee_exit_rule *r, enum ee_policy p, enum ee_fallback f, double thr);
+/* Sets r's policy and fallback from their names (NULL: maxprob, last); EE_ERR_USAGE
+ * naming the choices if one is unknown. Thresholds are left as they were. */
+int ee_rule_names(struct ee_exit_rule *r, const char *policy, const char *fallback,
+		  struct ee_err *err);
+/* Parses "t" or "t1,t2,...,tE" (at most EE_MAX_EXITS finite numbers) into v[*count]. */
+int ee_thresholds_parse(const char *s, double *v, int *count, struct ee_err *err);
+/* Sets r->thr for a model of nexits exits from count values: one (global, repeated)
+ * or one per exit (SCAN style); patience takes one whole number >= 0. EE_ERR_USAGE
+ * otherwise. Call after the policy is set. */
+int ee_rule_thresholds(struct ee_exit_rule *r, const double *v, int count, int nexits,
+		       struct ee_err *err);
+
 /* Per-exit accuracy and mean MACs (standalone and cascade), and the ensemble's accuracy. */
 struct ee_exit_stats {
 	double accuracy[EE_MAX_EXITS];
@@ -84,6 +105,17 @@ double ee_accuracy_within(const struct ee_dyn_result *res, int count, double bud
  * among those still running on val (the last exit takes all). The candidate with
  * the best val accuracy whose val mean MACs <= budget is applied to test.
  * EE_ERR_INPUT if no candidate fits (the budget is below the cheapest exit).
+ *
+ * Exactly: exit k (k = 1..E) admits floor(n_val * s_k + 1e-9) samples, s_k =
+ * (p/20)^k / sum_j (p/20)^j, counted on the whole val set as MSDNet does. The running
+ * samples are ranked by confidence (ties by row); the threshold is the float just
+ * below the admitted last one's confidence (just above, for entropy), so that the
+ * strict rule admits it and every tie with it, like MSDNet's >=. A share of 0 admits
+ * none (threshold +inf, entropy -inf); a share of all that still run, or more, admits
+ * all (-inf, entropy +inf), as the last exit always does. Fallback: last. Ties in val
+ * accuracy go to the lower val MACs, then to the smaller p. Patience has no
+ * confidence to rank: its candidates are the patience values 0..E-1. Refuses (EE_ERR_
+ * INPUT) traces of different checkpoints (ckpt_sha256), exits or classes, or no rows.
  */
 int ee_budget(const struct ee_trace *val, const struct ee_trace *test, enum ee_policy p,
 	      double budget, struct ee_exit_rule *rule, struct ee_dyn_result *on_val,
@@ -100,8 +132,16 @@ struct ee_gate_stats {
 	int always_open, never_open;    /* channels open for every / no sample */
 	int *always, *never;            /* their indices (caller frees) */
 	double ring_macs_never;         /* MACs per sample a plain 3x3 would drop from max: 16 HW each */
+	double ring_macs_always;        /* MACs per sample a plain 5x5 would add to min (executed
+					 * unchanged: they always run; only the gate work goes) */
 };
-/* taken: exits from ee_simulate (NULL: by_exit left zero). */
+/*
+ * Statistics of EMG layer g (0..G-1). taken: exits from ee_simulate (NULL: by_exit left
+ * zero). std is over samples (divided by n). by_exit[k] and by_class[c] are NAN where
+ * no sample falls (by_exit_n[k] = 0); labels outside 0..K-1 are left out of by_class.
+ * EE_ERR_USAGE for a bad g, EE_ERR_INPUT for a trace without rows or a layer without
+ * channels, EE_ERR_NOMEM. On failure nothing is left to release.
+ */
 int ee_gate_stats(const struct ee_trace *t, int g, const int *taken, struct ee_gate_stats *s,
 		  struct ee_err *err);
 void ee_gate_stats_release(struct ee_gate_stats *s);
