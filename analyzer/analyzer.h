@@ -81,5 +81,7 @@ void ee_cli_close(struct ee_net *net, struct ee_run *run);
 int cmd_info(int argc, char **argv);
 int cmd_infer(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_profile(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 #endif

@@ -6,7 +6,6 @@
  * (standalone, executed) and macs_cascade_mean; ensemble.accuracy; and
  * timing.inference_seconds (the inference loop alone, loading excluded).
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "core/exec.h"
 #include "plugins/loop.h"
 #include "reports/json.h"
+#include "reports/profile.h"
 #include "reports/table.h"
 
 static const char synopsis[] =
@@ -33,18 +33,6 @@ struct tally {
 	long total;       /* samples to run, for the progress bar */
 };
 
-/* p = softmax(z) in float32 (max subtracted, like torch.softmax). */
-static void softmax(const float *z, int k, float *p)
-{
-	float mx = z[ee_argmax(z, k)], sum = 0;
-	int c;
-
-	for (c = 0; c < k; c++)
-		sum += p[c] = expf(z[c] - mx);
-	for (c = 0; c < k; c++)
-		p[c] /= sum;
-}
-
 static int tally_batch(void *ctx, const struct ee_run *r, int first, struct ee_err *err)
 {
 	struct tally *t = ctx;
@@ -57,12 +45,14 @@ static int tally_batch(void *ctx, const struct ee_run *r, int first, struct ee_e
 		memset(t->ens, 0, (size_t)t->k * sizeof(double));
 		for (k = 0; k < t->e; k++) {
 			struct ee_tensor out = ee_run_output(r, k);
-			const float *z = ee_tensor_sample(&out, i);
+			int32_t pred;
+			float maxprob, entropy, margin;
 
-			t->correct[k] += ee_argmax(z, t->k) == label;
+			ee_softmax_stats(ee_tensor_sample(&out, i), t->k, t->prob, &pred, &maxprob,
+					 &entropy, &margin);
+			t->correct[k] += pred == label;
 			t->macs[k] += ee_run_sample_macs(r, k, i, false);
 			t->cascade[k] += ee_run_sample_macs(r, k, i, true);
-			softmax(z, t->k, t->prob);
 			for (c = 0; c < t->k; c++)
 				t->ens[c] += t->prob[c];
 		}

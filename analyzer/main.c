@@ -18,6 +18,8 @@ static const struct cmd commands[] = {
 	{ "info", cmd_info, "describe a checkpoint: architecture, exits, parameters, MACs" },
 	{ "infer", cmd_infer, "run a checkpoint on an HDF5 batch; write logits, MACs, gates" },
 	{ "eval", cmd_eval, "per-exit accuracy and MACs of a checkpoint on a dataset" },
+	{ "profile", cmd_profile, "one pass over a dataset into a per-sample trace (HDF5)" },
+	{ "merge", cmd_merge, "join the traces of disjoint shards of a dataset" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

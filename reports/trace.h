@@ -12,20 +12,32 @@
  * Memory: ee_trace_alloc() sizes every array for n samples; ee_trace_release()
  * frees them. Arrays are row-major with the sample first ("[n][E]").
  *
- * HDF5 file (format "eeprof-trace", trace_version 1):
- *   attributes  format, trace_version, checkpoint, checkpoint_sha256, arch, data,
- *               dataset_size, num_classes, exits, eeprof_version
- *   /index int32 [n]      /label int32 [n]
- *   /pred int32 [n,E]     /maxprob, /entropy, /margin float32 [n,E]
+ * HDF5 file (format "eeprof-trace", trace_version 1), for n samples, E exits,
+ * K classes, G gated layers and L timed layers (graph nodes). Numeric datasets
+ * are chunked and deflated; strings are fixed-length UTF-8.
+ *   attributes  format, trace_version, eeprof_version, checkpoint (path as given),
+ *               checkpoint_sha256 (64 hex digits), arch, data (dataset spec),
+ *               dataset_size, num_classes (K), exits (E)
+ *   /index int32 [n]      strictly increasing positions in the dataset, < dataset_size
+ *   /label int32 [n]      /pred int32 [n,E]   (labels and predictions in [0, K))
+ *   /maxprob, /entropy, /margin float32 [n,E]
  *   /softmax float32 [n,E,K] (only with --softmax)
  *   /ens_pred int32 [n]   /ens_maxprob float32 [n]
  *   /macs, /macs_cascade float64 [n,E]
  *   /exit_macs float64 [4,E]: standalone min, max, cascade min, max (static)
- *   /gates/open int32 [n,G]; /gates/<layer> uint8 [n,C] (gate bits, 1 = ring ran)
- *     with attributes channels, exit, ring_macs (MACs per open channel per sample)
- *   /timing: attributes seconds, threads, batch; /timing/layer_name (strings),
- *     /timing/layer_kind, /timing/layer_seconds float64 [L], /timing/layer_macs
- *     float64 [L] (mean executed MACs per sample), /timing/layer_exit int32 [L]
+ *   /gates (only if G > 0), gated layers in model order:
+ *     /gates/layer_name strings [G]: MLConv2d state_dict prefixes
+ *     /gates/layer_channels int32 [G], /gates/layer_exit int32 [G] (region),
+ *     /gates/layer_ring_macs float64 [G] (MACs one open channel adds per sample)
+ *     /gates/open int32 [n,G]: open gates (= the bits set in that row)
+ *     /gates/bits/<layer_name> uint8 [n,channels]: 1 = the ring ran
+ *   /timing: attributes seconds (the inference loop), threads, batch; if L > 0:
+ *     /timing/layer_name, /timing/layer_kind ("conv2d+bn+relu") strings [L],
+ *     /timing/layer_exit int32 [L], /timing/layer_head uint8 [L],
+ *     /timing/layer_seconds float64 [L] (summed over the pass),
+ *     /timing/layer_macs float64 [L] (mean executed MACs per sample)
+ * ee_trace_write refuses to write, and ee_trace_read to read, a trace that breaks
+ * any of the shapes and ranges above.
  */
 #ifndef EE_TRACE_H
 #define EE_TRACE_H
@@ -104,5 +116,8 @@ int ee_trace_read(struct ee_trace *t, const char *path, struct ee_err *err);
  * index; EE_ERR_INPUT naming the field if they differ or overlap. */
 int ee_trace_merge(struct ee_trace *out, const struct ee_trace *const *in, int count,
 		   struct ee_err *err);
+/* The same, naming input i as names[i] (its file) in errors rather than "trace i+1". */
+int ee_trace_merge_named(struct ee_trace *out, const struct ee_trace *const *in,
+			 const char *const *names, int count, struct ee_err *err);
 
 #endif

@@ -1,0 +1,110 @@
+/*
+ * cmd-profile.c - `eeprof profile CKPT --data SPEC -o TRACE.h5`: one inference
+ * pass over a dataset, or over the shard --offset/--limit of it, into a trace
+ * (reports/trace.h) that every analysis reads without running the model again.
+ *
+ * stdout gets a short summary (samples, time, per-exit accuracy and MACs); a
+ * progress bar goes to stderr when it is a terminal. The trace is written under
+ * a temporary name and renamed into place, so a failure or a signal leaves no
+ * file under the name asked for.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "analyzer.h"
+#include "reports/profile.h"
+#include "reports/table.h"
+
+static const char synopsis[] =
+	"eeprof profile <checkpoint.h5> --data <spec> (-o | --output) <trace.h5> [--softmax] "
+	"[--limit <n>] [--offset <n>] [--batch <n>] [--threads <n>]";
+
+static void progress(void *ctx, long done, long total)
+{
+	(void)ctx;
+	ee_cli_progress("profile", done, total);
+}
+
+static void print_summary(const struct ee_trace *t, const char *output)
+{
+	static const char *const head[] = { "exit", "accuracy", "MACs mean", "MACs cascade" };
+	struct ee_table tab;
+	char a[32], b[32];
+	int i, k;
+
+	printf("profiled    %d samples of '%s' (from %d of %d) in %.2f s, %.0f images/s\n", t->n,
+	       t->data, t->index[0], t->dataset_size, t->seconds,
+	       t->seconds > 0 ? t->n / t->seconds : 0.0);
+	ee_table_init(&tab, 4, head);
+	for (k = 0; k < t->nexits; k++) {
+		double macs = 0, cascade = 0;
+		long correct = 0;
+
+		for (i = 0; i < t->n; i++) {
+			correct += t->pred[(size_t)i * t->nexits + k] == t->label[i];
+			macs += t->macs[(size_t)i * t->nexits + k];
+			cascade += t->macs_cascade[(size_t)i * t->nexits + k];
+		}
+		ee_table_rowf(&tab, "%d\t%.4f\t%s\t%s", k + 1, (double)correct / t->n,
+			      ee_fmt_si(a, sizeof(a), macs / t->n),
+			      ee_fmt_si(b, sizeof(b), cascade / t->n));
+	}
+	for (i = 0, k = 0; i < t->n; i++)
+		k += t->ens_pred[i] == t->label[i];
+	ee_table_rowf(&tab, "ensemble\t%.4f\t\t", (double)k / t->n);
+	putchar('\n');
+	ee_table_print(&tab, stdout, false);
+	ee_table_release(&tab);
+	printf("\ntrace       %s\n", output);
+}
+
+/* ee_parse knows long options only: -o becomes --output. */
+static void short_output(int argc, char **argv)
+{
+	static char output[] = "--output";
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-o"))
+			argv[i] = output;
+}
+
+int cmd_profile(int argc, char **argv)
+{
+	struct ee_profile_opts o = { .batch = 64, .threads = 1 };
+	const char *data = NULL, *output = NULL, *pos[1];
+	const struct ee_opt opts[] = {
+		{ "data", EE_OPT_STR, &data, "<spec>", "dataset, e.g. fashion-mnist:test", 0, 0 },
+		{ "output", EE_OPT_STR, &output, "<file>", "trace to write (also -o <file>)", 0, 0 },
+		{ "softmax", EE_OPT_FLAG, &o.softmax, NULL, "also keep every exit's full softmax",
+		  0, 0 },
+		{ "limit", EE_OPT_INT, &o.limit, "<n>", "at most n samples (a shard)", 0, 1 << 30 },
+		{ "offset", EE_OPT_INT, &o.offset, "<n>", "skip the first n samples", 0, 1 << 30 },
+		EE_OPT_BATCH(&o.batch),
+		EE_OPT_THREADS(&o.threads),
+		{ 0 },
+	};
+	struct ee_err err = { 0 };
+	struct ee_trace t;
+	int npos, rc;
+
+	short_output(argc, argv);
+	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
+	if (rc)
+		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
+	if (!data || !output) {
+		ee_err_set(&err, EE_ERR_USAGE, "--data and --output are required%s", hint(synopsis));
+		return ee_fail(&err);
+	}
+	ee_cli_threads(o.threads);
+	if (ee_cli_tty())
+		o.progress = progress;
+	rc = ee_profile_run(pos[0], data, &o, &t, &err);
+	if (rc < 0)
+		return ee_fail(&err);
+	rc = ee_trace_write(&t, output, &err);
+	if (rc == EE_OK)
+		print_summary(&t, output);
+	ee_trace_release(&t);
+	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK;
+}

@@ -1,0 +1,262 @@
+/*
+ * profile.c - one inference pass of a checkpoint over a dataset into a trace;
+ * see profile.h. The loop is plugins/loop.c's; this file decides what each
+ * finished batch leaves in the trace.
+ */
+#include "profile.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/exec.h"
+#include "core/sha256.h"
+#include "core/threads.h"
+#include "plugins/loop.h"
+
+void ee_softmax_stats(const float *z, int k, float *p, int32_t *pred, float *maxprob,
+		      float *entropy, float *margin)
+{
+	int best = ee_argmax(z, k), c;
+	float sum = 0, second = 0;
+	double h = 0;
+
+	for (c = 0; c < k; c++)
+		sum += p[c] = expf(z[c] - z[best]);
+	for (c = 0; c < k; c++) {
+		p[c] /= sum;
+		if (p[c] > 0)
+			h -= (double)p[c] * log((double)p[c]);
+		if (c != best && p[c] > second)
+			second = p[c];
+	}
+	*pred = best;
+	*maxprob = p[best];
+	*entropy = (float)h;
+	*margin = p[best] - second;
+}
+
+/* What the batch callback needs besides the trace. */
+struct fill {
+	struct ee_trace *t;
+	const struct ee_dataset *ds;
+	const struct ee_profile_opts *o;
+	int offset;
+	long done;
+	double *open_sum;  /* [G] open gates of each gated layer summed over samples */
+	float *prob;       /* [K] softmax scratch when the trace does not keep it */
+	double *ens;       /* [K] softmax summed over the exits */
+};
+
+/* Index of the largest of v[0..n), the first on ties. */
+static int argmax_d(const double *v, int n)
+{
+	int i, best = 0;
+
+	for (i = 1; i < n; i++)
+		if (v[i] > v[best])
+			best = i;
+	return best;
+}
+
+/* Softmax statistics and MACs of every exit, and the ensemble, of sample i into row. */
+static void fill_exits(struct fill *f, const struct ee_run *r, int i, int row)
+{
+	struct ee_trace *t = f->t;
+	int e = t->nexits, k = t->num_classes, x, c, best;
+
+	memset(f->ens, 0, (size_t)k * sizeof(*f->ens));
+	for (x = 0; x < e; x++) {
+		struct ee_tensor out = ee_run_output(r, x);
+		size_t at = (size_t)row * e + x;
+		float *p = t->softmax ? t->softmax + at * k : f->prob;
+
+		ee_softmax_stats(ee_tensor_sample(&out, i), k, p, &t->pred[at], &t->maxprob[at],
+				 &t->entropy[at], &t->margin[at]);
+		t->macs[at] = ee_run_sample_macs(r, x, i, false);
+		t->macs_cascade[at] = ee_run_sample_macs(r, x, i, true);
+		for (c = 0; c < k; c++)
+			f->ens[c] += p[c];
+	}
+	best = argmax_d(f->ens, k);
+	t->ens_pred[row] = best;
+	t->ens_maxprob[row] = (float)(f->ens[best] / e);
+}
+
+static void fill_gates(struct fill *f, const struct ee_run *r, int i, int row)
+{
+	struct ee_trace *t = f->t;
+	int g;
+
+	for (g = 0; g < t->ngated; g++) {
+		size_t ch = (size_t)t->gated[g].channels;
+		int32_t open = r->open[(size_t)g * r->max_batch + i];
+
+		memcpy(t->bits[g] + row * ch, ee_run_gates(r, g, i), ch);
+		t->open[(size_t)row * t->ngated + g] = open;
+		f->open_sum[g] += open;
+	}
+}
+
+static int fill_batch(void *ctx, const struct ee_run *r, int first, struct ee_err *err)
+{
+	struct fill *f = ctx;
+	int i;
+
+	(void)err;
+	for (i = 0; i < r->n; i++) {
+		int row = first - f->offset + i;
+
+		f->t->index[row] = first + i;
+		f->t->label[row] = f->ds->labels[first + i];
+		fill_exits(f, r, i, row);
+		fill_gates(f, r, i, row);
+	}
+	f->done += r->n;
+	if (f->o->progress)
+		f->o->progress(f->o->progress_ctx, f->done, f->t->n);
+	return EE_OK;
+}
+
+/* "conv2d+bn1+relu": the kind and what was fused into it. */
+static char *kind_name(const struct ee_layer *l)
+{
+	size_t size = strlen(l->ops->kind) + (l->fused ? strlen(l->fused) + 1 : 0) + 1;
+	char *s = malloc(size);
+
+	if (s)
+		snprintf(s, size, "%s%s%s", l->ops->kind, l->fused ? "+" : "",
+			 l->fused ? l->fused : "");
+	return s;
+}
+
+/* Per node: name, kind, region, time and mean executed MACs (gates at their mean). */
+static int fill_layers(struct ee_trace *t, const struct ee_run *r, const double *open_sum)
+{
+	const struct ee_model *m = r->m;
+	int i;
+
+	for (i = 0; i < m->nnodes; i++) {
+		const struct ee_node *n = &m->nodes[i];
+		struct ee_trace_layer *l = &t->layers[i];
+
+		l->name = strdup(n->layer->name ? n->layer->name : "");
+		l->kind = kind_name(n->layer);
+		if (!l->name || !l->kind)
+			return EE_ERR_NOMEM;
+		l->exit = n->exit;
+		l->head = n->head;
+		l->seconds = r->seconds[i];
+		l->macs = n->cost.macs;
+		if (n->gate_index >= 0)
+			l->macs += n->cost.gate_macs * open_sum[n->gate_index] / t->n;
+	}
+	return EE_OK;
+}
+
+/* Sizes the trace for count samples of the model and fills what is known before running. */
+static int start_trace(struct ee_trace *t, const struct ee_net *net, const char *checkpoint,
+		       const char *data, const struct ee_dataset *ds, int count, bool softmax,
+		       struct ee_err *err)
+{
+	const struct ee_model *m = &net->model;
+	int *channels = malloc(((size_t)m->ngated + 1) * sizeof(*channels));
+	int g, k, rc;
+
+	if (!channels)
+		return ee_err_set(err, EE_ERR_NOMEM, "out of memory");
+	for (g = 0; g < m->ngated; g++)
+		channels[g] = m->nodes[m->gated[g]].cost.gates;
+	rc = ee_trace_alloc(t, count, m->nexits, net->ck.num_classes, softmax, m->ngated, channels,
+			    m->nnodes, err);
+	free(channels);
+	if (rc < 0)
+		return rc;
+	snprintf(t->checkpoint, sizeof(t->checkpoint), "%s", checkpoint);
+	snprintf(t->arch, sizeof(t->arch), "%s", net->arch->name);
+	snprintf(t->data, sizeof(t->data), "%s", data);
+	t->dataset_size = ds->n;
+	for (k = 0; k < m->nexits; k++)
+		for (g = 0; g < 4; g++)
+			t->exit_macs[g][k] = ee_model_exit_macs(m, k, g >= 2, g & 1);
+	for (g = 0; g < m->ngated; g++) {
+		const struct ee_node *n = &m->nodes[m->gated[g]];
+
+		if (!(t->gated[g].name = strdup(n->layer->name ? n->layer->name : "")))
+			return ee_err_set(err, EE_ERR_NOMEM, "out of memory");
+		t->gated[g].exit = n->exit;
+		t->gated[g].ring_macs = n->cost.gate_macs;
+	}
+	return ee_sha256_file(checkpoint, t->ckpt_sha256, err);
+}
+
+/* Runs the selected samples into t (started) and fills the layer table. */
+static int run_pass(struct ee_trace *t, struct ee_run *run, const struct ee_net *net,
+		    const struct ee_dataset *ds, const struct ee_profile_opts *o,
+		    struct ee_err *err)
+{
+	int k = t->num_classes, rc;
+	struct fill f = { t, ds, o, o->offset, 0, calloc((size_t)t->ngated + 1, sizeof(double)),
+			  malloc((size_t)k * sizeof(float)), malloc((size_t)k * sizeof(double)) };
+
+	rc = f.open_sum && f.prob && f.ens ? EE_OK : ee_err_set(err, EE_ERR_NOMEM, "out of memory");
+	run->time_layers = true;
+	if (rc == EE_OK)
+		rc = ee_loop_dataset(run, net, ds, o->offset, t->n, fill_batch, &f, &t->seconds,
+				     err);
+	if (rc == EE_OK && fill_layers(t, run, f.open_sum) < 0)
+		rc = ee_err_set(err, EE_ERR_NOMEM, "out of memory");
+	t->threads = ee_threads_get();
+	t->batch = run->max_batch;
+	free(f.open_sum);
+	free(f.prob);
+	free(f.ens);
+	return rc;
+}
+
+/* Samples [offset, offset + count) of ds that o selects; EE_ERR_USAGE if none. */
+static int select_samples(const struct ee_dataset *ds, const struct ee_profile_opts *o,
+			  int *count, struct ee_err *err)
+{
+	if (o->offset < 0 || o->limit < 0 || o->offset >= ds->n)
+		return ee_err_set(err, EE_ERR_USAGE, "--offset %d selects no samples of '%s' (%d "
+				  "samples)", o->offset, ds->spec, ds->n);
+	*count = o->limit > 0 && o->limit < ds->n - o->offset ? o->limit : ds->n - o->offset;
+	return EE_OK;
+}
+
+int ee_profile_run(const char *checkpoint, const char *data, const struct ee_profile_opts *o,
+		   struct ee_trace *t, struct ee_err *err)
+{
+	int batch = o->batch > 0 ? o->batch : 64, count = 0, rc;
+	struct ee_dataset ds;
+	struct ee_net net;
+	struct ee_run run;
+
+	memset(t, 0, sizeof(*t));
+	if (strlen(checkpoint) >= sizeof(t->checkpoint) || strlen(data) >= sizeof(t->data))
+		return ee_err_set(err, EE_ERR_USAGE, "checkpoint path or data spec is too long");
+	if ((rc = ee_dataset_open(&ds, data, err)) < 0)
+		return rc;
+	rc = select_samples(&ds, o, &count, err);
+	if (rc == EE_OK && (rc = ee_net_load(&net, checkpoint, err)) == EE_OK) {
+		if (ds.num_classes > net.ck.num_classes)
+			rc = ee_err_set(err, EE_ERR_INPUT, "dataset '%s' has %d classes but the "
+					"model predicts %d", data, ds.num_classes,
+					net.ck.num_classes);
+		if (rc == EE_OK)
+			rc = ee_run_init(&run, &net.model, count < batch ? count : batch, false, err);
+		if (rc == EE_OK) {
+			rc = start_trace(t, &net, checkpoint, data, &ds, count, o->softmax, err);
+			if (rc == EE_OK)
+				rc = run_pass(t, &run, &net, &ds, o, err);
+			ee_run_release(&run);
+		}
+		ee_net_release(&net);
+	}
+	ee_dataset_release(&ds);
+	if (rc < 0)
+		ee_trace_release(t);
+	return rc;
+}
