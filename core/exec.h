@@ -1,11 +1,17 @@
 /*
  * exec.h - running a model on batches, with the MAC ledger.
  *
- * A run owns everything a forward pass writes: one arena holding the memory
- * slots of the plan (sized for max_batch samples), the scratch shared by all
- * layers, and the per-sample records (gate decisions and open counts of every
+ * A run owns everything a forward pass writes, in one arena: per thread a lane
+ * (the memory slots of the plan and scratch) and, for the whole batch, the exit
+ * logits and the per-sample records (gate decisions and open counts of every
  * gated layer). Weights stay in the model, which a run never modifies, so
  * several runs may share one model.
+ *
+ * A batch runs as micro-batches small enough that a lane's activations stay in
+ * cache (ee_run_micro). With several threads and several micro-batches, each
+ * thread runs whole micro-batches through the whole network in its own lane;
+ * a single micro-batch (batch 1) runs in lane 0 with the threads splitting each
+ * layer instead.
  *
  *     struct ee_run r;
  *     ee_run_init(&r, &model, 64, &err);
@@ -22,34 +28,55 @@
 
 #include "model.h"
 
+/* Activation bytes a lane aims to keep per micro-batch (about a share of L2 + L3). */
+#define EE_MICRO_BYTES ((size_t)4 << 20)
+
+/* One thread's memory for a micro-batch: the memory slots of the plan and scratch. */
+struct ee_lane {
+	float **slot;        /* [m->nslots] slot bases, each slot_floats * micro floats */
+	float *work;         /* scratch: work_floats, times threads for lane 0 */
+	double *seconds;     /* [m->nnodes] wall time per node in this lane */
+	uint64_t ring_taps;  /* ring taps its gated nodes executed */
+	int n;               /* samples of the micro-batch it ran last */
+};
+
 struct ee_run {
 	const struct ee_model *m;
 	int max_batch;
+	int micro;               /* samples per micro-batch (a lane's slots hold this many) */
+	int nlanes;              /* lanes = threads at init */
 	int n;                   /* samples in the last forward */
 	struct ee_arena arena;
-	float **slot;            /* [m->nslots] slot base pointers */
+	struct ee_lane *lanes;   /* [nlanes] */
 	struct ee_tensor input;  /* the batch of the last forward (caller's memory) */
-	int threads;             /* ee_threads_get() at init: scratch areas and parallelism */
-	float *work;             /* scratch, threads areas of work_floats each */
-	size_t work_floats;
+	int threads;             /* ee_threads_get() at init */
+	size_t work_floats;      /* one thread's scratch */
+	float *out[EE_MAX_EXITS];/* [max_batch][numel of exit k's logits] */
 	uint8_t *gates;          /* [m->ngated][max_batch][gates of that node], see ee_run_gates */
 	size_t *gate_off;        /* [m->ngated] offset of each gated node in gates */
 	int32_t *open;           /* [m->ngated][max_batch] open gates per sample */
 	float *gate_z;           /* like gates, the z values, only if keep_z was set */
 	bool time_layers;        /* record per-node wall time */
-	double *seconds;         /* [m->nnodes] accumulated wall time per node */
+	double *seconds;         /* [m->nnodes] per-node time summed over lanes and forwards */
 	uint64_t ring_taps;      /* accumulated ring taps executed by gated nodes */
 };
 
 /* Sizes the run for max_batch samples and the current ee_threads_get() threads (set the
- * thread count first). */
+ * thread count first), micro-batches chosen by ee_run_micro(). */
 int ee_run_init(struct ee_run *r, const struct ee_model *m, int max_batch, bool keep_z,
 		struct ee_err *err);
+/* The same with an explicit micro-batch size (1..max_batch; 0 = automatic). */
+int ee_run_init_micro(struct ee_run *r, const struct ee_model *m, int max_batch, int micro,
+		      bool keep_z, struct ee_err *err);
+/* Automatic micro-batch: as many samples as fit EE_MICRO_BYTES of activations (at least
+ * 1, at most max_batch). */
+int ee_run_micro(const struct ee_model *m, int max_batch);
 /* Runs every node on input [n, C, H, W] (n <= max_batch, shape checked by the caller). */
 void ee_run_forward(struct ee_run *r, const struct ee_tensor *input);
-/* The output tensor of node i for the last forward. */
+/* The output tensor of node i in lane 0's last micro-batch (the whole batch when it ran
+ * as one micro-batch, e.g. when micro = max_batch). */
 struct ee_tensor ee_run_tensor(const struct ee_run *r, int node);
-/* Logits of exit k (0-based) of the last forward, [n, K, 1, 1]. */
+/* Logits of exit k (0-based) of the last forward, dense [n, K, 1, 1]. */
 struct ee_tensor ee_run_output(const struct ee_run *r, int k);
 /* Executed MACs of sample i at exit k (0-based) in the last forward. */
 double ee_run_sample_macs(const struct ee_run *r, int k, int i, bool cascade);

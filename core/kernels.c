@@ -320,13 +320,6 @@ static ALWAYS_INLINE void tap(enum tap_op op, float *img, int h, int w, int stri
 }
 
 EE_KERNEL
-void ee_dw_tap(const float *x, int h, int w, int stride, int pad, int dy, int dx, float wgt,
-	       float *y, int oh, int ow)
-{
-	tap(TAP_FMA, (float *)x, h, w, stride, pad, dy, dx, wgt, y, oh, ow);
-}
-
-EE_KERNEL
 void ee_col2im(const float *col, size_t ldcol, int c, int h, int w, int kh, int kw, int stride,
 	       int pad, int oh, int ow, float *y)
 {
@@ -359,17 +352,6 @@ void ee_pool_plane(const float *x, int h, int w, int k, int stride, int pad, boo
 	if (!max)
 		EE_SIMD for (i = 0; i < len; i++)
 			y[i] /= area;
-}
-
-void ee_dw_plane(const float *x, int h, int w, const float *k, int kh, int kw, int ldk,
-		 int stride, int pad, float *y, int oh, int ow)
-{
-	int dy, dx;
-
-	memset(y, 0, (size_t)oh * ow * sizeof(float));
-	for (dy = 0; dy < kh; dy++)
-		for (dx = 0; dx < kw; dx++)
-			ee_dw_tap(x, h, w, stride, pad, dy, dx, k[dy * ldk + dx], y, oh, ow);
 }
 
 float ee_sigmoidf(float x)

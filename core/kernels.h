@@ -62,15 +62,6 @@ void ee_affine_act(float *y, size_t len, float scale, float shift, enum ee_act a
 void ee_affine_act_copy(float *dst, const float *src, size_t len, float scale, float shift,
 			enum ee_act act);
 
-/* One tap of a depthwise conv: y[oy][ox] += wgt * x[oy*stride + dy - pad][ox*stride + dx - pad],
- * skipping reads outside the h x w input. x is [h][w], y is [oh][ow]. */
-void ee_dw_tap(const float *x, int h, int w, int stride, int pad, int dy, int dx, float wgt,
-	       float *y, int oh, int ow);
-
-/* y = sum of the taps of a kh x kw kernel k (row stride ldk) over x; y is overwritten. */
-void ee_dw_plane(const float *x, int h, int w, const float *k, int kh, int kw, int ldk,
-		 int stride, int pad, float *y, int oh, int ow);
-
 /*
  * Pooling of one plane x [h][w] with a k x k window into y [oh][ow]: the maximum
  * over the window (padding never wins), or, if !max, the window's sum divided by

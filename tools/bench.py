@@ -33,6 +33,12 @@ MODELS = [
     dict(name="resnet18-cifar100 (w64, random)", arch="resnet",
          kw=dict(block="basic", layers=(2, 2, 2, 2), num_classes=100, in_channels=3, width=64,
                  stem="3x3"), shape=(3, 32, 32), images={1: 24, 64: 128}),
+    dict(name="emgnet56-cifar100 (random, ~half gates open)", arch="emgnet",
+         kw=dict(variant="cifar", depth=56, num_classes=100, in_channels=3), shape=(3, 32, 32),
+         images={1: 64, 64: 512}),
+    dict(name="byot-resnet18-cifar100 (random)", arch="sdresnet",
+         kw=dict(block="basic", layers=(2, 2, 2, 2), width=64, num_classes=100, in_channels=3),
+         shape=(3, 32, 32), images={1: 16, 64: 128}),
     dict(name="resnet20 sample (fashion-mnist)", arch="resnet-cifar",
          sample="checkpoints/samples/resnet20-fmnist.h5",
          kw=dict(depth=20, num_classes=10, in_channels=1, option="A"), shape=(1, 32, 32),
@@ -100,29 +106,31 @@ def run_torch(model, ckpt, data, batch, threads, n):
 
 
 def prepare(model, work):
-    """The checkpoint (exported from random weights unless a sample) and an image file."""
+    """The checkpoint and an image file. Models without a sample get random weights and
+    BN statistics calibrated on the bench images, and EMG thresholds that open about half
+    of the gates (tests/parity/make_case.py), then are exported like any checkpoint."""
     import torch
     from checkpoints.models import build
-    ckpt = model.get("sample")
-    if ckpt:
-        ckpt = os.path.join(TOP, ckpt)
-    else:
-        torch.manual_seed(0)
-        net = build(model["arch"], **model["kw"])
-        for mod in net.modules():
-            if isinstance(mod, torch.nn.BatchNorm2d):
-                mod.running_var.uniform_(0.5, 1.5)
-        pth = os.path.join(work, "model.pth")
-        torch.save(net.state_dict(), pth)
-        ckpt = os.path.join(work, "model.h5")
-        subprocess.run([PY, os.path.join(TOP, "checkpoints/export.py"), pth, ckpt, "--input-shape",
-                        ",".join(map(str, model["shape"]))], check=True)
+    sys.path.insert(0, os.path.join(TOP, "tests", "parity"))
+    import make_case
     data = os.path.join(work, "images.h5")
     n = max(model["images"].values())
-    rng = np.random.default_rng(0)
+    imgs = np.random.default_rng(0).integers(0, 256, (n,) + model["shape"], dtype=np.uint8)
     with h5py.File(data, "w") as f:
-        f["images"] = rng.integers(0, 256, (n,) + model["shape"], dtype=np.uint8)
-        f["labels"] = rng.integers(0, 10, n).astype(np.int64)
+        f["images"] = imgs
+        f["labels"] = np.zeros(n, dtype=np.int64)
+    if model.get("sample"):
+        return os.path.join(TOP, model["sample"]), data
+    gen = torch.Generator().manual_seed(0)
+    net = build(model["arch"], **model["kw"])
+    make_case.randomize(net, gen)
+    net.eval()
+    make_case.calibrate(net, torch.from_numpy(imgs[:16]).float() / 255 - 0.5, gen)
+    pth = os.path.join(work, "model.pth")
+    torch.save(net.state_dict(), pth)
+    ckpt = os.path.join(work, "model.h5")
+    subprocess.run([PY, os.path.join(TOP, "checkpoints/export.py"), pth, ckpt, "--input-shape",
+                    ",".join(map(str, model["shape"]))], check=True, stdout=subprocess.DEVNULL)
     return ckpt, data
 
 
@@ -134,6 +142,7 @@ def main():
     p.add_argument("--data"), p.add_argument("--batch", type=int)
     p.add_argument("--threads", type=int), p.add_argument("--n", type=int)
     p.add_argument("--only", default="")
+    p.add_argument("--threads-list", type=lambda s: [int(v) for v in s.split(",")], default=[1, 2])
     a = p.parse_args()
     if a.torch_worker:
         return torch_worker(a)
@@ -149,7 +158,7 @@ def main():
             continue
         with tempfile.TemporaryDirectory() as work:
             ckpt, data = prepare(model, work)
-            for threads in (1, 2):
+            for threads in a.threads_list:
                 for batch in (1, 64):
                     n = model["images"][batch]
                     ee, pt = [], []

@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "../dwconv.h"
 #include "../kernels.h"
 #include "../layers.h"
 #include "../threads.h"
@@ -88,7 +89,9 @@ static size_t conv_workspace(const struct ee_layer *l, int n)
 	size_t plane = (size_t)l->out.h * l->out.w, k = (size_t)cv->cin / cv->groups * cv->kh * cv->kw;
 	int nb = gemm_batch_max(cv, n);
 
-	if (is_depthwise(cv) || (nb == 1 && is_pointwise(cv) && cv->groups == 1))
+	if (is_depthwise(cv))
+		return ee_pad_floats(l->in.h, l->in.w, cv->pad);
+	if (nb == 1 && is_pointwise(cv) && cv->groups == 1)
 		return 0;
 	return k * nb * plane + (nb > 1 ? (size_t)cv->cout / cv->groups * nb * plane : 0);
 }
@@ -114,13 +117,18 @@ static void forward_depthwise(const struct ee_conv2d *cv, struct ee_exec *x)
 	int kk = cv->kh * cv->kw;
 	long job;
 
-	EE_PARALLEL_FOR(job, (long)x->n * cv->cout) {
-		int i = (int)(job / cv->cout), ch = (int)(job % cv->cout);
+#pragma omp parallel for schedule(static) num_threads(x->threads)
+	for (job = 0; job < (long)x->n * cv->cout; job++) {
+		int i = (int)(job / cv->cout), ch = (int)(job % cv->cout), wp = in->w + 2 * cv->pad;
 		const float *src = ee_tensor_sample(in, i) + (size_t)ch * in->h * in->w;
 		float *dst = ee_tensor_sample(&x->out, i) + (size_t)ch * o.h * o.w;
+		float *xp = x->work + (size_t)ee_thread_id() * x->work_stride;
+		struct ee_taps taps;
 
-		ee_dw_plane(src, in->h, in->w, cv->weight + (size_t)ch * kk, cv->kh, cv->kw, cv->kw,
-			    cv->stride, cv->pad, dst, o.h, o.w);
+		ee_pad_plane(src, in->h, in->w, cv->pad, xp);
+		ee_taps_from_kernel(&taps, cv->weight + (size_t)ch * kk, cv->kh, cv->kw, cv->kw, wp,
+				    NULL);
+		ee_dw_taps(xp, wp, &taps, cv->stride, dst, o.h, o.w, false);
 		epilogue(cv, dst, (size_t)o.h * o.w, ch);
 	}
 }

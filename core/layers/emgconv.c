@@ -19,6 +19,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "../dwconv.h"
 #include "../kernels.h"
 #include "../layers.h"
 #include "../threads.h"
@@ -81,16 +82,15 @@ static bool is_ring(int dy, int dx)
 	return dy == 0 || dy == K - 1 || dx == 0 || dx == K - 1;
 }
 
-/* Adds the taps of w (5x5) that are (ring) or are not (centre) on the outer ring. */
-static void taps(const struct ee_emgconv *e, const float *x, int h, int w, const float *k,
-		 bool ring, float *y, int oh, int ow)
+static bool is_centre(int dy, int dx)
 {
-	int dy, dx;
+	return !is_ring(dy, dx);
+}
 
-	for (dy = 0; dy < K; dy++)
-		for (dx = 0; dx < K; dx++)
-			if (is_ring(dy, dx) == ring)
-				ee_dw_tap(x, h, w, e->stride, e->pad, dy, dx, k[dy * K + dx], y, oh, ow);
+static size_t emg_workspace(const struct ee_layer *l, int n)
+{
+	(void)n;
+	return ee_pad_floats(l->in.h, l->in.w, ((const struct ee_emgconv *)l)->pad);
 }
 
 /* z = mean(|y| - t) over the plane, as float. */
@@ -114,23 +114,27 @@ static void emg_forward(const struct ee_layer *l, struct ee_exec *x)
 	long job;
 	int i, ch;
 
-#pragma omp parallel for schedule(static) reduction(+ : ring)
+#pragma omp parallel for schedule(static) reduction(+ : ring) num_threads(x->threads)
 	for (job = 0; job < (long)x->n * c; job++) {
-		int s = (int)(job / c), k = (int)(job % c);
+		int s = (int)(job / c), k = (int)(job % c), wp = in->w + 2 * e->pad;
 		const float *src = ee_tensor_sample(in, s) + (size_t)k * in->h * in->w;
 		const float *wk = e->weight + (size_t)k * K * K;
 		float *y = ee_tensor_sample(&x->out, s) + k * plane, z;
+		float *xp = x->work + (size_t)ee_thread_id() * x->work_stride;
+		struct ee_taps taps;
 		bool open;
 
-		memset(y, 0, plane * sizeof(float));
-		taps(e, src, in->h, in->w, wk, false, y, oh, ow);
+		ee_pad_plane(src, in->h, in->w, e->pad, xp);
+		ee_taps_from_kernel(&taps, wk, K, K, K, wp, is_centre);
+		ee_dw_taps(xp, wp, &taps, e->stride, y, oh, ow, false);
 		if (e->bias)
 			ee_affine_act(y, plane, 1.0f, e->bias[k], EE_ACT_NONE);
 		z = gate_input(y, plane, e->threshold[k]);
 		open = ee_sigmoidf(z) - 0.5f > 0.0f;
 		if (open) {
-			taps(e, src, in->h, in->w, wk, true, y, oh, ow);
-			ring += 16 * plane;
+			ee_taps_from_kernel(&taps, wk, K, K, K, wp, is_ring);
+			ee_dw_taps(xp, wp, &taps, e->stride, y, oh, ow, true);
+			ring += (uint64_t)taps.n * plane;
 		}
 		x->gates[job] = open;
 		if (x->gate_z)
@@ -152,6 +156,7 @@ static const struct ee_layer_ops emgconv_ops = {
 	.kind = "emgconv",
 	.infer = emg_infer,
 	.cost = emg_cost,
+	.workspace = emg_workspace,
 	.prepare = emg_prepare,
 	.forward = emg_forward,
 };

@@ -158,10 +158,12 @@ static void run_case(const struct lcase *c, const float *const *x, enum wiring w
 	ck_assert_int_eq(ee_model_set_exit(&m, out >= 0 ? out : node, &err), 0);
 	ck_assert_msg(ee_model_finish(&m, &err) == 0, "%s", err.msg);
 	ck_assert_msg(ee_model_prepare(&m, &err) == 0, "%s", err.msg);
-	ck_assert_msg(ee_run_init(&r, &m, c->n + 1, false, &err) == 0, "%s", err.msg);
+	/* one micro-batch, so that every node's output of the whole batch stays readable */
+	ck_assert_msg(ee_run_init_micro(&r, &m, c->n + 1, c->n + 1, false, &err) == 0, "%s",
+		      err.msg);
 	for (s = 0; s < m.nslots; s++)
-		fill_nan(r.slot[s], m.slot_floats[s] * r.max_batch);
-	fill_nan(r.work, r.work_floats);
+		fill_nan(r.lanes[0].slot[s], m.slot_floats[s] * r.micro);
+	fill_nan(r.lanes[0].work, r.work_floats * r.threads);
 
 	input = network_input(c, x, wiring == VIEWS ? 5 : 0);
 	ee_run_forward(&r, &input);
