@@ -20,6 +20,8 @@ static const struct cmd commands[] = {
 	{ "eval", cmd_eval, "per-exit accuracy and MACs of a checkpoint on a dataset" },
 	{ "profile", cmd_profile, "one pass over a dataset into a per-sample trace (HDF5)" },
 	{ "merge", cmd_merge, "join the traces of disjoint shards of a dataset" },
+	{ "report", cmd_report, "profile + all analyses into a directory: JSON, Markdown, CSV, plots" },
+	{ "diff", cmd_diff, "regression verdicts between two report.json files (CI)" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

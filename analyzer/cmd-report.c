@@ -1,0 +1,282 @@
+/*
+ * cmd-report.c - `eeprof report CKPT... --data SPEC -o DIR`: profile every
+ * checkpoint once (or read traces made before, with --traces), run every
+ * analysis, and write the report directory (reports/report.h): report.json,
+ * report.md, CSVs, timing.json and the PNG/SVG plots drawn by gnuplot.
+ *
+ * Nothing appears in DIR until every model has been profiled and analysed and
+ * every file and plot is complete; then all are renamed into place at once.
+ * stdout gets a short summary; a progress bar goes to stderr on a terminal.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "analyzer.h"
+#include "reports/profile.h"
+#include "reports/report.h"
+#include "reports/table.h"
+
+static const char synopsis[] =
+	"eeprof report <checkpoint.h5>... --data <spec> (-o | --output) <dir> [--val <spec>]\n"
+	"       [--policy <p>] [--fallback <f>] [--trace-dir <dir>] [--no-plots] [--gnuplot <prog>]\n"
+	"       [--limit <n>] [--batch <n>] [--threads <n>]\n"
+	"   or: eeprof report --traces <trace.h5>... [--val-traces <v1.h5,v2.h5,...>] -o <dir> "
+	"[...]\n\n"
+	"policies: maxprob, entropy, margin, patience; fallbacks: last, ensemble, best.\n"
+	"--trace-dir keeps the traces (<name>.h5, <name>.val.h5) for later --traces runs.\n"
+	"The gnuplot program is --gnuplot, else $EEPROF_GNUPLOT, else gnuplot from PATH.";
+
+struct report_opts {
+	const char *data, *val, *output, *policy, *fallback, *trace_dir, *gnuplot, *val_traces;
+	bool traces, no_plots;
+	struct ee_profile_opts profile;
+};
+
+/* ee_parse knows long options only: -o becomes --output. */
+static void short_output(int argc, char **argv)
+{
+	static char output[] = "--output";
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-o"))
+			argv[i] = output;
+}
+
+static void progress(void *ctx, long done, long total)
+{
+	ee_cli_progress(ctx, done, total);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Writes t to dir/<name><suffix>.h5 (dir made if missing). */
+static int keep_trace(const struct ee_trace *t, const char *dir, const char *name,
+		      const char *suffix, struct ee_err *err)
+{
+	char path[4096];
+
+	if (mkdir(dir, 0777) < 0 && access(dir, F_OK) < 0)
+		return ee_err_set(err, EE_ERR_IO, "cannot create directory '%s'", dir);
+	if (snprintf(path, sizeof(path), "%s/%s%s.h5", dir, name, suffix) >= (int)sizeof(path))
+		return ee_err_set(err, EE_ERR_USAGE, "--trace-dir: path is too long");
+	return ee_trace_write(t, path, err);
+}
+
+/* The trace (and val trace) of model i: profiled, or read with --traces. */
+static int traces_of(const struct report_opts *o, const char *arg, const char *val_path,
+		     struct ee_trace *t, struct ee_trace *v, bool *has_val, struct ee_err *err)
+{
+	char name[256];
+	struct ee_profile_opts po = o->profile;
+	int rc;
+
+	*has_val = false;
+	if (o->traces) {
+		if ((rc = ee_trace_read(t, arg, err)) < 0)
+			return rc;
+		if (val_path && (rc = ee_trace_read(v, val_path, err)) < 0) {
+			ee_trace_release(t);
+			return rc;
+		}
+		*has_val = val_path != NULL;
+		return EE_OK;
+	}
+	ee_report_stem(arg, name, sizeof(name));
+	po.progress_ctx = name;
+	if ((rc = ee_profile_run(arg, o->data, &po, t, err)) < 0)
+		return rc;
+	if (o->val && (rc = ee_profile_run(arg, o->val, &po, v, err)) < 0) {
+		ee_trace_release(t);
+		return rc;
+	}
+	*has_val = o->val != NULL;
+	if (o->trace_dir && (rc = keep_trace(t, o->trace_dir, name, "", err)) == EE_OK && *has_val)
+		rc = keep_trace(v, o->trace_dir, name, ".val", err);
+	if (rc < 0) {
+		ee_trace_release(t);
+		if (*has_val)
+			ee_trace_release(v);
+	}
+	return rc;
+}
+
+/* Splits a comma-separated list in place into out[0..*n). */
+static int split_list(char *s, const char **out, int max, int *n, struct ee_err *err)
+{
+	char *p;
+
+	for (*n = 0, p = s; p; (*n)++) {
+		if (*n == max)
+			return ee_err_set(err, EE_ERR_USAGE, "--val-traces: more than %d traces", max);
+		out[*n] = p;
+		if ((p = strchr(p, ',')))
+			*p++ = '\0';
+	}
+	return EE_OK;
+}
+
+static int build(struct ee_report *r, const struct report_opts *o, const char *const *args,
+		 int nargs, const char *const *vals, struct ee_err *err)
+{
+	int i, rc = EE_OK;
+
+	for (i = 0; i < nargs && rc == EE_OK; i++) {
+		struct ee_trace t, v;
+		bool has_val;
+
+		if ((rc = traces_of(o, args[i], vals ? vals[i] : NULL, &t, &v, &has_val, err)) < 0)
+			break;
+		rc = ee_report_add(r, &t, has_val ? &v : NULL, err);
+		ee_trace_release(&t);
+		if (has_val)
+			ee_trace_release(&v);
+	}
+	return rc;
+}
+
+static void print_summary(const struct ee_report *r, const char *dir)
+{
+	static const char *const head[] = { "model", "arch", "deepest exit", "MACs", "ensemble",
+					    "at 50% MACs" };
+	char a[32], h[32];
+	struct ee_table t;
+	int i;
+
+	ee_table_init(&t, 6, head);
+	for (i = 0; i < r->nmodels; i++) {
+		const struct ee_report_model *m = &r->models[i];
+		int e = m->nexits - 1, half = m->table[1].index;
+
+		if (half < 0)
+			snprintf(h, sizeof(h), "-");
+		else
+			snprintf(h, sizeof(h), "%.4f", m->curve[half].accuracy);
+		ee_table_rowf(&t, "%s\t%s\t%.4f\t%s\t%.4f\t%s", m->name, m->arch, m->stats.accuracy[e],
+			      ee_fmt_si(a, sizeof(a), m->stats.macs_mean[e]),
+			      m->stats.ensemble_accuracy, h);
+	}
+	ee_table_print(&t, stdout, false);
+	ee_table_release(&t);
+	printf("\nreport      %s/report.md (%d samples of %s, %.1f s)\n", dir, r->samples, r->data,
+	       r->wall_seconds);
+}
+
+/* Checks option combinations; usage errors name what is wrong. */
+static int check_opts(const struct report_opts *o, const char *const *pos, int npos,
+		      struct ee_err *err)
+{
+	char a[256], b[256];
+	int i, j;
+
+	if (!o->output)
+		return ee_err_set(err, EE_ERR_USAGE, "--output is required%s", hint(synopsis));
+	if (o->traces && (o->data || o->val || o->trace_dir))
+		return ee_err_set(err, EE_ERR_USAGE, "--traces reads traces: --data, --val and "
+				  "--trace-dir do not apply%s", hint(synopsis));
+	if (!o->traces && !o->data)
+		return ee_err_set(err, EE_ERR_USAGE, "--data is required%s", hint(synopsis));
+	if (!o->traces && o->val_traces)
+		return ee_err_set(err, EE_ERR_USAGE, "--val-traces goes with --traces%s",
+				  hint(synopsis));
+	for (i = 0; !o->traces && i < npos; i++) {
+		for (j = 0; j < i; j++) {
+			ee_report_stem(pos[i], a, sizeof(a));
+			ee_report_stem(pos[j], b, sizeof(b));
+			if (!strcmp(a, b))
+				return ee_err_set(err, EE_ERR_USAGE, "two checkpoints are named '%s': "
+						  "reports name models by file stem", a);
+		}
+	}
+	return EE_OK;
+}
+
+static int run(struct report_opts *o, const char *const *pos, int npos, struct ee_err *err)
+{
+	struct ee_report_write_opts wo = { !o->no_plots, o->gnuplot };
+	const char *vals[EE_MAX_POS];
+	char *list = NULL;
+	struct ee_report r;
+	struct ee_exit_rule rule;
+	double start = now();
+	int nvals = 0, rc;
+
+	if ((rc = ee_rule_names(&rule, o->policy, o->fallback, err)) < 0)
+		return rc;
+	if (o->val_traces) {
+		if (!(list = strdup(o->val_traces)))
+			return ee_err_set(err, EE_ERR_NOMEM, "out of memory");
+		rc = split_list(list, vals, EE_MAX_POS, &nvals, err);
+		if (rc == EE_OK && nvals != npos)
+			rc = ee_err_set(err, EE_ERR_USAGE, "--val-traces lists %d traces for %d "
+					"traces", nvals, npos);
+	}
+	ee_report_init(&r, rule.policy, rule.fallback);
+	if (rc == EE_OK)
+		rc = build(&r, o, pos, npos, o->val_traces ? vals : NULL, err);
+	r.wall_seconds = now() - start;
+	if (rc == EE_OK && (rc = ee_report_write(&r, o->output, &wo, err)) < 0 && wo.plots &&
+	    rc == EE_ERR_IO && strstr(err->msg, "gnuplot"))
+		snprintf(err->msg + strlen(err->msg), sizeof(err->msg) - strlen(err->msg),
+			 " (--no-plots writes the report without plots)");
+	if (rc == EE_OK)
+		print_summary(&r, o->output);
+	ee_report_release(&r);
+	free(list);
+	return rc;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	struct report_opts o = { .profile = { .batch = 64, .threads = 1 } };
+	const struct ee_opt opts[] = {
+		{ "data", EE_OPT_STR, &o.data, "<spec>", "dataset, e.g. fashion-mnist:test", 0, 0 },
+		{ "output", EE_OPT_STR, &o.output, "<dir>", "report directory (also -o <dir>)", 0, 0 },
+		{ "val", EE_OPT_STR, &o.val, "<spec>", "validation data for MSDNet budgets, e.g. "
+		  "fashion-mnist:val", 0, 0 },
+		{ "policy", EE_OPT_STR, &o.policy, "<p>", "exit policy of the sweep (default maxprob)",
+		  0, 0 },
+		{ "fallback", EE_OPT_STR, &o.fallback, "<f>", "when no exit is confident (default "
+		  "last)", 0, 0 },
+		{ "trace-dir", EE_OPT_STR, &o.trace_dir, "<dir>", "keep the traces there", 0, 0 },
+		{ "traces", EE_OPT_FLAG, &o.traces, NULL, "arguments are traces, not checkpoints",
+		  0, 0 },
+		{ "val-traces", EE_OPT_STR, &o.val_traces, "<list>", "with --traces: validation "
+		  "traces, comma-separated, one per trace", 0, 0 },
+		{ "no-plots", EE_OPT_FLAG, &o.no_plots, NULL, "write no PNG/SVG (no gnuplot needed)",
+		  0, 0 },
+		{ "gnuplot", EE_OPT_STR, &o.gnuplot, "<prog>", "the gnuplot program", 0, 0 },
+		{ "limit", EE_OPT_INT, &o.profile.limit, "<n>", "at most n samples of each dataset",
+		  0, 1 << 30 },
+		EE_OPT_BATCH(&o.profile.batch),
+		EE_OPT_THREADS(&o.profile.threads),
+		{ 0 },
+	};
+	struct ee_err err = { 0 };
+	const char *pos[EE_MAX_POS];
+	int npos, rc;
+
+	short_output(argc, argv);
+	rc = ee_parse(argc, argv, synopsis, opts, 1, EE_MAX_POS, pos, &npos, &err);
+	if (rc)
+		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
+	if ((rc = check_opts(&o, pos, npos, &err)) < 0)
+		return ee_fail(&err);
+	if (!o.gnuplot)
+		o.gnuplot = getenv("EEPROF_GNUPLOT");
+	ee_cli_threads(o.profile.threads);
+	if (ee_cli_tty())
+		o.profile.progress = progress;
+	rc = run(&o, pos, npos, &err);
+	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK;
+}

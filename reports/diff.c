@@ -1,0 +1,507 @@
+/*
+ * diff.c - see diff.h. First the two reports are checked to describe the same
+ * models and data (identity), then every metric is judged.
+ */
+#include "diff.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "table.h"
+
+#define SLACK 1e-9 /* "more than the limit" ignores rounding noise this small */
+
+struct side {
+	const struct ee_jv *doc;
+	const char *file;
+};
+
+struct ctx {
+	struct side base, cur;
+	const struct ee_diff_opts *o;
+	struct ee_diff *d;
+	struct ee_err *err;
+};
+
+/* ---- reading fields ---- */
+
+static int bad_field(struct ee_err *err, const char *file, const char *where, const char *key,
+		     const char *want)
+{
+	return ee_err_set(err, EE_ERR_INPUT, "'%s': %s%s%s is missing or not %s", file, where,
+			  where[0] ? "." : "", key, want);
+}
+
+/* A number (null reads as NAN) at obj.key. */
+static int get_num(const struct ee_jv *obj, const char *key, const char *file, const char *where,
+		   double *v, struct ee_err *err)
+{
+	const struct ee_jv *x = ee_jv_get(obj, key);
+
+	if (x && x->type == EE_JV_NULL) {
+		*v = NAN;
+		return EE_OK;
+	}
+	return ee_jv_num(x, v) ? EE_OK : bad_field(err, file, where, key, "a number");
+}
+
+static int get_str(const struct ee_jv *obj, const char *key, const char *file, const char *where,
+		   const char **s, struct ee_err *err)
+{
+	*s = ee_jv_str(ee_jv_get(obj, key));
+	return *s ? EE_OK : bad_field(err, file, where, key, "a string");
+}
+
+static int get_arr(const struct ee_jv *obj, const char *key, const char *file, const char *where,
+		   const struct ee_jv **a, struct ee_err *err)
+{
+	*a = ee_jv_get(obj, key);
+	return *a && (*a)->type == EE_JV_ARR ? EE_OK : bad_field(err, file, where, key, "an array");
+}
+
+/* ---- identity ---- */
+
+/* The string field key is the same in both reports. */
+static int same_str(struct ctx *c, const struct ee_jv *b, const struct ee_jv *n, const char *where,
+		    const char *key, const char *what)
+{
+	const char *x, *y;
+	int rc;
+
+	if ((rc = get_str(b, key, c->base.file, where, &x, c->err)) < 0 ||
+	    (rc = get_str(n, key, c->cur.file, where, &y, c->err)) < 0)
+		return rc;
+	if (strcmp(x, y))
+		return ee_err_set(c->err, EE_ERR_INPUT, "reports of different %s: '%s' in '%s', "
+				  "'%s' in '%s'", what, x, c->base.file, y, c->cur.file);
+	return EE_OK;
+}
+
+static int same_num(struct ctx *c, const struct ee_jv *b, const struct ee_jv *n, const char *where,
+		    const char *key, const char *what)
+{
+	double x, y;
+	int rc;
+
+	if ((rc = get_num(b, key, c->base.file, where, &x, c->err)) < 0 ||
+	    (rc = get_num(n, key, c->cur.file, where, &y, c->err)) < 0)
+		return rc;
+	if (x != y)
+		return ee_err_set(c->err, EE_ERR_INPUT, "reports of different %s: %g in '%s', %g in "
+				  "'%s'", what, x, c->base.file, y, c->cur.file);
+	return EE_OK;
+}
+
+static int schema(const struct side *s, struct ee_err *err)
+{
+	double v;
+	int rc;
+
+	if (!s->doc || s->doc->type != EE_JV_OBJ)
+		return ee_err_set(err, EE_ERR_INPUT, "'%s' is not a report (not a JSON object)",
+				  s->file);
+	if ((rc = get_num(s->doc, "schema_version", s->file, "", &v, err)) < 0)
+		return rc;
+	if (v != 1)
+		return ee_err_set(err, EE_ERR_INPUT, "'%s': schema_version %g is not supported "
+				  "(this eeprof reads 1)", s->file, v);
+	return EE_OK;
+}
+
+/* The model named name in models, or NULL. */
+static const struct ee_jv *find_model(const struct ee_jv *models, const char *name)
+{
+	int i;
+
+	for (i = 0; i < ee_jv_len(models); i++) {
+		const char *s = ee_jv_str(ee_jv_get(ee_jv_at(models, i), "name"));
+
+		if (s && !strcmp(s, name))
+			return ee_jv_at(models, i);
+	}
+	return NULL;
+}
+
+/* Both reports hold the same model names (each once), in any order. */
+static int same_models(struct ctx *c, const struct ee_jv *bm, const struct ee_jv *nm)
+{
+	const struct side *sides[2] = { &c->base, &c->cur };
+	const struct ee_jv *lists[2] = { bm, nm };
+	const char *name;
+	char where[32];
+	int s, i, rc;
+
+	for (s = 0; s < 2; s++) {
+		for (i = 0; i < ee_jv_len(lists[s]); i++) {
+			const struct ee_jv *m = ee_jv_at(lists[s], i);
+
+			snprintf(where, sizeof(where), "models[%d]", i);
+			if ((rc = get_str(m, "name", sides[s]->file, where, &name, c->err)) < 0)
+				return rc;
+			if (find_model(lists[s], name) != m)
+				return ee_err_set(c->err, EE_ERR_INPUT, "'%s': two models are named "
+						  "'%s'", sides[s]->file, name);
+			if (!find_model(lists[1 - s], name))
+				return ee_err_set(c->err, EE_ERR_INPUT, "reports of different models: "
+						  "'%s' is in '%s' but not in '%s'", name,
+						  sides[s]->file, sides[1 - s]->file);
+		}
+	}
+	return EE_OK;
+}
+
+static int identity(struct ctx *c, const struct ee_jv **bm, const struct ee_jv **nm)
+{
+	const struct ee_jv *b = c->base.doc, *n = c->cur.doc;
+	int rc;
+
+	if ((rc = schema(&c->base, c->err)) < 0 || (rc = schema(&c->cur, c->err)) < 0 ||
+	    (rc = same_str(c, b, n, "", "data", "data")) < 0 ||
+	    (rc = same_num(c, b, n, "", "samples", "sample counts")) < 0 ||
+	    (rc = same_str(c, b, n, "", "labels_hash", "samples or labels (labels_hash)")) < 0 ||
+	    (rc = same_str(c, b, n, "", "policy", "exit policies")) < 0 ||
+	    (rc = same_str(c, b, n, "", "fallback", "fallbacks")) < 0 ||
+	    (rc = get_arr(b, "models", c->base.file, "", bm, c->err)) < 0 ||
+	    (rc = get_arr(n, "models", c->cur.file, "", nm, c->err)) < 0)
+		return rc;
+	return same_models(c, *bm, *nm);
+}
+
+/* ---- judging ---- */
+
+static double limit_of(const struct ee_diff_opts *o, enum ee_diff_kind kind)
+{
+	return kind == EE_DIFF_ACCURACY ? o->max_acc_drop :
+	       kind == EE_DIFF_MACS ? o->max_macs_rise : o->max_time_rise;
+}
+
+static enum ee_verdict judge(const struct ee_diff_opts *o, enum ee_diff_kind kind, double old_v,
+			     double new_v, double *change)
+{
+	bool lower = kind != EE_DIFF_ACCURACY; /* lower is better, relative change */
+	double limit = limit_of(o, kind);
+
+	*change = NAN;
+	if (isnan(old_v) || isnan(new_v)) /* null: lost is a regression, gained an improvement */
+		return isnan(old_v) && isnan(new_v) ? EE_VERDICT_SAME :
+		       isnan(new_v) ? EE_VERDICT_REGRESSION : EE_VERDICT_BETTER;
+	*change = lower ? (old_v != 0 ? (new_v - old_v) / old_v : (new_v > 0 ? INFINITY : 0))
+			: new_v - old_v;
+	if (old_v == new_v)
+		return EE_VERDICT_SAME;
+	if (lower ? new_v < old_v : new_v > old_v)
+		return EE_VERDICT_BETTER;
+	if ((lower ? *change : -*change) > limit + SLACK)
+		return EE_VERDICT_REGRESSION;
+	return EE_VERDICT_WORSE;
+}
+
+static int add_check(struct ctx *c, const char *model, const char *metric,
+		     enum ee_diff_kind kind, double old_v, double new_v)
+{
+	struct ee_diff *d = c->d;
+	struct ee_diff_check *k;
+
+	if (d->n == d->cap) {
+		int cap = d->cap ? 2 * d->cap : 32;
+		struct ee_diff_check *p = realloc(d->checks, (size_t)cap * sizeof(*p));
+
+		if (!p)
+			return ee_err_set(c->err, EE_ERR_NOMEM, "out of memory");
+		d->checks = p;
+		d->cap = cap;
+	}
+	k = &d->checks[d->n++];
+	snprintf(k->model, sizeof(k->model), "%s", model);
+	snprintf(k->metric, sizeof(k->metric), "%s", metric);
+	k->kind = kind;
+	k->old_v = old_v;
+	k->new_v = new_v;
+	k->verdict = judge(c->o, kind, old_v, new_v, &k->change);
+	d->regressions += k->verdict == EE_VERDICT_REGRESSION;
+	return EE_OK;
+}
+
+/* Compares field key of objects b and n (found at where in each file) as metric. */
+static int compare(struct ctx *c, const char *model, const struct ee_jv *b, const struct ee_jv *n,
+		   const char *where, const char *key, const char *metric, enum ee_diff_kind kind)
+{
+	double x, y;
+	int rc;
+
+	if ((rc = get_num(b, key, c->base.file, where, &x, c->err)) < 0 ||
+	    (rc = get_num(n, key, c->cur.file, where, &y, c->err)) < 0)
+		return rc;
+	return add_check(c, model, metric, kind, x, y);
+}
+
+static int compare_exits(struct ctx *c, const char *name, const struct ee_jv *bx,
+			 const struct ee_jv *nx)
+{
+	static const struct {
+		const char *key, *what;
+		enum ee_diff_kind kind;
+	} fields[] = {
+		{ "accuracy", "accuracy", EE_DIFF_ACCURACY },
+		{ "macs_mean", "MACs", EE_DIFF_MACS },
+		{ "macs_cascade_mean", "cascade MACs", EE_DIFF_MACS },
+	};
+	char where[32], metric[64];
+	size_t f;
+	int k, rc;
+
+	for (k = 0; k < ee_jv_len(bx); k++) {
+		snprintf(where, sizeof(where), "exits[%d]", k);
+		for (f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
+			snprintf(metric, sizeof(metric), "exit %d %s", k + 1, fields[f].what);
+			rc = compare(c, name, ee_jv_at(bx, k), ee_jv_at(nx, k), where, fields[f].key,
+				     metric, fields[f].kind);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	return EE_OK;
+}
+
+/* Rows of the budget tables, matched by fraction. */
+static int compare_budgets(struct ctx *c, const char *name, const struct ee_jv *bt,
+			   const struct ee_jv *nt)
+{
+	char where[32], metric[64];
+	double fb, fn;
+	int i, j, rc;
+
+	for (i = 0; i < ee_jv_len(bt); i++) {
+		const struct ee_jv *row = NULL;
+
+		snprintf(where, sizeof(where), "budget_table[%d]", i);
+		if ((rc = get_num(ee_jv_at(bt, i), "fraction", c->base.file, where, &fb, c->err)) < 0)
+			return rc;
+		for (j = 0; j < ee_jv_len(nt) && !row; j++)
+			if (ee_jv_num(ee_jv_get(ee_jv_at(nt, j), "fraction"), &fn) && fn == fb)
+				row = ee_jv_at(nt, j);
+		if (!row)
+			return ee_err_set(c->err, EE_ERR_INPUT, "reports of different budget tables: "
+					  "'%s' in '%s' has no row for %g", name, c->cur.file, fb);
+		snprintf(metric, sizeof(metric), "budget %g%% accuracy", 100 * fb);
+		if ((rc = compare(c, name, ee_jv_at(bt, i), row, where, "accuracy", metric,
+				  EE_DIFF_ACCURACY)) < 0)
+			return rc;
+	}
+	return EE_OK;
+}
+
+static int compare_model(struct ctx *c, const struct ee_jv *b, const struct ee_jv *n)
+{
+	const struct ee_jv *bx, *nx, *bt, *nt;
+	const char *name = ee_jv_str(ee_jv_get(b, "name"));
+	char where[160];
+	int rc;
+
+	snprintf(where, sizeof(where), "model '%s'", name);
+	if ((rc = same_str(c, b, n, where, "arch", "architectures")) < 0 ||
+	    (rc = get_arr(b, "exits", c->base.file, where, &bx, c->err)) < 0 ||
+	    (rc = get_arr(n, "exits", c->cur.file, where, &nx, c->err)) < 0 ||
+	    (rc = get_arr(b, "budget_table", c->base.file, where, &bt, c->err)) < 0 ||
+	    (rc = get_arr(n, "budget_table", c->cur.file, where, &nt, c->err)) < 0)
+		return rc;
+	if (ee_jv_len(bx) != ee_jv_len(nx))
+		return ee_err_set(c->err, EE_ERR_INPUT, "reports of different models: '%s' has %d "
+				  "exits in '%s', %d in '%s'", name, ee_jv_len(bx), c->base.file,
+				  ee_jv_len(nx), c->cur.file);
+	if ((rc = compare_exits(c, name, bx, nx)) < 0)
+		return rc;
+	snprintf(where, sizeof(where), "model '%s'.ensemble", name);
+	if ((rc = compare(c, name, ee_jv_get(b, "ensemble"), ee_jv_get(n, "ensemble"), where,
+			  "accuracy", "ensemble accuracy", EE_DIFF_ACCURACY)) < 0 ||
+	    (rc = compare(c, name, ee_jv_get(b, "ensemble"), ee_jv_get(n, "ensemble"), where,
+			  "macs_mean", "ensemble MACs", EE_DIFF_MACS)) < 0)
+		return rc;
+	return compare_budgets(c, name, bt, nt);
+}
+
+int ee_diff_reports(const struct ee_jv *base, const struct ee_jv *cur,
+		    const struct ee_diff_opts *o, struct ee_diff *d, struct ee_err *err)
+{
+	struct ctx c = { { base, o->base_name ? o->base_name : "base" },
+			 { cur, o->new_name ? o->new_name : "new" }, o, d, err };
+	const struct ee_jv *bm = NULL, *nm = NULL;
+	int i, rc;
+
+	memset(d, 0, sizeof(*d));
+	rc = identity(&c, &bm, &nm);
+	for (i = 0; rc == EE_OK && i < ee_jv_len(bm); i++) {
+		const struct ee_jv *b = ee_jv_at(bm, i);
+
+		rc = compare_model(&c, b, find_model(nm, ee_jv_str(ee_jv_get(b, "name"))));
+	}
+	if (rc < 0)
+		ee_diff_release(d);
+	return rc;
+}
+
+/* Seconds per sample of model m (at where in file) into *v. */
+static int per_sample(const struct ee_jv *m, const char *file, const char *where, double *v,
+		      struct ee_err *err)
+{
+	double seconds, n;
+	int rc;
+
+	if ((rc = get_num(m, "seconds", file, where, &seconds, err)) < 0 ||
+	    (rc = get_num(m, "samples", file, where, &n, err)) < 0)
+		return rc;
+	*v = n > 0 ? seconds / n : NAN;
+	return EE_OK;
+}
+
+int ee_diff_timing(const struct ee_jv *base, const struct ee_jv *cur,
+		   const struct ee_diff_opts *o, struct ee_diff *d, struct ee_err *err)
+{
+	struct ctx c = { { base, o->base_name ? o->base_name : "base" },
+			 { cur, o->new_name ? o->new_name : "new" }, o, d, err };
+	const struct ee_jv *bm = NULL, *nm = NULL;
+	char where[160];
+	double x, y;
+	int i, rc;
+
+	memset(d, 0, sizeof(*d));
+	if ((rc = schema(&c.base, err)) == EE_OK && (rc = schema(&c.cur, err)) == EE_OK &&
+	    (rc = get_arr(base, "models", c.base.file, "", &bm, err)) == EE_OK &&
+	    (rc = get_arr(cur, "models", c.cur.file, "", &nm, err)) == EE_OK)
+		rc = same_models(&c, bm, nm);
+	for (i = 0; rc == EE_OK && i < ee_jv_len(bm); i++) {
+		const struct ee_jv *b = ee_jv_at(bm, i);
+		const char *name = ee_jv_str(ee_jv_get(b, "name"));
+
+		snprintf(where, sizeof(where), "model '%s'", name);
+		if ((rc = per_sample(b, c.base.file, where, &x, err)) == EE_OK &&
+		    (rc = per_sample(find_model(nm, name), c.cur.file, where, &y, err)) == EE_OK)
+			rc = add_check(&c, name, "seconds per sample", EE_DIFF_TIME, x, y);
+	}
+	if (rc < 0)
+		ee_diff_release(d);
+	return rc;
+}
+
+void ee_diff_release(struct ee_diff *d)
+{
+	free(d->checks);
+	memset(d, 0, sizeof(*d));
+}
+
+/* ---- output ---- */
+
+const char *ee_verdict_name(enum ee_verdict v)
+{
+	static const char *const names[] = { "same", "better", "worse (within limit)",
+					     "REGRESSION" };
+
+	return v >= EE_VERDICT_SAME && v <= EE_VERDICT_REGRESSION ? names[v] : "?";
+}
+
+static const char *value(char *buf, size_t size, const struct ee_diff_check *k, double v)
+{
+	if (isnan(v))
+		snprintf(buf, size, "null");
+	else if (k->kind == EE_DIFF_MACS)
+		ee_fmt_si(buf, size, v);
+	else if (k->kind == EE_DIFF_TIME)
+		snprintf(buf, size, "%.4g ms", 1e3 * v);
+	else
+		snprintf(buf, size, "%.2f%%", 100 * v);
+	return buf;
+}
+
+static const char *change(char *buf, size_t size, const struct ee_diff_check *k)
+{
+	if (isnan(k->change))
+		snprintf(buf, size, k->verdict == EE_VERDICT_SAME ? "" :
+				    k->verdict == EE_VERDICT_BETTER ? "now fits" : "no longer fits");
+	else if (k->change == 0)
+		snprintf(buf, size, "0");
+	else if (k->kind != EE_DIFF_ACCURACY)
+		snprintf(buf, size, "%+.2f%%", 100 * k->change);
+	else
+		snprintf(buf, size, "%+.2f pp", 100 * k->change);
+	return buf;
+}
+
+void ee_diff_markdown(const struct ee_diff *d, const struct ee_diff_opts *o, FILE *f)
+{
+	static const char *const head[] = { "metric", "old", "new", "change", "verdict" };
+	char a[32], b[32], c[32];
+	struct ee_table t;
+	int i;
+
+	ee_table_init(&t, 5, head);
+	for (i = 0; i < d->n; i++) {
+		const struct ee_diff_check *k = &d->checks[i];
+
+		ee_table_rowf(&t, "%s: %s\t%s\t%s\t%s\t%s", k->model, k->metric,
+			      value(a, sizeof(a), k, k->old_v), value(b, sizeof(b), k, k->new_v),
+			      change(c, sizeof(c), k), ee_verdict_name(k->verdict));
+	}
+	ee_table_print(&t, f, true);
+	ee_table_release(&t);
+	fprintf(f, "\n%d regression%s in %d checks (limits: ", d->regressions,
+		d->regressions == 1 ? "" : "s", d->n);
+	if (d->n && d->checks[0].kind == EE_DIFF_TIME)
+		fprintf(f, isinf(o->max_time_rise) ? "time rise: none" : "time rise %.2f%%",
+			100 * o->max_time_rise);
+	else
+		fprintf(f, "accuracy drop %.2f pp, MACs rise %.2f%%", 100 * o->max_acc_drop,
+			100 * o->max_macs_rise);
+	fprintf(f, ")\n");
+}
+
+static void xml_attr(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&apos;", f); break;
+		default:
+			if ((unsigned char)*s < 0x20)
+				fputc(' ', f);
+			else
+				fputc(*s, f);
+		}
+	}
+}
+
+void ee_diff_junit(const struct ee_diff *d, const struct ee_diff_opts *o, FILE *f)
+{
+	char a[32], b[32], c[32], msg[256];
+	int i;
+
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<testsuites name=\"eeprof diff\" tests=\"%d\" failures=\"%d\">\n"
+		"  <testsuite name=\"eeprof diff\" tests=\"%d\" failures=\"%d\" errors=\"0\" "
+		"skipped=\"0\">\n", d->n, d->regressions, d->n, d->regressions);
+	for (i = 0; i < d->n; i++) {
+		const struct ee_diff_check *k = &d->checks[i];
+
+		fputs("    <testcase classname=\"eeprof.diff.", f);
+		xml_attr(f, k->model);
+		fputs("\" name=\"", f);
+		xml_attr(f, k->metric);
+		if (k->verdict != EE_VERDICT_REGRESSION) {
+			fputs("\"/>\n", f);
+			continue;
+		}
+		snprintf(msg, sizeof(msg), "%s: %s -> %s (%s; limit %.2f%s)", k->metric,
+			 value(a, sizeof(a), k, k->old_v), value(b, sizeof(b), k, k->new_v),
+			 change(c, sizeof(c), k), 100 * limit_of(o, k->kind),
+			 k->kind == EE_DIFF_ACCURACY ? " pp" : "%");
+		fputs("\">\n      <failure type=\"regression\" message=\"", f);
+		xml_attr(f, msg);
+		fputs("\">", f);
+		xml_attr(f, msg);
+		fputs("</failure>\n    </testcase>\n", f);
+	}
+	fprintf(f, "  </testsuite>\n</testsuites>\n");
+}

@@ -1,0 +1,510 @@
+/*
+ * report.c - see report.h: building the report model from traces, and
+ * report.json and timing.json. The human files (Markdown, CSV, plots) and the
+ * atomic directory writer are in report_files.c.
+ */
+#include "report.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+const double ee_report_fractions[EE_REPORT_NFRAC] = { 0.25, 0.5, 0.75, 1.0 };
+
+void ee_report_init(struct ee_report *r, enum ee_policy p, enum ee_fallback f)
+{
+	memset(r, 0, sizeof(*r));
+	r->policy = p;
+	r->fallback = f;
+}
+
+static void model_release(struct ee_report_model *m)
+{
+	int i;
+
+	for (i = 0; m->gates && i < m->ngates; i++) {
+		free(m->gates[i].layer);
+		ee_gate_stats_release(&m->gates[i].s);
+	}
+	free(m->gates);
+	for (i = 0; m->layers && i < m->nlayers; i++) {
+		free(m->layers[i].name);
+		free(m->layers[i].kind);
+	}
+	free(m->layers);
+	memset(m, 0, sizeof(*m));
+}
+
+void ee_report_release(struct ee_report *r)
+{
+	int i;
+
+	for (i = 0; i < r->nmodels; i++)
+		model_release(&r->models[i]);
+	free(r->models);
+	memset(r, 0, sizeof(*r));
+}
+
+/* The last component of s[0..len), trailing slashes ignored, into *base and *n. */
+static void last_component(const char *s, size_t len, const char **base, size_t *n)
+{
+	size_t start;
+
+	while (len > 1 && s[len - 1] == '/')
+		len--;
+	for (start = len; start > 0 && s[start - 1] != '/'; start--)
+		;
+	*base = s + start;
+	*n = len - start;
+}
+
+void ee_report_stem(const char *path, char *buf, size_t size)
+{
+	const char *base, *dot;
+	size_t n;
+
+	last_component(path, strlen(path), &base, &n);
+	for (dot = base + n; dot > base && dot[-1] != '.'; dot--)
+		;
+	if (dot > base + 1) /* "model.h5" -> "model"; ".h5" and "model" stay */
+		n = (size_t)(dot - 1 - base);
+	snprintf(buf, size, "%.*s", (int)n, base);
+}
+
+void ee_report_data_name(const char *spec, char *buf, size_t size)
+{
+	const char *colon = strchr(spec, ':'), *rest, *last, *base;
+	size_t n;
+
+	if (!colon) {
+		last_component(spec, strlen(spec), &base, &n);
+		snprintf(buf, size, "%.*s", (int)n, base);
+		return;
+	}
+	rest = colon + 1;
+	last = strrchr(rest, ':');
+	if (!strncmp(spec, "h5:", 3) || !last) { /* READER:FILE or READER:SPLIT */
+		last_component(rest, strlen(rest), &base, &n);
+		snprintf(buf, size, "%.*s%.*s", (int)(rest - spec), spec, (int)n, base);
+		return;
+	}
+	last_component(rest, (size_t)(last - rest), &base, &n); /* READER:DIR:SPLIT */
+	snprintf(buf, size, "%.*s%.*s%s", (int)(rest - spec), spec, (int)n, base, last);
+}
+
+/* FNV-1a 64 of the (index, label) rows, little-endian, as 16 hex digits. */
+static void labels_hash(const struct ee_trace *t, char *buf, size_t size)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	int i, b;
+
+	for (i = 0; i < t->n; i++) {
+		uint32_t v[2] = { (uint32_t)t->index[i], (uint32_t)t->label[i] };
+
+		for (b = 0; b < 8; b++) {
+			h ^= (v[b / 4] >> (8 * (b % 4))) & 0xff;
+			h *= 0x100000001b3ULL;
+		}
+	}
+	snprintf(buf, size, "%016llx", (unsigned long long)h);
+}
+
+/* t's data against what the report (or its val side) already holds; sets it if first. */
+static int same_data(char *data, int *samples, char *hash, size_t hash_size,
+		     const struct ee_trace *t, const char *what, const char *name,
+		     struct ee_err *err)
+{
+	char d[256], h[32];
+
+	ee_report_data_name(t->data, d, sizeof(d));
+	labels_hash(t, h, sizeof(h));
+	if (!data[0]) {
+		snprintf(data, 256, "%s", d);
+		*samples = t->n;
+		if (hash)
+			snprintf(hash, hash_size, "%s", h);
+		return EE_OK;
+	}
+	if (strcmp(d, data) || t->n != *samples)
+		return ee_err_set(err, EE_ERR_INPUT, "%s of '%s' is of '%s' (%d samples) but the "
+				  "report's is of '%s' (%d samples)", what, name, d, t->n, data,
+				  *samples);
+	if (hash && strcmp(h, hash))
+		return ee_err_set(err, EE_ERR_INPUT, "%s of '%s' holds other samples or labels "
+				  "than the report's '%s'", what, name, data);
+	return EE_OK;
+}
+
+/* The budget table: per fraction the best sweep point (first of equals) within it. */
+static void budget_table(struct ee_report_model *m)
+{
+	double deep = m->stats.macs_mean[m->nexits - 1];
+	int f, j;
+
+	for (f = 0; f < EE_REPORT_NFRAC; f++) {
+		struct ee_report_point *pt = &m->table[f];
+		double acc;
+
+		pt->budget = ee_report_fractions[f] * deep;
+		pt->index = -1;
+		acc = ee_accuracy_within(m->curve, m->ncurve, pt->budget);
+		for (j = 0; j < m->ncurve && pt->index < 0 && !isnan(acc); j++)
+			if (m->curve[j].macs_mean <= pt->budget && m->curve[j].accuracy == acc)
+				pt->index = j;
+	}
+}
+
+static int gates(struct ee_report_model *m, const struct ee_trace *t, struct ee_err *err)
+{
+	int g, rc;
+
+	if (!t->ngated)
+		return EE_OK;
+	m->gates = calloc((size_t)t->ngated, sizeof(*m->gates));
+	if (!m->gates)
+		return ee_err_set(err, EE_ERR_NOMEM, "out of memory for gate statistics");
+	for (g = 0; g < t->ngated; g++) {
+		struct ee_report_gate *rg = &m->gates[g];
+
+		if ((rc = ee_gate_stats(t, g, NULL, &rg->s, err)) < 0)
+			return rc;
+		m->ngates++;
+		rg->exit = t->gated[g].exit;
+		rg->channels = t->gated[g].channels;
+		if (!(rg->layer = strdup(t->gated[g].name ? t->gated[g].name : "")))
+			return ee_err_set(err, EE_ERR_NOMEM, "out of memory for gate statistics");
+	}
+	return EE_OK;
+}
+
+/* MSDNet's budgets on val, applied to t; a budget no candidate meets is infeasible. */
+static int budgets(struct ee_report_model *m, enum ee_policy p, const struct ee_trace *val,
+		   const struct ee_trace *t, struct ee_err *err)
+{
+	int f, rc;
+
+	if (strcmp(val->ckpt_sha256, t->ckpt_sha256) || val->nexits != t->nexits ||
+	    val->num_classes != t->num_classes)
+		return ee_err_set(err, EE_ERR_INPUT, "validation trace of '%s' is of another "
+				  "checkpoint", m->name);
+	if (val->n < 1)
+		return ee_err_set(err, EE_ERR_INPUT, "validation trace of '%s' has no samples",
+				  m->name);
+	m->has_val = true;
+	for (f = 0; f < EE_REPORT_NFRAC; f++) {
+		struct ee_report_budget *b = &m->budgets[f];
+		struct ee_err why = { 0 };
+
+		b->budget = m->table[f].budget;
+		rc = ee_budget(val, t, p, b->budget, &b->rule, &b->val, &b->test, &why);
+		if (rc < 0 && rc != EE_ERR_INPUT)
+			return ee_err_set(err, rc, "%s", why.msg);
+		b->feasible = rc == EE_OK;
+	}
+	return EE_OK;
+}
+
+static int timing(struct ee_report_model *m, const struct ee_trace *t, struct ee_err *err)
+{
+	int i;
+
+	m->seconds = t->seconds;
+	m->threads = t->threads;
+	m->batch = t->batch;
+	if (!t->nlayers)
+		return EE_OK;
+	if (!(m->layers = calloc((size_t)t->nlayers, sizeof(*m->layers))))
+		return ee_err_set(err, EE_ERR_NOMEM, "out of memory for layer timings");
+	for (i = 0; i < t->nlayers; i++) {
+		struct ee_trace_layer *l = &m->layers[m->nlayers++];
+
+		*l = t->layers[i];
+		l->name = strdup(t->layers[i].name ? t->layers[i].name : "");
+		l->kind = strdup(t->layers[i].kind ? t->layers[i].kind : "");
+		if (!l->name || !l->kind)
+			return ee_err_set(err, EE_ERR_NOMEM, "out of memory for layer timings");
+	}
+	return EE_OK;
+}
+
+/* Everything about one model from its trace(s), into m. */
+static int analyse(struct ee_report_model *m, const struct ee_report *r, const struct ee_trace *t,
+		   const struct ee_trace *val, struct ee_err *err)
+{
+	double thr[EE_REPORT_MAX_CURVE];
+	int rc;
+
+	snprintf(m->arch, sizeof(m->arch), "%s", t->arch);
+	snprintf(m->sha256, sizeof(m->sha256), "%s", t->ckpt_sha256);
+	m->nexits = t->nexits;
+	m->num_classes = t->num_classes;
+	m->n = t->n;
+	memcpy(m->exit_macs, t->exit_macs, sizeof(m->exit_macs));
+	ee_exit_stats(t, &m->stats);
+	m->ncurve = ee_sweep_grid(t, r->policy, thr, EE_REPORT_MAX_CURVE);
+	ee_sweep(t, r->policy, r->fallback, thr, m->ncurve, m->curve);
+	budget_table(m);
+	if ((rc = gates(m, t, err)) < 0 || (rc = timing(m, t, err)) < 0)
+		return rc;
+	return val ? budgets(m, r->policy, val, t, err) : EE_OK;
+}
+
+int ee_report_add(struct ee_report *r, const struct ee_trace *t, const struct ee_trace *val,
+		  struct ee_err *err)
+{
+	struct ee_report_model *m, *models;
+	char name[256];
+	int i, rc;
+
+	ee_report_stem(t->checkpoint, name, sizeof(name));
+	if (t->n < 1)
+		return ee_err_set(err, EE_ERR_INPUT, "trace of '%s' has no samples", name);
+	for (i = 0; i < r->nmodels; i++)
+		if (!strcmp(r->models[i].name, name))
+			return ee_err_set(err, EE_ERR_INPUT, "two models are named '%s'", name);
+	rc = same_data(r->data, &r->samples, r->labels_hash, sizeof(r->labels_hash), t, "trace",
+		       name, err);
+	if (rc == EE_OK && val)
+		rc = same_data(r->val_data, &r->val_samples, NULL, 0, val, "validation trace", name,
+			       err);
+	if (rc < 0)
+		return rc;
+	if (!(m = calloc(1, sizeof(*m))))
+		return ee_err_set(err, EE_ERR_NOMEM, "out of memory for a report");
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	rc = analyse(m, r, t, val, err);
+	models = rc == EE_OK ? realloc(r->models, (size_t)(r->nmodels + 1) * sizeof(*models)) : NULL;
+	if (rc == EE_OK && !models)
+		rc = ee_err_set(err, EE_ERR_NOMEM, "out of memory for a report");
+	if (rc == EE_OK) {
+		r->models = models;
+		r->models[r->nmodels++] = *m;
+	} else {
+		model_release(m);
+	}
+	free(m);
+	return rc;
+}
+
+/* ---- report.json ---- */
+
+static void json_shares(struct ee_json *j, const struct ee_dyn_result *d, int nexits, long n)
+{
+	int k;
+
+	ee_json_begin(j, "exit_share", '[');
+	for (k = 0; k < nexits; k++)
+		ee_json_num(j, NULL, (double)d->exits[k] / n);
+	ee_json_end(j);
+	ee_json_num(j, "fallback_share", (double)d->exits[nexits] / n);
+}
+
+static void json_exits(struct ee_json *j, const struct ee_report_model *m)
+{
+	int k;
+
+	ee_json_begin(j, "exits", '[');
+	for (k = 0; k < m->nexits; k++) {
+		ee_json_begin(j, NULL, '{');
+		ee_json_int(j, "exit", k + 1);
+		ee_json_num(j, "accuracy", m->stats.accuracy[k]);
+		ee_json_num(j, "macs_mean", m->stats.macs_mean[k]);
+		ee_json_num(j, "macs_cascade_mean", m->stats.cascade_mean[k]);
+		ee_json_num(j, "macs_min", m->exit_macs[0][k]);
+		ee_json_num(j, "macs_max", m->exit_macs[1][k]);
+		ee_json_num(j, "macs_cascade_min", m->exit_macs[2][k]);
+		ee_json_num(j, "macs_cascade_max", m->exit_macs[3][k]);
+		ee_json_end(j);
+	}
+	ee_json_end(j);
+	ee_json_begin(j, "ensemble", '{');
+	ee_json_num(j, "accuracy", m->stats.ensemble_accuracy);
+	ee_json_num(j, "macs_mean", m->stats.ensemble_macs);
+	ee_json_end(j);
+}
+
+static void json_curve(struct ee_json *j, const struct ee_report_model *m)
+{
+	int i, f;
+
+	ee_json_begin(j, "curve", '[');
+	for (i = 0; i < m->ncurve; i++) {
+		ee_json_begin(j, NULL, '{');
+		ee_json_num(j, "threshold", m->curve[i].threshold);
+		ee_json_num(j, "accuracy", m->curve[i].accuracy);
+		ee_json_num(j, "macs_mean", m->curve[i].macs_mean);
+		json_shares(j, &m->curve[i], m->nexits, m->n);
+		ee_json_end(j);
+	}
+	ee_json_end(j);
+	ee_json_begin(j, "budget_table", '[');
+	for (f = 0; f < EE_REPORT_NFRAC; f++) {
+		const struct ee_report_point *pt = &m->table[f];
+		const struct ee_dyn_result *d = pt->index >= 0 ? &m->curve[pt->index] : NULL;
+
+		ee_json_begin(j, NULL, '{');
+		ee_json_num(j, "fraction", ee_report_fractions[f]);
+		ee_json_num(j, "budget_macs", pt->budget);
+		ee_json_num(j, "accuracy", d ? d->accuracy : NAN);
+		ee_json_num(j, "threshold", d ? d->threshold : NAN);
+		ee_json_num(j, "macs_mean", d ? d->macs_mean : NAN);
+		ee_json_end(j);
+	}
+	ee_json_end(j);
+}
+
+static void json_gates(struct ee_json *j, const struct ee_report_model *m)
+{
+	int g, b;
+
+	ee_json_begin(j, "gates", '[');
+	for (g = 0; g < m->ngates; g++) {
+		const struct ee_report_gate *rg = &m->gates[g];
+
+		ee_json_begin(j, NULL, '{');
+		ee_json_str(j, "layer", rg->layer);
+		ee_json_int(j, "exit", rg->exit);
+		ee_json_int(j, "channels", rg->channels);
+		ee_json_num(j, "open_ratio", rg->s.mean);
+		ee_json_num(j, "std", rg->s.std);
+		ee_json_begin(j, "hist", '[');
+		for (b = 0; b < EE_GATE_BINS; b++)
+			ee_json_int(j, NULL, rg->s.hist[b]);
+		ee_json_end(j);
+		ee_json_int(j, "always_open", rg->s.always_open);
+		ee_json_int(j, "never_open", rg->s.never_open);
+		ee_json_num(j, "ring_macs_never", rg->s.ring_macs_never);
+		ee_json_num(j, "ring_macs_always", rg->s.ring_macs_always);
+		ee_json_end(j);
+	}
+	ee_json_end(j);
+}
+
+/* A dynamic-exit result as an object {accuracy, macs_mean, exit_share, fallback_share}. */
+static void json_result(struct ee_json *j, const char *key, const struct ee_dyn_result *d,
+			int nexits, long n)
+{
+	ee_json_begin(j, key, '{');
+	ee_json_num(j, "accuracy", d->accuracy);
+	ee_json_num(j, "macs_mean", d->macs_mean);
+	json_shares(j, d, nexits, n);
+	ee_json_end(j);
+}
+
+static void json_budgets(struct ee_json *j, const struct ee_report_model *m, int val_n)
+{
+	int f, k;
+
+	ee_json_begin(j, "budgets", '[');
+	for (f = 0; f < EE_REPORT_NFRAC; f++) {
+		const struct ee_report_budget *b = &m->budgets[f];
+
+		ee_json_begin(j, NULL, '{');
+		ee_json_num(j, "fraction", ee_report_fractions[f]);
+		ee_json_num(j, "budget_macs", b->budget);
+		ee_json_bool(j, "feasible", b->feasible);
+		if (b->feasible) {
+			ee_json_begin(j, "thresholds", '[');
+			for (k = 0; k < m->nexits; k++)
+				ee_json_num(j, NULL, b->rule.thr[k]);
+			ee_json_end(j);
+			json_result(j, "val", &b->val, m->nexits, val_n);
+			json_result(j, "test", &b->test, m->nexits, m->n);
+		}
+		ee_json_end(j);
+	}
+	ee_json_end(j);
+}
+
+void ee_report_json(const struct ee_report *r, FILE *f)
+{
+	struct ee_json j;
+	int i;
+
+	ee_json_init(&j, f);
+	ee_json_begin(&j, NULL, '{');
+	ee_json_int(&j, "schema_version", EE_REPORT_SCHEMA);
+	ee_json_str(&j, "generator", "eeprof");
+	ee_json_str(&j, "data", r->data);
+	ee_json_int(&j, "samples", r->samples);
+	ee_json_str(&j, "labels_hash", r->labels_hash);
+	ee_json_str(&j, "policy", ee_policy_name(r->policy));
+	ee_json_str(&j, "fallback", ee_fallback_name(r->fallback));
+	if (r->val_data[0]) {
+		ee_json_str(&j, "val_data", r->val_data);
+		ee_json_int(&j, "val_samples", r->val_samples);
+	}
+	ee_json_begin(&j, "models", '[');
+	for (i = 0; i < r->nmodels; i++) {
+		const struct ee_report_model *m = &r->models[i];
+
+		ee_json_begin(&j, NULL, '{');
+		ee_json_str(&j, "name", m->name);
+		ee_json_str(&j, "arch", m->arch);
+		ee_json_str(&j, "checkpoint_sha256", m->sha256);
+		ee_json_int(&j, "num_classes", m->num_classes);
+		json_exits(&j, m);
+		json_curve(&j, m);
+		if (m->ngates)
+			json_gates(&j, m);
+		if (m->has_val)
+			json_budgets(&j, m, r->val_samples);
+		ee_json_end(&j);
+	}
+	ee_json_end(&j);
+	ee_json_end(&j);
+}
+
+/* ---- timing.json ---- */
+
+static void json_layers(struct ee_json *j, const struct ee_report_model *m)
+{
+	int i;
+
+	ee_json_begin(j, "layers", '[');
+	for (i = 0; i < m->nlayers; i++) {
+		const struct ee_trace_layer *l = &m->layers[i];
+
+		ee_json_begin(j, NULL, '{');
+		ee_json_str(j, "name", l->name);
+		ee_json_str(j, "kind", l->kind);
+		ee_json_int(j, "exit", l->exit);
+		ee_json_bool(j, "head", l->head);
+		ee_json_num(j, "seconds", l->seconds);
+		ee_json_num(j, "us_per_sample", 1e6 * l->seconds / m->n);
+		ee_json_num(j, "macs_mean", l->macs);
+		ee_json_end(j);
+	}
+	ee_json_end(j);
+}
+
+void ee_report_timing(const struct ee_report *r, FILE *f)
+{
+	struct ee_json j;
+	int i;
+
+	ee_json_init(&j, f);
+	ee_json_begin(&j, NULL, '{');
+	ee_json_int(&j, "schema_version", EE_REPORT_SCHEMA);
+	if (r->wall_seconds > 0)
+		ee_json_num(&j, "wall_seconds", r->wall_seconds);
+	ee_json_begin(&j, "models", '[');
+	for (i = 0; i < r->nmodels; i++) {
+		const struct ee_report_model *m = &r->models[i];
+
+		ee_json_begin(&j, NULL, '{');
+		ee_json_str(&j, "name", m->name);
+		ee_json_int(&j, "samples", m->n);
+		ee_json_num(&j, "seconds", m->seconds);
+		ee_json_num(&j, "images_per_second", m->seconds > 0 ? m->n / m->seconds : NAN);
+		ee_json_int(&j, "threads", m->threads);
+		ee_json_int(&j, "batch", m->batch);
+		json_layers(&j, m);
+		ee_json_end(&j);
+	}
+	ee_json_end(&j);
+	ee_json_end(&j);
+}

@@ -1,0 +1,152 @@
+/*
+ * report.h - everything `eeprof report` says about a set of models, and the
+ * files it is written to.
+ *
+ * A report is built from traces (trace.h), one per model, all of the same data:
+ * per-exit accuracy and MACs, the ensemble, a threshold sweep of dynamic exit
+ * under one policy and fallback (analysis.h), the best accuracy within 25, 50,
+ * 75 and 100 % of the deepest exit's mean MACs, EMG gate statistics, and with a
+ * validation trace per model MSDNet's budgeted thresholds for those budgets.
+ * ee_report_write() writes into a directory:
+ *
+ *   report.json       canonical and deterministic (schema below): the same traces give
+ *                     the same bytes; no time, date or directory in it
+ *   report.md         the human report: tables and links to the plots
+ *   exits.csv, curve.csv, gates.csv, budgets.csv (with validation traces)
+ *   timing.json       what is not deterministic: seconds, images/s, per-layer time
+ *   accuracy_vs_macs.{png,svg}   every model: sweep curve, per-exit points, ensemble
+ *   gates.{png,svg}              open-gate (multi-scale) ratio per EMG layer, if any
+ *   exits-<model>.{png,svg}      share of samples leaving at each exit per threshold
+ *
+ * Every file is written under a temporary name first; only when all of them (the
+ * plots included) are complete are they renamed into place, report.json last. A
+ * failed or interrupted run leaves the directory as it was.
+ *
+ * report.json, schema_version 1:
+ *   schema_version, generator "eeprof", data (the dataset spec, directories dropped
+ *   from paths), samples, labels_hash (FNV-1a 64 of the (index, label) rows: two
+ *   reports of the same data have the same hash), policy, fallback,
+ *   [val_data, val_samples], models[]:
+ *     name (checkpoint file stem), arch, checkpoint_sha256, num_classes,
+ *     exits[] {exit, accuracy (fraction), macs_mean, macs_cascade_mean, macs_min,
+ *              macs_max, macs_cascade_min, macs_cascade_max},
+ *     ensemble {accuracy, macs_mean},
+ *     curve[] {threshold, accuracy, macs_mean, exit_share[E], fallback_share},
+ *     budget_table[] {fraction, budget_macs, accuracy, threshold, macs_mean}
+ *              (best sweep point within fraction x the deepest exit's macs_mean;
+ *              null when none fits),
+ *     gates[] {layer, exit, channels, open_ratio, std, hist[10], always_open,
+ *              never_open, ring_macs_never, ring_macs_always}   (EMG layers only)
+ *     budgets[] {fraction, budget_macs, feasible, thresholds[E], val {accuracy,
+ *              macs_mean}, test {accuracy, macs_mean, exit_share[E], fallback_share}}
+ *              (with validation traces only)
+ * MACs are multiply-accumulates per sample (FLOPs = 2 x MACs); accuracies fractions.
+ */
+#ifndef EE_REPORT_H
+#define EE_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "analysis.h"
+#include "plot.h"
+#include "trace.h"
+
+#define EE_REPORT_SCHEMA 1
+#define EE_REPORT_NFRAC 4     /* budgets: 25, 50, 75, 100 % of the deepest exit */
+#define EE_REPORT_MAX_CURVE 256 /* sweep points per model */
+
+extern const double ee_report_fractions[EE_REPORT_NFRAC];
+
+struct ee_report_gate {
+	char *layer;
+	struct ee_gate_stats s; /* by_class, always and never freed with the report */
+	int exit, channels;
+};
+
+/* One point of the budget table: the best sweep point within a budget. */
+struct ee_report_point {
+	double budget;          /* MACs */
+	int index;              /* into curve, or -1 if no point fits */
+};
+
+/* MSDNet's thresholds chosen on the validation trace for one budget. */
+struct ee_report_budget {
+	double budget;          /* MACs */
+	bool feasible;
+	struct ee_exit_rule rule;
+	struct ee_dyn_result val, test;
+};
+
+struct ee_report_model {
+	char name[256];          /* file stem of the checkpoint */
+	char arch[32], sha256[65];
+	int nexits, num_classes, n;
+	double exit_macs[4][EE_MAX_EXITS]; /* standalone min, max, cascade min, max */
+	struct ee_exit_stats stats;
+	int ncurve;
+	struct ee_dyn_result curve[EE_REPORT_MAX_CURVE];
+	struct ee_report_point table[EE_REPORT_NFRAC];
+	int ngates;
+	struct ee_report_gate *gates; /* [ngates] */
+	bool has_val;
+	struct ee_report_budget budgets[EE_REPORT_NFRAC];
+	/* timing, never in report.json */
+	double seconds;
+	int threads, batch, nlayers;
+	struct ee_trace_layer *layers; /* [nlayers], names owned */
+};
+
+struct ee_report {
+	char data[256];
+	int samples;
+	char labels_hash[32];
+	enum ee_policy policy;
+	enum ee_fallback fallback;
+	char val_data[256];
+	int val_samples;
+	int nmodels;
+	struct ee_report_model *models; /* [nmodels] */
+	double wall_seconds;     /* set by the caller for timing.json; 0: not shown */
+};
+
+struct ee_report_write_opts {
+	bool plots;              /* draw the PNG and SVG plots */
+	const char *gnuplot;     /* the program; NULL: EE_PLOT_PROGRAM */
+};
+
+void ee_report_init(struct ee_report *r, enum ee_policy p, enum ee_fallback f);
+void ee_report_release(struct ee_report *r);
+
+/*
+ * Analyses trace t (and val, if not NULL: MSDNet budgets) into a new model of the
+ * report, named after the stem of t->checkpoint. EE_ERR_INPUT if t is of other data
+ * or samples than the models before it (or val than their val traces), if val is
+ * of another checkpoint, or if a model of that name is already in the report.
+ */
+int ee_report_add(struct ee_report *r, const struct ee_trace *t, const struct ee_trace *val,
+		  struct ee_err *err);
+
+/* "model" from "dir/model.h5"; "fashion-mnist:test" or "h5:data.h5" from a spec. */
+void ee_report_stem(const char *path, char *buf, size_t size);
+void ee_report_data_name(const char *spec, char *buf, size_t size);
+
+/* The files one by one (the writer functions behind ee_report_write). */
+void ee_report_json(const struct ee_report *r, FILE *f);
+void ee_report_timing(const struct ee_report *r, FILE *f);
+void ee_report_markdown(const struct ee_report *r, bool plots, FILE *f);
+void ee_report_csv_exits(const struct ee_report *r, FILE *f);
+void ee_report_csv_curve(const struct ee_report *r, FILE *f);
+void ee_report_csv_gates(const struct ee_report *r, FILE *f);
+void ee_report_csv_budgets(const struct ee_report *r, FILE *f);
+/* Plot scripts (data and commands) for plot.h. */
+void ee_report_plot_accuracy(const struct ee_report *r, struct ee_plot *p);
+void ee_report_plot_gates(const struct ee_report *r, struct ee_plot *p);
+void ee_report_plot_exits(const struct ee_report *r, const struct ee_report_model *m,
+			  struct ee_plot *p);
+
+/* Writes every file into dir (made if missing), atomically as a set (see above). */
+int ee_report_write(const struct ee_report *r, const char *dir,
+		    const struct ee_report_write_opts *o, struct ee_err *err);
+
+#endif
