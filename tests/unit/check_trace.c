@@ -310,70 +310,42 @@ START_TEST(merge_of_one_is_a_copy)
 }
 END_TEST
 
-/* Merging a and b must fail with a message holding every string of want. */
-static void refused(const struct ee_trace *a, const struct ee_trace *b, const char *const *want)
+/* Merges that must fail: b differs from a = samples {0, 1, 5} of SHA_A in one way. */
+static const struct refusal {
+	int idx[3], n, nexits;
+	bool softmax;
+	const char *sha, *data;
+	const char *want[4];  /* strings the one-line message must hold */
+} refusals[] = {
+	{ { 2, 3 }, 2, E, true, SHA_B, NULL,
+	  { "'a.h5' and 'b.h5'", "checkpoint_sha256", SHA_A, SHA_B } },
+	{ { 2, 5, 6 }, 3, E, true, SHA_A, NULL, { "sample 5", "in both 'a.h5' and 'b.h5'" } },
+	{ { 2, 3 }, 2, 2, true, SHA_A, NULL, { "'a.h5' and 'b.h5' differ in exits ('3' vs '2')" } },
+	{ { 2, 3 }, 2, E, true, SHA_A, "h5:other.h5", { "differ in data", "h5:other.h5" } },
+	{ { 2, 3 }, 2, E, false, SHA_A, NULL, { "differ in softmax" } },
+};
+
+START_TEST(merge_refusals)
 {
-	const struct ee_trace *in[2] = { a, b };
+	static const int x[] = { 0, 1, 5 };
+	const struct refusal *r = &refusals[_i];
 	const char *names[2] = { "a.h5", "b.h5" };
+	struct ee_trace a, b, m;
+	const struct ee_trace *in[2] = { &a, &b };
 	struct ee_err err = { 0 };
-	struct ee_trace m;
-
-	ck_assert_int_eq(ee_trace_merge_named(&m, in, names, 2, &err), EE_ERR_INPUT);
-	ck_assert_ptr_null(strchr(err.msg, '\n'));
-	for (; *want; want++)
-		ck_assert_msg(strstr(err.msg, *want), "'%s' not in: %s", *want, err.msg);
-	ck_assert_ptr_null(m.index);
-}
-
-START_TEST(merge_refuses_other_checkpoint)
-{
-	static const int x[] = { 0, 1 }, y[] = { 2, 3 };
-	static const char *const want[] = { "'a.h5' and 'b.h5'", "checkpoint_sha256", SHA_A,
-					     SHA_B, NULL };
-	struct ee_trace a, b;
-
-	make(&a, x, 2, E, true, SHA_A);
-	make(&b, y, 2, E, true, SHA_B);
-	refused(&a, &b, want);
-	ee_trace_release(&a);
-	ee_trace_release(&b);
-}
-END_TEST
-
-START_TEST(merge_refuses_overlap)
-{
-	static const int x[] = { 0, 1, 5 }, y[] = { 2, 5, 6 };
-	static const char *const want[] = { "sample 5", "'a.h5' and 'b.h5'", NULL };
-	struct ee_trace a, b;
+	int i;
 
 	make(&a, x, 3, E, true, SHA_A);
-	make(&b, y, 3, E, true, SHA_A);
-	refused(&a, &b, want);
+	make(&b, r->idx, r->n, r->nexits, r->softmax, r->sha);
+	if (r->data)
+		snprintf(b.data, sizeof(b.data), "%s", r->data);
+	ck_assert_int_eq(ee_trace_merge_named(&m, in, names, 2, &err), EE_ERR_INPUT);
+	ck_assert_ptr_null(strchr(err.msg, '\n'));
+	for (i = 0; i < 4 && r->want[i]; i++)
+		ck_assert_msg(strstr(err.msg, r->want[i]), "'%s' not in: %s", r->want[i], err.msg);
+	ck_assert_ptr_null(m.index);
 	ee_trace_release(&a);
 	ee_trace_release(&b);
-}
-END_TEST
-
-START_TEST(merge_refuses_other_exits_data_softmax)
-{
-	static const int x[] = { 0, 1 }, y[] = { 2, 3 };
-	static const char *const exits[] = { "exits", "'3' vs '2'", NULL };
-	static const char *const data[] = { "data", "h5:other.h5", NULL };
-	static const char *const soft[] = { "softmax", NULL };
-	struct ee_trace a, b, c, d;
-
-	make(&a, x, 2, E, true, SHA_A);
-	make(&b, y, 2, 2, true, SHA_A);
-	refused(&a, &b, exits);
-	make(&c, y, 2, E, true, SHA_A);
-	snprintf(c.data, sizeof(c.data), "h5:other.h5");
-	refused(&a, &c, data);
-	make(&d, y, 2, E, false, SHA_A);
-	refused(&a, &d, soft);
-	ee_trace_release(&a);
-	ee_trace_release(&b);
-	ee_trace_release(&c);
-	ee_trace_release(&d);
 }
 END_TEST
 
@@ -689,7 +661,7 @@ START_TEST(sha256_million_a_and_file)
 }
 END_TEST
 
-static void add(Suite *s, const char *name, const TTest *const *tests)
+static TCase *add(Suite *s, const char *name, const TTest *const *tests)
 {
 	TCase *tc = tcase_create(name);
 
@@ -697,15 +669,14 @@ static void add(Suite *s, const char *name, const TTest *const *tests)
 	for (; *tests; tests++)
 		tcase_add_test(tc, *tests);
 	suite_add_tcase(s, tc);
+	return tc;
 }
 
 static Suite *trace_suite(void)
 {
 	const TTest *const io[] = { round_trip, round_trip_without_softmax_gates_layers,
 				    write_refuses_malformed_trace, NULL };
-	const TTest *const merge[] = { merge_shards, merge_of_one_is_a_copy,
-				       merge_refuses_other_checkpoint, merge_refuses_overlap,
-				       merge_refuses_other_exits_data_softmax, NULL };
+	const TTest *const merge[] = { merge_shards, merge_of_one_is_a_copy, NULL };
 	const TTest *const bad_files[] = { read_refuses_not_a_trace, read_refuses_truncated,
 					   read_refuses_wrong_version_and_attributes,
 					   read_refuses_bad_shapes_and_values,
@@ -717,7 +688,8 @@ static Suite *trace_suite(void)
 	Suite *s = suite_create("trace");
 
 	add(s, "io", io);
-	add(s, "merge", merge);
+	tcase_add_loop_test(add(s, "merge", merge), merge_refusals, 0,
+			    sizeof(refusals) / sizeof(refusals[0]));
 	add(s, "bad_files", bad_files);
 	add(s, "softmax", softmax);
 	add(s, "sha256", sha);
