@@ -110,7 +110,7 @@ void ee_trace_release(struct ee_trace *t)
 #define MAX_GATED (1 << 16)            /* gated layers */
 #define MAX_ENTRIES (1 << 20)          /* timed layers; gates of one layer */
 #define MAX_NAME 1024                  /* bytes of a layer name or kind */
-#define MAX_ARRAY ((double)(1ull << 36)) /* bytes of one array */
+#define MAX_BYTES ((double)(1ull << 33)) /* memory of one trace read from a file */
 #define CHUNK_BYTES ((size_t)1 << 20)  /* target size of one chunk before compression */
 #define DEFLATE_LEVEL 4
 
@@ -944,19 +944,20 @@ static int get_tables(hid_t f, struct tables *tb, struct ee_err *err)
 	return rc == EE_OK ? check_names(tb, err) : rc;
 }
 
-/* Refuses arrays larger than MAX_ARRAY bytes before they are allocated. */
+/* Refuses a trace that would take more than MAX_BYTES, before anything is allocated. */
 static int check_sizes(const struct ee_trace *id, const struct sizes *s, const struct tables *tb,
 		       struct ee_err *err)
 {
-	double row = (double)id->nexits * (s->softmax ? id->num_classes : 1) * sizeof(float);
+	double e = id->nexits, row = 4 * 4 + e * (4 * 4 + 2 * 8) + 4.0 * s->g;
 	int g;
 
+	if (s->softmax)
+		row += e * id->num_classes * sizeof(float);
 	for (g = 0; g < tb->g; g++)
-		if (tb->gate_channels[g] > row)
-			row = tb->gate_channels[g];
-	if (row * s->n > MAX_ARRAY || (double)s->g * s->n * sizeof(int32_t) > MAX_ARRAY)
-		return ee_err_set(err, EE_ERR_INPUT, "%d samples would need arrays larger than "
-				  "%.0f bytes", s->n, MAX_ARRAY);
+		row += tb->gate_channels[g];
+	if (row * s->n > MAX_BYTES)
+		return ee_err_set(err, EE_ERR_INPUT, "%d samples of %.0f bytes each are more than "
+				  "the %.0f bytes a trace may take", s->n, row, MAX_BYTES);
 	return EE_OK;
 }
 

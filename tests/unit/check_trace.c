@@ -514,6 +514,23 @@ START_TEST(read_refuses_bad_shapes_and_values)
 }
 END_TEST
 
+/* Attributes and /index that claim a trace of 12 GB: refused before allocating. */
+START_TEST(read_refuses_huge_claims)
+{
+	const char *p = good_copy("huge.h5");
+	const hsize_t d[1] = { 1000 };
+	int32_t idx[1000];
+	int i;
+
+	for (i = 0; i < 1000; i++)
+		idx[i] = i;
+	set_int_attr(p, "dataset_size", 1000);
+	set_int_attr(p, "num_classes", 1 << 20);
+	replace(p, "index", 1, d, idx);
+	bad(p, "1000 samples of 12583");
+}
+END_TEST
+
 START_TEST(read_refuses_inconsistent_gates)
 {
 	const char *p = good_copy("open.h5");
@@ -680,7 +697,7 @@ static Suite *trace_suite(void)
 	const TTest *const bad_files[] = { read_refuses_not_a_trace, read_refuses_truncated,
 					   read_refuses_wrong_version_and_attributes,
 					   read_refuses_bad_shapes_and_values,
-					   read_refuses_inconsistent_gates,
+					   read_refuses_huge_claims, read_refuses_inconsistent_gates,
 					   read_refuses_corrupt_chunk, NULL };
 	const TTest *const softmax[] = { softmax_stats_by_hand, softmax_stats_ties_and_edges,
 					 NULL };
