@@ -1,0 +1,127 @@
+# t0040-report.sh - eeprof report and diff on the CLI fixtures: the report directory
+# (files, plots' magic bytes, fields), determinism (twice, and again from kept traces),
+# atomicity (a failing or interrupted plot leaves nothing new), and diff's verdicts:
+# a report against itself, against a doctored one, and against another model or data.
+. tests/cli/lib.sh
+$PY tests/cli/fixtures.py "$T/fx" || { not_ok "fixtures"; exit 1; }
+F=$T/fx
+D=h5:$F/data.h5
+
+expect_ok "report --help" "$EEPROF" report --help
+check "report --help shows usage" "grep -q '^usage: eeprof report' '$T/out' && grep -q -- '--traces' '$T/out'"
+expect_ok "diff --help" "$EEPROF" diff --help
+
+expect_ok "report" "$EEPROF" report "$F/good.h5" --data "$D" -o "$T/r1" --trace-dir "$T/tr" --batch 7
+check "report summary names the model and the report" "grep -q '^good ' '$T/out' && grep -q '$T/r1/report.md' '$T/out'"
+for f in report.json report.md exits.csv curve.csv gates.csv timing.json accuracy_vs_macs.png \
+	accuracy_vs_macs.svg exits-good.png exits-good.svg; do
+	check "report wrote $f" "[ -s '$T/r1/$f' ]"
+done
+check "no gate plot for a model without gates" "[ ! -e '$T/r1/gates.png' ]"
+check "no budgets without --val" "[ ! -e '$T/r1/budgets.csv' ]"
+check "no temporary files left" "! ls '$T/r1' | grep -q tmp"
+check "kept the trace" "[ -s '$T/tr/good.h5' ]"
+check "PNG magic bytes" "[ \"\$(head -c 8 '$T/r1/accuracy_vs_macs.png' | od -An -tx1 | tr -d ' ')\" = 89504e470d0a1a0a ]"
+check "SVG header" "head -c 5 '$T/r1/exits-good.svg' | grep -q '<?xml' && grep -q '<svg' '$T/r1/exits-good.svg'"
+check "report.md links the plots" "grep -q '](accuracy_vs_macs.png)' '$T/r1/report.md' && grep -q '## good (\`resnet-cifar\`)' '$T/r1/report.md'"
+
+check "report.json fields" "$PY -c \"
+import json; d=json.load(open('$T/r1/report.json'))
+assert d['schema_version']==1 and d['data']=='h5:data.h5' and d['samples']==20, d
+assert d['policy']=='maxprob' and d['fallback']=='last'
+m=d['models'][0]; assert m['name']=='good' and m['arch']=='resnet-cifar' and len(m['checkpoint_sha256'])==64
+e=m['exits'][0]; assert e['exit']==1 and 0<=e['accuracy']<=1 and e['macs_mean']>0
+assert e['macs_min']<=e['macs_mean']<=e['macs_max'] and e['macs_cascade_mean']>=e['macs_mean']
+assert 0<=m['ensemble']['accuracy']<=1 and len(m['curve'])==101
+c=m['curve'][50]; assert set(c)=={'threshold','accuracy','macs_mean','exit_share','fallback_share'}
+assert [b['fraction'] for b in m['budget_table']]==[0.25,0.5,0.75,1]
+assert 'gates' not in m and 'budgets' not in m
+\""
+check "report.json holds no directory or time" "! grep -q '$T' '$T/r1/report.json' && ! grep -q seconds '$T/r1/report.json'"
+check "timing.json has seconds and layers" "$PY -c \"
+import json; d=json.load(open('$T/r1/timing.json')); m=d['models'][0]
+assert m['seconds']>0 and m['images_per_second']>0 and len(m['layers'])>5 and d['wall_seconds']>0
+\""
+
+expect_ok "report again" "$EEPROF" report "$F/good.h5" --data "$D" -o "$T/r2" --batch 5
+check "report.json is byte-identical" "cmp -s '$T/r1/report.json' '$T/r2/report.json'"
+expect_ok "report from the kept trace" "$EEPROF" report --traces "$T/tr/good.h5" -o "$T/r3" --no-plots
+check "from a trace: byte-identical report.json" "cmp -s '$T/r1/report.json' '$T/r3/report.json'"
+check "--no-plots draws nothing" "! ls '$T/r3' | grep -q png"
+
+expect_ok "report --val, --policy entropy, --fallback ensemble" "$EEPROF" report "$F/good.h5" \
+	--data "$D" --val "$D" --limit 12 --policy entropy --fallback ensemble -o "$T/r4" --no-plots
+check "budgets with --val" "[ -s '$T/r4/budgets.csv' ] && $PY -c \"
+import json; d=json.load(open('$T/r4/report.json'))
+assert d['policy']=='entropy' and d['fallback']=='ensemble' and d['samples']==12 and d['val_samples']==12
+assert len(d['models'][0]['budgets'])==4
+\""
+
+# Atomicity: a plot that fails or is interrupted leaves no new file, and an old report as it was.
+expect_fail "missing gnuplot" 3 "cannot run '/nonexistent/gnuplot'.*--no-plots" "$EEPROF" report \
+	--traces "$T/tr/good.h5" -o "$T/r5" --gnuplot /nonexistent/gnuplot
+check "missing gnuplot: nothing written" "[ -z \"\$(ls -A '$T/r5')\" ]"
+cat >"$T/badplot" <<EOF
+#!/bin/sh
+cat >/dev/null; echo 'line 1: undefined variable: oops' >&2; exit 1
+EOF
+chmod +x "$T/badplot"
+expect_fail "failing gnuplot" 3 "gnuplot failed \(status 1\): line 1: undefined variable: oops" \
+	"$EEPROF" report --traces "$T/tr/good.h5" -o "$T/r1" --policy margin --gnuplot "$T/badplot"
+check "failing gnuplot: old report untouched" "cmp -s '$T/r1/report.json' '$T/r2/report.json' && ! ls '$T/r1' | grep -q tmp"
+cat >"$T/slowplot" <<EOF
+#!/bin/sh
+exec sleep 3
+EOF
+chmod +x "$T/slowplot"
+"$EEPROF" report --traces "$T/tr/good.h5" -o "$T/r6" --gnuplot "$T/slowplot" >/dev/null 2>&1 &
+pid=$!
+sleep 1
+kill -TERM $pid
+wait $pid 2>/dev/null
+st=$?
+check "interrupted report: killed by the signal" "[ $st -eq 143 ]"
+check "interrupted report: no file left" "[ -z \"\$(ls -A '$T/r6')\" ]"
+
+# Usage and bad input.
+expect_fail "report without --data" 2 "--data is required" "$EEPROF" report "$F/good.h5" -o "$T/x"
+expect_fail "report without --output" 2 "--output is required" "$EEPROF" report "$F/good.h5" --data "$D"
+expect_fail "--traces with --data" 2 "--traces reads traces" "$EEPROF" report --traces "$T/tr/good.h5" --data "$D" -o "$T/x"
+expect_fail "unknown policy" 2 "policy 'sometimes'" "$EEPROF" report --traces "$T/tr/good.h5" -o "$T/x" --policy sometimes
+expect_fail "same model twice" 2 "two checkpoints are named 'good'" "$EEPROF" report "$F/good.h5" "$F/good.h5" --data "$D" -o "$T/x"
+expect_fail "report of a bad checkpoint" 3 "nan.h5" "$EEPROF" report "$F/nan.h5" --data "$D" -o "$T/x"
+no_file "bad checkpoint: no report" "$T/x/report.json"
+
+# diff: itself, a doctored report, other models or data.
+expect_ok "diff of a report with itself" "$EEPROF" diff "$T/r1/report.json" "$T/r2/report.json" --junit "$T/same.xml"
+check "diff table and summary" "grep -q '^| metric' '$T/out' && grep -q 'good: exit 1 accuracy' '$T/out' && grep -q '^0 regressions in 9 checks' '$T/out'"
+check "JUnit without failures" "grep -q 'failures=\"0\"' '$T/same.xml' && ! grep -q '<failure' '$T/same.xml'"
+doctor() { # doctor OUT PYTHON-STATEMENT: a copy of r1/report.json changed by the statement on d
+	$PY -c "
+import json; d=json.load(open('$T/r1/report.json')); m=d['models'][0]
+$2
+json.dump(d, open('$1', 'w'), indent=2)"
+}
+doctor "$T/worse.json" "m['exits'][0]['accuracy'] -= 0.05"
+run "$EEPROF" diff "$T/r1/report.json" "$T/worse.json" --junit "$T/worse.xml"
+check "accuracy drop: status 1" "[ $rc -eq 1 ]"
+check "accuracy drop: table says REGRESSION" "grep -q 'exit 1 accuracy .*-5.00 pp .*REGRESSION' '$T/out' && grep -q '^1 regression in' '$T/out'"
+check "accuracy drop: JUnit failure" "grep -q 'failures=\"1\"' '$T/worse.xml' && grep -q '<failure type=\"regression\"' '$T/worse.xml'"
+check "JUnit is well-formed XML" "$PY -c \"import xml.dom.minidom as x; x.parse('$T/worse.xml')\""
+expect_ok "within a wider limit" "$EEPROF" diff "$T/r1/report.json" "$T/worse.json" --max-acc-drop 0.06
+expect_ok "an improvement never fails" "$EEPROF" diff "$T/worse.json" "$T/r1/report.json" --max-acc-drop 0
+doctor "$T/costly.json" "m['exits'][0]['macs_mean'] *= 1.02"
+run "$EEPROF" diff "$T/r1/report.json" "$T/costly.json"
+check "MACs rise: status 1" "[ $rc -eq 1 ] && grep -q 'exit 1 MACs .*+2.00% .*REGRESSION' '$T/out'"
+doctor "$T/other.json" "m['name'] = 'other'"
+expect_fail "diff of different models" 3 "reports of different models: 'good' is in" "$EEPROF" diff "$T/r1/report.json" "$T/other.json" --junit "$T/refused.xml"
+doctor "$T/otherdata.json" "d['data'] = 'fashion-mnist:test'"
+expect_fail "diff of different data" 3 "reports of different data" "$EEPROF" diff "$T/r1/report.json" "$T/otherdata.json"
+doctor "$T/otherpolicy.json" "d['policy'] = 'entropy'"
+expect_fail "diff of a different policy" 3 "reports of different exit policies" "$EEPROF" diff "$T/r1/report.json" "$T/otherpolicy.json"
+no_file "refused diff writes no JUnit" "$T/refused.xml"
+printf '{"schema_version": 1,}' >"$T/broken.json"
+expect_fail "diff of broken JSON" 3 "broken.json' line 1, column 22: trailing comma" "$EEPROF" diff "$T/r1/report.json" "$T/broken.json"
+expect_fail "diff with one report" 2 "missing argument" "$EEPROF" diff "$T/r1/report.json"
+expect_ok "diff --timing" "$EEPROF" diff --timing "$T/r1/timing.json" "$T/r2/timing.json"
+check "timing table" "grep -q 'good: seconds per sample' '$T/out'"
