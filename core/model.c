@@ -118,6 +118,35 @@ static int derive_regions(struct ee_model *m, unsigned *exits, struct ee_err *er
 	return EE_OK;
 }
 
+/* Sorts nodes by region (stable) and renumbers every reference; see model.h. */
+static int order_by_region(struct ee_model *m, int *perm, int *inv, struct ee_err *err)
+{
+	struct ee_node *sorted = malloc((size_t)m->nnodes * sizeof(*sorted));
+	int i, j, k, pos = 0;
+
+	if (!sorted)
+		return ee_err_set(err, EE_ERR_NOMEM, "out of memory planning the network");
+	for (k = 1; k <= m->nexits; k++) {
+		for (i = 0; i < m->nnodes; i++)
+			if (m->nodes[i].exit == k)
+				perm[pos++] = i;
+		m->stage_end[k - 1] = pos;
+	}
+	for (i = 0; i < m->nnodes; i++)
+		inv[perm[i]] = i;
+	for (i = 0; i < m->nnodes; i++) {
+		sorted[i] = m->nodes[perm[i]];
+		for (j = 0; j < sorted[i].nin; j++)
+			if (sorted[i].in[j] >= 0)
+				sorted[i].in[j] = inv[sorted[i].in[j]];
+	}
+	for (k = 0; k < m->nexits; k++)
+		m->exit_node[k] = inv[m->exit_node[k]];
+	memcpy(m->nodes, sorted, (size_t)m->nnodes * sizeof(*sorted));
+	free(sorted);
+	return EE_OK;
+}
+
 /*
  * Views: a slice is a channel range of its input; the inputs of a concat are
  * written straight into the concat's buffer, unless they are the network input
@@ -243,6 +272,48 @@ static int index_gated(struct ee_model *m, struct ee_err *err)
 	return EE_OK;
 }
 
+/* Marks owner o (first written at first[o]) as carried across boundary k if it was
+ * written before the boundary; mark[] avoids duplicates. */
+static void carry_owner(struct ee_model *m, int k, int o, const int *first, char *mark)
+{
+	if (first[o] < m->stage_end[k] && !mark[o]) {
+		mark[o] = 1;
+		m->carry[k][m->ncarry[k]++] = o;
+	}
+}
+
+/* carry[k]: buffers written by stages <= k and used (read or written) after them. */
+static int plan_carries(struct ee_model *m, int *first, struct ee_err *err)
+{
+	char *mark = malloc((size_t)(m->nnodes > 0 ? m->nnodes : 1));
+	int i, j, k;
+
+	if (!mark)
+		return ee_err_set(err, EE_ERR_NOMEM, "out of memory planning the network");
+	for (i = 0; i < m->nnodes; i++)
+		first[i] = m->nnodes;
+	for (i = 0; i < m->nnodes; i++)
+		if (first[m->nodes[i].owner] > i)
+			first[m->nodes[i].owner] = i;
+	for (k = 0; k + 1 < m->nexits; k++) {
+		memset(mark, 0, (size_t)m->nnodes);
+		m->carry[k] = ee_pool_alloc(&m->pool, (size_t)m->nnodes * sizeof(int));
+		if (!m->carry[k])
+			break;
+		for (i = m->stage_end[k]; i < m->nnodes; i++) {
+			carry_owner(m, k, m->nodes[i].owner, first, mark);
+			for (j = 0; j < m->nodes[i].nin; j++) {
+				if (m->nodes[i].in[j] >= 0)
+					carry_owner(m, k, m->nodes[m->nodes[i].in[j]].owner, first, mark);
+				else if (i >= m->stage_end[0])
+					m->input_late = true;
+			}
+		}
+	}
+	free(mark);
+	return k + 1 < m->nexits ? ee_err_set(err, EE_ERR_NOMEM, "out of memory") : EE_OK;
+}
+
 int ee_model_finish(struct ee_model *m, struct ee_err *err)
 {
 	int *ints;
@@ -254,10 +325,14 @@ int ee_model_finish(struct ee_model *m, struct ee_err *err)
 	if (!ints)
 		return ee_err_set(err, EE_ERR_NOMEM, "out of memory planning the network");
 	rc = derive_regions(m, (unsigned *)ints, err);
+	if (rc == EE_OK)
+		rc = order_by_region(m, ints, ints + m->nnodes, err);
 	if (rc == EE_OK) {
 		plan_views(m, ints, ints + m->nnodes);
 		rc = plan_slots(m, ints, ints + m->nnodes, ints + 2 * m->nnodes, err);
 	}
+	if (rc == EE_OK)
+		rc = plan_carries(m, ints, err);
 	if (rc == EE_OK)
 		rc = index_gated(m, err);
 	free(ints);

@@ -10,6 +10,11 @@
  *    of region k run for every exit >= k; head nodes only for their exit. Hence
  *        standalone(k) = nodes feeding exit k  (backbone <= k + head k)
  *        cascade(k)    = nodes feeding any exit <= k  (backbone <= k + heads <= k)
+ *  - the execution order: nodes sorted by region, stable (all of region 1, then
+ *    region 2, ...), which keeps inputs before their consumers because a node's
+ *    inputs feed every exit it feeds. Exit k's stage is nodes [stage_end[k-1],
+ *    stage_end[k]); a dynamic run can stop any sample after any stage. The
+ *    buffers a later stage still reads (carry[k]) are what such a run compacts.
  *  - the memory plan: views (slices, concat inputs) share their owner's buffer,
  *    and buffers whose lifetimes do not overlap share one of model.nslots slots.
  *
@@ -51,6 +56,10 @@ struct ee_model {
 	struct ee_node *nodes;   /* [nnodes] in execution order */
 	int nexits;
 	int exit_node[EE_MAX_EXITS]; /* logits node of exit k+1, shallow to deep */
+	int stage_end[EE_MAX_EXITS]; /* nodes of region k+1 end before index stage_end[k] */
+	int ncarry[EE_MAX_EXITS];    /* buffers (owner nodes) written by stages <= k+1 ... */
+	int *carry[EE_MAX_EXITS];    /* ... and read by later stages: [ncarry[k]] */
+	bool input_late;             /* a stage after the first reads the network input */
 	int ngated;              /* nodes with cost.gates > 0 */
 	int *gated;              /* [ngated] their node ids */
 	int nslots;
