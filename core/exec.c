@@ -35,9 +35,22 @@ static size_t gate_bytes(const struct ee_model *m, int max_batch)
 	return sum;
 }
 
-static void layout_lane(struct ee_run *r, struct carver *c, struct ee_lane *lane, int threads)
+/* Most gates of one node: the width of a lane's gate scratch. */
+static int max_gates(const struct ee_model *m)
+{
+	int g, most = 0;
+
+	for (g = 0; g < m->ngated; g++)
+		if (m->nodes[m->gated[g]].cost.gates > most)
+			most = m->nodes[m->gated[g]].cost.gates;
+	return most;
+}
+
+static void layout_lane(struct ee_run *r, struct carver *c, struct ee_lane *lane, int threads,
+			bool keep_z)
 {
 	const struct ee_model *m = r->m;
+	size_t rows = (size_t)r->micro * max_gates(m);
 	int s;
 
 	lane->slot = carve(c, (size_t)m->nslots * sizeof(float *));
@@ -49,6 +62,11 @@ static void layout_lane(struct ee_run *r, struct carver *c, struct ee_lane *lane
 	}
 	lane->work = carve(c, r->work_floats * sizeof(float) * threads);
 	lane->seconds = carve(c, (size_t)m->nnodes * sizeof(double));
+	lane->index = carve(c, (size_t)r->micro * sizeof(int));
+	lane->gates = carve(c, rows);
+	lane->gate_z = keep_z ? carve(c, rows * sizeof(float)) : NULL;
+	lane->open = carve(c, (size_t)r->micro * sizeof(int32_t));
+	lane->leave = carve(c, (size_t)r->micro);
 }
 
 static void layout(struct ee_run *r, struct carver *c, bool keep_z)
@@ -61,7 +79,7 @@ static void layout(struct ee_run *r, struct carver *c, bool keep_z)
 	for (i = 0; i < r->nlanes; i++) {
 		struct ee_lane dummy;
 
-		layout_lane(r, c, r->lanes ? &r->lanes[i] : &dummy, i == 0 ? r->threads : 1);
+		layout_lane(r, c, r->lanes ? &r->lanes[i] : &dummy, i == 0 ? r->threads : 1, keep_z);
 	}
 	for (k = 0; k < m->nexits; k++)
 		r->out[k] = carve(c, ee_shape_numel(m->nodes[m->exit_node[k]].shape) *
@@ -71,6 +89,7 @@ static void layout(struct ee_run *r, struct carver *c, bool keep_z)
 	r->gate_off = carve(c, (size_t)m->ngated * sizeof(size_t));
 	r->open = carve(c, (size_t)m->ngated * r->max_batch * sizeof(int32_t));
 	r->seconds = carve(c, (size_t)m->nnodes * sizeof(double));
+	r->taken = carve(c, (size_t)r->max_batch * sizeof(int));
 	for (i = 0; r->gate_off && i < m->ngated; i++) {
 		r->gate_off[i] = off;
 		off += (size_t)m->nodes[m->gated[i]].cost.gates * r->max_batch;
@@ -164,7 +183,25 @@ double ee_now(void)
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Runs node i for samples [first, first + n) in lane; threads > 1 splits the layer. */
+/* The gate records of gated node nd for the lane's n rows, copied to their batch rows. */
+static void scatter_gates(struct ee_run *r, const struct ee_lane *lane, const struct ee_node *nd,
+			  int n)
+{
+	int g = nd->gate_index, c = nd->cost.gates, j;
+
+	for (j = 0; j < n; j++) {
+		size_t to = r->gate_off[g] + (size_t)lane->index[j] * c;
+
+		memcpy(r->gates + to, lane->gates + (size_t)j * c, (size_t)c);
+		if (r->gate_z)
+			memcpy(r->gate_z + to, lane->gate_z + (size_t)j * c, (size_t)c * sizeof(float));
+		r->open[(size_t)g * r->max_batch + lane->index[j]] = lane->open[j];
+	}
+}
+
+/* Runs node i for the lane's n rows, whose network input starts at sample first (rows of a
+ * dynamic run are not contiguous in the batch, but then no late stage reads the input);
+ * threads > 1 splits the layer. */
 static void run_node(struct ee_run *r, struct ee_lane *lane, int i, int first, int n, int threads)
 {
 	const struct ee_node *nd = &r->m->nodes[i];
@@ -188,37 +225,100 @@ static void run_node(struct ee_run *r, struct ee_lane *lane, int i, int first, i
 	x.work = lane->work;
 	x.work_stride = r->work_floats;
 	x.threads = threads;
-	if (nd->gate_index >= 0) {
-		size_t off = r->gate_off[nd->gate_index] + (size_t)first * nd->cost.gates;
-
-		x.gates = r->gates + off;
-		x.gate_z = r->gate_z ? r->gate_z + off : NULL;
-		x.open = r->open + (size_t)nd->gate_index * r->max_batch + first;
-	}
+	x.gates = lane->gates;
+	x.gate_z = lane->gate_z;
+	x.open = lane->open;
+	if (r->hooks)
+		r->hooks->begin(r->hooks->ctx, (int)(lane - r->lanes), i);
 	nd->layer->ops->forward(nd->layer, &x);
+	if (r->hooks)
+		r->hooks->end(r->hooks->ctx, (int)(lane - r->lanes), i, n);
 	lane->ring_taps += x.ring_taps;
+	if (nd->gate_index >= 0)
+		scatter_gates(r, lane, nd, n);
 }
 
-/* The whole network on samples [first, first + n) in one lane; logits copied out. */
-static void run_micro(struct ee_run *r, struct ee_lane *lane, int first, int n, int threads)
+/* Nodes [from, to) for the lane's n rows, timed per node if asked. */
+static void run_nodes(struct ee_run *r, struct ee_lane *lane, int from, int to, int first, int n,
+		      int threads)
 {
-	const struct ee_model *m = r->m;
-	int i, k;
+	int i;
 
-	lane->n = n;
-	for (i = 0; i < m->nnodes; i++) {
+	for (i = from; i < to; i++) {
 		double t0 = r->time_layers ? ee_now() : 0;
 
 		run_node(r, lane, i, first, n, threads);
 		if (r->time_layers)
 			lane->seconds[i] += ee_now() - t0;
 	}
-	for (k = 0; k < m->nexits; k++) {
-		struct ee_tensor t = lane_tensor(r, lane, m->exit_node[k], n);
-		size_t per = (size_t)t.c * t.h * t.w;
+}
 
-		for (i = 0; i < n; i++)
-			memcpy(r->out[k] + (first + i) * per, ee_tensor_sample(&t, i), per * sizeof(float));
+/* Exit k's logits of the lane's n rows into r->out[k] at their batch rows. */
+static void copy_logits(struct ee_run *r, const struct ee_lane *lane, int k, int n)
+{
+	struct ee_tensor t = lane_tensor(r, lane, r->m->exit_node[k], n);
+	size_t per = (size_t)t.c * t.h * t.w;
+	int j;
+
+	for (j = 0; j < n; j++)
+		memcpy(r->out[k] + (size_t)lane->index[j] * per, ee_tensor_sample(&t, j),
+		       per * sizeof(float));
+}
+
+/* Moves the rows of the samples that stay (leave[j] == 0) to the front of every buffer
+ * a later stage reads, and of the index; returns how many stay. */
+static int compact(struct ee_run *r, struct ee_lane *lane, int k, int n)
+{
+	const struct ee_model *m = r->m;
+	int j, live = 0, c;
+
+	for (j = 0; j < n; j++) {
+		if (lane->leave[j])
+			continue;
+		if (live != j) {
+			for (c = 0; c < m->ncarry[k]; c++) {
+				int o = m->carry[k][c];
+				size_t per = ee_shape_numel(m->nodes[o].shape);
+				float *base = lane->slot[m->nodes[o].slot];
+
+				memcpy(base + live * per, base + j * per, per * sizeof(float));
+			}
+			lane->index[live] = lane->index[j];
+		}
+		live++;
+	}
+	return live;
+}
+
+/* The network on samples [first, first + n) in one lane, stage by stage; with decide,
+ * samples leave after the stage of the exit that lets them go. */
+static void run_micro(struct ee_run *r, struct ee_lane *lane, int first, int n, int threads,
+		      ee_exit_fn decide, void *ctx)
+{
+	const struct ee_model *m = r->m;
+	int j, k, from = 0;
+
+	lane->n = n;
+	for (j = 0; j < n; j++)
+		lane->index[j] = first + j;
+	for (k = 0; k < m->nexits && n > 0; k++) {
+		double t0 = ee_now();
+		struct ee_tensor logits;
+
+		run_nodes(r, lane, from, m->stage_end[k], first, n, threads);
+		from = m->stage_end[k];
+		copy_logits(r, lane, k, n);
+		lane->stage_seconds[k] += ee_now() - t0;
+		if (!decide)
+			continue;
+		logits = lane_tensor(r, lane, m->exit_node[k], n);
+		memset(lane->leave, k == m->nexits - 1, (size_t)n);
+		decide(ctx, k, &logits, lane->index, n, lane->leave);
+		for (j = 0; j < n; j++)
+			if (lane->leave[j] || k == m->nexits - 1)
+				r->taken[lane->index[j]] = k;
+		if (k < m->nexits - 1)
+			n = compact(r, lane, k, n);
 	}
 }
 
@@ -246,22 +346,30 @@ static void collect_lanes(struct ee_run *r)
 		}
 		r->ring_taps += lane->ring_taps;
 		lane->ring_taps = 0;
+		for (i = 0; i < r->m->nexits; i++) {
+			r->stage_seconds[i] += lane->stage_seconds[i];
+			lane->stage_seconds[i] = 0;
+		}
 	}
 }
 
-void ee_run_forward(struct ee_run *r, const struct ee_tensor *input)
+/* Micro-batches of the input, each through run_micro: one after the other in lane 0 with
+ * split layers, or whole micro-batches per thread in their own lanes. */
+static void forward(struct ee_run *r, const struct ee_tensor *input, ee_exit_fn decide, void *ctx)
 {
-	int mb = micro_for(r, input->n), chunks = (input->n + mb - 1) / mb;
+	int mb = micro_for(r, input->n), chunks = (input->n + mb - 1) / mb, i;
 	long c;
 
 	r->n = input->n;
 	r->input = *input;
+	for (i = 0; i < input->n; i++)
+		r->taken[i] = r->m->nexits - 1;
 	if (chunks == 1 || r->nlanes == 1) {
 		for (c = 0; c < chunks; c++) {
 			int first = (int)c * mb;
 
 			run_micro(r, &r->lanes[0], first, input->n - first < mb ? input->n - first : mb,
-				  r->threads);
+				  r->threads, decide, ctx);
 		}
 	} else {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(r->nlanes)
@@ -269,10 +377,25 @@ void ee_run_forward(struct ee_run *r, const struct ee_tensor *input)
 			int first = (int)c * mb;
 
 			run_micro(r, &r->lanes[ee_thread_id()], first,
-				  input->n - first < mb ? input->n - first : mb, 1);
+				  input->n - first < mb ? input->n - first : mb, 1, decide, ctx);
 		}
 	}
 	collect_lanes(r);
+}
+
+void ee_run_forward(struct ee_run *r, const struct ee_tensor *input)
+{
+	forward(r, input, NULL, NULL);
+}
+
+int ee_run_forward_dynamic(struct ee_run *r, const struct ee_tensor *input, ee_exit_fn decide,
+			   void *ctx, struct ee_err *err)
+{
+	if (r->m->input_late)
+		return ee_err_set(err, EE_ERR_USAGE, "real early exit needs a network whose later "
+				  "stages do not read its input");
+	forward(r, input, decide, ctx);
+	return EE_OK;
 }
 
 double ee_run_sample_macs(const struct ee_run *r, int k, int i, bool cascade)

@@ -13,6 +13,12 @@
  * a single micro-batch (batch 1) runs in lane 0 with the threads splitting each
  * layer instead.
  *
+ * ee_run_forward_dynamic() is real early exit: a micro-batch runs stage by stage
+ * (model.h); after exit k a callback decides which samples leave, and the rest
+ * are compacted to the front of the buffers the later stages read, so that
+ * later layers only compute what is still running. Per-layer hooks (counters)
+ * see every node with its lane and sample count.
+ *
  *     struct ee_run r;
  *     ee_run_init(&r, &model, 64, &err);
  *     ee_run_forward(&r, &batch);                    // batch: [n <= 64, C, H, W]
@@ -38,7 +44,29 @@ struct ee_lane {
 	double *seconds;     /* [m->nnodes] wall time per node in this lane */
 	uint64_t ring_taps;  /* ring taps its gated nodes executed */
 	int n;               /* samples of the micro-batch it ran last */
+	int *index;          /* [micro] batch index of each row (rows move when samples leave) */
+	uint8_t *gates;      /* [micro][most gates of a node] decisions of the node just run */
+	float *gate_z;       /* same shape, z values (keep_z only) */
+	int32_t *open;       /* [micro] open gates of the node just run */
+	double stage_seconds[EE_MAX_EXITS]; /* wall time of each stage in this lane */
+	uint8_t *leave;      /* [micro] scratch for exit decisions */
 };
+
+/* Called around every node when set (counters): lane, node id and samples in the call. */
+struct ee_run_hooks {
+	void (*begin)(void *ctx, int lane, int node);
+	void (*end)(void *ctx, int lane, int node, int n);
+	void *ctx;
+};
+
+/*
+ * Exit decision of a dynamic run: after exit k (0-based) has run on n samples whose
+ * logits are in `logits` [n, K, 1, 1] and whose batch indices are index[0..n), set
+ * leave[j] = 1 for each sample that exits here. Called concurrently from several
+ * threads (for disjoint samples). At the last exit every sample leaves.
+ */
+typedef void (*ee_exit_fn)(void *ctx, int k, const struct ee_tensor *logits, const int *index,
+			   int n, uint8_t *leave);
 
 struct ee_run {
 	const struct ee_model *m;
@@ -58,7 +86,11 @@ struct ee_run {
 	float *gate_z;           /* like gates, the z values, only if keep_z was set */
 	bool time_layers;        /* record per-node wall time */
 	double *seconds;         /* [m->nnodes] per-node time summed over lanes and forwards */
+	double stage_seconds[EE_MAX_EXITS]; /* per stage, summed over lanes and forwards */
 	uint64_t ring_taps;      /* accumulated ring taps executed by gated nodes */
+	int *taken;              /* [max_batch] exit (0-based) each sample left at (dynamic runs;
+				  * E-1 for all in ee_run_forward) */
+	const struct ee_run_hooks *hooks; /* (optional) */
 };
 
 /* Sizes the run for max_batch samples and the current ee_threads_get() threads (set the
@@ -73,6 +105,12 @@ int ee_run_init_micro(struct ee_run *r, const struct ee_model *m, int max_batch,
 int ee_run_micro(const struct ee_model *m, int max_batch);
 /* Runs every node on input [n, C, H, W] (n <= max_batch, shape checked by the caller). */
 void ee_run_forward(struct ee_run *r, const struct ee_tensor *input);
+/* Real early exit on input [n, C, H, W]: see ee_exit_fn. Afterwards r->taken[i] is the exit
+ * sample i left at, its logits are row i of ee_run_output(r, taken[i]) (rows of deeper exits
+ * are stale), and ee_run_sample_macs(r, taken[i], i, true) is what it really cost.
+ * EE_ERR_USAGE if a later stage reads the network input (not supported). */
+int ee_run_forward_dynamic(struct ee_run *r, const struct ee_tensor *input, ee_exit_fn decide,
+			   void *ctx, struct ee_err *err);
 /* The output tensor of node i in lane 0's last micro-batch (the whole batch when it ran
  * as one micro-batch, e.g. when micro = max_batch). */
 struct ee_tensor ee_run_tensor(const struct ee_run *r, int node);

@@ -11,7 +11,10 @@
  *    MACs equal the minimum; with every threshold far below, every ring runs;
  *  - the per-sample MACs follow the open count of each sample exactly;
  *  - cost regions: exit 1's standalone cost excludes exit 2's layers, cascade
- *    cost of exit 2 includes exit 1's head.
+ *    cost of exit 2 includes exit 1's head;
+ *  - real early exit: samples that leave at exit 1 (here: even batch indices)
+ *    get exactly the logits and MACs of exit 1 of a full run, the others those
+ *    of exit 2, whatever the schedule, although the batch was compacted.
  */
 #include <check.h>
 #include <math.h>
@@ -207,6 +210,50 @@ START_TEST(macs_follow_each_samples_gates)
 }
 END_TEST
 
+/* Even batch indices leave at exit 1. */
+static void leave_even(void *ctx, int k, const struct ee_tensor *logits, const int *index, int n,
+		       uint8_t *leave)
+{
+	int j;
+
+	(void)ctx;
+	ck_assert_int_eq(logits->n, n);
+	for (j = 0; j < n; j++)
+		if (k == 0)
+			leave[j] = index[j] % 2 == 0;
+}
+
+START_TEST(dynamic_exit_matches_full_run)
+{
+	static const int modes[][2] = { { 1, N }, { 1, 2 }, { 2, 1 }, { 2, N } };
+	struct ee_tensor in = ee_tensor_dense(input(), N, 3, H, W);
+	struct ee_err err = { 0 };
+	struct outcome full;
+	struct ee_run r;
+	struct net n;
+	int m, i;
+
+	build(&n, NAN);
+	run(&n, input(), 1, N, &full);
+	for (m = 0; m < (int)(sizeof(modes) / sizeof(modes[0])); m++) {
+		ee_threads_set(modes[m][0]);
+		ck_assert_int_eq(ee_run_init_micro(&r, &n.m, N, modes[m][1], false, &err), 0);
+		ck_assert_int_eq(ee_run_forward_dynamic(&r, &in, leave_even, NULL, &err), 0);
+		for (i = 0; i < N; i++) {
+			int k = i % 2 == 0 ? 0 : 1;
+
+			ck_assert_int_eq(r.taken[i], k);
+			ck_assert(tu_close("taken exit", ee_run_output(&r, k).data + i * K,
+					   full.logits[k] + i * K, K, 1e-6, 1e-5));
+			ck_assert_double_eq(ee_run_sample_macs(&r, k, i, true), full.cascade[k][i]);
+		}
+		ee_run_release(&r);
+	}
+	ee_threads_set(1);
+	ee_model_release(&n.m);
+}
+END_TEST
+
 static Suite *exec_suite(void)
 {
 	Suite *s = suite_create("exec");
@@ -215,6 +262,7 @@ static Suite *exec_suite(void)
 	tcase_add_test(tc, every_schedule_agrees);
 	tcase_add_test(tc, closed_rings_cost_nothing);
 	tcase_add_test(tc, macs_follow_each_samples_gates);
+	tcase_add_test(tc, dynamic_exit_matches_full_run);
 	suite_add_tcase(s, tc);
 	return s;
 }
