@@ -551,18 +551,56 @@ static bool any_gates(const struct ee_report *r)
 	return false;
 }
 
+/* Length of the ".a.b" suffix that all of m's EMG layer names share (0 for one layer), so
+ * that plot labels keep only the part that tells layers apart. */
+static size_t common_suffix(const struct ee_report_model *m)
+{
+	const char *first = m->gates[0].layer;
+	size_t len = strlen(first), best = len;
+	int g;
+
+	for (g = 1; g < m->ngates; g++) {
+		const char *s = m->gates[g].layer;
+		size_t n = strlen(s), k = 0;
+
+		while (k < n && k < len && s[n - 1 - k] == first[len - 1 - k])
+			k++;
+		if (k >= n)
+			return 0;
+		best = k < best ? k : best;
+	}
+	while (best > 0 && first[len - best] != '.')
+		best--;
+	return best >= len ? 0 : best;
+}
+
 void ee_report_plot_gates(const struct ee_report *r, struct ee_plot *p)
 {
+	const struct ee_report_model *first = NULL;
 	int i, g, shown = 0, nshow = 0, most = 0;
+	size_t cut;
 
 	for (i = 0; i < r->nmodels; i++) {
 		nshow += r->models[i].ngates > 0;
 		most = r->models[i].ngates > most ? r->models[i].ngates : most;
+		if (!first && r->models[i].ngates)
+			first = &r->models[i];
 	}
+	if (!first)
+		return;
+	if (p->width < 200 + 24 * most) /* room for every layer's label */
+		p->width = 200 + 24 * most;
+	cut = common_suffix(first);
 	fprintf(p->cmds, "set title 'Multi-scale ratio: share of open 5x5 gates per EMG layer "
 		"(mean, bars: std over samples)'\nset ylabel 'open gates (%%)'\nset yrange [0:100]\n"
 		"set xtics rotate by -45 font ',8' nomirror\nset grid ytics\nset key top right\n"
-		"set bmargin 8\nset xrange [0.5:%g]\nplot ", most + 0.5);
+		"set xrange [0.5:%g]\nset xlabel 'EMG layer'", most + 0.5);
+	if (cut) {
+		fprintf(p->cmds, " . ' (names end in ' . ");
+		ee_plot_quote(p->cmds, first->gates[0].layer + strlen(first->gates[0].layer) - cut);
+		fprintf(p->cmds, " . ')'");
+	}
+	fprintf(p->cmds, "\nplot ");
 	for (i = 0; i < r->nmodels; i++) {
 		const struct ee_report_model *m = &r->models[i];
 		double off = nshow > 1 ? 0.1 * (shown - (nshow - 1) / 2.0) : 0;
@@ -571,8 +609,10 @@ void ee_report_plot_gates(const struct ee_report *r, struct ee_plot *p)
 			continue;
 		fprintf(p->data, "$g%d << EOD\n", i);
 		for (g = 0; g < m->ngates; g++)
-			fprintf(p->data, "%d %.10g %.10g \"%s\"\n", g + 1, 100 * m->gates[g].s.mean,
-				100 * m->gates[g].s.std, m->gates[g].layer);
+			fprintf(p->data, "%d %.10g %.10g \"%.*s\"\n", g + 1, 100 * m->gates[g].s.mean,
+				100 * m->gates[g].s.std,
+				(int)(strlen(m->gates[g].layer) - (m == first ? cut : 0)),
+				m->gates[g].layer);
 		fprintf(p->data, "EOD\n");
 		fprintf(p->cmds, "%s$g%d using ($1%+.3f):2:3%s with yerrorlines pt 7 lw 2 lc %d title ",
 			shown ? ", " : "", i, off, shown ? "" : ":xtic(4)", i + 1);
