@@ -16,8 +16,10 @@
 #define EE_ANALYZER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "core/status.h"
+#include "reports/table.h"
 
 enum {
 	EE_EXIT_OK = 0,
@@ -83,7 +85,41 @@ int cmd_infer(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_curve(int argc, char **argv);
+int cmd_budget(int argc, char **argv);
+int cmd_gates(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+
+/* Options of the trace analyses: the dynamic-exit rule (reports/analysis.h). */
+#define EE_OPT_POLICY(dst) \
+	{ "policy", EE_OPT_STR, (dst), "<p>", "maxprob (default), entropy, margin or patience", \
+	  0, 0 }
+#define EE_OPT_FALLBACK(dst) \
+	{ "fallback", EE_OPT_STR, (dst), "<f>", \
+	  "when no exit is confident: last (default), ensemble or best", 0, 0 }
+
+/* What the trace analyses (curve, budget, gates) share; defined in cmd-curve.c. */
+struct ee_trace;
+struct ee_dyn_result;
+struct ee_json;
+/* Reads a trace to analyse: ee_trace_read, and EE_ERR_INPUT for one without samples. */
+int ee_cli_trace_load(struct ee_trace *t, const char *path, struct ee_err *err);
+/* A model's name in reports: its checkpoint's file name without ".h5". */
+const char *ee_cli_model_name(const struct ee_trace *t, char *buf, size_t size);
+/* A table row built cell by cell (ee_table_row wants them all at once). */
+struct ee_cli_row {
+	int n;
+	char cell[EE_TABLE_MAX_COLS][96];
+};
+void ee_cli_cell(struct ee_cli_row *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Adds the row to the table and empties it. */
+void ee_cli_row_add(struct ee_table *t, struct ee_cli_row *r);
+/* Where the samples of a dynamic-exit result left: a cell "12.5%" per exit and the
+ * fallback, or JSON as report.json has it: exit_share[E], fallback_share (fractions),
+ * exit_count[E], fallback_count. */
+void ee_cli_share_cells(struct ee_cli_row *r, const struct ee_dyn_result *res, int nexits,
+			int n);
+void ee_cli_share_json(struct ee_json *j, const struct ee_dyn_result *res, int nexits, int n);
 
 #endif

@@ -20,6 +20,9 @@ static const struct cmd commands[] = {
 	{ "eval", cmd_eval, "per-exit accuracy and MACs of a checkpoint on a dataset" },
 	{ "profile", cmd_profile, "one pass over a dataset into a per-sample trace (HDF5)" },
 	{ "merge", cmd_merge, "join the traces of disjoint shards of a dataset" },
+	{ "curve", cmd_curve, "accuracy vs MACs: per-exit points and threshold sweeps of traces" },
+	{ "budget", cmd_budget, "thresholds meeting a MAC budget on validation, applied to test" },
+	{ "gates", cmd_gates, "EMG gate (multi-scale) ratios per layer, by exit and by class" },
 	{ "report", cmd_report, "profile + all analyses into a directory: JSON, Markdown, CSV, plots" },
 	{ "diff", cmd_diff, "regression verdicts between two report.json files (CI)" },
 };

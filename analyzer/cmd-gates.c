@@ -1,0 +1,409 @@
+/*
+ * cmd-gates.c - `eeprof gates TRACE`: the multi-scale ratio of every EMG layer
+ * (the share of channels whose gate opened the 5x5 ring) in a trace of an
+ * EMGNet checkpoint.
+ *
+ * Per layer: the mean, standard deviation (over samples) and histogram (10 bins
+ * of the per-sample ratio) of the ratio; the mean ratio of the samples taking each
+ * exit and of each class; the channels whose gate opened for every sample (a plain
+ * 5x5 would do: executed MACs unchanged, the gate's own work saved, the layer's
+ * minimum rises) or for none (a plain 3x3 would do: the maximum drops by their
+ * ring MACs). See ee_gate_stats in reports/analysis.h.
+ *
+ * The exit a sample takes follows a dynamic-exit rule, by default maxprob with
+ * threshold 0.9 and fallback last (patience: 1); --policy, --threshold (one value
+ * or one per exit) and --fallback change it. A trace records every layer for every
+ * sample; under real early exit, a sample leaving at exit k never runs the layers
+ * that feed only deeper exits: those cells are marked '*' in the text output.
+ *
+ * JSON (--json), named as report.json's gates[] where they overlap: name, trace,
+ * checkpoint, arch, data, samples, policy, fallback, thresholds[], exit_share[E],
+ * fallback_share, exit_count[E], fallback_count, gates[] with layer, exit (the
+ * shallowest exit it feeds), channels, ring_macs (per open channel and sample),
+ * open_ratio, std, hist[10], by_exit[E + 1] and by_exit_samples[E + 1] (the last:
+ * the fallback), by_class[K] (null where no sample), always_open and never_open
+ * (counts), always_open_channels[] and never_open_channels[] (indices),
+ * ring_macs_always, ring_macs_never.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer.h"
+#include "reports/analysis.h"
+#include "reports/json.h"
+#include "reports/table.h"
+
+static const char synopsis[] =
+	"eeprof gates <trace.h5> [--policy <p>] [--threshold <t>[,<t>...]] [--fallback <f>] "
+	"[--json]";
+
+#define DEFAULT_THRESHOLD 0.9
+#define DEFAULT_PATIENCE 1
+#define MAX_CLASS_COLUMNS (EE_TABLE_MAX_COLS - 1)
+#define MAX_LISTED 32 /* channel indices listed per layer in text */
+
+struct gates_opts {
+	const char *policy, *fallback, *threshold;
+	bool json;
+};
+
+struct gates {
+	const char *path;
+	struct ee_trace t;
+	struct ee_exit_rule rule;
+	struct ee_dyn_result taken_res;
+	int *taken;                     /* [n] exit of each sample (E: fallback) */
+	struct ee_gate_stats *s;        /* [G] */
+};
+
+static void gates_release(struct gates *g)
+{
+	int i;
+
+	for (i = 0; g->s && i < g->t.ngated; i++)
+		ee_gate_stats_release(&g->s[i]);
+	free(g->s);
+	free(g->taken);
+	ee_trace_release(&g->t);
+}
+
+/* Loads the trace, applies the rule and computes every layer's statistics. */
+static int analyse(struct gates *g, const double *v, int nv, struct ee_err *err)
+{
+	int rc = ee_cli_trace_load(&g->t, g->path, err), i;
+
+	if (rc < 0)
+		return rc;
+	if (g->t.ngated < 1)
+		return ee_err_set(err, EE_ERR_INPUT, "trace '%s' has no EMG layers (arch %s): gate "
+				  "ratios need an EMGNet trace", g->path, g->t.arch);
+	if ((rc = ee_rule_thresholds(&g->rule, v, nv, g->t.nexits, err)) < 0)
+		return rc;
+	g->taken = malloc((size_t)g->t.n * sizeof(*g->taken));
+	g->s = calloc((size_t)g->t.ngated, sizeof(*g->s));
+	if (!g->taken || !g->s)
+		return ee_err_set(err, EE_ERR_NOMEM, "out of memory");
+	ee_simulate(&g->t, &g->rule, &g->taken_res, g->taken);
+	for (i = 0; i < g->t.ngated && rc == EE_OK; i++)
+		rc = ee_gate_stats(&g->t, i, g->taken, &g->s[i], err);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- text */
+
+static const char *layer_name(const struct ee_trace *t, int i)
+{
+	return t->gated[i].name ? t->gated[i].name : "?";
+}
+
+static void print_summary(const struct gates *g)
+{
+	static const char *const head[] = { "layer", "exit", "channels", "mean", "std", "always",
+					    "never" };
+	struct ee_table tab;
+	int i;
+
+	ee_table_init(&tab, 7, head);
+	for (i = 0; i < g->t.ngated; i++)
+		ee_table_rowf(&tab, "%s\t%d\t%d\t%.4f\t%.4f\t%d\t%d", layer_name(&g->t, i),
+			      g->t.gated[i].exit, g->t.gated[i].channels, g->s[i].mean, g->s[i].std,
+			      g->s[i].always_open, g->s[i].never_open);
+	ee_table_print(&tab, stdout, false);
+	ee_table_release(&tab);
+}
+
+static void print_histogram(const struct gates *g)
+{
+	const char *head[EE_GATE_BINS + 1] = { "layer" };
+	char names[EE_GATE_BINS][16];
+	struct ee_cli_row row = { 0 };
+	struct ee_table tab;
+	int i, b;
+
+	for (b = 0; b < EE_GATE_BINS; b++) {
+		snprintf(names[b], sizeof(names[b]), "%d-%d%%", 100 * b / EE_GATE_BINS,
+			 100 * (b + 1) / EE_GATE_BINS);
+		head[b + 1] = names[b];
+	}
+	ee_table_init(&tab, EE_GATE_BINS + 1, head);
+	for (i = 0; i < g->t.ngated; i++) {
+		ee_cli_cell(&row, "%s", layer_name(&g->t, i));
+		for (b = 0; b < EE_GATE_BINS; b++)
+			ee_cli_cell(&row, "%ld", g->s[i].hist[b]);
+		ee_cli_row_add(&tab, &row);
+	}
+	ee_table_print(&tab, stdout, false);
+	ee_table_release(&tab);
+}
+
+/* A mean ratio cell: "-" for no samples, '*' if the layer would not run for them. */
+static void ratio_cell(struct ee_cli_row *row, double ratio, bool not_run)
+{
+	if (isnan(ratio))
+		ee_cli_cell(row, "-");
+	else
+		ee_cli_cell(row, "%.4f%s", ratio, not_run ? "*" : "");
+}
+
+static void print_by_exit(const struct gates *g)
+{
+	const char *head[EE_TABLE_MAX_COLS] = { "layer" };
+	char names[EE_MAX_EXITS][16];
+	struct ee_cli_row row = { 0 };
+	struct ee_table tab;
+	int e = g->t.nexits, i, k;
+
+	for (k = 0; k < e; k++) {
+		snprintf(names[k], sizeof(names[k]), "exit %d", k + 1);
+		head[k + 1] = names[k];
+	}
+	head[e + 1] = "fallback";
+	ee_table_init(&tab, e + 2, head);
+	for (i = 0; i < g->t.ngated; i++) {
+		ee_cli_cell(&row, "%s", layer_name(&g->t, i));
+		for (k = 0; k <= e; k++)
+			ratio_cell(&row, g->s[i].by_exit[k], k < e && k + 1 < g->t.gated[i].exit);
+		ee_cli_row_add(&tab, &row);
+	}
+	ee_cli_cell(&row, "samples");
+	for (k = 0; k <= e; k++)
+		ee_cli_cell(&row, "%ld", g->taken_res.exits[k]);
+	ee_cli_row_add(&tab, &row);
+	ee_table_print(&tab, stdout, false);
+	ee_table_release(&tab);
+}
+
+/* The lowest (sign 1) or highest (sign -1) class ratio of a layer; -1 if none. */
+static int extreme_class(const struct ee_gate_stats *s, int k, int sign)
+{
+	int c, best = -1;
+
+	for (c = 0; c < k; c++)
+		if (!isnan(s->by_class[c]) &&
+		    (best < 0 || sign * s->by_class[c] < sign * s->by_class[best]))
+			best = c;
+	return best;
+}
+
+static void print_by_class(const struct gates *g)
+{
+	static const char *const few[] = { "layer", "lowest class", "ratio", "highest class",
+					   "ratio" };
+	const char *head[EE_TABLE_MAX_COLS] = { "layer" };
+	const int k = g->t.num_classes, wide = k > MAX_CLASS_COLUMNS;
+	char names[MAX_CLASS_COLUMNS][16];
+	struct ee_cli_row row = { 0 };
+	struct ee_table tab;
+	int c, i;
+
+	for (c = 0; !wide && c < k; c++) {
+		snprintf(names[c], sizeof(names[c]), "%d", c);
+		head[c + 1] = names[c];
+	}
+	ee_table_init(&tab, wide ? 5 : k + 1, wide ? few : head);
+	for (i = 0; i < g->t.ngated; i++) {
+		const struct ee_gate_stats *s = &g->s[i];
+		int lo = extreme_class(s, k, 1), hi = extreme_class(s, k, -1);
+
+		ee_cli_cell(&row, "%s", layer_name(&g->t, i));
+		for (c = 0; !wide && c < k; c++)
+			ratio_cell(&row, s->by_class[c], false);
+		if (wide && lo >= 0) {
+			ee_cli_cell(&row, "%d", lo);
+			ee_cli_cell(&row, "%.4f", s->by_class[lo]);
+			ee_cli_cell(&row, "%d", hi);
+			ee_cli_cell(&row, "%.4f", s->by_class[hi]);
+		}
+		ee_cli_row_add(&tab, &row);
+	}
+	ee_table_print(&tab, stdout, false);
+	ee_table_release(&tab);
+}
+
+/* "3,17,42" (at most MAX_LISTED, then "... (n more)"). */
+static void print_list(const char *what, const int *idx, int count)
+{
+	int i;
+
+	printf("  %s", what);
+	for (i = 0; i < count && i < MAX_LISTED; i++)
+		printf("%s%d", i ? "," : " ", idx[i]);
+	if (count > MAX_LISTED)
+		printf(" ... (%d more)", count - MAX_LISTED);
+	printf("\n");
+}
+
+static void print_channels(const struct gates *g)
+{
+	char a[32], b[32];
+	int i, any = 0;
+
+	for (i = 0; i < g->t.ngated; i++) {
+		const struct ee_gate_stats *s = &g->s[i];
+
+		if (!s->always_open && !s->never_open)
+			continue;
+		any = 1;
+		printf("%s: %d always open, %d never open\n", layer_name(&g->t, i), s->always_open,
+		       s->never_open);
+		if (s->always_open)
+			print_list("always:", s->always, s->always_open);
+		if (s->never_open)
+			print_list("never: ", s->never, s->never_open);
+		printf("  as a plain 5x5 (always) and 3x3 (never): min +%s, max -%s MACs per "
+		       "sample\n", ee_fmt_si(a, sizeof(a), s->ring_macs_always),
+		       ee_fmt_si(b, sizeof(b), s->ring_macs_never));
+	}
+	if (!any)
+		printf("every channel's gate opened for some samples and closed for others\n");
+}
+
+static void print_text(const struct gates *g)
+{
+	const struct ee_trace *t = &g->t;
+	char name[256];
+	int k;
+
+	printf("model       %s (%s), trace %s\n", ee_cli_model_name(t, name, sizeof(name)),
+	       t->arch, g->path);
+	printf("data        %s, %d samples\n", t->data, t->n);
+	printf("exits       %s %g", ee_policy_name(g->rule.policy), g->rule.thr[0]);
+	for (k = 1; k < t->nexits && g->rule.thr[k] == g->rule.thr[0]; k++)
+		;
+	for (k = k < t->nexits ? 1 : t->nexits; k < t->nexits; k++)
+		printf(",%g", g->rule.thr[k]); /* a vector, unless one value repeats */
+	printf(", fallback %s:", ee_fallback_name(g->rule.fallback));
+	for (k = 0; k < t->nexits; k++)
+		printf(" exit %d %.1f%%,", k + 1, 100.0 * g->taken_res.exits[k] / t->n);
+	printf(" fallback %.1f%%\n", 100.0 * g->taken_res.exits[k] / t->n);
+	printf("\nmulti-scale ratio (share of open gates) per EMG layer\n");
+	print_summary(g);
+	printf("\nsamples per ratio bin\n");
+	print_histogram(g);
+	printf("\nratio by the exit a sample takes (*: the layer only feeds deeper exits, so "
+	       "under real early exit it would not run)\n");
+	print_by_exit(g);
+	printf("\nratio by class\n");
+	print_by_class(g);
+	printf("\nchannels whose gate never changes\n");
+	print_channels(g);
+}
+
+/* ---------------------------------------------------------------- JSON */
+
+static void json_ints(struct ee_json *j, const char *key, const int *v, int count)
+{
+	int i;
+
+	ee_json_begin(j, key, '[');
+	for (i = 0; i < count; i++)
+		ee_json_int(j, NULL, v[i]);
+	ee_json_end(j);
+}
+
+static void json_layer(struct ee_json *j, const struct ee_trace *t, int i,
+		       const struct ee_gate_stats *s)
+{
+	int b, k;
+
+	ee_json_begin(j, NULL, '{');
+	ee_json_str(j, "layer", layer_name(t, i));
+	ee_json_int(j, "exit", t->gated[i].exit);
+	ee_json_int(j, "channels", t->gated[i].channels);
+	ee_json_num(j, "ring_macs", t->gated[i].ring_macs);
+	ee_json_num(j, "open_ratio", s->mean);
+	ee_json_num(j, "std", s->std);
+	ee_json_begin(j, "hist", '[');
+	for (b = 0; b < EE_GATE_BINS; b++)
+		ee_json_int(j, NULL, s->hist[b]);
+	ee_json_end(j);
+	ee_json_begin(j, "by_exit", '[');
+	for (k = 0; k <= t->nexits; k++)
+		ee_json_num(j, NULL, s->by_exit[k]);
+	ee_json_end(j);
+	ee_json_begin(j, "by_exit_samples", '[');
+	for (k = 0; k <= t->nexits; k++)
+		ee_json_int(j, NULL, s->by_exit_n[k]);
+	ee_json_end(j);
+	ee_json_begin(j, "by_class", '[');
+	for (k = 0; k < t->num_classes; k++)
+		ee_json_num(j, NULL, s->by_class[k]);
+	ee_json_end(j);
+	ee_json_int(j, "always_open", s->always_open);
+	ee_json_int(j, "never_open", s->never_open);
+	json_ints(j, "always_open_channels", s->always, s->always_open);
+	json_ints(j, "never_open_channels", s->never, s->never_open);
+	ee_json_num(j, "ring_macs_always", s->ring_macs_always);
+	ee_json_num(j, "ring_macs_never", s->ring_macs_never);
+	ee_json_end(j);
+}
+
+static void print_json(const struct gates *g)
+{
+	const struct ee_trace *t = &g->t;
+	struct ee_json j;
+	char name[256];
+	int i, k;
+
+	ee_json_init(&j, stdout);
+	ee_json_begin(&j, NULL, '{');
+	ee_json_str(&j, "name", ee_cli_model_name(t, name, sizeof(name)));
+	ee_json_str(&j, "trace", g->path);
+	ee_json_str(&j, "checkpoint", t->checkpoint);
+	ee_json_str(&j, "arch", t->arch);
+	ee_json_str(&j, "data", t->data);
+	ee_json_int(&j, "samples", t->n);
+	ee_json_str(&j, "policy", ee_policy_name(g->rule.policy));
+	ee_json_str(&j, "fallback", ee_fallback_name(g->rule.fallback));
+	ee_json_begin(&j, "thresholds", '[');
+	for (k = 0; k < t->nexits; k++)
+		ee_json_num(&j, NULL, g->rule.thr[k]);
+	ee_json_end(&j);
+	ee_cli_share_json(&j, &g->taken_res, t->nexits, t->n);
+	ee_json_begin(&j, "gates", '[');
+	for (i = 0; i < t->ngated; i++)
+		json_layer(&j, t, i, &g->s[i]);
+	ee_json_end(&j);
+	ee_json_end(&j);
+}
+
+/* ---------------------------------------------------------------- command */
+
+int cmd_gates(int argc, char **argv)
+{
+	struct gates_opts o = { 0 };
+	const struct ee_opt opts[] = {
+		EE_OPT_POLICY(&o.policy),
+		{ "threshold", EE_OPT_STR, &o.threshold, "<t,...>",
+		  "one threshold or one per exit (default 0.9; patience 1)", 0, 0 },
+		EE_OPT_FALLBACK(&o.fallback),
+		{ "json", EE_OPT_FLAG, &o.json, NULL, "print JSON", 0, 0 },
+		{ 0 },
+	};
+	static struct gates zero;
+	struct gates g = zero;
+	struct ee_err err = { 0 };
+	double v[EE_MAX_EXITS] = { DEFAULT_THRESHOLD };
+	const char *pos[1];
+	int npos, nv = 1, rc;
+
+	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
+	if (rc)
+		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
+	g.path = pos[0];
+	rc = ee_rule_names(&g.rule, o.policy, o.fallback, &err);
+	if (rc == EE_OK && o.threshold)
+		rc = ee_thresholds_parse(o.threshold, v, &nv, &err);
+	else if (g.rule.policy == EE_POLICY_PATIENCE)
+		v[0] = DEFAULT_PATIENCE;
+	if (rc == EE_OK)
+		rc = analyse(&g, v, nv, &err);
+	if (rc == EE_OK && o.json)
+		print_json(&g);
+	else if (rc == EE_OK)
+		print_text(&g);
+	gates_release(&g);
+	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK;
+}
