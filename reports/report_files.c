@@ -237,14 +237,15 @@ static void md_budgets(const struct ee_report *r, const struct ee_report_model *
 static void md_gates(const struct ee_report_model *m, bool plots, FILE *f)
 {
 	static const char *const head[] = { "layer", "exit", "channels", "open ratio", "std",
-					    "always open", "never open", "3x3 would save" };
+					    "always open", "never open", "max saved as 3x3" };
 	char a[32], b[32], c[32];
 	struct ee_table t;
 	int g;
 
 	fprintf(f, "\n### Gates (multi-scale ratio)\n\nShare of 5x5 rings that ran, per EMG layer "
-		"(mean and spread over samples); channels whose gate is always or never open, and "
-		"the MACs per sample that a plain 3x3 conv would drop from the all-open maximum:\n\n");
+		"(mean and spread over samples); channels whose gate is always or never open; and "
+		"the MACs per sample by which a plain 3x3 conv for the never-open channels would "
+		"lower the all-open maximum (the MACs executed stay the same):\n\n");
 	ee_table_init(&t, 8, head);
 	for (g = 0; g < m->ngates; g++) {
 		const struct ee_report_gate *rg = &m->gates[g];

@@ -50,12 +50,18 @@ check "from a trace: byte-identical report.json" "cmp -s '$T/r1/report.json' '$T
 check "--no-plots draws nothing" "! ls '$T/r3' | grep -q png"
 
 expect_ok "report --val, --policy entropy, --fallback ensemble" "$EEPROF" report "$F/good.h5" \
-	--data "$D" --val "$D" --limit 12 --policy entropy --fallback ensemble -o "$T/r4" --no-plots
+	--data "$D" --val "$D" --limit 12 --policy entropy --fallback ensemble -o "$T/r4" --no-plots \
+	--trace-dir "$T/tr4"
 check "budgets with --val" "[ -s '$T/r4/budgets.csv' ] && $PY -c \"
 import json; d=json.load(open('$T/r4/report.json'))
 assert d['policy']=='entropy' and d['fallback']=='ensemble' and d['samples']==12 and d['val_samples']==12
 assert len(d['models'][0]['budgets'])==4
 \""
+expect_ok "report from kept traces and validation traces" "$EEPROF" report --traces "$T/tr4/good.h5" \
+	--val-traces "$T/tr4/good.val.h5" --policy entropy --fallback ensemble -o "$T/r7" --no-plots
+check "the same report.json with budgets" "cmp -s '$T/r4/report.json' '$T/r7/report.json'"
+expect_fail "--val-traces of the wrong count" 2 "--val-traces lists 2 traces for 1" "$EEPROF" report \
+	--traces "$T/tr4/good.h5" --val-traces "$T/tr4/good.val.h5,$T/tr4/good.val.h5" -o "$T/x"
 
 # Atomicity: a plot that fails or is interrupted leaves no new file, and an old report as it was.
 expect_fail "missing gnuplot" 3 "cannot run '/nonexistent/gnuplot'.*--no-plots" "$EEPROF" report \
