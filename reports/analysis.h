@@ -23,6 +23,17 @@
  * nearest 0.9, so a sample whose maxprob is that float does not exit (strict).
  * Patience thresholds are whole numbers (0 exits everything at exit 1).
  * Means over no samples (n = 0, an empty class or exit) are NAN.
+ *
+ *     struct ee_exit_rule r;
+ *     struct ee_dyn_result res;
+ *     ee_rule_global(&r, EE_POLICY_MAXPROB, EE_FALLBACK_LAST, 0.9);
+ *     ee_simulate(&trace, &r, &res, NULL);   // res.accuracy, res.macs_mean, res.exits[]
+ *
+ *     double thr[101];                       // a whole curve, and its 50 % budget point
+ *     struct ee_dyn_result curve[101];
+ *     int n = ee_sweep_grid(&trace, EE_POLICY_ENTROPY, thr, 101);
+ *     ee_sweep(&trace, EE_POLICY_ENTROPY, EE_FALLBACK_ENSEMBLE, thr, n, curve);
+ *     double acc = ee_accuracy_within(curve, n, 0.5 * deepest_exit_macs);
  */
 #ifndef EE_ANALYSIS_H
 #define EE_ANALYSIS_H
