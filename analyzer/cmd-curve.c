@@ -275,6 +275,10 @@ static void print_sweep(const struct model *m)
 	struct ee_table tab;
 	int k, first, last;
 
+	if (m->npoints == 0) {
+		printf("(no points: patience needs two exits or more)\n");
+		return;
+	}
 	for (k = 0; k < m->nexits; k++) {
 		snprintf(names[k], sizeof(names[k]), "exit %d", k + 1);
 		head[4 + k] = names[k];
