@@ -49,8 +49,9 @@ static int merge(const char *const *paths, int count, const char *output, struct
 	if (rc == EE_OK) {
 		rc = ee_trace_write(&out, output, err);
 		if (rc == EE_OK)
-			printf("merged      %d traces: %d of the %d samples of '%s'\ntrace       %s\n",
-			       count, out.n, out.dataset_size, out.data, output);
+			printf("merged      %d traces: %d of the %d samples of '%s'\n"
+			       "trace       %s\n", count, out.n, out.dataset_size, out.data,
+			       output);
 		ee_trace_release(&out);
 	}
 	for (i = 0; i < read; i++)

@@ -75,7 +75,8 @@ int cmd_profile(int argc, char **argv)
 	const char *data = NULL, *output = NULL, *pos[1];
 	const struct ee_opt opts[] = {
 		{ "data", EE_OPT_STR, &data, "<spec>", "dataset, e.g. fashion-mnist:test", 0, 0 },
-		{ "output", EE_OPT_STR, &output, "<file>", "trace to write (also -o <file>)", 0, 0 },
+		{ "output", EE_OPT_STR, &output, "<file>", "trace to write (also -o <file>)", 0,
+		  0 },
 		{ "softmax", EE_OPT_FLAG, &o.softmax, NULL, "also keep every exit's full softmax",
 		  0, 0 },
 		{ "limit", EE_OPT_INT, &o.limit, "<n>", "at most n samples (a shard)", 0, 1 << 30 },
@@ -93,7 +94,8 @@ int cmd_profile(int argc, char **argv)
 	if (rc)
 		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
 	if (!data || !output) {
-		ee_err_set(&err, EE_ERR_USAGE, "--data and --output are required%s", hint(synopsis));
+		ee_err_set(&err, EE_ERR_USAGE, "--data and --output are required%s",
+			   hint(synopsis));
 		return ee_fail(&err);
 	}
 	ee_cli_threads(o.threads);

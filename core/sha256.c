@@ -129,7 +129,8 @@ int ee_sha256_file(const char *path, char hex[EE_SHA256_HEX], struct ee_err *err
 	int bad;
 
 	if (!f)
-		return ee_err_set(err, EE_ERR_INPUT, "'%s': cannot open: %s", path, strerror(errno));
+		return ee_err_set(err, EE_ERR_INPUT, "'%s': cannot open: %s", path,
+				  strerror(errno));
 	ee_sha256_init(&s);
 	while ((got = fread(buf, 1, sizeof(buf), f)) > 0)
 		ee_sha256_update(&s, buf, got);

@@ -246,7 +246,8 @@ int ee_profile_run(const char *checkpoint, const char *data, const struct ee_pro
 					"model predicts %d", data, ds.num_classes,
 					net.ck.num_classes);
 		if (rc == EE_OK)
-			rc = ee_run_init(&run, &net.model, count < batch ? count : batch, false, err);
+			rc = ee_run_init(&run, &net.model, count < batch ? count : batch, false,
+					 err);
 		if (rc == EE_OK) {
 			rc = start_trace(t, &net, checkpoint, data, &ds, count, o->softmax, err);
 			if (rc == EE_OK)

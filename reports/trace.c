@@ -367,7 +367,8 @@ static int table_cols(const struct tables *tb, struct col *c)
 		c[m++] = col("gates", "layer_channels", 'i', tb->gate_channels, 1, tb->g, 0, 0, 1,
 			     MAX_ENTRIES);
 		c[m++] = col("gates", "layer_exit", 'i', tb->gate_exit, 1, tb->g, 0, 0, 1, e);
-		c[m++] = col("gates", "layer_ring_macs", 'd', tb->gate_ring, 1, tb->g, 0, 0, 0, inf);
+		c[m++] = col("gates", "layer_ring_macs", 'd', tb->gate_ring, 1, tb->g, 0, 0, 0,
+			     inf);
 	}
 	if (tb->l) {
 		c[m++] = col("timing", "layer_exit", 'i', tb->layer_exit, 1, tb->l, 0, 0, 1, e);
@@ -419,7 +420,8 @@ static int check_rows(const struct ee_trace *t, struct ee_err *err)
 	for (i = 1; i < t->n; i++)
 		if (t->index[i] <= t->index[i - 1])
 			return ee_err_set(err, EE_ERR_INPUT, "dataset '/index' is not increasing "
-					  "(%d after %d in row %d)", t->index[i], t->index[i - 1], i);
+					  "(%d after %d in row %d)", t->index[i], t->index[i - 1],
+					  i);
 	for (g = 0; g < t->ngated; g++) {
 		int ch = t->gated[g].channels;
 
@@ -430,8 +432,9 @@ static int check_rows(const struct ee_trace *t, struct ee_err *err)
 			for (c = 0; c < ch; c++)
 				open += b[c];
 			if (open != t->open[(size_t)i * t->ngated + g])
-				return ee_err_set(err, EE_ERR_INPUT, "dataset '/gates/open' says %d "
-						  "open gates of '%s' in row %d, its bits say %d",
+				return ee_err_set(err, EE_ERR_INPUT, "dataset '/gates/open' "
+						  "says %d open gates of '%s' in row %d, its "
+						  "bits say %d",
 						  t->open[(size_t)i * t->ngated + g],
 						  t->gated[g].name, i, open);
 		}
@@ -446,8 +449,8 @@ static int check_names(const struct tables *tb, struct ee_err *err)
 
 	for (i = 0; i < tb->g; i++)
 		if (!good_link(tb->gate_name[i]))
-			return ee_err_set(err, EE_ERR_INPUT, "gated layer %d has a bad name '%.64s'",
-					  i, tb->gate_name[i]);
+			return ee_err_set(err, EE_ERR_INPUT, "gated layer %d has a bad name "
+					  "'%.64s'", i, tb->gate_name[i]);
 	for (i = 0; i < tb->l; i++)
 		if (strlen(tb->layer_name[i]) > MAX_NAME || strlen(tb->layer_kind[i]) > MAX_NAME)
 			return ee_err_set(err, EE_ERR_INPUT, "layer %d has a name or kind longer "
@@ -474,7 +477,7 @@ static hid_t create_props(const struct col *c)
 	hsize_t chunk[3];
 	int i;
 
-	if (p < 0 || H5Pset_obj_track_times(p, 0) < 0 || !c->dims[0] || !row)
+	if (p < 0 || H5Pset_obj_track_times(p, 0) < 0)
 		return p;
 	chunk[0] = CHUNK_BYTES / row ? CHUNK_BYTES / row : 1;
 	if (chunk[0] > c->dims[0])
@@ -500,8 +503,7 @@ static int put_col(hid_t f, const struct col *c, struct ee_err *err)
 	if (sp >= 0 && dcpl >= 0)
 		ds = H5Dcreate2(f, p, h5_type(c->type), sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
 	if (ds >= 0) {
-		st = col_count(c) ? H5Dwrite(ds, h5_type(c->type), H5S_ALL, H5S_ALL, H5P_DEFAULT, c->data)
-			     : 0;
+		st = H5Dwrite(ds, h5_type(c->type), H5S_ALL, H5S_ALL, H5P_DEFAULT, c->data);
 		H5Dclose(ds);
 	}
 	if (dcpl >= 0)
@@ -543,7 +545,8 @@ static int put_strings(hid_t f, const char *path, char *const *names, int count,
 /* A scalar attribute of type (native int or double). */
 static int put_attr(hid_t loc, const char *name, hid_t type, const void *v, struct ee_err *err)
 {
-	hid_t s = H5Screate(H5S_SCALAR), a = H5Acreate2(loc, name, type, s, H5P_DEFAULT, H5P_DEFAULT);
+	hid_t s = H5Screate(H5S_SCALAR);
+	hid_t a = H5Acreate2(loc, name, type, s, H5P_DEFAULT, H5P_DEFAULT);
 	herr_t st = a >= 0 ? H5Awrite(a, type, v) : -1;
 
 	if (a >= 0)
@@ -570,7 +573,8 @@ static int attrs_of(struct ee_trace *t, struct attr *a)
 {
 	int m = 0;
 
-	a[m++] = (struct attr){ "/", "checkpoint", .s = t->checkpoint, .size = sizeof(t->checkpoint) };
+	a[m++] = (struct attr){ "/", "checkpoint", .s = t->checkpoint,
+				.size = sizeof(t->checkpoint) };
 	a[m++] = (struct attr){ "/", "checkpoint_sha256", .s = t->ckpt_sha256,
 				.size = sizeof(t->ckpt_sha256) };
 	a[m++] = (struct attr){ "/", "arch", .s = t->arch, .size = sizeof(t->arch) };
@@ -750,8 +754,7 @@ static int get_col(hid_t f, const struct col *c, struct ee_err *err)
 		rc = ee_err_set(err, EE_ERR_INPUT, "dataset '%s' has shape %s, expected %s", p,
 				fmt_dims(got, sizeof(got), rank, d),
 				fmt_dims(want, sizeof(want), c->rank, c->dims));
-	else if (col_count(c) &&
-		 H5Dread(ds, h5_type(c->type), H5S_ALL, H5S_ALL, H5P_DEFAULT, c->data) < 0)
+	else if (H5Dread(ds, h5_type(c->type), H5S_ALL, H5S_ALL, H5P_DEFAULT, c->data) < 0)
 		rc = ee_err_set(err, EE_ERR_INPUT, "cannot read dataset '%s' (corrupt?)", p);
 	H5Tclose(ty);
 	H5Sclose(sp);
@@ -1101,7 +1104,9 @@ static int cmp_ref(const void *pa, const void *pb)
 
 	if (a->index != b->index)
 		return a->index < b->index ? -1 : 1;
-	return a->src != b->src ? (a->src < b->src ? -1 : 1) : (a->row > b->row) - (a->row < b->row);
+	if (a->src != b->src)
+		return a->src < b->src ? -1 : 1;
+	return (a->row > b->row) - (a->row < b->row);
 }
 
 static const char *label(const char *const *names, int i, char *buf, size_t size)
@@ -1181,8 +1186,8 @@ static int merge_rows(struct ee_trace *out, const struct ee_trace *const *in, in
 		for (j = 0; j < m; j++) {
 			size_t b = row_len(&c[j]) * type_size(c[j].type);
 
-			memcpy((char *)c[j].data + i * b, (const char *)src[j].data + refs[i].row * b,
-			       b);
+			memcpy((char *)c[j].data + i * b,
+			       (const char *)src[j].data + refs[i].row * b, b);
 		}
 	}
 	free(c);

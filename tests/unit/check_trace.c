@@ -657,7 +657,8 @@ END_TEST
 
 START_TEST(sha256_million_a_and_file)
 {
-	static const char want[] = "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
+	static const char want[] =
+		"cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
 	char *a = malloc(1000000), hex[EE_SHA256_HEX];
 	struct ee_err err = { 0 };
 	const char *p = tpath("million.bin");
@@ -697,7 +698,8 @@ static Suite *trace_suite(void)
 	const TTest *const bad_files[] = { read_refuses_not_a_trace, read_refuses_truncated,
 					   read_refuses_wrong_version_and_attributes,
 					   read_refuses_bad_shapes_and_values,
-					   read_refuses_huge_claims, read_refuses_inconsistent_gates,
+					   read_refuses_huge_claims,
+					   read_refuses_inconsistent_gates,
 					   read_refuses_corrupt_chunk, NULL };
 	const TTest *const softmax[] = { softmax_stats_by_hand, softmax_stats_ties_and_edges,
 					 NULL };
