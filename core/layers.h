@@ -44,6 +44,7 @@ struct ee_conv2d {
 	int cin, cout, kh, kw, stride, pad, groups;
 	float *weight; /* [cout][cin/groups][kh][kw]; BN-scaled after prepare */
 	float *bias;   /* [cout] or NULL; holds the folded BN shift after prepare */
+	float *wino;   /* [16][cout][cin] Winograd F(2x2,3x3) filters (winograd.h), or NULL */
 	struct ee_bn bn;
 	enum ee_act act;
 };

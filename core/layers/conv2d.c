@@ -14,6 +14,7 @@
 #include "../kernels.h"
 #include "../layers.h"
 #include "../threads.h"
+#include "../winograd.h"
 
 #define MIN_GEMM_COLS 256 /* samples are batched until a GEMM has this many columns */
 
@@ -60,12 +61,13 @@ static void conv_cost(const struct ee_layer *l, struct ee_cost *c)
 	c->other = (cv->bn.on ? 2 * outs : 0) + (cv->act != EE_ACT_NONE ? outs : 0);
 }
 
-/* At most this many samples share a GEMM: enough for MIN_GEMM_COLS columns. */
-static int gemm_batch_max(const struct ee_conv2d *cv, int n)
+/* At most this many samples share a GEMM of `cols` columns each: enough for
+ * MIN_GEMM_COLS columns. */
+static int gemm_batch_max(const struct ee_conv2d *cv, int n, int cols)
 {
-	int plane = cv->base.out.h * cv->base.out.w;
-	int nb = (MIN_GEMM_COLS + plane - 1) / plane;
+	int nb = (MIN_GEMM_COLS + cols - 1) / cols;
 
+	(void)cv;
 	return nb < n ? nb : n;
 }
 
@@ -76,18 +78,32 @@ static int gemm_batch_max(const struct ee_conv2d *cv, int n)
  */
 static int gemm_batch(const struct ee_conv2d *cv, int n, int threads)
 {
-	int nb = gemm_batch_max(cv, n), chunks = (n + nb - 1) / nb;
+	int nb = gemm_batch_max(cv, n, cv->base.out.h * cv->base.out.w), chunks = (n + nb - 1) / nb;
 
 	if (chunks > 1 && threads > 1)
 		chunks = (chunks + threads - 1) / threads * threads;
 	return (n + chunks - 1) / chunks;
 }
 
+/* Scratch of the Winograd path: a chunk of gemm_batch_max samples' tiles and one padded
+ * plane (the lane-0 area holds a plane per thread, see exec.h). */
+static size_t wino_workspace(const struct ee_conv2d *cv, int n)
+{
+	const struct ee_shape o = cv->base.out;
+	int nb = gemm_batch_max(cv, n, ee_wino_tiles(o.h, o.w));
+
+	return ee_wino_workspace(cv->cin, cv->cout, nb * ee_wino_tiles(o.h, o.w)) +
+	       (size_t)(o.h + 3) * (o.w + 3);
+}
+
 static size_t conv_workspace(const struct ee_layer *l, int n)
 {
 	const struct ee_conv2d *cv = (const struct ee_conv2d *)l;
+
+	if (cv->wino)
+		return wino_workspace(cv, n);
 	size_t plane = (size_t)l->out.h * l->out.w, k = (size_t)cv->cin / cv->groups * cv->kh * cv->kw;
-	int nb = gemm_batch_max(cv, n);
+	int nb = gemm_batch_max(cv, n, l->out.h * l->out.w);
 
 	if (is_depthwise(cv))
 		return ee_pad_floats(l->in.h, l->in.w, cv->pad);
@@ -99,10 +115,13 @@ static size_t conv_workspace(const struct ee_layer *l, int n)
 static int conv_prepare(struct ee_layer *l, struct ee_err *err)
 {
 	struct ee_conv2d *cv = (struct ee_conv2d *)l;
-
 	/* bias was given room by the builder when the conv had none */
-	return ee_bn_fold(&cv->bn, cv->cout, cv->weight, 1,
-			  (size_t)cv->cin / cv->groups * cv->kh * cv->kw, cv->bias, err);
+	int rc = ee_bn_fold(&cv->bn, cv->cout, cv->weight, 1,
+			    (size_t)cv->cin / cv->groups * cv->kh * cv->kw, cv->bias, err);
+
+	if (rc == EE_OK && cv->wino)
+		ee_wino_weights(cv->weight, cv->cin, cv->cout, cv->wino);
+	return rc;
 }
 
 static void epilogue(const struct ee_conv2d *cv, float *plane, size_t len, int o)
@@ -224,11 +243,29 @@ static void forward_dense(const struct ee_conv2d *cv, struct ee_exec *x)
 	}
 }
 
+/* Chunks of samples through Winograd, one after the other (each chunk splits its own
+ * transforms and products among the threads). */
+static void forward_wino(const struct ee_conv2d *cv, struct ee_exec *x)
+{
+	int tiles = ee_wino_tiles(x->out.h, x->out.w), nb = gemm_batch_max(cv, x->n, tiles), i0;
+
+	for (i0 = 0; i0 < x->n; i0 += nb) {
+		struct ee_tensor in = x->in[0], out = x->out;
+
+		in.n = out.n = x->n - i0 < nb ? x->n - i0 : nb;
+		in.data = ee_tensor_sample(&x->in[0], i0);
+		out.data = ee_tensor_sample(&x->out, i0);
+		ee_wino_conv(cv->wino, cv->bias, cv->act, &in, &out, cv->pad, x->work);
+	}
+}
+
 static void conv_forward(const struct ee_layer *l, struct ee_exec *x)
 {
 	const struct ee_conv2d *cv = (const struct ee_conv2d *)l;
 
-	if (is_depthwise(cv))
+	if (cv->wino)
+		forward_wino(cv, x);
+	else if (is_depthwise(cv))
 		forward_depthwise(cv, x);
 	else
 		forward_dense(cv, x);
@@ -260,5 +297,8 @@ struct ee_conv2d *ee_conv2d_new(struct ee_pool *p, int cin, int cout, int kh, in
 	cv->pad = pad;
 	cv->groups = groups;
 	cv->bn.eps = 1e-5f;
+	if (ee_wino_eligible(kh, kw, stride, groups, pad, cin, cout) &&
+	    !(cv->wino = ee_pool_alloc(p, ee_wino_weight_floats(cin, cout) * sizeof(float))))
+		return NULL;
 	return cv;
 }

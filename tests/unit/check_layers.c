@@ -344,6 +344,9 @@ static const struct conv_case conv_cases[] = {
 	{ 3, 5, 5, 7, 9, 5, 5, 2, 2, 5, false, true, EE_ACT_RELU },    /* depthwise 5x5 stride 2 */
 	{ 3, 5, 3, 7, 9, 1, 3, 1, 0, 1, true, false, EE_ACT_NONE },    /* 1x3 kernel */
 	{ 1, 5, 7, 7, 9, 3, 3, 1, 1, 1, true, true, EE_ACT_RELU },     /* one sample */
+	{ 3, 48, 48, 9, 11, 3, 3, 1, 1, 1, true, true, EE_ACT_RELU },  /* Winograd, odd plane */
+	{ 2, 64, 40, 7, 6, 3, 3, 1, 2, 1, false, false, EE_ACT_NONE }, /* Winograd, pad 2 */
+	{ 5, 32, 72, 3, 5, 3, 3, 1, 1, 1, true, false, EE_ACT_SIGMOID }, /* Winograd, chunks */
 };
 
 struct conv_arg {
