@@ -96,4 +96,16 @@ expect_fail "profile: no output" 2 "--data and --output are required" "$EEPROF" 
 expect_fail "profile: unwritable output" 3 "cannot create '$T/nodir/t.h5'" \
 	"$EEPROF" profile "$F/good.h5" --data "$D" -o "$T/nodir/t.h5"
 no_file "profile: no output after failures" "$T/bad.h5"
+
+# Interrupted half way through the Fashion-MNIST test set: no trace, no temporary file.
+if [ -d /usr/share/datasets/fashion-mnist ]; then
+	"$EEPROF" profile "$F/good.h5" --data fashion-mnist:test -o "$T/killed.h5" >/dev/null 2>&1 &
+	pid=$!
+	sleep 1
+	kill -TERM "$pid"
+	wait "$pid" 2>/dev/null
+	st=$?
+	check "profile: killed by SIGTERM" "[ $st -eq 143 ]"
+	no_file "profile: no output after SIGTERM" "$T/killed.h5"
+fi
 rm -rf "$T"
