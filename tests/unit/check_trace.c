@@ -493,24 +493,34 @@ START_TEST(read_refuses_wrong_version_and_attributes)
 }
 END_TEST
 
-START_TEST(read_refuses_bad_shapes_and_values)
-{
-	static const int32_t wide[6 * (E + 1)], labels[6] = { 0, 1, 2, 3, 4, 0 };
-	static const int32_t rank3[6 * E * 2];
-	const hsize_t d2[2] = { 6, E + 1 }, d1[1] = { 6 }, d3[3] = { 6, E, 2 }, dg[1] = { G };
+/* One dataset of the good trace replaced by int32 data of another shape (or deleted). */
+static const int32_t zeros[6 * (E + 1) * 2], labels[6] = { 0, 1, 2, 3, 4, 0 };
+static const struct damage {
+	const char *dataset;
+	int rank;
+	hsize_t dims[3];
+	const int32_t *data; /* NULL: deleted */
+	const char *want;    /* in the error message */
+} damages[] = {
+	{ "pred", 2, { 6, E + 1 }, zeros, "'/pred' has shape [6, 4], expected [6, 3]" },
+	{ "label", 1, { 6 }, labels, "'/label' holds 4 in row 4, outside [0, 3]" },
+	{ "macs", 3, { 6, E, 2 }, zeros, "'/macs' has shape [6, 3, 2], expected [6, 3]" },
+	{ "margin", 0, { 0 }, NULL, "no dataset '/margin'" },
+	{ "gates/bits/layer2.0.conv2", 0, { 0 }, NULL,
+	  "no dataset '/gates/bits/layer2.0.conv2'" },
+	{ "gates/layer_name", 1, { G }, labels, "'/gates/layer_name' is not 2 strings" },
+	{ "gates/layer_exit", 1, { G }, labels, "'/gates/layer_exit' holds 0 in row 0" },
+	{ "timing/layer_kind", 0, { 0 }, NULL, "no dataset '/timing/layer_kind'" },
+};
 
-	replace(good_copy("pred.h5"), "pred", 2, d2, wide);
-	bad(tpath("pred.h5"), "'/pred' has shape [6, 4], expected [6, 3]");
-	replace(good_copy("label.h5"), "label", 1, d1, labels);
-	bad(tpath("label.h5"), "'/label' holds 4 in row 4, outside [0, 3]");
-	replace(good_copy("rank.h5"), "macs", 3, d3, rank3);
-	bad(tpath("rank.h5"), "'/macs' has shape [6, 3, 2], expected [6, 3]");
-	replace(good_copy("missing.h5"), "margin", 0, NULL, NULL);
-	bad(tpath("missing.h5"), "no dataset '/margin'");
-	replace(good_copy("bits.h5"), "gates/bits/layer2.0.conv2", 0, NULL, NULL);
-	bad(tpath("bits.h5"), "no dataset '/gates/bits/layer2.0.conv2'");
-	replace(good_copy("names.h5"), "gates/layer_name", 1, dg, labels);
-	bad(tpath("names.h5"), "'/gates/layer_name' is not 2 strings");
+START_TEST(read_refuses_damaged_dataset)
+{
+	const struct damage *d = &damages[_i];
+	char name[32];
+
+	snprintf(name, sizeof(name), "damage%d.h5", _i);
+	replace(good_copy(name), d->dataset, d->rank, d->dims, d->data);
+	bad(tpath(name), d->want);
 }
 END_TEST
 
@@ -697,7 +707,6 @@ static Suite *trace_suite(void)
 	const TTest *const merge[] = { merge_shards, merge_of_one_is_a_copy, NULL };
 	const TTest *const bad_files[] = { read_refuses_not_a_trace, read_refuses_truncated,
 					   read_refuses_wrong_version_and_attributes,
-					   read_refuses_bad_shapes_and_values,
 					   read_refuses_huge_claims,
 					   read_refuses_inconsistent_gates,
 					   read_refuses_corrupt_chunk, NULL };
@@ -709,7 +718,8 @@ static Suite *trace_suite(void)
 	add(s, "io", io);
 	tcase_add_loop_test(add(s, "merge", merge), merge_refusals, 0,
 			    sizeof(refusals) / sizeof(refusals[0]));
-	add(s, "bad_files", bad_files);
+	tcase_add_loop_test(add(s, "bad_files", bad_files), read_refuses_damaged_dataset, 0,
+			    sizeof(damages) / sizeof(damages[0]));
 	add(s, "softmax", softmax);
 	add(s, "sha256", sha);
 	return s;
