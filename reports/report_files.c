@@ -525,7 +525,7 @@ void ee_report_plot_accuracy(const struct ee_report *r, struct ee_plot *p)
 
 		accuracy_data(m, i, scale, p->data);
 		if (m->ncurve) {
-			fprintf(p->cmds, "$c%d using 1:2 with lines lw 2 lc %d title ", i, lc);
+			fprintf(p->cmds, "$c%d using 1:2 with linespoints pt 7 ps 0.4 lw 2 lc %d title ", i, lc);
 			ee_plot_quote(p->cmds, m->name);
 			fprintf(p->cmds, ", ");
 		}
