@@ -439,29 +439,54 @@ int ee_jv_parse(struct ee_jv *v, const char *text, size_t len, struct ee_err *er
 	return rc;
 }
 
+/* The whole stream into a new buffer *text of *n bytes, refusing more than max. */
+static int slurp(FILE *f, const char *path, size_t max, char **text, size_t *n,
+		 struct ee_err *err)
+{
+	size_t cap = 0, got;
+	char *buf = NULL;
+
+	*n = 0;
+	do {
+		if (*n == cap) {
+			char *p;
+
+			cap = cap ? 2 * cap : 65536;
+			if (cap > max + 1)
+				cap = max + 1;
+			if (!(p = realloc(buf, cap))) {
+				free(buf);
+				return ee_err_set(err, EE_ERR_NOMEM, "out of memory reading '%s'", path);
+			}
+			buf = p;
+		}
+		got = fread(buf + *n, 1, cap - *n, f);
+		*n += got;
+	} while (got && *n <= max);
+	if (ferror(f) || *n > max) {
+		free(buf);
+		return *n > max ? ee_err_set(err, EE_ERR_INPUT, "'%s' is larger than %zu bytes", path,
+					      max)
+				: ee_err_set(err, EE_ERR_INPUT, "cannot read '%s'", path);
+	}
+	*text = buf;
+	return EE_OK;
+}
+
 int ee_jv_read_file(struct ee_jv *v, const char *path, size_t max, struct ee_err *err)
 {
 	FILE *f = fopen(path, "rb");
-	char *text;
+	char *text = NULL;
 	size_t n;
 	int rc;
 
 	memset(v, 0, sizeof(*v));
 	if (!f)
 		return ee_err_set(err, EE_ERR_INPUT, "cannot open '%s': %s", path, strerror(errno));
-	text = malloc(max + 1);
-	if (!text) {
-		fclose(f);
-		return ee_err_set(err, EE_ERR_NOMEM, "out of memory reading '%s'", path);
-	}
-	n = fread(text, 1, max + 1, f);
-	if (ferror(f))
-		rc = ee_err_set(err, EE_ERR_INPUT, "cannot read '%s'", path);
-	else if (n > max)
-		rc = ee_err_set(err, EE_ERR_INPUT, "'%s' is larger than %zu bytes", path, max);
-	else if ((rc = ee_jv_parse(v, text, n, err)) < 0)
-		ee_err_prefix(err, "'%s' ", path);
+	rc = slurp(f, path, max, &text, &n, err);
 	fclose(f);
+	if (rc == EE_OK && (rc = ee_jv_parse(v, text, n, err)) < 0)
+		ee_err_prefix(err, "'%s' ", path);
 	free(text);
 	return rc;
 }

@@ -270,7 +270,9 @@ START_TEST(files)
 	char path[512];
 	struct ee_err err = { 0 };
 	struct ee_jv v;
+	double d = 0;
 	FILE *f;
+	int i;
 
 	snprintf(path, sizeof(path), "%s/doc.json", tu_tmpdir());
 	f = fopen(path, "w");
@@ -289,6 +291,18 @@ START_TEST(files)
 	ck_assert_int_eq(ee_jv_read_file(&v, path, 1 << 20, &err), EE_ERR_INPUT);
 	ck_assert_ptr_nonnull(strstr(err.msg, "doc.json' line 1, column 7: unexpected character"));
 	ee_jv_release(&v);
+	f = fopen(path, "w"); /* larger than the first read buffer */
+	fputc('[', f);
+	for (i = 0; i < 50000; i++)
+		fprintf(f, "%s%d", i ? "," : "", i);
+	fputc(']', f);
+	fclose(f);
+	ck_assert_int_eq(ee_jv_read_file(&v, path, 1 << 20, &err), EE_OK);
+	ck_assert_int_eq(ee_jv_len(&v), 50000);
+	ck_assert(ee_jv_num(ee_jv_at(&v, 49999), &d) && d == 49999);
+	ee_jv_release(&v);
+	ck_assert_int_eq(ee_jv_read_file(&v, path, 100000, &err), EE_ERR_INPUT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "is larger than 100000 bytes"));
 	ck_assert_int_eq(ee_jv_read_file(&v, "/nonexistent/x.json", 100, &err), EE_ERR_INPUT);
 	ck_assert_ptr_nonnull(strstr(err.msg, "cannot open '/nonexistent/x.json'"));
 }
