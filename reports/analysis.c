@@ -199,6 +199,16 @@ static int32_t predicted(const struct ee_trace *t, const struct ee_exit_rule *r,
 	return pred[t->nexits - 1];
 }
 
+bool ee_rule_leaves(const struct ee_trace *t, const struct ee_exit_rule *r, int i, int k)
+{
+	return confident(t, r, i, k);
+}
+
+int32_t ee_rule_predict(const struct ee_trace *t, const struct ee_exit_rule *r, int i, int k)
+{
+	return predicted(t, r, i, k);
+}
+
 void ee_simulate(const struct ee_trace *t, const struct ee_exit_rule *r, struct ee_dyn_result *res,
 		 int *taken)
 {

@@ -101,6 +101,16 @@ void ee_exit_stats(const struct ee_trace *t, struct ee_exit_stats *s);
 void ee_simulate(const struct ee_trace *t, const struct ee_exit_rule *r, struct ee_dyn_result *res,
 		 int *taken);
 
+/*
+ * The rule one sample at a time, for real early exit (eeprof run): true if sample i
+ * of t leaves at exit k (0-based), which reads only exits <= k of row i, so a run can
+ * ask before the later exits exist; and the class it predicts leaving at exit k
+ * (k = E: the fallback, which reads every exit, and ens_pred for the ensemble).
+ * ee_simulate() is exactly these two applied to every row.
+ */
+bool ee_rule_leaves(const struct ee_trace *t, const struct ee_exit_rule *r, int i, int k);
+int32_t ee_rule_predict(const struct ee_trace *t, const struct ee_exit_rule *r, int i, int k);
+
 /* The default threshold grid of a policy: maxprob/margin 0..1 in steps of 0.01 (101),
  * entropy 0..ln K (101 points), patience 1..E-1. Returns the count written (<= max). */
 int ee_sweep_grid(const struct ee_trace *t, enum ee_policy p, double *thr, int max);
