@@ -100,12 +100,15 @@ int ee_parse(int argc, char **argv, const char *synopsis, const struct ee_opt *o
 			usage(stdout, synopsis, opts);
 			return 1;
 		}
-		if (a[1] != '-')
-			return ee_err_set(err, EE_ERR_USAGE, "unknown option '%s'%s", a, hint(synopsis));
 		eq = strchr(a, '=');
-		o = find(opts, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
+		if (!strcmp(a, "-o")) /* the one short option: -o for --output */
+			o = find(opts, "output", 6);
+		else
+			o = a[1] == '-' ? find(opts, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2))
+					: NULL;
 		if (!o)
-			return ee_err_set(err, EE_ERR_USAGE, "unknown option '%s'%s", a, hint(synopsis));
+			return ee_err_set(err, EE_ERR_USAGE, "unknown option '%s'%s", argv[i],
+					  hint(synopsis));
 		if (o->kind == EE_OPT_FLAG) {
 			if (eq)
 				return ee_err_set(err, EE_ERR_USAGE, "--%s takes no value", o->name);

@@ -22,17 +22,6 @@ static const char synopsis[] =
 	"and '... --offset 5000 -o b.h5'. Rows are sorted by dataset index; a sample in\n"
 	"two traces, or traces of different checkpoints or data, are refused.";
 
-/* ee_parse knows long options only: -o becomes --output. */
-static void short_opt(int argc, char **argv)
-{
-	static char output[] = "--output";
-	int i;
-
-	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
-		if (!strcmp(argv[i], "-o"))
-			argv[i] = output;
-}
-
 /* Reads every trace, merges and writes them. */
 static int merge(const char *const *paths, int count, const char *output, struct ee_err *err)
 {
@@ -72,7 +61,6 @@ int cmd_merge(int argc, char **argv)
 	struct ee_err err = { 0 };
 	int npos, rc;
 
-	short_opt(argc, argv);
 	rc = ee_parse(argc, argv, synopsis, opts, 1, EE_MAX_POS, pos, &npos, &err);
 	if (rc)
 		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);

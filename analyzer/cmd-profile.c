@@ -58,17 +58,6 @@ static void print_summary(const struct ee_trace *t, const char *output)
 	printf("\ntrace       %s\n", output);
 }
 
-/* ee_parse knows long options only: -o becomes --output. */
-static void short_output(int argc, char **argv)
-{
-	static char output[] = "--output";
-	int i;
-
-	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
-		if (!strcmp(argv[i], "-o"))
-			argv[i] = output;
-}
-
 int cmd_profile(int argc, char **argv)
 {
 	struct ee_profile_opts o = { .batch = 64, .threads = 1 };
@@ -89,7 +78,6 @@ int cmd_profile(int argc, char **argv)
 	struct ee_trace t;
 	int npos, rc;
 
-	short_output(argc, argv);
 	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
 	if (rc)
 		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
