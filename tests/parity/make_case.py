@@ -11,6 +11,8 @@ Writes into DIR:
   input.h5       /images float32 [N, C, H, W], standard normal (the network input as is)
   ref.h5         what PyTorch computes on input.h5 in eval mode:
     /logits        float32 [E, N, K]  exit logits, shallow -> deep
+    /logits64      float64 [E, N, K]  the same weights and input run in float64 (how far
+                                      PyTorch's own float32 result is from exact)
     /macs          float64 [E, N]     standalone executed MACs per sample
     /macs_cascade  float64 [E, N]     cascade executed MACs per sample
     /gates/<p>     uint8   [N, C]     EMG gate decisions of the MLConv2d with state_dict
@@ -289,6 +291,8 @@ def make_case(arch, variant, seed, out, batch=4, in_ch=None, size=None, quiet=Fa
         f.create_dataset("images", data=x.numpy().astype(np.float32))
 
     logits = torch.stack(exits).numpy().astype(np.float32)           # [E, N, K]
+    with torch.no_grad():  # the same weights in float64: how well-conditioned the case is
+        logits64 = torch.stack(forward_exits(arch, fresh.double(), x.double())).numpy()
     with h5py.File(os.path.join(out, "ref.h5"), "w") as f:
         f.attrs["arch"] = arch
         f.attrs["variant"] = variant
@@ -299,6 +303,7 @@ def make_case(arch, variant, seed, out, batch=4, in_ch=None, size=None, quiet=Fa
         for k in ("macs_min", "macs_max", "macs_cascade_min", "macs_cascade_max"):
             f.attrs[k] = ledger[k].numpy().astype(np.float64)
         f.create_dataset("logits", data=logits)
+        f.create_dataset("logits64", data=logits64)
         f.create_dataset("macs", data=ledger["macs"].numpy())
         f.create_dataset("macs_cascade", data=ledger["macs_cascade"].numpy())
         if counter.gates:

@@ -8,7 +8,10 @@ saves it as its public repository saves it, exports it and records what PyTorch
 computes (ref.h5). Then `eeprof infer --gate-z` runs the exported model.h5 on the same
 input and `eeprof info --json` reports its per-exit MAC ranges. Checks, per case:
 
-  logits   max |eeprof - PyTorch| / max |PyTorch| <= 1e-4, per exit
+  logits   max |eeprof - PyTorch| / max |PyTorch| <= 1e-4, per exit; where PyTorch's
+           own float32 result is further than that from the same network run in
+           float64 (an ill-conditioned random network), eeprof must be at least as
+           close to the float64 result as PyTorch float32 is (shown as "cond")
   gates    every EMG gate decision equal, except where PyTorch's z = mean(|Y3| - t)
            is within float rounding of 0: |z| <= 1e-5 * mean|Y3| of that channel's
            layer (such flips are counted and shown, and the samples they touch are
@@ -40,6 +43,11 @@ def run(cmd):
     if r.returncode != 0:
         raise RuntimeError("%s: status %d: %s" % (" ".join(cmd[:2]), r.returncode, r.stderr.strip()))
     return r.stdout
+
+
+def rel(a, b, scale):
+    """max |a - b| relative to the largest |logit| of the exit."""
+    return float(np.abs(a - b).max() / np.abs(scale).max())
 
 
 def compare_gates(ref, out):
@@ -82,10 +90,15 @@ def check_case(c, eeprof, work):
         if lr.shape != lo.shape:
             return [c["name"], "shape %s vs %s" % (lo.shape, lr.shape)], False
         keep = [n for n in range(lr.shape[1]) if n not in touched]
-        errs = [float(np.abs(lo[e][keep] - lr[e][keep]).max() / np.abs(lr[e]).max())
-                if keep else 0.0 for e in range(lr.shape[0])]
+        errs = [rel(lo[e][keep], lr[e][keep], lr[e]) if keep else 0.0 for e in range(lr.shape[0])]
+        note = ""
         if max(errs) > LOGIT_RTOL or not np.isfinite(errs).all():
-            problems.append("logit error %.2e > %.0e" % (max(errs), LOGIT_RTOL))
+            l64 = ref["logits64"][...]
+            ours = max(rel(lo[e][keep], l64[e][keep], l64[e]) for e in range(lr.shape[0]))
+            torch32 = max(rel(lr[e][keep], l64[e][keep], l64[e]) for e in range(lr.shape[0]))
+            note = " (cond: vs float64 eeprof %.1e, PyTorch %.1e)" % (ours, torch32)
+            if not (ours <= torch32 and np.isfinite(ours)):
+                problems.append("logit error %.2e > %.0e%s" % (max(errs), LOGIT_RTOL, note))
         for key in ("macs", "macs_cascade"):
             mr, mo = ref[key][...], out[key][...]
             if keep and not np.array_equal(mr[:, keep], mo[:, keep]):
@@ -97,7 +110,7 @@ def check_case(c, eeprof, work):
             got = [e[field] for e in info["exits"]]
             if got != want:
                 problems.append("info %s %s vs PyTorch %s" % (field, got, want))
-        row = [c["name"], "%d" % lr.shape[0], "%.1e" % max(errs),
+        row = [c["name"], "%d" % lr.shape[0], "%.1e%s" % (max(errs), note),
                "%d/%d" % (total - bad - flips, total) if total else "-", "%d" % flips,
                "%d/%d" % (len(touched), lr.shape[1]) if touched else "0",
                "equal" if not any("macs" in p for p in problems) else "DIFFER",
