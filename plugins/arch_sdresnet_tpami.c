@@ -44,18 +44,8 @@ static int scala(struct ee_builder *b, int x, int k)
 
 static int build(struct ee_builder *b)
 {
-	int feats[EE_RESNET_MAX_STAGES], n, k;
-
 	ee_b_ignore(b, "adaptation_layers.");
-	n = ee_resnet_stages(b, ee_resnet_stem(b, false), feats, EE_RESNET_MAX_STAGES);
-	if (n < 0)
-		return n;
-	for (k = 1; k < n; k++)
-		ee_b_exit(b, ee_b_linear(b, scala(b, attention(b, feats[k - 1], k), k),
-					 ee_b_key(b, "fc%d", k)));
-	ee_b_scope(b, ee_b_key(b, "exit%d", n));
-	ee_b_exit(b, ee_b_linear(b, ee_b_avgpool(b, feats[n - 1], 4, 4, 0), ee_b_key(b, "fc%d", n)));
-	return b->rc;
+	return ee_resnet_scan_family(b, attention, scala);
 }
 
 static bool detect(const struct ee_ckpt *ck)

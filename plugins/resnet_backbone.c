@@ -86,6 +86,21 @@ int ee_resnet_count_stages(const struct ee_ckpt *ck)
 	return s - 1;
 }
 
+int ee_resnet_scan_family(struct ee_builder *b, ee_branch_fn attention, ee_branch_fn scala)
+{
+	int feats[EE_RESNET_MAX_STAGES], n, k;
+
+	n = ee_resnet_stages(b, ee_resnet_stem(b, false), feats, EE_RESNET_MAX_STAGES);
+	if (n < 0)
+		return n;
+	for (k = 1; k < n; k++)
+		ee_b_exit(b, ee_b_linear(b, scala(b, attention(b, feats[k - 1], k), k),
+					 ee_b_key(b, "fc%d", k)));
+	ee_b_scope(b, ee_b_key(b, "exit%d", n));
+	ee_b_exit(b, ee_b_linear(b, ee_b_avgpool(b, feats[n - 1], 4, 4, 0), ee_b_key(b, "fc%d", n)));
+	return b->rc;
+}
+
 int ee_resnet_stages(struct ee_builder *b, int x, int *out, int max)
 {
 	int n = ee_resnet_count_stages(b->ck), s;

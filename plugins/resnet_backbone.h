@@ -27,6 +27,14 @@ int ee_resnet_stage(struct ee_builder *b, int x, int s, int stride);
 /* Stages layer1.. as far as the checkpoint has them (stride 1 for the first, 2 after);
  * out[s-1] gets each stage's output. Returns the number of stages, or b->rc. */
 int ee_resnet_stages(struct ee_builder *b, int x, int *out, int max);
+/* A branch builder: node x (stage k's output or attended map) to its exit's input. */
+typedef int (*ee_branch_fn)(struct ee_builder *b, int x, int k);
+/*
+ * The SCAN-family network (SCAN and the self-distillation journal code): the CIFAR
+ * backbone, then for k = 1..n-1 exit k = fc<k>(scala(b, attention(b, stage k, k), k)),
+ * and exit n = fc<n>(AvgPool2d(4, 4)(stage n)). Returns b->rc.
+ */
+int ee_resnet_scan_family(struct ee_builder *b, ee_branch_fn attention, ee_branch_fn scala);
 /* Number of stages layer1.. in the checkpoint. */
 int ee_resnet_count_stages(const struct ee_ckpt *ck);
 
