@@ -36,17 +36,6 @@ struct report_opts {
 	struct ee_profile_opts profile;
 };
 
-/* ee_parse knows long options only: -o becomes --output. */
-static void short_output(int argc, char **argv)
-{
-	static char output[] = "--output";
-	int i;
-
-	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
-		if (!strcmp(argv[i], "-o"))
-			argv[i] = output;
-}
-
 static void progress(void *ctx, long done, long total)
 {
 	ee_cli_progress(ctx, done, total);
@@ -266,7 +255,6 @@ int cmd_report(int argc, char **argv)
 	const char *pos[EE_MAX_POS];
 	int npos, rc;
 
-	short_output(argc, argv);
 	rc = ee_parse(argc, argv, synopsis, opts, 1, EE_MAX_POS, pos, &npos, &err);
 	if (rc)
 		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
