@@ -84,6 +84,7 @@ int cmd_info(int argc, char **argv);
 int cmd_infer(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_curve(int argc, char **argv);
 int cmd_budget(int argc, char **argv);

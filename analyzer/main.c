@@ -19,6 +19,7 @@ static const struct cmd commands[] = {
 	{ "infer", cmd_infer, "run a checkpoint on an HDF5 batch; write logits, MACs, gates" },
 	{ "eval", cmd_eval, "per-exit accuracy and MACs of a checkpoint on a dataset" },
 	{ "profile", cmd_profile, "one pass over a dataset into a per-sample trace (HDF5)" },
+	{ "run", cmd_run, "real early exit: measured time, counters and MACs against every exit" },
 	{ "merge", cmd_merge, "join the traces of disjoint shards of a dataset" },
 	{ "curve", cmd_curve, "accuracy vs MACs: per-exit points and threshold sweeps of traces" },
 	{ "budget", cmd_budget, "thresholds meeting a MAC budget on validation, applied to test" },
