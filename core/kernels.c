@@ -215,6 +215,29 @@ float ee_sum(const float *x, size_t len)
 }
 
 EE_KERNEL
+float ee_mean_abs_minus(const float *x, size_t len, float t)
+{
+	lanes acc = { 0 }, v, tv = { t, t, t, t, t, t, t, t };
+	const int32_t m = INT32_MAX; /* clears the sign bit: |v| */
+	ilanes bits, mask = { m, m, m, m, m, m, m, m };
+	double s = 0;
+	size_t i;
+	int j;
+
+	for (i = 0; i + LANES <= len; i += LANES) {
+		memcpy(&bits, x + i, sizeof(bits));
+		bits &= mask;
+		memcpy(&v, &bits, sizeof(v));
+		acc += v - tv;
+	}
+	for (; i < len; i++)
+		s += (double)(fabsf(x[i]) - t);
+	for (j = 0; j < LANES; j++)
+		s += acc[j];
+	return (float)(s / (double)len);
+}
+
+EE_KERNEL
 void ee_row_means(const float *x, size_t rows, size_t len, float *y)
 {
 	size_t r;

@@ -77,6 +77,8 @@ void ee_add_act(float *dst, const float *a, const float *b, size_t len, enum ee_
 void ee_mul(float *dst, const float *a, const float *b, size_t len);
 /* Sum and maximum of x[0..len) (len >= 1 for the maximum), in vector lanes. */
 float ee_sum(const float *x, size_t len);
+/* mean(|x[i]| - t) over x[0..len): the EMG gate input (vector lanes summed in double). */
+float ee_mean_abs_minus(const float *x, size_t len, float t);
 float ee_max(const float *x, size_t len);
 /* y[r] = the mean of row r of x [rows][len]: global average pooling of a sample. */
 void ee_row_means(const float *x, size_t rows, size_t len, float *y);

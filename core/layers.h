@@ -15,6 +15,7 @@
 #define EE_LAYERS_H
 
 #include "arena.h"
+#include "dwconv.h"
 #include "layer.h"
 
 /* Eval-mode BatchNorm parameters (pointers into the weight slab), all [c]. */
@@ -72,6 +73,8 @@ struct ee_emgconv {
 	float *threshold;   /* [c] (PyTorch [1,c,1,1]): gate open iff sigmoid(mean|I| - t) - 0.5 > 0 */
 	float *mask;        /* [5][5] skeleton_mask: must be 1 on the centre 3x3, 0 on the ring */
 	float *scale, *shift; /* [c] the following BN as an affine map, set by prepare */
+	struct ee_taps *centre, *ring; /* [c] each channel's 9 centre and 16 ring taps over the
+					* zero-padded input plane (dwconv.h), set by prepare */
 	struct ee_bn bn;
 	enum ee_act act;
 };

@@ -12,6 +12,7 @@
 
 #include "../dwconv.h"
 #include "../kernels.h"
+#include "../pointwise.h"
 #include "../layers.h"
 #include "../threads.h"
 #include "../winograd.h"
@@ -26,6 +27,12 @@ static bool is_depthwise(const struct ee_conv2d *cv)
 static bool is_pointwise(const struct ee_conv2d *cv)
 {
 	return cv->kh == 1 && cv->kw == 1 && cv->stride == 1 && cv->pad == 0;
+}
+
+/* A 1x1 conv with few channels: the direct kernel of pointwise.h. */
+static bool is_small_pointwise(const struct ee_conv2d *cv)
+{
+	return is_pointwise(cv) && cv->groups == 1 && ee_pointwise_fits(cv->cin, cv->cout);
 }
 
 static int conv_infer(struct ee_layer *l, const struct ee_shape *in, int nin,
@@ -107,6 +114,8 @@ static size_t conv_workspace(const struct ee_layer *l, int n)
 
 	if (is_depthwise(cv))
 		return ee_pad_floats(l->in.h, l->in.w, cv->pad);
+	if (is_small_pointwise(cv))
+		return 0;
 	if (nb == 1 && is_pointwise(cv) && cv->groups == 1)
 		return 0;
 	return k * nb * plane + (nb > 1 ? (size_t)cv->cout / cv->groups * nb * plane : 0);
@@ -243,6 +252,27 @@ static void forward_dense(const struct ee_conv2d *cv, struct ee_exec *x)
 	}
 }
 
+/* Small 1x1 convs, per sample; with fewer samples than threads each sample's output
+ * channels are split among the threads in blocks of 4. */
+static void forward_pointwise(const struct ee_conv2d *cv, struct ee_exec *x)
+{
+	int parts = x->n >= x->threads ? 1 : x->threads;
+	int rows = ((cv->cout + parts - 1) / parts + 3) & ~3;
+	size_t plane = (size_t)x->out.h * x->out.w;
+	long job;
+
+#pragma omp parallel for schedule(static) num_threads(x->threads)
+	for (job = 0; job < (long)x->n * parts; job++) {
+		int s = (int)(job / parts), o = (int)(job % parts) * rows;
+		int cnt = cv->cout - o < rows ? cv->cout - o : rows;
+
+		if (cnt > 0)
+			ee_pointwise(cv->weight + (size_t)o * cv->cin, cv->bias ? cv->bias + o : NULL,
+				     cv->act, ee_tensor_sample(&x->in[0], s), cv->cin, cnt, plane,
+				     ee_tensor_sample(&x->out, s) + o * plane);
+	}
+}
+
 /* Chunks of samples through Winograd, one after the other (each chunk splits its own
  * transforms and products among the threads). */
 static void forward_wino(const struct ee_conv2d *cv, struct ee_exec *x)
@@ -265,6 +295,8 @@ static void conv_forward(const struct ee_layer *l, struct ee_exec *x)
 
 	if (cv->wino)
 		forward_wino(cv, x);
+	else if (is_small_pointwise(cv))
+		forward_pointwise(cv, x);
 	else if (is_depthwise(cv))
 		forward_depthwise(cv, x);
 	else

@@ -7,7 +7,7 @@
  * channel:
  *
  *   I  = the centre 3x3 taps over the input plane (+ bias)
- *   z  = mean over the plane of (|I| - t)            (accumulated in double)
+ *   z  = mean over the plane of (|I| - t)            (in vector lanes, then double)
  *   open iff sigmoidf(z) - 0.5f > 0                  (float32, PyTorch's order:
  *                                                     0 for tiny positive z)
  *   if open: I += the 16 outer-ring taps             (never run for closed gates)
@@ -59,10 +59,20 @@ static void emg_cost(const struct ee_layer *l, struct ee_cost *c)
 	c->other = 2 * outs + e->c + (e->bn.on ? 2 * outs : 0) + (e->act != EE_ACT_NONE ? outs : 0);
 }
 
+static bool is_ring(int dy, int dx)
+{
+	return dy == 0 || dy == K - 1 || dx == 0 || dx == K - 1;
+}
+
+static bool is_centre(int dy, int dx)
+{
+	return !is_ring(dy, dx);
+}
+
 static int emg_prepare(struct ee_layer *l, struct ee_err *err)
 {
 	struct ee_emgconv *e = (struct ee_emgconv *)l;
-	int dy, dx;
+	int dy, dx, ch;
 
 	for (dy = 0; dy < K; dy++)
 		for (dx = 0; dx < K; dx++) {
@@ -74,34 +84,20 @@ static int emg_prepare(struct ee_layer *l, struct ee_err *err)
 						  "(entry [%d][%d] is %g)", dy, dx, e->mask[dy * K + dx]);
 		}
 	ee_bn_affine(&e->bn, e->c, NULL, e->scale, e->shift);
+	for (ch = 0; ch < e->c; ch++) {
+		const float *k = e->weight + (size_t)ch * K * K;
+		int wp = l->in.w + 2 * e->pad;
+
+		ee_taps_from_kernel(&e->centre[ch], k, K, K, K, wp, is_centre);
+		ee_taps_from_kernel(&e->ring[ch], k, K, K, K, wp, is_ring);
+	}
 	return EE_OK;
-}
-
-static bool is_ring(int dy, int dx)
-{
-	return dy == 0 || dy == K - 1 || dx == 0 || dx == K - 1;
-}
-
-static bool is_centre(int dy, int dx)
-{
-	return !is_ring(dy, dx);
 }
 
 static size_t emg_workspace(const struct ee_layer *l, int n)
 {
 	(void)n;
 	return ee_pad_floats(l->in.h, l->in.w, ((const struct ee_emgconv *)l)->pad);
-}
-
-/* z = mean(|y| - t) over the plane, as float. */
-static float gate_input(const float *y, size_t len, float t)
-{
-	double sum = 0;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		sum += (double)(fabsf(y[i]) - t);
-	return (float)(sum / (double)len);
 }
 
 static void emg_forward(const struct ee_layer *l, struct ee_exec *x)
@@ -118,23 +114,19 @@ static void emg_forward(const struct ee_layer *l, struct ee_exec *x)
 	for (job = 0; job < (long)x->n * c; job++) {
 		int s = (int)(job / c), k = (int)(job % c), wp = in->w + 2 * e->pad;
 		const float *src = ee_tensor_sample(in, s) + (size_t)k * in->h * in->w;
-		const float *wk = e->weight + (size_t)k * K * K;
 		float *y = ee_tensor_sample(&x->out, s) + k * plane, z;
 		float *xp = x->work + (size_t)ee_thread_id() * x->work_stride;
-		struct ee_taps taps;
 		bool open;
 
 		ee_pad_plane(src, in->h, in->w, e->pad, xp);
-		ee_taps_from_kernel(&taps, wk, K, K, K, wp, is_centre);
-		ee_dw_taps(xp, wp, &taps, e->stride, y, oh, ow, false);
+		ee_dw_taps(xp, wp, &e->centre[k], e->stride, y, oh, ow, false);
 		if (e->bias)
 			ee_affine_act(y, plane, 1.0f, e->bias[k], EE_ACT_NONE);
-		z = gate_input(y, plane, e->threshold[k]);
+		z = ee_mean_abs_minus(y, plane, e->threshold[k]);
 		open = ee_sigmoidf(z) - 0.5f > 0.0f;
 		if (open) {
-			ee_taps_from_kernel(&taps, wk, K, K, K, wp, is_ring);
-			ee_dw_taps(xp, wp, &taps, e->stride, y, oh, ow, true);
-			ring += (uint64_t)taps.n * plane;
+			ee_dw_taps(xp, wp, &e->ring[k], e->stride, y, oh, ow, true);
+			ring += (uint64_t)e->ring[k].n * plane;
 		}
 		x->gates[job] = open;
 		if (x->gate_z)
@@ -165,8 +157,10 @@ struct ee_emgconv *ee_emgconv_new(struct ee_pool *p, int c, int stride, int pad)
 {
 	struct ee_emgconv *e = ee_pool_alloc(p, sizeof(*e));
 
-	if (!e || !(e->scale = ee_pool_alloc(p, 2 * (size_t)c * sizeof(float))))
+	if (!e || !(e->scale = ee_pool_alloc(p, 2 * (size_t)c * sizeof(float))) ||
+	    !(e->centre = ee_pool_alloc(p, 2 * (size_t)c * sizeof(*e->centre))))
 		return NULL;
+	e->ring = e->centre + c;
 	e->shift = e->scale + c;
 	e->base.ops = &emgconv_ops;
 	e->c = c;
