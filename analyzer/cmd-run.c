@@ -18,22 +18,28 @@
  * the deepest exit / mean MACs executed). The dynamic predictions are checked
  * against the simulation sample by sample ("agree").
  *
+ * --counters off measures no layer at all (no hooks): the plain run of the overhead
+ * benchmark (tools/overhead.py); layer figures are then 0.
+ *
  * Stage and layer times are summed over lanes: with several threads running
  * micro-batches side by side they add up to more than the wall time.
  *
  * JSON (--json): checkpoint, arch, data, samples, batch, threads, policy, fallback,
  * thresholds[E], accuracy, macs_mean, macs_all_exits, seconds, seconds_all_exits,
+ * cpu_seconds, cpu_seconds_all_exits (process CPU time of the forwards),
  * speedup_measured, speedup_predicted, simulated {accuracy, macs_mean, exit_count[E],
  * fallback_count, agree}, counters {source, events[], warnings[]}, exits[] {exit,
  * count, entered, macs_mean (per sample entering), seconds, seconds_all_exits,
- * cpu_seconds, gflops, events{}, events_all_exits{}}, fallback {count}, and layers[]
- * {name, kind, exit, head, samples, macs, seconds, cpu_seconds, gflops, events{}}
- * of the all-exits pass, with macs_dynamic and seconds_dynamic.
+ * cpu_seconds (thread CPU time, PAPI), gflops, events{}, events_all_exits{}},
+ * fallback {count}, and layers[] {name, kind, exit, head, samples, macs, seconds,
+ * cpu_seconds, gflops, events{}} of the all-exits pass, with macs_dynamic and
+ * seconds_dynamic.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "analyzer.h"
 #include "core/exec.h"
@@ -60,6 +66,7 @@ struct run_opts {
 /* What one kind of pass measured over all batches. */
 struct pass {
 	double seconds;                     /* wall time of the forward calls */
+	double cpu_seconds;                 /* process CPU time of the forward calls */
 	double stage_seconds[EE_MAX_EXITS]; /* per stage, summed over lanes */
 	struct ee_counts counts;            /* per node */
 };
@@ -70,6 +77,7 @@ struct session {
 	struct ee_net net;
 	struct ee_run run;
 	struct ee_counters ctr;
+	bool hooked;          /* ctr measures the nodes (not --counters off) */
 	struct ee_exit_rule rule;
 	int count, e, k;      /* samples, exits, classes */
 	struct ee_trace full; /* the all-exits pass, one row per sample */
@@ -135,17 +143,29 @@ static void decide(void *ctx, int x, const struct ee_tensor *logits, const int *
 
 /* ---------------------------------------------------------------- the two passes */
 
-static void pass_begin(struct session *s)
+/* When a forward began: wall and process CPU clocks. */
+struct clocks {
+	double wall;
+	clock_t cpu;
+};
+
+static struct clocks pass_begin(struct session *s)
 {
+	struct clocks c;
+
 	memset(s->run.stage_seconds, 0, sizeof(s->run.stage_seconds));
+	c.cpu = clock();
+	c.wall = ee_now();
+	return c;
 }
 
-/* Time, stage times, counters and MACs of the forward that started at t0. */
-static void pass_end(struct session *s, struct pass *p, double t0)
+/* Time, stage times, counters and MACs of the forward that began at c. */
+static void pass_end(struct session *s, struct pass *p, struct clocks c)
 {
 	int x;
 
-	p->seconds += ee_now() - t0;
+	p->seconds += ee_now() - c.wall;
+	p->cpu_seconds += (double)(clock() - c.cpu) / CLOCKS_PER_SEC;
 	for (x = 0; x < s->e; x++)
 		p->stage_seconds[x] += s->run.stage_seconds[x];
 	ee_counters_collect(&s->ctr, &p->counts);
@@ -156,13 +176,11 @@ static void pass_end(struct session *s, struct pass *p, double t0)
 static void all_exits(struct session *s, const struct ee_tensor *x)
 {
 	const struct ee_run *r = &s->run;
-	double t0;
+	struct clocks c = pass_begin(s);
 	int i, k;
 
-	pass_begin(s);
-	t0 = ee_now();
 	ee_run_forward(&s->run, x);
-	pass_end(s, &s->all, t0);
+	pass_end(s, &s->all, c);
 	for (i = 0; i < r->n; i++) {
 		int row = s->row0 + i;
 
@@ -181,15 +199,13 @@ static void all_exits(struct session *s, const struct ee_tensor *x)
 static int dynamic(struct session *s, const struct ee_tensor *x, struct ee_err *err)
 {
 	const struct ee_run *r = &s->run;
-	double t0;
+	struct clocks c = pass_begin(s);
 	int i, rc;
 
-	pass_begin(s);
-	t0 = ee_now();
 	rc = ee_run_forward_dynamic(&s->run, x, decide, s, err);
 	if (rc < 0)
 		return rc;
-	pass_end(s, &s->dynamic, t0);
+	pass_end(s, &s->dynamic, c);
 	for (i = 0; i < r->n; i++) {
 		int row = s->row0 + i;
 
@@ -440,6 +456,8 @@ static void json_head(struct ee_json *j, const struct session *s, const struct o
 	ee_json_num(j, "macs_all_exits", out->macs_all);
 	ee_json_num(j, "seconds", s->dynamic.seconds);
 	ee_json_num(j, "seconds_all_exits", s->all.seconds);
+	ee_json_num(j, "cpu_seconds", s->dynamic.cpu_seconds);
+	ee_json_num(j, "cpu_seconds_all_exits", s->all.cpu_seconds);
 	ee_json_num(j, "speedup_measured", ratio(s->all.seconds, s->dynamic.seconds));
 	ee_json_num(j, "speedup_predicted", ratio(out->macs_all, out->real.macs_mean));
 	ee_json_begin(j, "simulated", '{');
@@ -454,12 +472,12 @@ static void json_head(struct ee_json *j, const struct session *s, const struct o
 	ee_json_end(j);
 }
 
-static void json_counters(struct ee_json *j, const struct ee_counters *c)
+static void json_counters(struct ee_json *j, const struct ee_counters *c, bool hooked)
 {
 	int i;
 
 	ee_json_begin(j, "counters", '{');
-	ee_json_str(j, "source", c->be->name);
+	ee_json_str(j, "source", hooked ? c->be->name : "off");
 	ee_json_begin(j, "events", '[');
 	for (i = 0; i < c->nevents; i++)
 		ee_json_str(j, NULL, c->event[i]);
@@ -535,7 +553,7 @@ static void print_json(const struct session *s, const struct outcome *out, const
 	ee_json_init(&j, stdout);
 	ee_json_begin(&j, NULL, '{');
 	json_head(&j, s, out, ckpt);
-	json_counters(&j, &s->ctr);
+	json_counters(&j, &s->ctr, s->hooked);
 	json_exits(&j, s, out);
 	json_layers(&j, s);
 	ee_json_end(&j);
@@ -606,6 +624,7 @@ static void release(struct session *s)
 static int prepare(struct session *s, struct ee_err *err)
 {
 	const char *spec = s->o->counters ? s->o->counters : "default";
+	bool off = !strcmp(spec, "off");
 	int rc;
 
 	s->e = s->net.model.nexits;
@@ -614,11 +633,12 @@ static int prepare(struct session *s, struct ee_err *err)
 		return ee_err_set(err, EE_ERR_INPUT, "dataset '%s' has %d classes but the model "
 				  "predicts %d", s->o->data, s->ds.num_classes, s->k);
 	if ((rc = parse_rule(s->o, s->e, &s->rule, err)) < 0 ||
-	    (rc = ee_counters_open(&s->ctr, spec, err)) < 0)
+	    (rc = ee_counters_open(&s->ctr, off ? "none" : spec, err)) < 0)
 		return rc;
 	warn_counters(&s->ctr, 0);
-	if ((rc = ee_counters_attach(&s->ctr, &s->run, err)) < 0)
+	if (!off && (rc = ee_counters_attach(&s->ctr, &s->run, err)) < 0)
 		return rc;
+	s->hooked = !off;
 	return allocate(s, err);
 }
 
@@ -688,7 +708,7 @@ int cmd_run(int argc, char **argv)
 		EE_OPT_FALLBACK(&o.fallback),
 		{ "counters", EE_OPT_STR, &o.counters, "<events>",
 		  "PAPI events, comma-separated (default: " EE_COUNTERS_DEFAULT "; none: times "
-		  "only; fake:A,B for the test source)", 0, 0 },
+		  "only; off: no per-layer measuring; fake:A,B for the test source)", 0, 0 },
 		{ "layers", EE_OPT_FLAG, &o.layers, NULL, "also print the per-layer table", 0, 0 },
 		{ "json", EE_OPT_FLAG, &o.json, NULL, "print JSON", 0, 0 },
 		{ "limit", EE_OPT_INT, &o.limit, "<n>", "at most n samples", 0, 1 << 30 },

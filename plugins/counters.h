@@ -7,7 +7,9 @@
  *   channel 1  the calling thread's CPU ("virtual") time, ns (PAPI_get_virt_nsec)
  *   channel 2+ the events that could be counted, in the order asked for
  * and adds the difference (end - begin) to its lane's sums, so that lanes running
- * on different threads never share a sum. ee_counters_collect() adds the lanes
+ * on different threads never share a sum. One read per node: a node's begin is the
+ * end of the node before it in the same stage and lane (the executor's few
+ * instructions between them go to the next node); the first node of a stage reads. ee_counters_collect() adds the lanes
  * into a struct ee_counts (per node: channels, calls, samples) and clears them;
  * per stage sums are sums over the stage's nodes (model.h: the stages partition
  * the nodes), so per node and per stage figures always agree.
@@ -40,6 +42,7 @@
 #define EE_COUNTERS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/exec.h"
 
@@ -85,10 +88,12 @@ struct ee_counts {
 	double *macs;     /* [nnodes] executed MACs (ee_counts_add_macs) */
 };
 
-/* One lane's sums, and the channel values at the begin of its current node. */
+/* One lane's sums, and the channel values at the begin of its current node (a cache
+ * line of its own: lanes run on different threads). */
 struct ee_counter_lane {
 	struct ee_counts sum;
-	long long start[EE_CH_MAX];
+	int last;                            /* node that ended last in this lane */
+	_Alignas(64) long long start[EE_CH_MAX];
 };
 
 struct ee_counters {
@@ -104,6 +109,7 @@ struct ee_counters {
 	struct ee_run *run;                        /* attached run, or NULL */
 	int nlanes;
 	struct ee_counter_lane *lanes;             /* [nlanes], cache-line aligned */
+	uint8_t *fresh;                            /* [nnodes] first node of a stage */
 };
 
 /*
