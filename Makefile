@@ -4,7 +4,7 @@
 #   make test       install missing packages, build, run every test (unit, CLI, parity)
 #   make asan       the unit and CLI tests under AddressSanitizer + UBSan (build-asan/)
 #   make demo       install missing packages, build, report on the bundled samples
-#   make bench      eeprof against PyTorch on the same weights
+#   make bench      eeprof against PyTorch on the same weights; cost of per-layer counters
 #   make deps       install the Debian packages that are missing (tools/deps.sh)
 #
 # Knobs (command line or config.mak): DEVELOPER=0 drops -Werror, SANITIZE=address,undefined,
@@ -110,6 +110,7 @@ demo: deps all
 
 bench: deps all
 	@$(PY) tools/bench.py $(O)/eeprof
+	@$(PY) tools/overhead.py $(O)/eeprof
 
 # Every header compiles on its own.
 check-headers:
