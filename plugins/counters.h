@@ -3,7 +3,7 @@
  *
  * A counter set measures, around every node a run executes (struct ee_run_hooks),
  * a few channels read from a back-end:
- *   channel 0  real time, ns (PAPI_get_real_nsec)
+ *   channel 0  real time, ns (the monotonic clock)
  *   channel 1  the calling thread's CPU ("virtual") time, ns (PAPI_get_virt_nsec)
  *   channel 2+ the events that could be counted, in the order asked for
  * and adds the difference (end - begin) to its lane's sums, so that lanes running
