@@ -152,6 +152,8 @@ def main():
           torch.__version__)
     print("bench: OPENBLAS_CORETYPE unset for both sides (was %s); medians of %d interleaved runs"
           % (os.environ.get("OPENBLAS_CORETYPE", "unset"), REPEATS))
+    print("bench: %d CPUs, load average %s at the start (other work on the machine skews "
+          "both sides)" % (os.cpu_count(), open("/proc/loadavg").read().split()[0]))
     rows = []
     for model in MODELS:
         if a.only not in model["name"]:
