@@ -106,7 +106,7 @@ asan: deps
 		$(MAKE) --no-print-directory O=build-asan SANITIZE=address,undefined unit cli
 
 demo: deps all
-	@tools/demo.sh $(O)/eeprof
+	@tools/demo.sh $(O)/eeprof $(O)/demo-report
 
 bench: deps all
 	@$(PY) tools/bench.py $(O)/eeprof
