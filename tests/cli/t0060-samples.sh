@@ -1,0 +1,25 @@
+# t0060-samples.sh - every bundled sample checkpoint, evaluated by eeprof over all
+# 10,000 Fashion-MNIST test images, reproduces the per-exit accuracy PyTorch measured
+# at export (/eval/test_accuracy) to within 5 images.
+. tests/cli/lib.sh
+n=0
+for ckpt in checkpoints/samples/*.h5; do
+	[ -e "$ckpt" ] || break
+	n=$((n + 1))
+	name=$(basename "$ckpt" .h5)
+	expect_ok "eval $name" "$EEPROF" eval "$ckpt" --data fashion-mnist:test --json --threads 2
+	cp "$T/out" "$T/$name.json"
+	check "$name: per-exit accuracy within 5 images of PyTorch's" "$PY -c \"
+import h5py, json, sys
+d = json.load(open('$T/$name.json'))
+want = h5py.File('$ckpt')['eval/test_accuracy'][...]
+assert d['samples'] == 10000, d['samples']
+assert len(want) == len(d['exits']), (len(want), len(d['exits']))
+for e, w in zip(d['exits'], want):
+    diff = e['correct'] - round(w * 10000)
+    print('    exit %d: eeprof %d, PyTorch %d, difference %d' % (e['exit'], e['correct'], round(w * 10000), diff))
+    assert abs(diff) <= 5
+\""
+	sed 's/^/    /' "$T/err" | grep -v '^ *$' | head -3
+done
+check "there are sample checkpoints" "[ $n -gt 0 ]"
