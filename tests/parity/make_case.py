@@ -21,11 +21,13 @@ Writes into DIR:
     /module_macs/<name> float64 [N]   executed MACs of each counted module (attribute
                                       `region`, e.g. "backbone 2" or "head 3"), for debugging
     attributes: arch, variant, seed, num_exits, num_classes, checkpoint (file name),
+                fp32_rel_err float64 [E] (PyTorch float32 vs float64, relative),
                 macs_min, macs_max, macs_cascade_min, macs_cascade_max  float64 [E]
                 (all gates closed / all open)
 
 The model gets random weights (He-normal convolutions, biases ~ N(0, 0.1)) and random
-BatchNorm parameters gamma ~ U(0.5, 1.5), beta ~ N(0, 0.1) in eval mode. The BN running
+BatchNorm parameters gamma ~ U(0.5, 1.5) (U(0.2, 0.5) for the BN that ends a residual
+branch, which keeps deep random ResNets well-conditioned), beta ~ N(0, 0.1), eval mode. The BN running
 statistics are random but scaled to the data: a calibration forward on the case's inputs
 sets running_mean = batch mean + N(0, 0.1) * batch std and running_var = batch var *
 U(0.5, 1.5), layer by layer. (Plain running_mean ~ N(0, 0.1), running_var ~ U(0.5, 1.5)
@@ -34,11 +36,14 @@ the logits; this way every layer stays at O(1) scale and matters.)
 Every EMG threshold is set per channel in the same calibration forward so that about half
 of the gates open: t = midpoint of the two middle values of mean_HW|Y3| over the batch (moved by 5 % of
 the layer's mean when those two are tied; for N = 1 a random +-20..50 % offset), with ~10 % of channels forced always-open and ~10 % always-closed.
-MACs are counted with forward hooks (checkpoints/models/macs.py). Before writing ref.h5
+The case is refused if PyTorch's float32 logits differ from a float64 forward by more
+than 2e-5 of their scale (ref.h5 attribute fp32_rel_err), so that the 1e-4 parity
+tolerance has headroom. MACs are counted with forward hooks (checkpoints/models/macs.py). Before writing ref.h5
 the exported model.h5 is loaded back into a fresh model and must reproduce the logits
 bit for bit (checks export.py).
 """
 import argparse
+import copy
 import os
 import subprocess
 import sys
@@ -57,6 +62,7 @@ from checkpoints.models.emgnet import MLConv2d  # noqa: E402
 from checkpoints.models.macs import MacCounter  # noqa: E402
 
 EXPORT = os.path.join(ROOT, "checkpoints", "export.py")
+FP32_ERR_MAX = 2e-5         # a fifth of the parity tolerance
 
 # variant -> build kwargs, save style, default input (C, H, W), extra export.py arguments.
 # Save styles (shared/research/architectures.md section 5):
@@ -155,6 +161,29 @@ def randomize(model, gen):
                 m.num_batches_tracked.fill_(1000)
 
 
+def residual_branch_ends(model):
+    """The BatchNorms that end a residual branch (right before the add): bn2 of basic
+    blocks, bn3 of bottlenecks, both BNs of an MLBottleneck's last MLModule."""
+    out = []
+    for m in model.modules():
+        if type(m).__name__ == "MLBottleneck":
+            out += [m.conv[2].conv[1], m.conv[2].more_feature_conv[1]]
+        elif hasattr(m, "downsample") or hasattr(m, "shortcut"):
+            out.append(m.bn3 if hasattr(m, "bn3") else m.bn2)
+    return out
+
+
+def damp_residual_branches(model, gen):
+    """gamma ~ U(0.2, 0.5) at the end of every residual branch. With U(0.5, 1.5) there,
+    deep random ResNets amplify float32 rounding until PyTorch itself is ~1e-4 (relative
+    to the logits) away from a float64 forward, i.e. at the parity tolerance; damped, the
+    residual stream stays well-conditioned (<~1e-5) while every branch still changes the
+    logits by far more than the tolerance."""
+    with torch.no_grad():
+        for bn in residual_branch_ends(model):
+            bn.weight.copy_(torch.rand(bn.num_features, generator=gen) * 0.3 + 0.2)
+
+
 def calibrate(model, x, gen):
     """One forward pass over the case's inputs with pre-hooks that, in forward order, set
     (a) every BatchNorm's running statistics from the batch statistics of its own input,
@@ -167,7 +196,10 @@ def calibrate(model, x, gen):
         with torch.no_grad():
             v = inputs[0].transpose(0, 1).reshape(mod.num_features, -1)
             mean, var = v.mean(dim=1), v.var(dim=1, unbiased=False)
-            var = var + 0.01 * var.mean() + 1e-4             # no zero variance on 1x1 maps
+            # Floors: no zero variance on 1x1 maps, and no channel whose spread is tiny
+            # next to its mean (normalising it would amplify float32 rounding of the
+            # upstream sums and make the case ill-conditioned: |mean| / std <= ~4.5).
+            var = var + 0.05 * mean * mean + 0.01 * var.mean() + 1e-4
             c = mod.num_features
             mod.running_mean.copy_(mean + torch.randn(c, generator=gen) * 0.1 * var.sqrt())
             mod.running_var.copy_(var * (torch.rand(c, generator=gen) + 0.5))
@@ -252,6 +284,7 @@ def make_case(arch, variant, seed, out, batch=4, in_ch=None, size=None, quiet=Fa
     gen = torch.Generator().manual_seed(seed)
     model = models.build(arch, **kw)
     randomize(model, gen)
+    damp_residual_branches(model, gen)
     model.eval()
     xgen = torch.Generator().manual_seed(seed + 7919)
     x = torch.randn((batch, c, h, w), generator=xgen)
@@ -263,6 +296,18 @@ def make_case(arch, variant, seed, out, batch=4, in_ch=None, size=None, quiet=Fa
     E = len(exits)
     ledger = counter.per_exit(E)
     counter.remove()
+
+    # The case must be well-conditioned: PyTorch float32 vs float64 far below the parity
+    # tolerance (1e-4 of the logit scale), or the comparison would measure rounding luck.
+    m64 = copy.deepcopy(model).double()
+    with torch.no_grad():
+        e64 = models.exits_shallow_to_deep(arch, m64(x.double()))
+    fp32_err = np.array([float((a.double() - b).abs().max() / b.abs().max())
+                         for a, b in zip(exits, e64)])
+    if fp32_err.max() > FP32_ERR_MAX:
+        raise SystemExit("make_case.py: error: %s/%s seed %d is ill-conditioned: float32 vs "
+                         "float64 logits differ by %.1e of their scale (limit %.0e)"
+                         % (arch, variant, seed, fp32_err.max(), FP32_ERR_MAX))
 
     # Save as the public repository does, export, and check the round trip.
     ckpt = os.path.join(out, FILENAMES[spec["save"]])
@@ -300,6 +345,7 @@ def make_case(arch, variant, seed, out, batch=4, in_ch=None, size=None, quiet=Fa
         f.attrs["num_exits"] = np.int64(E)
         f.attrs["num_classes"] = np.int64(logits.shape[2])
         f.attrs["checkpoint"] = os.path.basename(ckpt)
+        f.attrs["fp32_rel_err"] = fp32_err          # PyTorch float32 vs float64, per exit
         for k in ("macs_min", "macs_max", "macs_cascade_min", "macs_cascade_max"):
             f.attrs[k] = ledger[k].numpy().astype(np.float64)
         f.create_dataset("logits", data=logits)
