@@ -18,6 +18,10 @@
  * the deepest exit / mean MACs executed). The dynamic predictions are checked
  * against the simulation sample by sample ("agree").
  *
+ * --plot FILE draws the time of every MAC layer against its MACs (all-exits pass,
+ * log-log) with the model's average rate as a line: layers above the line are slower
+ * than their MACs say; the slowest ones are named (reports/plot.h, gnuplot).
+ *
  * --counters off measures no layer at all (no hooks): the plain run of the overhead
  * benchmark (tools/overhead.py); layer figures are then 0.
  *
@@ -35,11 +39,13 @@
  * cpu_seconds, gflops, events{}} of the all-exits pass, with macs_dynamic and
  * seconds_dynamic.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "analyzer.h"
 #include "core/exec.h"
@@ -49,16 +55,17 @@
 #include "plugins/sde.h"
 #include "reports/analysis.h"
 #include "reports/json.h"
+#include "reports/plot.h"
 #include "reports/profile.h"
 #include "reports/table.h"
 
 static const char synopsis[] =
 	"eeprof run <checkpoint.h5> --data <spec> (--threshold <t> | --thresholds <t>,<t>...) "
-	"[--policy <p>] [--fallback <f>] [--counters <events>] [--layers] [--json] "
+	"[--policy <p>] [--fallback <f>] [--counters <events>] [--layers] [--plot <file>] [--json] "
 	"[--limit <n>] [--offset <n>] [--batch <n>] [--threads <n>]";
 
 struct run_opts {
-	const char *data, *policy, *fallback, *threshold, *thresholds, *counters;
+	const char *data, *policy, *fallback, *threshold, *thresholds, *counters, *plot;
 	bool json, layers;
 	int limit, offset, batch, threads;
 };
@@ -395,30 +402,128 @@ static const char *layer_name(const struct ee_node *nd)
 	return nd->layer->name && nd->layer->name[0] ? nd->layer->name : nd->layer->ops->kind;
 }
 
-/* Per layer of the all-exits pass: MACs, time and achieved GFLOP/s. */
+/* Seconds of node i in a pass (summed over lanes). */
+static double node_seconds(const struct ee_counts *c, int i)
+{
+	return 1e-9 * (double)c->v[(size_t)i * c->nch + EE_CH_REAL];
+}
+
+/* GFLOP/s (2 x MACs per second) of the whole all-exits pass, summed over its nodes. */
+static double model_gflops(const struct ee_counts *a)
+{
+	double macs = 0, sec = 0;
+	int i;
+
+	for (i = 0; i < a->nnodes; i++) {
+		macs += a->macs[i];
+		sec += node_seconds(a, i);
+	}
+	return ratio(2e-9 * macs, sec);
+}
+
+/* Per layer of the all-exits pass: MACs, time, achieved GFLOP/s and how that compares
+ * with the model's (below 1: slower than its MACs say). */
 static void print_layers(const struct session *s)
 {
 	static const char *const head[] = { "layer", "kind", "exit", "MACs/sample", "time (s)",
-					    "GFLOP/s", "dynamic (s)" };
-	const struct ee_counts *a = &s->all.counts, *d = &s->dynamic.counts;
+					    "GFLOP/s", "vs model", "dynamic (s)" };
+	const struct ee_counts *a = &s->all.counts;
+	double model = model_gflops(a);
 	struct ee_table tab;
 	int i;
 
-	ee_table_init(&tab, 7, head);
+	ee_table_init(&tab, 8, head);
 	for (i = 0; i < a->nnodes; i++) {
 		const struct ee_node *nd = &s->net.model.nodes[i];
-		double sec = 1e-9 * (double)a->v[(size_t)i * a->nch + EE_CH_REAL];
-		char m[32], g[32];
+		double sec = node_seconds(a, i), g = ratio(2e-9 * a->macs[i], sec);
+		char m[32], gs[32], vs[32];
 
-		ee_table_rowf(&tab, "%s\t%s\t%d%s\t%s\t%.5f\t%s\t%.5f", layer_name(nd),
+		if (!(a->macs[i] > 0))
+			g = NAN;
+		ee_table_rowf(&tab, "%s\t%s\t%d%s\t%s\t%.5f\t%s\t%s\t%.5f", layer_name(nd),
 			      nd->layer->ops->kind, nd->exit, nd->head && s->e > 1 ? "h" : "",
 			      ee_fmt_si(m, sizeof(m), ratio(a->macs[i], (double)a->samples[i])), sec,
-			      a->macs[i] > 0 ? num(g, sizeof(g), "%.2f", ratio(2e-9 * a->macs[i], sec)) : "-",
-			      1e-9 * (double)d->v[(size_t)i * d->nch + EE_CH_REAL]);
+			      num(gs, sizeof(gs), "%.2f", g), num(vs, sizeof(vs), "%.2fx", g / model),
+			      node_seconds(&s->dynamic.counts, i));
 	}
-	printf("\nlayers (all-exits pass; exit with h: that exit's head)\n");
+	printf("\nlayers (all-exits pass; exit with h: that exit's head; model: %.2f GFLOP/s)\n",
+	       model);
 	ee_table_print(&tab, stdout, false);
 	ee_table_release(&tab);
+}
+
+/* ---------------------------------------------------------------- the plot */
+
+/* Up to n MAC layers with the lowest GFLOP/s that take at least 1 % of the time. */
+static int slowest(const struct ee_counts *a, int *pick, int n)
+{
+	double total = 0;
+	int i, j, count = 0;
+
+	for (i = 0; i < a->nnodes; i++)
+		total += node_seconds(a, i);
+	for (i = 0; i < a->nnodes; i++) {
+		double g = a->macs[i] / node_seconds(a, i);
+
+		if (!(a->macs[i] > 0) || node_seconds(a, i) < 0.01 * total)
+			continue;
+		for (j = count < n ? count++ : n; j > 0 && a->macs[pick[j - 1]] /
+						     node_seconds(a, pick[j - 1]) > g; j--)
+			if (j < n)
+				pick[j] = pick[j - 1];
+		if (j < n)
+			pick[j] = i;
+	}
+	return count;
+}
+
+/* Time against MACs per layer (log-log), the model's average rate as a line, and the
+ * names of the layers furthest above it. */
+static void plot_layers(const struct session *s, const char *ckpt, struct ee_plot *p)
+{
+	const struct ee_counts *a = &s->all.counts;
+	int pick[8], n = slowest(a, pick, 8), i;
+
+	fprintf(p->data, "$layers << EOD\n");
+	for (i = 0; i < a->nnodes; i++)
+		if (a->macs[i] > 0 && node_seconds(a, i) > 0)
+			fprintf(p->data, "%.10g %.10g %d\n", a->macs[i] / a->samples[i],
+				1e6 * node_seconds(a, i) / a->samples[i], s->net.model.nodes[i].exit);
+	fprintf(p->data, "EOD\n$slow << EOD\n");
+	for (i = 0; i < n; i++)
+		fprintf(p->data, "%.10g %.10g \"%s\"\n", a->macs[pick[i]] / a->samples[pick[i]],
+			1e6 * node_seconds(a, pick[i]) / a->samples[pick[i]],
+			layer_name(&s->net.model.nodes[pick[i]]));
+	fprintf(p->data, "EOD\n");
+	fprintf(p->cmds, "set title 'Time against MACs per layer: ' . ");
+	ee_plot_quote(p->cmds, ckpt);
+	fprintf(p->cmds, " . ' (every exit, batch %d, threads %d)'\nset logscale xy\n"
+		"set xlabel 'MACs per sample'\nset ylabel 'time per sample (us)'\nset grid\n"
+		"set key bottom right\nset offsets graph 0.02, graph 0.02, graph 0.05, graph 0.05\n"
+		"plot $layers using 1:2:3 with points pt 7 lc variable title 'layer (colour: "
+		"exit region)', 2 * x / (%.10g * 1e3) with lines lc rgb 'black' title "
+		"'the model average, %.2f GFLOP/s: layers above it are slower than their MACs say'",
+		s->run.max_batch, ee_threads_get(), model_gflops(a), model_gflops(a));
+	if (n)
+		fprintf(p->cmds, ", $slow using 1:2:3 with labels left offset 1,0 font ',8' notitle");
+	fputc('\n', p->cmds);
+}
+
+/* --plot FILE: PNG, or SVG if the name ends in .svg. */
+static int save_plot(const struct session *s, const char *ckpt, struct ee_err *err)
+{
+	const char *f = s->o->plot;
+	size_t len = strlen(f);
+	bool svg = len > 4 && !strcmp(f + len - 4, ".svg");
+	struct ee_plot p;
+	int rc = ee_plot_init(&p, err);
+
+	if (rc < 0)
+		return rc;
+	plot_layers(s, ckpt, &p);
+	rc = ee_plot_save(&p, NULL, svg ? NULL : f, svg ? f : NULL, err);
+	ee_plot_release(&p);
+	return rc;
 }
 
 /* ---------------------------------------------------------------- JSON */
@@ -657,14 +762,14 @@ static int run_model(const char *ckpt, struct session *s, struct ee_err *err)
 	outcome(s, &out);
 	if (s->o->json) {
 		print_json(s, &out, ckpt);
-		return EE_OK;
+		return s->o->plot ? save_plot(s, ckpt, err) : EE_OK;
 	}
 	print_summary(s, &out);
 	print_exits(s, &out);
 	print_events(s);
 	if (s->o->layers)
 		print_layers(s);
-	return EE_OK;
+	return s->o->plot ? save_plot(s, ckpt, err) : EE_OK;
 }
 
 static int run_checkpoint(const char *ckpt, const struct run_opts *o, struct ee_err *err)
@@ -695,6 +800,21 @@ static int run_checkpoint(const char *ckpt, const struct run_opts *o, struct ee_
 	return rc;
 }
 
+/* The plot's directory must be there and writable before the model runs (gnuplot's own
+ * failure there is not a readable message). */
+static int check_plot(const char *file, struct ee_err *err)
+{
+	const char *slash = strrchr(file, '/');
+	char dir[4096];
+
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - file) + 1 : 1,
+		 slash ? file : ".");
+	if (access(dir, W_OK))
+		return ee_err_set(err, EE_ERR_IO, "cannot write plot '%s': %s", file,
+				  strerror(errno));
+	return EE_OK;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o = { .batch = 64, .threads = 1 };
@@ -710,6 +830,8 @@ int cmd_run(int argc, char **argv)
 		  "PAPI events, comma-separated (default: " EE_COUNTERS_DEFAULT "; none: times "
 		  "only; off: no per-layer measuring; fake:A,B for the test source)", 0, 0 },
 		{ "layers", EE_OPT_FLAG, &o.layers, NULL, "also print the per-layer table", 0, 0 },
+		{ "plot", EE_OPT_STR, &o.plot, "<file>", "plot time against MACs per layer (PNG, or "
+		  "SVG for a name ending in .svg)", 0, 0 },
 		{ "json", EE_OPT_FLAG, &o.json, NULL, "print JSON", 0, 0 },
 		{ "limit", EE_OPT_INT, &o.limit, "<n>", "at most n samples", 0, 1 << 30 },
 		{ "offset", EE_OPT_INT, &o.offset, "<n>", "skip the first n samples", 0, 1 << 30 },
@@ -729,6 +851,8 @@ int cmd_run(int argc, char **argv)
 			   "required%s", hint(synopsis));
 		return ee_fail(&err);
 	}
+	if (o.plot && check_plot(o.plot, &err) < 0)
+		return ee_fail(&err);
 	ee_cli_threads(o.threads);
 	rc = run_checkpoint(pos[0], &o, &err);
 	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK;

@@ -123,4 +123,11 @@ assert all(l.startswith('eeprof: warning: ') and ' not counted: ' in l for l in 
 for ev in ('PAPI_TOT_INS', 'PAPI_TOT_CYC', 'PAPI_L1_DCM', 'PAPI_L2_DCM'):
     assert sum(ev in l for l in err) <= 1, ev
 \""
+if command -v gnuplot >/dev/null; then
+	expect_ok "run --plot" "$EEPROF" run "$M" --data "$D" --threshold 0.2 --counters none --plot "$T/layers.svg"
+	check "time against MACs plot" "grep -q '<svg' '$T/layers.svg' && grep -q 'slower than their MACs say' '$T/layers.svg'"
+	no_file "no temporary plot file" "$T/layers.svg.tmp"
+	expect_fail "run --plot: unwritable" 3 "$T/nodir/l.png" \
+		"$EEPROF" run "$M" --data "$D" --threshold 0.2 --counters none --plot "$T/nodir/l.png"
+fi
 rm -rf "$T"
