@@ -12,7 +12,7 @@
 
 #include "../dwconv.h"
 #include "../kernels.h"
-#include "../pointwise.h"
+#include "../direct.h"
 #include "../layers.h"
 #include "../threads.h"
 #include "../winograd.h"
@@ -29,10 +29,28 @@ static bool is_pointwise(const struct ee_conv2d *cv)
 	return cv->kh == 1 && cv->kw == 1 && cv->stride == 1 && cv->pad == 0;
 }
 
-/* A 1x1 conv with few channels: the direct kernel of pointwise.h. */
-static bool is_small_pointwise(const struct ee_conv2d *cv)
+/* A conv with few channels: the direct kernel of direct.h. */
+static bool is_direct(const struct ee_conv2d *cv)
 {
-	return is_pointwise(cv) && cv->groups == 1 && ee_pointwise_fits(cv->cin, cv->cout);
+	return !cv->wino && !is_depthwise(cv) &&
+	       ee_direct_fits(cv->cin, cv->cout, cv->kh, cv->kw, cv->stride, cv->groups);
+}
+
+/* Rows of the zero-padded input the direct path lays out: one more than the padded
+ * height, because the pixels past the last column of a row read into the next row. */
+static int direct_rows(const struct ee_conv2d *cv)
+{
+	return cv->base.in.h + 2 * cv->pad + 1;
+}
+
+/* Scratch of the direct path: the padded input and the output at the padded width. */
+static size_t direct_workspace(const struct ee_conv2d *cv)
+{
+	size_t wp = (size_t)cv->base.in.w + 2 * cv->pad;
+
+	if (is_pointwise(cv))
+		return 0;
+	return wp * ((size_t)cv->cin * direct_rows(cv) + (size_t)cv->cout * cv->base.out.h);
 }
 
 static int conv_infer(struct ee_layer *l, const struct ee_shape *in, int nin,
@@ -114,8 +132,8 @@ static size_t conv_workspace(const struct ee_layer *l, int n)
 
 	if (is_depthwise(cv))
 		return ee_pad_floats(l->in.h, l->in.w, cv->pad);
-	if (is_small_pointwise(cv))
-		return 0;
+	if (is_direct(cv))
+		return direct_workspace(cv);
 	if (nb == 1 && is_pointwise(cv) && cv->groups == 1)
 		return 0;
 	return k * nb * plane + (nb > 1 ? (size_t)cv->cout / cv->groups * nb * plane : 0);
@@ -252,13 +270,49 @@ static void forward_dense(const struct ee_conv2d *cv, struct ee_exec *x)
 	}
 }
 
-/* Small 1x1 convs, per sample; with fewer samples than threads each sample's output
- * channels are split among the threads in blocks of 4. */
-static void forward_pointwise(const struct ee_conv2d *cv, struct ee_exec *x)
+/*
+ * Output channels [o0, o0 + cnt) of sample s by the direct kernel. A 1x1 conv reads
+ * and writes the planes in place; otherwise the input is zero-padded into ws at the
+ * padded width wp and the output computed there, then its valid columns copied out.
+ */
+static void direct_sample(const struct ee_conv2d *cv, struct ee_exec *x, int s, int o0, int cnt,
+			  float *ws)
+{
+	const struct ee_tensor *in = &x->in[0];
+	int wp = in->w + 2 * cv->pad, hp = direct_rows(cv), oh = x->out.h, ow = x->out.w;
+	size_t plane = (size_t)oh * ow, xs = (size_t)hp * wp;
+	float *dst = ee_tensor_sample(&x->out, s) + o0 * plane, *ys = ws + cv->cin * xs;
+	int off[EE_DIRECT_MAX_TAPS], t, c, oy;
+
+	for (t = 0; t < cv->kh * cv->kw; t++)
+		off[t] = t / cv->kw * wp + t % cv->kw;
+	if (is_pointwise(cv)) {
+		ee_direct_conv(cv->weight + (size_t)o0 * cv->cin, cv->bias ? cv->bias + o0 : NULL,
+			       off, 1, ee_tensor_sample(in, s), plane, cv->cin, cnt, plane, dst, plane);
+		ee_affine_act(dst, cnt * plane, 1.0f, 0.0f, cv->act);
+		return;
+	}
+	for (c = 0; c < cv->cin; c++) {
+		ee_pad_plane(ee_tensor_sample(in, s) + (size_t)c * in->h * in->w, in->h, in->w, cv->pad,
+			     ws + c * xs);
+		memset(ws + c * xs + (size_t)(hp - 1) * wp, 0, (size_t)wp * sizeof(float));
+	}
+	ee_direct_conv(cv->weight + (size_t)o0 * cv->cin * cv->kh * cv->kw,
+		       cv->bias ? cv->bias + o0 : NULL, off, cv->kh * cv->kw, ws, xs, cv->cin, cnt,
+		       (size_t)oh * wp, ys, (size_t)oh * wp);
+	for (c = 0; c < cnt; c++)
+		for (oy = 0; oy < oh; oy++)
+			ee_affine_act_copy(dst + c * plane + (size_t)oy * ow,
+					   ys + (size_t)c * oh * wp + (size_t)oy * wp, (size_t)ow, 1.0f,
+					   0.0f, cv->act);
+}
+
+/* Per sample; with fewer samples than threads each sample's output channels are split
+ * among the threads in blocks of 4. */
+static void forward_direct(const struct ee_conv2d *cv, struct ee_exec *x)
 {
 	int parts = x->n >= x->threads ? 1 : x->threads;
 	int rows = ((cv->cout + parts - 1) / parts + 3) & ~3;
-	size_t plane = (size_t)x->out.h * x->out.w;
 	long job;
 
 #pragma omp parallel for schedule(static) num_threads(x->threads)
@@ -267,9 +321,8 @@ static void forward_pointwise(const struct ee_conv2d *cv, struct ee_exec *x)
 		int cnt = cv->cout - o < rows ? cv->cout - o : rows;
 
 		if (cnt > 0)
-			ee_pointwise(cv->weight + (size_t)o * cv->cin, cv->bias ? cv->bias + o : NULL,
-				     cv->act, ee_tensor_sample(&x->in[0], s), cv->cin, cnt, plane,
-				     ee_tensor_sample(&x->out, s) + o * plane);
+			direct_sample(cv, x, s, o, cnt,
+				      x->work + (size_t)ee_thread_id() * x->work_stride);
 	}
 }
 
@@ -295,8 +348,8 @@ static void conv_forward(const struct ee_layer *l, struct ee_exec *x)
 
 	if (cv->wino)
 		forward_wino(cv, x);
-	else if (is_small_pointwise(cv))
-		forward_pointwise(cv, x);
+	else if (is_direct(cv))
+		forward_direct(cv, x);
 	else if (is_depthwise(cv))
 		forward_depthwise(cv, x);
 	else
