@@ -6,6 +6,7 @@
 #include "kernels.h"
 
 #define MAX_TERMS 576 /* cin * taps: 64 channels of 3x3; beyond, GEMM blocking wins */
+#define MAX_CIN 96     /* input planes re-read per 4 output channels must stay near L1 */
 
 typedef float v8 __attribute__((vector_size(32)));
 #define LOAD8(dst, p) memcpy(&(dst), (p), sizeof(v8))
@@ -15,7 +16,7 @@ typedef float v8 __attribute__((vector_size(32)));
 bool ee_direct_fits(int cin, int cout, int kh, int kw, int stride, int groups)
 {
 	return stride == 1 && groups == 1 && kh * kw <= EE_DIRECT_MAX_TAPS && cout >= 1 &&
-	       (long)cin * kh * kw <= MAX_TERMS;
+	       cin <= MAX_CIN && (long)cin * kh * kw <= MAX_TERMS;
 }
 
 /* 16 pixels from q of output channels o..o+3. */
@@ -86,21 +87,25 @@ EE_KERNEL
 void ee_direct_conv(const float *w, const float *bias, const int *off, int taps, const float *x,
 		    size_t xstride, int cin, int cout, size_t len, float *y, size_t ystride)
 {
-	size_t q, full = len / 16 * 16;
+	size_t q;
 	int o, r;
 
+	/* The last block of a row that is not a multiple of the block overlaps the one
+	 * before: it recomputes some pixels with the same result instead of a scalar tail. */
 	for (o = 0; o + 4 <= cout; o += 4) {
-		for (q = 0; q < full; q += 16)
-			block4(w, bias, off, taps, x, xstride, cin, q, y, ystride, o);
-		for (r = 0; r < 4; r++)
-			for (q = full; q < len; q++)
+		for (q = 0; len >= 16 && q < len; q += 16)
+			block4(w, bias, off, taps, x, xstride, cin, q + 16 <= len ? q : len - 16, y,
+			       ystride, o);
+		for (r = 0; len < 16 && r < 4; r++)
+			for (q = 0; q < len; q++)
 				y[(o + r) * ystride + q] = pixel(w, bias, off, taps, x, xstride, cin, q,
 								  o + r);
 	}
 	for (; o < cout; o++) {
-		for (q = 0; q + 8 <= len; q += 8)
-			block1(w, bias, off, taps, x, xstride, cin, q, y + o * ystride, o);
-		for (; q < len; q++)
+		for (q = 0; len >= 8 && q < len; q += 8)
+			block1(w, bias, off, taps, x, xstride, cin, q + 8 <= len ? q : len - 8,
+			       y + o * ystride, o);
+		for (q = 0; len < 8 && q < len; q++)
 			y[o * ystride + q] = pixel(w, bias, off, taps, x, xstride, cin, q, o);
 	}
 }
