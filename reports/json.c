@@ -101,3 +101,13 @@ void ee_json_null(struct ee_json *j, const char *key)
 	lead(j, key);
 	fputs("null", j->f);
 }
+
+void ee_json_nums(struct ee_json *j, const char *key, const double *v, int count)
+{
+	int i;
+
+	ee_json_begin(j, key, '[');
+	for (i = 0; i < count; i++)
+		ee_json_num(j, NULL, v[i]);
+	ee_json_end(j);
+}

@@ -38,5 +38,7 @@ void ee_json_num(struct ee_json *j, const char *key, double value);
 void ee_json_int(struct ee_json *j, const char *key, long long value);
 void ee_json_bool(struct ee_json *j, const char *key, bool value);
 void ee_json_null(struct ee_json *j, const char *key);
+/* An array of v[0..count) as ee_json_num writes each. */
+void ee_json_nums(struct ee_json *j, const char *key, const double *v, int count);
 
 #endif

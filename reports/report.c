@@ -139,7 +139,7 @@ static int same_data(char *data, int *samples, char *hash, size_t hash_size,
 }
 
 /* The budget table: per fraction the best sweep point (first of equals) within it. */
-static void budget_table(struct ee_report_model *m)
+void ee_report_budget_table(struct ee_report_model *m)
 {
 	double deep = m->stats.macs_mean[m->nexits - 1];
 	int f, j;
@@ -246,7 +246,7 @@ static int analyse(struct ee_report_model *m, const struct ee_report *r, const s
 	ee_exit_stats(t, &m->stats);
 	m->ncurve = ee_sweep_grid(t, r->policy, thr, EE_REPORT_MAX_CURVE);
 	ee_sweep(t, r->policy, r->fallback, thr, m->ncurve, m->curve);
-	budget_table(m);
+	ee_report_budget_table(m);
 	if ((rc = gates(m, t, err)) < 0 || (rc = timing(m, t, err)) < 0)
 		return rc;
 	return val ? budgets(m, r->policy, val, t, err) : EE_OK;
@@ -291,7 +291,8 @@ int ee_report_add(struct ee_report *r, const struct ee_trace *t, const struct ee
 
 /* ---- report.json ---- */
 
-static void json_shares(struct ee_json *j, const struct ee_dyn_result *d, int nexits, long n)
+void ee_report_json_shares(struct ee_json *j, const struct ee_dyn_result *d, int nexits, long n,
+			   unsigned flags)
 {
 	int k;
 
@@ -300,9 +301,16 @@ static void json_shares(struct ee_json *j, const struct ee_dyn_result *d, int ne
 		ee_json_num(j, NULL, (double)d->exits[k] / n);
 	ee_json_end(j);
 	ee_json_num(j, "fallback_share", (double)d->exits[nexits] / n);
+	if (!(flags & EE_REPORT_JSON_COUNTS))
+		return;
+	ee_json_begin(j, "exit_count", '[');
+	for (k = 0; k < nexits; k++)
+		ee_json_int(j, NULL, d->exits[k]);
+	ee_json_end(j);
+	ee_json_int(j, "fallback_count", d->exits[nexits]);
 }
 
-static void json_exits(struct ee_json *j, const struct ee_report_model *m)
+void ee_report_json_exits(struct ee_json *j, const struct ee_report_model *m, unsigned flags)
 {
 	int k;
 
@@ -313,10 +321,12 @@ static void json_exits(struct ee_json *j, const struct ee_report_model *m)
 		ee_json_num(j, "accuracy", m->stats.accuracy[k]);
 		ee_json_num(j, "macs_mean", m->stats.macs_mean[k]);
 		ee_json_num(j, "macs_cascade_mean", m->stats.cascade_mean[k]);
-		ee_json_num(j, "macs_min", m->exit_macs[0][k]);
-		ee_json_num(j, "macs_max", m->exit_macs[1][k]);
-		ee_json_num(j, "macs_cascade_min", m->exit_macs[2][k]);
-		ee_json_num(j, "macs_cascade_max", m->exit_macs[3][k]);
+		if (flags & EE_REPORT_JSON_RANGES) {
+			ee_json_num(j, "macs_min", m->exit_macs[0][k]);
+			ee_json_num(j, "macs_max", m->exit_macs[1][k]);
+			ee_json_num(j, "macs_cascade_min", m->exit_macs[2][k]);
+			ee_json_num(j, "macs_cascade_max", m->exit_macs[3][k]);
+		}
 		ee_json_end(j);
 	}
 	ee_json_end(j);
@@ -326,7 +336,7 @@ static void json_exits(struct ee_json *j, const struct ee_report_model *m)
 	ee_json_end(j);
 }
 
-static void json_curve(struct ee_json *j, const struct ee_report_model *m)
+void ee_report_json_curve(struct ee_json *j, const struct ee_report_model *m, unsigned flags)
 {
 	int i, f;
 
@@ -336,7 +346,7 @@ static void json_curve(struct ee_json *j, const struct ee_report_model *m)
 		ee_json_num(j, "threshold", m->curve[i].threshold);
 		ee_json_num(j, "accuracy", m->curve[i].accuracy);
 		ee_json_num(j, "macs_mean", m->curve[i].macs_mean);
-		json_shares(j, &m->curve[i], m->nexits, m->n);
+		ee_report_json_shares(j, &m->curve[i], m->nexits, m->n, flags);
 		ee_json_end(j);
 	}
 	ee_json_end(j);
@@ -390,13 +400,13 @@ static void json_result(struct ee_json *j, const char *key, const struct ee_dyn_
 	ee_json_begin(j, key, '{');
 	ee_json_num(j, "accuracy", d->accuracy);
 	ee_json_num(j, "macs_mean", d->macs_mean);
-	json_shares(j, d, nexits, n);
+	ee_report_json_shares(j, d, nexits, n, 0);
 	ee_json_end(j);
 }
 
 static void json_budgets(struct ee_json *j, const struct ee_report_model *m, int val_n)
 {
-	int f, k;
+	int f;
 
 	ee_json_begin(j, "budgets", '[');
 	for (f = 0; f < EE_REPORT_NFRAC; f++) {
@@ -407,10 +417,7 @@ static void json_budgets(struct ee_json *j, const struct ee_report_model *m, int
 		ee_json_num(j, "budget_macs", b->budget);
 		ee_json_bool(j, "feasible", b->feasible);
 		if (b->feasible) {
-			ee_json_begin(j, "thresholds", '[');
-			for (k = 0; k < m->nexits; k++)
-				ee_json_num(j, NULL, b->rule.thr[k]);
-			ee_json_end(j);
+			ee_json_nums(j, "thresholds", b->rule.thr, m->nexits);
 			json_result(j, "val", &b->val, m->nexits, val_n);
 			json_result(j, "test", &b->test, m->nexits, m->n);
 		}
@@ -446,8 +453,8 @@ void ee_report_json(const struct ee_report *r, FILE *f)
 		ee_json_str(&j, "arch", m->arch);
 		ee_json_str(&j, "checkpoint_sha256", m->sha256);
 		ee_json_int(&j, "num_classes", m->num_classes);
-		json_exits(&j, m);
-		json_curve(&j, m);
+		ee_report_json_exits(&j, m, EE_REPORT_JSON_RANGES);
+		ee_report_json_curve(&j, m, 0);
 		if (m->ngates)
 			json_gates(&j, m);
 		if (m->has_val)

@@ -145,6 +145,27 @@ void ee_report_plot_gates(const struct ee_report *r, struct ee_plot *p);
 void ee_report_plot_exits(const struct ee_report *r, const struct ee_report_model *m,
 			  struct ee_plot *p);
 
+/*
+ * Parts of report.json, for the commands that print the same fields (eeprof curve,
+ * budget, gates): exits[] and ensemble; curve[] (each point with its shares) and
+ * budget_table[]; and where the samples of a dynamic-exit result left, exit_share[E]
+ * and fallback_share as fractions of n. report.json has them with
+ * EE_REPORT_JSON_RANGES, the commands with EE_REPORT_JSON_COUNTS.
+ */
+enum ee_report_json_flags {
+	EE_REPORT_JSON_RANGES = 1 << 0, /* exits[]: macs_min, macs_max, macs_cascade_min, _max */
+	EE_REPORT_JSON_COUNTS = 1 << 1, /* shares: exit_count[E] and fallback_count */
+};
+struct ee_json;
+void ee_report_json_exits(struct ee_json *j, const struct ee_report_model *m, unsigned flags);
+void ee_report_json_curve(struct ee_json *j, const struct ee_report_model *m, unsigned flags);
+void ee_report_json_shares(struct ee_json *j, const struct ee_dyn_result *d, int nexits, long n,
+			   unsigned flags);
+
+/* Fills m->table from m->curve. ee_report_add does; call it again after changing the
+ * curve (eeprof curve --thresholds leaves one point, the rule given, in it). */
+void ee_report_budget_table(struct ee_report_model *m);
+
 /* Writes every file into dir (made if missing), atomically as a set (see above). */
 int ee_report_write(const struct ee_report *r, const char *dir,
 		    const struct ee_report_write_opts *o, struct ee_err *err);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "csv.h"
 #include "table.h"
 
 #define PARETO_ROWS 8 /* sweep points shown in report.md */
@@ -44,30 +45,6 @@ static void file_safe(const char *name, char *buf, size_t size)
 		buf[i] = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
 				name[i]) ? name[i] : '_';
 	buf[i] = '\0';
-}
-
-/* A CSV field: quoted (quotes doubled) if it holds a comma, quote or line break. */
-static void csv_str(FILE *f, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-static void csv_num(FILE *f, double v)
-{
-	if (isfinite(v))
-		fprintf(f, ",%.10g", v);
-	else
-		fputc(',', f);
 }
 
 static int max_exits(const struct ee_report *r)
@@ -339,20 +316,20 @@ void ee_report_csv_exits(const struct ee_report *r, FILE *f)
 		const struct ee_report_model *m = &r->models[i];
 
 		for (k = 0; k < m->nexits; k++) {
-			csv_str(f, m->name);
+			ee_csv_str(f, m->name);
 			fprintf(f, ",%d", k + 1);
-			csv_num(f, m->stats.accuracy[k]);
-			csv_num(f, m->stats.macs_mean[k]);
-			csv_num(f, m->stats.cascade_mean[k]);
-			csv_num(f, m->exit_macs[0][k]);
-			csv_num(f, m->exit_macs[1][k]);
+			ee_csv_num(f, m->stats.accuracy[k]);
+			ee_csv_num(f, m->stats.macs_mean[k]);
+			ee_csv_num(f, m->stats.cascade_mean[k]);
+			ee_csv_num(f, m->exit_macs[0][k]);
+			ee_csv_num(f, m->exit_macs[1][k]);
 			fputc('\n', f);
 		}
-		csv_str(f, m->name);
+		ee_csv_str(f, m->name);
 		fputs(",ensemble", f);
-		csv_num(f, m->stats.ensemble_accuracy);
+		ee_csv_num(f, m->stats.ensemble_accuracy);
 		fputs(",", f);
-		csv_num(f, m->stats.ensemble_macs);
+		ee_csv_num(f, m->stats.ensemble_macs);
 		fputs(",,\n", f);
 	}
 }
@@ -363,8 +340,8 @@ static void csv_shares(FILE *f, const struct ee_dyn_result *d, int nexits, int e
 	int k;
 
 	for (k = 0; k < e; k++)
-		csv_num(f, k < nexits ? (double)d->exits[k] / n : NAN);
-	csv_num(f, (double)d->exits[nexits] / n);
+		ee_csv_num(f, k < nexits ? (double)d->exits[k] / n : NAN);
+	ee_csv_num(f, (double)d->exits[nexits] / n);
 }
 
 void ee_report_csv_curve(const struct ee_report *r, FILE *f)
@@ -379,11 +356,11 @@ void ee_report_csv_curve(const struct ee_report *r, FILE *f)
 		const struct ee_report_model *m = &r->models[i];
 
 		for (j = 0; j < m->ncurve; j++) {
-			csv_str(f, m->name);
+			ee_csv_str(f, m->name);
 			fprintf(f, ",%s,%s", ee_policy_name(r->policy), ee_fallback_name(r->fallback));
-			csv_num(f, m->curve[j].threshold);
-			csv_num(f, m->curve[j].accuracy);
-			csv_num(f, m->curve[j].macs_mean);
+			ee_csv_num(f, m->curve[j].threshold);
+			ee_csv_num(f, m->curve[j].accuracy);
+			ee_csv_num(f, m->curve[j].macs_mean);
 			csv_shares(f, &m->curve[j], m->nexits, e, m->n);
 			fputc('\n', f);
 		}
@@ -405,15 +382,15 @@ void ee_report_csv_gates(const struct ee_report *r, FILE *f)
 		for (g = 0; g < m->ngates; g++) {
 			const struct ee_report_gate *rg = &m->gates[g];
 
-			csv_str(f, m->name);
+			ee_csv_str(f, m->name);
 			fputc(',', f);
-			csv_str(f, rg->layer);
+			ee_csv_str(f, rg->layer);
 			fprintf(f, ",%d,%d", rg->exit, rg->channels);
-			csv_num(f, rg->s.mean);
-			csv_num(f, rg->s.std);
+			ee_csv_num(f, rg->s.mean);
+			ee_csv_num(f, rg->s.std);
 			fprintf(f, ",%d,%d", rg->s.always_open, rg->s.never_open);
-			csv_num(f, rg->s.ring_macs_never);
-			csv_num(f, rg->s.ring_macs_always);
+			ee_csv_num(f, rg->s.ring_macs_never);
+			ee_csv_num(f, rg->s.ring_macs_always);
 			for (b = 0; b < EE_GATE_BINS; b++)
 				fprintf(f, ",%ld", rg->s.hist[b]);
 			fputc('\n', f);
@@ -437,16 +414,16 @@ void ee_report_csv_budgets(const struct ee_report *r, FILE *f)
 			const struct ee_report_budget *bu = &m->budgets[b];
 			double no = NAN;
 
-			csv_str(f, m->name);
-			csv_num(f, ee_report_fractions[b]);
-			csv_num(f, bu->budget);
+			ee_csv_str(f, m->name);
+			ee_csv_num(f, ee_report_fractions[b]);
+			ee_csv_num(f, bu->budget);
 			fprintf(f, ",%d", bu->feasible);
-			csv_num(f, bu->feasible ? bu->val.accuracy : no);
-			csv_num(f, bu->feasible ? bu->val.macs_mean : no);
-			csv_num(f, bu->feasible ? bu->test.accuracy : no);
-			csv_num(f, bu->feasible ? bu->test.macs_mean : no);
+			ee_csv_num(f, bu->feasible ? bu->val.accuracy : no);
+			ee_csv_num(f, bu->feasible ? bu->val.macs_mean : no);
+			ee_csv_num(f, bu->feasible ? bu->test.accuracy : no);
+			ee_csv_num(f, bu->feasible ? bu->test.macs_mean : no);
 			for (k = 0; k < e; k++)
-				csv_num(f, bu->feasible && k < m->nexits ? bu->rule.thr[k] : no);
+				ee_csv_num(f, bu->feasible && k < m->nexits ? bu->rule.thr[k] : no);
 			fputc('\n', f);
 		}
 	}
