@@ -58,6 +58,8 @@ int ee_parse(int argc, char **argv, const char *synopsis, const struct ee_opt *o
 const char *hint(const char *synopsis);
 /* Prints "eeprof: error: <msg>" to stderr and returns the exit status for err->code. */
 int ee_fail(const struct ee_err *err);
+/* ee_fail for a usage error: the message, then hint(synopsis); returns EE_EXIT_USAGE. */
+int ee_fail_usage(const char *synopsis, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The exit status of a library status code. */
 int ee_exit_status(int code);
 /* Sets the threads of OpenMP and OpenBLAS (--threads). */
@@ -74,11 +76,17 @@ int ee_cli_open(const char *path, int batch, bool keep_z, struct ee_net *net, st
 		struct ee_err *err);
 void ee_cli_close(struct ee_net *net, struct ee_run *run);
 
-/* Options every inference command takes. */
+/* Options several commands take, spelled and checked the same everywhere. */
 #define EE_OPT_THREADS(dst) \
 	{ "threads", EE_OPT_INT, (dst), "<n>", "threads for OpenMP and OpenBLAS (default 1)", 1, 256 }
 #define EE_OPT_BATCH(dst) \
 	{ "batch", EE_OPT_INT, (dst), "<n>", "samples per forward pass (default 64)", 1, 65536 }
+#define EE_OPT_JSON(dst) \
+	{ "json", EE_OPT_FLAG, (dst), NULL, "print JSON", 0, 0 }
+#define EE_OPT_LIMIT(dst) \
+	{ "limit", EE_OPT_INT, (dst), "<n>", "at most n samples", 0, 1 << 30 }
+#define EE_OPT_OFFSET(dst) \
+	{ "offset", EE_OPT_INT, (dst), "<n>", "skip the first n samples", 0, 1 << 30 }
 
 int cmd_info(int argc, char **argv);
 int cmd_infer(int argc, char **argv);
@@ -100,10 +108,9 @@ int cmd_diff(int argc, char **argv);
 	{ "fallback", EE_OPT_STR, (dst), "<f>", \
 	  "when no exit is confident: last (default), ensemble or best", 0, 0 }
 
-/* What the trace analyses (curve, budget, gates) share; defined in cmd-curve.c. */
+/* What the trace analyses (curve, budget, gates) share. */
 struct ee_trace;
 struct ee_dyn_result;
-struct ee_json;
 /* Reads a trace to analyse: ee_trace_read, and EE_ERR_INPUT for one without samples. */
 int ee_cli_trace_load(struct ee_trace *t, const char *path, struct ee_err *err);
 /* A model's name in reports: its checkpoint's file name without ".h5". */
@@ -116,11 +123,11 @@ struct ee_cli_row {
 void ee_cli_cell(struct ee_cli_row *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Adds the row to the table and empties it. */
 void ee_cli_row_add(struct ee_table *t, struct ee_cli_row *r);
+/* Column heads "exit 1" .. "exit E", "fallback" into head[0..nexits], spelled in names. */
+void ee_cli_exit_heads(const char **head, char names[][16], int nexits);
 /* Where the samples of a dynamic-exit result left: a cell "12.5%" per exit and the
- * fallback, or JSON as report.json has it: exit_share[E], fallback_share (fractions),
- * exit_count[E], fallback_count. */
+ * fallback. (JSON: ee_report_json_shares in reports/report.h.) */
 void ee_cli_share_cells(struct ee_cli_row *r, const struct ee_dyn_result *res, int nexits,
 			int n);
-void ee_cli_share_json(struct ee_json *j, const struct ee_dyn_result *res, int nexits, int n);
 
 #endif

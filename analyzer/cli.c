@@ -1,10 +1,12 @@
 /*
  * cli.c - what every subcommand shares: table-driven option parsing, usage,
- * errors and exit statuses, threads, progress, opening a checkpoint for a run.
+ * errors and exit statuses, threads, progress, opening a checkpoint for a run;
+ * and what the trace analyses share: loading a trace, model names, table rows.
  * See analyzer.h.
  */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include "core/exec.h"
 #include "core/threads.h"
 #include "plugins/net.h"
+#include "reports/analysis.h"
 
 static void usage(FILE *f, const char *synopsis, const struct ee_opt *opts)
 {
@@ -144,6 +147,19 @@ int ee_fail(const struct ee_err *err)
 	return ee_exit_status(err->code ? err->code : EE_ERR_INTERNAL);
 }
 
+int ee_fail_usage(const char *synopsis, const char *fmt, ...)
+{
+	struct ee_err err = { 0 };
+	char msg[EE_ERR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ee_err_set(&err, EE_ERR_USAGE, "%s%s", msg, hint(synopsis));
+	return ee_fail(&err);
+}
+
 void ee_cli_threads(int n)
 {
 	ee_threads_set(n);
@@ -184,4 +200,72 @@ void ee_cli_close(struct ee_net *net, struct ee_run *run)
 {
 	ee_run_release(run);
 	ee_net_release(net);
+}
+
+/* ---------------------------------------------------------------- trace analyses */
+
+int ee_cli_trace_load(struct ee_trace *t, const char *path, struct ee_err *err)
+{
+	int rc = ee_trace_read(t, path, err);
+
+	if (rc == EE_OK && t->n < 1) {
+		ee_trace_release(t);
+		rc = ee_err_set(err, EE_ERR_INPUT, "trace '%s' has no samples", path);
+	}
+	return rc;
+}
+
+const char *ee_cli_model_name(const struct ee_trace *t, char *buf, size_t size)
+{
+	const char *base = strrchr(t->checkpoint, '/');
+	size_t len;
+
+	base = base ? base + 1 : t->checkpoint;
+	len = strlen(base);
+	if (len > 3 && !strcmp(base + len - 3, ".h5"))
+		len -= 3;
+	snprintf(buf, size, "%.*s", (int)len, base);
+	return buf;
+}
+
+void ee_cli_cell(struct ee_cli_row *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->n >= EE_TABLE_MAX_COLS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->cell[r->n++], sizeof(r->cell[0]), fmt, ap);
+	va_end(ap);
+}
+
+void ee_cli_row_add(struct ee_table *t, struct ee_cli_row *r)
+{
+	const char *cells[EE_TABLE_MAX_COLS];
+	int i;
+
+	for (i = 0; i < t->ncols; i++)
+		cells[i] = i < r->n ? r->cell[i] : "";
+	ee_table_row(t, cells);
+	r->n = 0;
+}
+
+void ee_cli_exit_heads(const char **head, char names[][16], int nexits)
+{
+	int k;
+
+	for (k = 0; k < nexits; k++) {
+		snprintf(names[k], sizeof(names[k]), "exit %d", k + 1);
+		head[k] = names[k];
+	}
+	head[nexits] = "fallback";
+}
+
+void ee_cli_share_cells(struct ee_cli_row *r, const struct ee_dyn_result *res, int nexits,
+			int n)
+{
+	int k;
+
+	for (k = 0; k <= nexits; k++)
+		ee_cli_cell(r, "%.1f%%", 100.0 * res->exits[k] / n);
 }

@@ -31,6 +31,7 @@
 #include "analyzer.h"
 #include "reports/analysis.h"
 #include "reports/json.h"
+#include "reports/report.h"
 #include "reports/table.h"
 
 static const char synopsis[] =
@@ -188,7 +189,7 @@ static void json_side(struct ee_json *j, const char *key, const char *path,
 	ee_json_int(j, "samples", t->n);
 	ee_json_num(j, "accuracy", r->accuracy);
 	ee_json_num(j, "macs_mean", r->macs_mean);
-	ee_cli_share_json(j, r, t->nexits, t->n);
+	ee_report_json_shares(j, r, t->nexits, t->n, EE_REPORT_JSON_COUNTS);
 	ee_json_end(j);
 }
 
@@ -197,7 +198,6 @@ static void print_json(const struct found *f)
 	const bool patience = f->rule.policy == EE_POLICY_PATIENCE;
 	struct ee_json j;
 	char name[256];
-	int k;
 
 	ee_json_init(&j, stdout);
 	ee_json_begin(&j, NULL, '{');
@@ -209,10 +209,7 @@ static void print_json(const struct found *f)
 	ee_json_num(&j, "fraction", f->fraction);
 	ee_json_num(&j, "budget_macs", f->budget);
 	ee_json_num(&j, "deepest_macs", f->deepest);
-	ee_json_begin(&j, "thresholds", '[');
-	for (k = 0; k < (patience ? 1 : f->test.nexits); k++)
-		ee_json_num(&j, NULL, f->rule.thr[k]);
-	ee_json_end(&j);
+	ee_json_nums(&j, "thresholds", f->rule.thr, patience ? 1 : f->test.nexits);
 	json_side(&j, "val", f->val_path, &f->val, &f->on_val);
 	json_side(&j, "test", f->test_path, &f->test, &f->on_test);
 	ee_json_end(&j);
@@ -229,11 +226,10 @@ int cmd_budget(int argc, char **argv)
 		{ "budget", EE_OPT_STR, &o.budget, "<macs>|<p>%",
 		  "mean MACs per sample (20M) or share of the deepest exit (50%)", 0, 0 },
 		EE_OPT_POLICY(&o.policy),
-		{ "json", EE_OPT_FLAG, &o.json, NULL, "print JSON", 0, 0 },
+		EE_OPT_JSON(&o.json),
 		{ 0 },
 	};
-	static struct found zero;
-	struct found f = zero;
+	struct found f = { 0 };
 	struct ee_err err = { 0 };
 	const char *pos[1];
 	int npos, rc;
@@ -241,10 +237,8 @@ int cmd_budget(int argc, char **argv)
 	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
 	if (rc)
 		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
-	if (!o.val || !o.budget) {
-		ee_err_set(&err, EE_ERR_USAGE, "--val and --budget are required%s", hint(synopsis));
-		return ee_fail(&err);
-	}
+	if (!o.val || !o.budget)
+		return ee_fail_usage(synopsis, "--val and --budget are required");
 	rc = ee_rule_names(&f.rule, o.policy, NULL, &err);
 	if (rc == EE_OK)
 		rc = parse_budget(o.budget, &f.budget, &f.fraction, &err);

@@ -14,7 +14,9 @@
  *    25, 50, 75 and 100 % of the deepest exit's mean standalone MACs (none fits: "-"
  *    in text, null in JSON), as ee_accuracy_within and report.json's budget_table.
  * The text output merges runs of thresholds with identical results into one row
- * ("0.00-0.41"); JSON and CSV keep every point.
+ * ("0.00-0.41"); JSON and CSV keep every point. The numbers are those of `eeprof
+ * report` (reports/report.h): each trace is the one model of its own report, since
+ * curve takes traces of any data and a report only traces of the same.
  *
  * JSON (--json), named as in report.json: policy, fallback, models[] with name,
  * trace, checkpoint, arch, data, samples, deepest_macs, exits[] (exit, accuracy,
@@ -27,11 +29,7 @@
  * kind (exit, ensemble, curve), exit, threshold, accuracy, macs_mean (the x of the
  * plot: standalone for exits, cascade otherwise), macs_cascade_mean (exits), and
  * exit_shares ("0.5;0.25;..." for curve points).
- *
- * This file also holds the helpers curve, budget and gates share (analyzer.h).
  */
-#include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,105 +37,23 @@
 #include "analyzer.h"
 #include "checkpoints/h5io.h"
 #include "reports/analysis.h"
+#include "reports/csv.h"
 #include "reports/json.h"
+#include "reports/report.h"
 #include "reports/table.h"
 
 static const char synopsis[] =
 	"eeprof curve <trace.h5>... [--policy <p>] [--fallback <f>] [--thresholds <t>[,<t>...]] "
 	"[--json] [--csv <file>]";
 
-/* ---------------------------------------------------------------- shared helpers */
-
-int ee_cli_trace_load(struct ee_trace *t, const char *path, struct ee_err *err)
-{
-	int rc = ee_trace_read(t, path, err);
-
-	if (rc == EE_OK && t->n < 1) {
-		ee_trace_release(t);
-		rc = ee_err_set(err, EE_ERR_INPUT, "trace '%s' has no samples", path);
-	}
-	return rc;
-}
-
-const char *ee_cli_model_name(const struct ee_trace *t, char *buf, size_t size)
-{
-	const char *base = strrchr(t->checkpoint, '/');
-	size_t len;
-
-	base = base ? base + 1 : t->checkpoint;
-	len = strlen(base);
-	if (len > 3 && !strcmp(base + len - 3, ".h5"))
-		len -= 3;
-	snprintf(buf, size, "%.*s", (int)len, base);
-	return buf;
-}
-
-void ee_cli_cell(struct ee_cli_row *r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (r->n >= EE_TABLE_MAX_COLS)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(r->cell[r->n++], sizeof(r->cell[0]), fmt, ap);
-	va_end(ap);
-}
-
-void ee_cli_row_add(struct ee_table *t, struct ee_cli_row *r)
-{
-	const char *cells[EE_TABLE_MAX_COLS];
-	int i;
-
-	for (i = 0; i < t->ncols; i++)
-		cells[i] = i < r->n ? r->cell[i] : "";
-	ee_table_row(t, cells);
-	r->n = 0;
-}
-
-void ee_cli_share_cells(struct ee_cli_row *r, const struct ee_dyn_result *res, int nexits,
-			int n)
-{
-	int k;
-
-	for (k = 0; k <= nexits; k++)
-		ee_cli_cell(r, "%.1f%%", 100.0 * res->exits[k] / n);
-}
-
-void ee_cli_share_json(struct ee_json *j, const struct ee_dyn_result *res, int nexits, int n)
-{
-	int k;
-
-	ee_json_begin(j, "exit_share", '[');
-	for (k = 0; k < nexits; k++)
-		ee_json_num(j, NULL, (double)res->exits[k] / n);
-	ee_json_end(j);
-	ee_json_num(j, "fallback_share", (double)res->exits[nexits] / n);
-	ee_json_begin(j, "exit_count", '[');
-	for (k = 0; k < nexits; k++)
-		ee_json_int(j, NULL, res->exits[k]);
-	ee_json_end(j);
-	ee_json_int(j, "fallback_count", res->exits[nexits]);
-}
-
-/* ---------------------------------------------------------------- one model */
-
-#define MAX_POINTS 101 /* the longest default grid */
-
-static const double fractions[] = { 0.25, 0.5, 0.75, 1.0 };
-#define NFRACTIONS ((int)(sizeof(fractions) / sizeof(fractions[0])))
-
 /* What curve reports about one trace (the trace itself is released once analysed). */
 struct model {
 	const char *trace;
-	char name[256], checkpoint[4096], arch[32], data[256];
-	int n, nexits;
-	struct ee_exit_stats stats;
+	char name[256], checkpoint[4096], data[256];
+	struct ee_report report;       /* of this trace alone */
+	const struct ee_report_model *r; /* its one model: the numbers */
 	struct ee_exit_rule rule;      /* with --thresholds: the vector applied */
 	bool vector;                   /* --thresholds: one point, not a sweep */
-	int npoints;
-	struct ee_dyn_result res[MAX_POINTS];
-	double deepest;                /* mean standalone MACs of the deepest exit */
-	int best[NFRACTIONS];           /* budget table: index into res, -1 if none fits */
 };
 
 struct curve_opts {
@@ -147,40 +63,31 @@ struct curve_opts {
 	int nv;
 };
 
-/* The first of res[count] with the best accuracy within budget MACs, or -1. */
-static int best_within(const struct ee_dyn_result *res, int count, double budget)
+/* Mean standalone MACs of the deepest exit: the budgets are shares of it. */
+static double deepest(const struct ee_report_model *r)
 {
-	double acc = ee_accuracy_within(res, count, budget);
-	int i;
-
-	for (i = 0; i < count; i++)
-		if (res[i].macs_mean <= budget && res[i].accuracy == acc)
-			return i;
-	return -1;
+	return r->stats.macs_mean[r->nexits - 1];
 }
 
-static void analyse(struct model *m, const struct ee_trace *t)
+/* The report of t under the options' rule: a sweep, or with --thresholds one point. */
+static int analyse(struct model *m, const struct ee_trace *t, struct ee_err *err)
 {
-	double thr[MAX_POINTS];
-	int i;
+	struct ee_report_model *r;
+	int rc;
 
+	ee_report_init(&m->report, m->rule.policy, m->rule.fallback);
+	if ((rc = ee_report_add(&m->report, t, NULL, err)) < 0)
+		return rc;
+	m->r = r = &m->report.models[0];
 	if (m->vector) {
-		ee_simulate(t, &m->rule, &m->res[0], NULL);
-		m->npoints = 1;
-	} else {
-		m->npoints = ee_sweep_grid(t, m->rule.policy, thr, MAX_POINTS);
-		ee_sweep(t, m->rule.policy, m->rule.fallback, thr, m->npoints, m->res);
+		ee_simulate(t, &m->rule, &r->curve[0], NULL);
+		r->ncurve = 1;
+		ee_report_budget_table(r);
 	}
-	ee_exit_stats(t, &m->stats);
-	m->deepest = m->stats.macs_mean[t->nexits - 1];
-	for (i = 0; i < NFRACTIONS; i++)
-		m->best[i] = best_within(m->res, m->npoints, fractions[i] * m->deepest);
 	ee_cli_model_name(t, m->name, sizeof(m->name));
 	snprintf(m->checkpoint, sizeof(m->checkpoint), "%s", t->checkpoint);
-	snprintf(m->arch, sizeof(m->arch), "%s", t->arch);
 	snprintf(m->data, sizeof(m->data), "%s", t->data);
-	m->n = t->n;
-	m->nexits = t->nexits;
+	return EE_OK;
 }
 
 /* Loads one trace and analyses it under the options' rule. */
@@ -199,7 +106,7 @@ static int load_model(struct model *m, const char *path, const struct curve_opts
 								  err)) < 0)
 		ee_err_prefix(err, "trace '%s': ", path);
 	if (rc == EE_OK)
-		analyse(m, &t);
+		rc = analyse(m, &t, err);
 	ee_trace_release(&t);
 	return rc;
 }
@@ -224,7 +131,7 @@ static const char *rule_text(const struct ee_exit_rule *r)
 	return "?";
 }
 
-static void print_exits(const struct model *m)
+static void print_exits(const struct ee_report_model *r)
 {
 	static const char *const head[] = { "exit", "accuracy", "MACs", "MACs cascade" };
 	struct ee_table tab;
@@ -232,12 +139,12 @@ static void print_exits(const struct model *m)
 	int k;
 
 	ee_table_init(&tab, 4, head);
-	for (k = 0; k < m->nexits; k++)
-		ee_table_rowf(&tab, "%d\t%.4f\t%s\t%s", k + 1, m->stats.accuracy[k],
-			      ee_fmt_si(a, sizeof(a), m->stats.macs_mean[k]),
-			      ee_fmt_si(b, sizeof(b), m->stats.cascade_mean[k]));
-	ee_table_rowf(&tab, "ensemble\t%.4f\t\t%s", m->stats.ensemble_accuracy,
-		      ee_fmt_si(b, sizeof(b), m->stats.ensemble_macs));
+	for (k = 0; k < r->nexits; k++)
+		ee_table_rowf(&tab, "%d\t%.4f\t%s\t%s", k + 1, r->stats.accuracy[k],
+			      ee_fmt_si(a, sizeof(a), r->stats.macs_mean[k]),
+			      ee_fmt_si(b, sizeof(b), r->stats.cascade_mean[k]));
+	ee_table_rowf(&tab, "ensemble\t%.4f\t\t%s", r->stats.ensemble_accuracy,
+		      ee_fmt_si(b, sizeof(b), r->stats.ensemble_macs));
 	ee_table_print(&tab, stdout, false);
 	ee_table_release(&tab);
 }
@@ -248,9 +155,10 @@ static void threshold_cell(struct ee_cli_row *row, const struct model *m, int fi
 {
 	const int digits = m->rule.policy == EE_POLICY_PATIENCE ? 0 :
 			   m->rule.policy == EE_POLICY_ENTROPY ? 4 : 2;
+	const struct ee_dyn_result *curve = m->r->curve;
 	char buf[96] = "";
 	size_t len = 0;
-	int k, e = m->nexits;
+	int k, e = m->r->nexits;
 
 	for (k = 1; m->vector && k < e && m->rule.thr[k] == m->rule.thr[0]; k++)
 		;
@@ -260,42 +168,39 @@ static void threshold_cell(struct ee_cli_row *row, const struct model *m, int fi
 						len ? "," : "", m->rule.thr[k]);
 		ee_cli_cell(row, "%s", buf);
 	} else if (first == last) {
-		ee_cli_cell(row, "%.*f", digits, m->res[first].threshold);
+		ee_cli_cell(row, "%.*f", digits, curve[first].threshold);
 	} else {
-		ee_cli_cell(row, "%.*f-%.*f", digits, m->res[first].threshold, digits,
-			    m->res[last].threshold);
+		ee_cli_cell(row, "%.*f-%.*f", digits, curve[first].threshold, digits,
+			    curve[last].threshold);
 	}
 }
 
 static void print_sweep(const struct model *m)
 {
+	const struct ee_report_model *r = m->r;
 	const char *head[EE_TABLE_MAX_COLS] = { "threshold", "accuracy", "MACs", "of deepest" };
 	char names[EE_MAX_EXITS][16], si[32];
 	struct ee_cli_row row = { 0 };
 	struct ee_table tab;
-	int k, first, last;
+	int first, last;
 
-	if (m->npoints == 0) {
+	if (r->ncurve == 0) {
 		printf("(no points: patience needs two exits or more)\n");
 		return;
 	}
-	for (k = 0; k < m->nexits; k++) {
-		snprintf(names[k], sizeof(names[k]), "exit %d", k + 1);
-		head[4 + k] = names[k];
-	}
-	head[4 + m->nexits] = "fallback";
-	ee_table_init(&tab, 5 + m->nexits, head);
-	for (first = 0; first < m->npoints; first = last + 1) {
-		const struct ee_dyn_result *r = &m->res[first];
+	ee_cli_exit_heads(head + 4, names, r->nexits);
+	ee_table_init(&tab, 5 + r->nexits, head);
+	for (first = 0; first < r->ncurve; first = last + 1) {
+		const struct ee_dyn_result *d = &r->curve[first];
 
-		for (last = first; last + 1 < m->npoints &&
-		     same_result(r, &m->res[last + 1], m->nexits); last++)
+		for (last = first; last + 1 < r->ncurve &&
+		     same_result(d, &r->curve[last + 1], r->nexits); last++)
 			;
 		threshold_cell(&row, m, first, last);
-		ee_cli_cell(&row, "%.4f", r->accuracy);
-		ee_cli_cell(&row, "%s", ee_fmt_si(si, sizeof(si), r->macs_mean));
-		ee_cli_cell(&row, "%.1f%%", 100 * r->macs_mean / m->deepest);
-		ee_cli_share_cells(&row, r, m->nexits, m->n);
+		ee_cli_cell(&row, "%.4f", d->accuracy);
+		ee_cli_cell(&row, "%s", ee_fmt_si(si, sizeof(si), d->macs_mean));
+		ee_cli_cell(&row, "%.1f%%", 100 * d->macs_mean / deepest(r));
+		ee_cli_share_cells(&row, d, r->nexits, r->n);
 		ee_cli_row_add(&tab, &row);
 	}
 	ee_table_print(&tab, stdout, false);
@@ -305,23 +210,24 @@ static void print_sweep(const struct model *m)
 static void print_budget_table(const struct model *m)
 {
 	static const char *const head[] = { "budget", "MACs", "accuracy", "threshold", "MACs used" };
+	const struct ee_report_model *r = m->r;
 	struct ee_cli_row row = { 0 };
 	struct ee_table tab;
 	char si[32];
 	int i;
 
 	ee_table_init(&tab, 5, head);
-	for (i = 0; i < NFRACTIONS; i++) {
-		const int b = m->best[i];
+	for (i = 0; i < EE_REPORT_NFRAC; i++) {
+		const int b = r->table[i].index;
 
-		ee_cli_cell(&row, "%.0f%%", 100 * fractions[i]);
-		ee_cli_cell(&row, "%s", ee_fmt_si(si, sizeof(si), fractions[i] * m->deepest));
+		ee_cli_cell(&row, "%.0f%%", 100 * ee_report_fractions[i]);
+		ee_cli_cell(&row, "%s", ee_fmt_si(si, sizeof(si), r->table[i].budget));
 		if (b < 0) {
 			ee_cli_cell(&row, "-");
 		} else {
-			ee_cli_cell(&row, "%.4f", m->res[b].accuracy);
+			ee_cli_cell(&row, "%.4f", r->curve[b].accuracy);
 			threshold_cell(&row, m, b, b);
-			ee_cli_cell(&row, "%s", ee_fmt_si(si, sizeof(si), m->res[b].macs_mean));
+			ee_cli_cell(&row, "%s", ee_fmt_si(si, sizeof(si), r->curve[b].macs_mean));
 		}
 		ee_cli_row_add(&tab, &row);
 	}
@@ -333,14 +239,14 @@ static void print_text(const struct model *m)
 {
 	char si[32];
 
-	printf("model       %s (%s), trace %s\n", m->name, m->arch, m->trace);
-	printf("data        %s, %d samples\n", m->data, m->n);
+	printf("model       %s (%s), trace %s\n", m->name, m->r->arch, m->trace);
+	printf("data        %s, %d samples\n", m->data, m->r->n);
 	printf("policy      %s, fallback %s: %s\n\n", ee_policy_name(m->rule.policy),
 	       ee_fallback_name(m->rule.fallback), rule_text(&m->rule));
-	print_exits(m);
+	print_exits(m->r);
 	printf("\n%s (MACs: mean cascade, of deepest: of the deepest exit's %s standalone)\n",
 	       m->vector ? "thresholds given" : "threshold sweep",
-	       ee_fmt_si(si, sizeof(si), m->deepest));
+	       ee_fmt_si(si, sizeof(si), deepest(m->r)));
 	print_sweep(m);
 	printf("\nbest accuracy within a MAC budget (share of the deepest exit's MACs)\n");
 	print_budget_table(m);
@@ -348,61 +254,23 @@ static void print_text(const struct model *m)
 
 /* ---------------------------------------------------------------- JSON */
 
+/* A model as report.json has it, with the trace's identity and exit counts. */
 static void json_model(struct ee_json *j, const struct model *m)
 {
-	int i, k;
+	const struct ee_report_model *r = m->r;
 
 	ee_json_begin(j, NULL, '{');
 	ee_json_str(j, "name", m->name);
 	ee_json_str(j, "trace", m->trace);
 	ee_json_str(j, "checkpoint", m->checkpoint);
-	ee_json_str(j, "arch", m->arch);
+	ee_json_str(j, "arch", r->arch);
 	ee_json_str(j, "data", m->data);
-	ee_json_int(j, "samples", m->n);
-	ee_json_num(j, "deepest_macs", m->deepest);
-	ee_json_begin(j, "exits", '[');
-	for (k = 0; k < m->nexits; k++) {
-		ee_json_begin(j, NULL, '{');
-		ee_json_int(j, "exit", k + 1);
-		ee_json_num(j, "accuracy", m->stats.accuracy[k]);
-		ee_json_num(j, "macs_mean", m->stats.macs_mean[k]);
-		ee_json_num(j, "macs_cascade_mean", m->stats.cascade_mean[k]);
-		ee_json_end(j);
-	}
-	ee_json_end(j);
-	ee_json_begin(j, "ensemble", '{');
-	ee_json_num(j, "accuracy", m->stats.ensemble_accuracy);
-	ee_json_num(j, "macs_mean", m->stats.ensemble_macs);
-	ee_json_end(j);
-	if (m->vector) {
-		ee_json_begin(j, "thresholds", '[');
-		for (k = 0; k < m->nexits; k++)
-			ee_json_num(j, NULL, m->rule.thr[k]);
-		ee_json_end(j);
-	}
-	ee_json_begin(j, "curve", '[');
-	for (i = 0; i < m->npoints; i++) {
-		ee_json_begin(j, NULL, '{');
-		ee_json_num(j, "threshold", m->res[i].threshold);
-		ee_json_num(j, "accuracy", m->res[i].accuracy);
-		ee_json_num(j, "macs_mean", m->res[i].macs_mean);
-		ee_cli_share_json(j, &m->res[i], m->nexits, m->n);
-		ee_json_end(j);
-	}
-	ee_json_end(j);
-	ee_json_begin(j, "budget_table", '[');
-	for (i = 0; i < NFRACTIONS; i++) {
-		const struct ee_dyn_result *r = m->best[i] >= 0 ? &m->res[m->best[i]] : NULL;
-
-		ee_json_begin(j, NULL, '{');
-		ee_json_num(j, "fraction", fractions[i]);
-		ee_json_num(j, "budget_macs", fractions[i] * m->deepest);
-		ee_json_num(j, "accuracy", r ? r->accuracy : NAN);
-		ee_json_num(j, "threshold", r ? r->threshold : NAN);
-		ee_json_num(j, "macs_mean", r ? r->macs_mean : NAN);
-		ee_json_end(j);
-	}
-	ee_json_end(j);
+	ee_json_int(j, "samples", r->n);
+	ee_json_num(j, "deepest_macs", deepest(r));
+	ee_report_json_exits(j, r, 0);
+	if (m->vector)
+		ee_json_nums(j, "thresholds", m->rule.thr, r->nexits);
+	ee_report_json_curve(j, r, EE_REPORT_JSON_COUNTS);
 	ee_json_end(j);
 }
 
@@ -424,41 +292,26 @@ static void print_json(const struct model *models, int count)
 
 /* ---------------------------------------------------------------- CSV */
 
-/* A CSV field, quoted if it holds a comma, quote or line break. */
-static void csv_str(FILE *f, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 static void csv_model(FILE *f, const struct model *m)
 {
+	const struct ee_report_model *r = m->r;
 	int i, k;
 
-	for (k = 0; k < m->nexits; k++) {
-		csv_str(f, m->name);
-		fprintf(f, ",exit,%d,,%.10g,%.10g,%.10g,\n", k + 1, m->stats.accuracy[k],
-			m->stats.macs_mean[k], m->stats.cascade_mean[k]);
+	for (k = 0; k < r->nexits; k++) {
+		ee_csv_str(f, m->name);
+		fprintf(f, ",exit,%d,,%.10g,%.10g,%.10g,\n", k + 1, r->stats.accuracy[k],
+			r->stats.macs_mean[k], r->stats.cascade_mean[k]);
 	}
-	csv_str(f, m->name);
-	fprintf(f, ",ensemble,,,%.10g,%.10g,,\n", m->stats.ensemble_accuracy,
-		m->stats.ensemble_macs);
-	for (i = 0; i < m->npoints; i++) {
-		const struct ee_dyn_result *r = &m->res[i];
+	ee_csv_str(f, m->name);
+	fprintf(f, ",ensemble,,,%.10g,%.10g,,\n", r->stats.ensemble_accuracy,
+		r->stats.ensemble_macs);
+	for (i = 0; i < r->ncurve; i++) {
+		const struct ee_dyn_result *d = &r->curve[i];
 
-		csv_str(f, m->name);
-		fprintf(f, ",curve,,%.10g,%.10g,%.10g,,", r->threshold, r->accuracy, r->macs_mean);
-		for (k = 0; k <= m->nexits; k++)
-			fprintf(f, "%s%.10g", k ? ";" : "", (double)r->exits[k] / m->n);
+		ee_csv_str(f, m->name);
+		fprintf(f, ",curve,,%.10g,%.10g,%.10g,,", d->threshold, d->accuracy, d->macs_mean);
+		for (k = 0; k <= r->nexits; k++)
+			fprintf(f, "%s%.10g", k ? ";" : "", (double)d->exits[k] / r->n);
 		fputc('\n', f);
 	}
 }
@@ -505,6 +358,8 @@ static int curve(const char *const *paths, int count, const struct curve_opts *o
 			printf("\n");
 		print_text(&models[i]);
 	}
+	for (i = 0; models && i < count; i++)
+		ee_report_release(&models[i].report);
 	free(models);
 	return rc;
 }
@@ -517,7 +372,7 @@ int cmd_curve(int argc, char **argv)
 		EE_OPT_FALLBACK(&o.fallback),
 		{ "thresholds", EE_OPT_STR, &o.thresholds, "<t,...>",
 		  "apply one threshold, or one per exit, instead of the sweep", 0, 0 },
-		{ "json", EE_OPT_FLAG, &o.json, NULL, "print JSON", 0, 0 },
+		EE_OPT_JSON(&o.json),
 		{ "csv", EE_OPT_STR, &o.csv, "<file>", "also write the plotted points as CSV", 0, 0 },
 		{ 0 },
 	};

@@ -173,9 +173,9 @@ int cmd_eval(int argc, char **argv)
 	struct eval_opts o = { NULL, false, 0, 0, 64, 1 };
 	const struct ee_opt opts[] = {
 		{ "data", EE_OPT_STR, &o.data, "<spec>", "dataset, e.g. fashion-mnist:test", 0, 0 },
-		{ "json", EE_OPT_FLAG, &o.json, NULL, "print JSON", 0, 0 },
-		{ "limit", EE_OPT_INT, &o.limit, "<n>", "at most n samples", 0, 1 << 30 },
-		{ "offset", EE_OPT_INT, &o.offset, "<n>", "skip the first n samples", 0, 1 << 30 },
+		EE_OPT_JSON(&o.json),
+		EE_OPT_LIMIT(&o.limit),
+		EE_OPT_OFFSET(&o.offset),
 		EE_OPT_BATCH(&o.batch),
 		EE_OPT_THREADS(&o.threads),
 		{ 0 },
@@ -187,10 +187,8 @@ int cmd_eval(int argc, char **argv)
 	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
 	if (rc)
 		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
-	if (!o.data) {
-		ee_err_set(&err, EE_ERR_USAGE, "--data is required%s", hint(synopsis));
-		return ee_fail(&err);
-	}
+	if (!o.data)
+		return ee_fail_usage(synopsis, "--data is required");
 	ee_cli_threads(o.threads);
 	rc = evaluate(pos[0], &o, &err);
 	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK;

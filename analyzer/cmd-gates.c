@@ -33,6 +33,7 @@
 #include "analyzer.h"
 #include "reports/analysis.h"
 #include "reports/json.h"
+#include "reports/report.h"
 #include "reports/table.h"
 
 static const char synopsis[] =
@@ -155,11 +156,7 @@ static void print_by_exit(const struct gates *g)
 	struct ee_table tab;
 	int e = g->t.nexits, i, k;
 
-	for (k = 0; k < e; k++) {
-		snprintf(names[k], sizeof(names[k]), "exit %d", k + 1);
-		head[k + 1] = names[k];
-	}
-	head[e + 1] = "fallback";
+	ee_cli_exit_heads(head + 1, names, e);
 	ee_table_init(&tab, e + 2, head);
 	for (i = 0; i < g->t.ngated; i++) {
 		ee_cli_cell(&row, "%s", layer_name(&g->t, i));
@@ -319,18 +316,12 @@ static void json_layer(struct ee_json *j, const struct ee_trace *t, int i,
 	for (b = 0; b < EE_GATE_BINS; b++)
 		ee_json_int(j, NULL, s->hist[b]);
 	ee_json_end(j);
-	ee_json_begin(j, "by_exit", '[');
-	for (k = 0; k <= t->nexits; k++)
-		ee_json_num(j, NULL, s->by_exit[k]);
-	ee_json_end(j);
+	ee_json_nums(j, "by_exit", s->by_exit, t->nexits + 1);
 	ee_json_begin(j, "by_exit_samples", '[');
 	for (k = 0; k <= t->nexits; k++)
 		ee_json_int(j, NULL, s->by_exit_n[k]);
 	ee_json_end(j);
-	ee_json_begin(j, "by_class", '[');
-	for (k = 0; k < t->num_classes; k++)
-		ee_json_num(j, NULL, s->by_class[k]);
-	ee_json_end(j);
+	ee_json_nums(j, "by_class", s->by_class, t->num_classes);
 	ee_json_int(j, "always_open", s->always_open);
 	ee_json_int(j, "never_open", s->never_open);
 	json_ints(j, "always_open_channels", s->always, s->always_open);
@@ -345,7 +336,7 @@ static void print_json(const struct gates *g)
 	const struct ee_trace *t = &g->t;
 	struct ee_json j;
 	char name[256];
-	int i, k;
+	int i;
 
 	ee_json_init(&j, stdout);
 	ee_json_begin(&j, NULL, '{');
@@ -357,11 +348,8 @@ static void print_json(const struct gates *g)
 	ee_json_int(&j, "samples", t->n);
 	ee_json_str(&j, "policy", ee_policy_name(g->rule.policy));
 	ee_json_str(&j, "fallback", ee_fallback_name(g->rule.fallback));
-	ee_json_begin(&j, "thresholds", '[');
-	for (k = 0; k < t->nexits; k++)
-		ee_json_num(&j, NULL, g->rule.thr[k]);
-	ee_json_end(&j);
-	ee_cli_share_json(&j, &g->taken_res, t->nexits, t->n);
+	ee_json_nums(&j, "thresholds", g->rule.thr, t->nexits);
+	ee_report_json_shares(&j, &g->taken_res, t->nexits, t->n, EE_REPORT_JSON_COUNTS);
 	ee_json_begin(&j, "gates", '[');
 	for (i = 0; i < t->ngated; i++)
 		json_layer(&j, t, i, &g->s[i]);
@@ -379,11 +367,10 @@ int cmd_gates(int argc, char **argv)
 		{ "threshold", EE_OPT_STR, &o.threshold, "<t,...>",
 		  "one threshold or one per exit (default 0.9; patience 1)", 0, 0 },
 		EE_OPT_FALLBACK(&o.fallback),
-		{ "json", EE_OPT_FLAG, &o.json, NULL, "print JSON", 0, 0 },
+		EE_OPT_JSON(&o.json),
 		{ 0 },
 	};
-	static struct gates zero;
-	struct gates g = zero;
+	struct gates g = { 0 };
 	struct ee_err err = { 0 };
 	double v[EE_MAX_EXITS] = { DEFAULT_THRESHOLD };
 	const char *pos[1];

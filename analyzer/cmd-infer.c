@@ -221,11 +221,8 @@ int cmd_infer(int argc, char **argv)
 	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
 	if (rc)
 		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
-	if (!input || !output) {
-		ee_err_set(&err, EE_ERR_USAGE, "--input and --output are required%s",
-			   hint(synopsis));
-		return ee_fail(&err);
-	}
+	if (!input || !output)
+		return ee_fail_usage(synopsis, "--input and --output are required");
 	ee_cli_threads(threads);
 	if (ee_net_load(&net, pos[0], &err) < 0)
 		return ee_fail(&err);

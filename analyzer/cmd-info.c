@@ -185,7 +185,7 @@ int cmd_info(int argc, char **argv)
 {
 	bool json = false, layers = false;
 	const struct ee_opt opts[] = {
-		{ "json", EE_OPT_FLAG, &json, NULL, "print JSON", 0, 0 },
+		EE_OPT_JSON(&json),
 		{ "layers", EE_OPT_FLAG, &layers, NULL, "add the per-layer table", 0, 0 },
 		{ 0 },
 	};

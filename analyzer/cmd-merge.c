@@ -64,10 +64,8 @@ int cmd_merge(int argc, char **argv)
 	rc = ee_parse(argc, argv, synopsis, opts, 1, EE_MAX_POS, pos, &npos, &err);
 	if (rc)
 		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
-	if (!output) {
-		ee_err_set(&err, EE_ERR_USAGE, "--output is required%s", hint(synopsis));
-		return ee_fail(&err);
-	}
+	if (!output)
+		return ee_fail_usage(synopsis, "--output is required");
 	rc = merge(pos, npos, output, &err);
 	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK;
 }

@@ -69,7 +69,7 @@ int cmd_profile(int argc, char **argv)
 		{ "softmax", EE_OPT_FLAG, &o.softmax, NULL, "also keep every exit's full softmax",
 		  0, 0 },
 		{ "limit", EE_OPT_INT, &o.limit, "<n>", "at most n samples (a shard)", 0, 1 << 30 },
-		{ "offset", EE_OPT_INT, &o.offset, "<n>", "skip the first n samples", 0, 1 << 30 },
+		EE_OPT_OFFSET(&o.offset),
 		EE_OPT_BATCH(&o.batch),
 		EE_OPT_THREADS(&o.threads),
 		{ 0 },
@@ -81,11 +81,8 @@ int cmd_profile(int argc, char **argv)
 	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
 	if (rc)
 		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
-	if (!data || !output) {
-		ee_err_set(&err, EE_ERR_USAGE, "--data and --output are required%s",
-			   hint(synopsis));
-		return ee_fail(&err);
-	}
+	if (!data || !output)
+		return ee_fail_usage(synopsis, "--data and --output are required");
 	ee_cli_threads(o.threads);
 	if (ee_cli_tty())
 		o.progress = progress;
