@@ -832,9 +832,9 @@ int cmd_run(int argc, char **argv)
 		{ "layers", EE_OPT_FLAG, &o.layers, NULL, "also print the per-layer table", 0, 0 },
 		{ "plot", EE_OPT_STR, &o.plot, "<file>", "plot time against MACs per layer (PNG, or "
 		  "SVG for a name ending in .svg)", 0, 0 },
-		{ "json", EE_OPT_FLAG, &o.json, NULL, "print JSON", 0, 0 },
-		{ "limit", EE_OPT_INT, &o.limit, "<n>", "at most n samples", 0, 1 << 30 },
-		{ "offset", EE_OPT_INT, &o.offset, "<n>", "skip the first n samples", 0, 1 << 30 },
+		EE_OPT_JSON(&o.json),
+		EE_OPT_LIMIT(&o.limit),
+		EE_OPT_OFFSET(&o.offset),
 		EE_OPT_BATCH(&o.batch),
 		EE_OPT_THREADS(&o.threads),
 		{ 0 },
@@ -846,11 +846,9 @@ int cmd_run(int argc, char **argv)
 	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
 	if (rc)
 		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
-	if (!o.data || !o.threshold == !o.thresholds) {
-		ee_err_set(&err, EE_ERR_USAGE, "--data and one of --threshold or --thresholds are "
-			   "required%s", hint(synopsis));
-		return ee_fail(&err);
-	}
+	if (!o.data || !o.threshold == !o.thresholds)
+		return ee_fail_usage(synopsis, "--data and one of --threshold or --thresholds are "
+				     "required");
 	if (o.plot && check_plot(o.plot, &err) < 0)
 		return ee_fail(&err);
 	ee_cli_threads(o.threads);
