@@ -7,6 +7,7 @@
  *     format          "eeprof-checkpoint"
  *     format_version  1
  *     arch            resnet | resnet-cifar | sdresnet | sdresnet-tpami | scan | emgnet
+ *                     (if absent, detected from the key names)
  *     num_classes     int
  *     input_shape     int[3] = C, H, W (the network input)
  *     mean, std       float[C], the input normalisation
@@ -57,7 +58,7 @@ enum ee_ckpt_use {
 struct ee_ckpt {
 	const char *path;
 	int64_t file;               /* hid_t of the open file, or -1 once closed */
-	char arch[32];
+	char arch[32];              /* "" if the file does not say */
 	int num_classes;
 	struct ee_shape input;      /* C, H, W */
 	float mean[EE_MAX_CHANNELS], std[EE_MAX_CHANNELS]; /* [input.c] */

@@ -26,8 +26,9 @@ enum ee_status {
 	EE_ERR_IO = -5,       /* 5: an output file or pipe could not be written */
 };
 
-/* Room for a message naming a file, a tensor and two shapes. */
-#define EE_ERR_MSG_MAX 512
+/* Room for a message naming a file, a tensor and two shapes, or listing what every
+ * architecture expects. */
+#define EE_ERR_MSG_MAX 1024
 
 struct ee_err {
 	int code;                 /* last enum ee_status set, EE_OK if none */

@@ -1,6 +1,7 @@
 /* net.c - loading a checkpoint into a runnable network; see net.h. */
 #include "net.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,32 @@ static int check_exits(struct ee_net *net, struct ee_err *err)
 					  net->ck.num_classes);
 	}
 	return EE_OK;
+}
+
+/* The checkpoint's architecture: its arch attribute, or else detected from the key names
+ * (the error then lists what each architecture expects). */
+static int find_arch(struct ee_net *net, struct ee_err *err)
+{
+	char keys[EE_ERR_MSG_MAX] = "";
+	int i, n = 0;
+
+	if (net->ck.arch[0]) {
+		net->arch = ee_arch_find(net->ck.arch);
+		if (!net->arch)
+			return ee_err_set(err, EE_ERR_INPUT, "checkpoint '%s': unknown arch '%s' "
+					  "(known: %s)", net->ck.path, net->ck.arch, ee_arch_names());
+		return EE_OK;
+	}
+	net->arch = ee_arch_detect(&net->ck);
+	if (net->arch) {
+		snprintf(net->ck.arch, sizeof(net->ck.arch), "%s", net->arch->name);
+		return EE_OK;
+	}
+	for (i = 0; ee_archs[i] && n < (int)sizeof(keys); i++)
+		n += snprintf(keys + n, sizeof(keys) - n, "%s%s (%s)", i ? "; " : "",
+			      ee_archs[i]->name, ee_archs[i]->keys);
+	return ee_err_set(err, EE_ERR_INPUT, "checkpoint '%s': no 'arch' attribute and no "
+			  "architecture matches its keys; expected %s", net->ck.path, keys);
 }
 
 static int build(struct ee_net *net, struct ee_err *err)
@@ -48,12 +75,9 @@ int ee_net_load(struct ee_net *net, const char *path, struct ee_err *err)
 	rc = ee_ckpt_open(&net->ck, path, err);
 	if (rc < 0)
 		goto fail;
-	net->arch = ee_arch_find(net->ck.arch);
-	if (!net->arch) {
-		rc = ee_err_set(err, EE_ERR_INPUT, "checkpoint '%s': unknown arch '%s' (known: %s)",
-				path, net->ck.arch, ee_arch_names());
+	rc = find_arch(net, err);
+	if (rc < 0)
 		goto fail;
-	}
 	net->params = ee_ckpt_params(&net->ck);
 	rc = build(net, err);
 	if (rc == EE_OK)

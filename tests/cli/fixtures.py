@@ -61,6 +61,9 @@ def main(out):
     write_ckpt(j("version2.h5"), sd, format_version=2)
     write_ckpt(j("foonet.h5"), sd, arch="foonet")
     write_ckpt(j("noformat.h5"), sd, format=None)
+    write_ckpt(j("noarch.h5"), sd, arch=None)
+    write_ckpt(j("nomatch.h5"), {k: v for k, v in sd.items() if not k.startswith("linear")},
+               arch=None)
     write_ckpt(j("missing.h5"), {k: v for k, v in sd.items() if k != "layer2.0.conv1.weight"})
     write_ckpt(j("misshaped.h5"), dict(sd, **{"layer1.0.bn1.weight": np.ones(15, np.float32)}))
     write_ckpt(j("extra.h5"), dict(sd, **{"layer9.weight": np.ones(3, np.float32)}))

@@ -20,6 +20,8 @@ expect_fail "infer without --output" 2 "--input and --output are required" "$EEP
 
 expect_ok "info" "$EEPROF" info "$F/good.h5"
 check "info names the arch" "grep -q 'resnet-cifar' '$T/out'"
+expect_ok "info: arch detected from the keys" "$EEPROF" info "$F/noarch.h5"
+check "detected as resnet-cifar" "grep -q '^arch *resnet-cifar' '$T/out'"
 expect_ok "info --json --layers" "$EEPROF" info "$F/good.h5" --json --layers
 cp "$T/out" "$T/info.json"
 check "info json fields" "$PY -c \"
