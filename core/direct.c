@@ -83,15 +83,18 @@ static inline __attribute__((always_inline)) void block1(const float *w, const f
 	STORE8(y + q, a);
 }
 
-EE_KERNEL
-void ee_direct_conv(const float *w, const float *bias, const int *off, int taps, const float *x,
-		    size_t xstride, int cin, int cout, size_t len, float *y, size_t ystride)
+/* All output channels and pixels; inlined with a constant tap count for 1x1 and 3x3 so
+ * that the tap loop disappears. The last block of a row that is not a multiple of the
+ * block overlaps the one before: it recomputes some pixels with the same result instead
+ * of a scalar tail. */
+static inline __attribute__((always_inline)) void conv(const float *w, const float *bias,
+						       const int *off, int taps, const float *x,
+						       size_t xstride, int cin, int cout,
+						       size_t len, float *y, size_t ystride)
 {
 	size_t q;
 	int o, r;
 
-	/* The last block of a row that is not a multiple of the block overlaps the one
-	 * before: it recomputes some pixels with the same result instead of a scalar tail. */
 	for (o = 0; o + 4 <= cout; o += 4) {
 		for (q = 0; len >= 16 && q < len; q += 16)
 			block4(w, bias, off, taps, x, xstride, cin, q + 16 <= len ? q : len - 16, y,
@@ -108,4 +111,20 @@ void ee_direct_conv(const float *w, const float *bias, const int *off, int taps,
 		for (q = 0; len < 8 && q < len; q++)
 			y[o * ystride + q] = pixel(w, bias, off, taps, x, xstride, cin, q, o);
 	}
+}
+
+EE_KERNEL
+void ee_direct_conv(const float *w, const float *bias, const int *off, int taps, const float *x,
+		    size_t xstride, int cin, int cout, size_t len, float *y, size_t ystride)
+{
+	int o[EE_DIRECT_MAX_TAPS], t;
+
+	for (t = 0; t < taps; t++)
+		o[t] = off[t];
+	if (taps == 1 && off[0] == 0)
+		conv(w, bias, (const int[]){ 0 }, 1, x, xstride, cin, cout, len, y, ystride);
+	else if (taps == 9)
+		conv(w, bias, o, 9, x, xstride, cin, cout, len, y, ystride);
+	else
+		conv(w, bias, o, taps, x, xstride, cin, cout, len, y, ystride);
 }

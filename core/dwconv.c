@@ -40,8 +40,10 @@ void ee_taps_from_kernel(struct ee_taps *t, const float *k, int kh, int kw, int 
 			}
 }
 
-/* 16 output columns of a stride-1 row: two vectors summed over all taps. */
-static inline __attribute__((always_inline)) void block16(const float *src, const struct ee_taps *t, float *dst, bool acc)
+#define INLINE static inline __attribute__((always_inline))
+
+/* 16 output columns of a stride-1 row: two vectors summed over the n taps. */
+INLINE void block16(const float *src, int n, const int *off, const float *w, float *dst, bool acc)
 {
 	v8 a = { 0 }, b = { 0 }, u, v;
 	int i;
@@ -50,44 +52,45 @@ static inline __attribute__((always_inline)) void block16(const float *src, cons
 		LOAD8(a, dst);
 		LOAD8(b, dst + 8);
 	}
-	for (i = 0; i < t->n; i++) {
-		LOAD8(u, src + t->off[i]);
-		LOAD8(v, src + t->off[i] + 8);
-		a += t->w[i] * u;
-		b += t->w[i] * v;
+	for (i = 0; i < n; i++) {
+		LOAD8(u, src + off[i]);
+		LOAD8(v, src + off[i] + 8);
+		a += w[i] * u;
+		b += w[i] * v;
 	}
 	STORE8(dst, a);
 	STORE8(dst + 8, b);
 }
 
-static inline __attribute__((always_inline)) void block8(const float *src, const struct ee_taps *t, float *dst, bool acc)
+INLINE void block8(const float *src, int n, const int *off, const float *w, float *dst, bool acc)
 {
 	v8 a = { 0 }, u;
 	int i;
 
 	if (acc)
 		LOAD8(a, dst);
-	for (i = 0; i < t->n; i++) {
-		LOAD8(u, src + t->off[i]);
-		a += t->w[i] * u;
+	for (i = 0; i < n; i++) {
+		LOAD8(u, src + off[i]);
+		a += w[i] * u;
 	}
 	STORE8(dst, a);
 }
 
 /* One output column at any stride. */
-static inline __attribute__((always_inline)) float column(const float *src, const struct ee_taps *t, float init)
+INLINE float column(const float *src, int n, const int *off, const float *w, float init)
 {
 	float s = init;
 	int i;
 
-	for (i = 0; i < t->n; i++)
-		s += t->w[i] * src[t->off[i]];
+	for (i = 0; i < n; i++)
+		s += w[i] * src[off[i]];
 	return s;
 }
 
-EE_KERNEL
-void ee_dw_taps(const float *xp, int wp, const struct ee_taps *t, int stride, float *y, int oh,
-		int ow, bool accumulate)
+/* The plane with n taps; inlined with a constant n for the common tap counts, so that
+ * the tap loops unroll and the weights stay in registers. */
+INLINE void plane(const float *restrict xp, int wp, int n, const int *off, const float *w,
+		  int stride, float *restrict y, int oh, int ow, bool acc)
 {
 	int oy, ox;
 
@@ -98,11 +101,31 @@ void ee_dw_taps(const float *xp, int wp, const struct ee_taps *t, int stride, fl
 		ox = 0;
 		if (stride == 1) {
 			for (; ox + 16 <= ow; ox += 16)
-				block16(src + ox, t, dst + ox, accumulate);
+				block16(src + ox, n, off, w, dst + ox, acc);
 			for (; ox + 8 <= ow; ox += 8)
-				block8(src + ox, t, dst + ox, accumulate);
+				block8(src + ox, n, off, w, dst + ox, acc);
 		}
 		for (; ox < ow; ox++)
-			dst[ox] = column(src + ox * stride, t, accumulate ? dst[ox] : 0.0f);
+			dst[ox] = column(src + ox * stride, n, off, w, acc ? dst[ox] : 0.0f);
+	}
+}
+
+EE_KERNEL
+void ee_dw_taps(const float *xp, int wp, const struct ee_taps *t, int stride, float *y, int oh,
+		int ow, bool accumulate)
+{
+	int off[EE_MAX_TAPS], i;
+	float w[EE_MAX_TAPS];
+
+	for (i = 0; i < t->n; i++) {
+		off[i] = t->off[i];
+		w[i] = t->w[i];
+	}
+	switch (t->n) {
+	case 9: /* 3x3 kernels and the centre of the EMG 5x5 */
+		plane(xp, wp, 9, off, w, stride, y, oh, ow, accumulate);
+		break;
+	default:
+		plane(xp, wp, t->n, off, w, stride, y, oh, ow, accumulate);
 	}
 }
