@@ -7,17 +7,50 @@
  * progress bar goes to stderr when it is a terminal. The trace is written under
  * a temporary name and renamed into place, so a failure or a signal leaves no
  * file under the name asked for.
+ *
+ * Every layer's wall time is recorded. --counters (the spec of `run`, plugins/counters.h)
+ * also counts every layer: CPU time and the PAPI events asked for go into /timing of
+ * the trace. The default is none (times only): the trace is for analyses, and PAPI's
+ * default set would only warn on machines without a PMU; `--counters default` asks
+ * for it. `off` records no CPU time either (no hooks: the trace of older eeprofs).
+ * Events that cannot be counted are warned about once each on stderr, as `run` does,
+ * and kept in the trace with the reason.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "analyzer.h"
+#include "plugins/counters.h"
 #include "reports/profile.h"
 #include "reports/table.h"
 
 static const char synopsis[] =
 	"eeprof profile <checkpoint.h5> --data <spec> (-o | --output) <trace.h5> [--softmax] "
-	"[--limit <n>] [--offset <n>] [--batch <n>] [--threads <n>]";
+	"[--counters <events>] [--limit <n>] [--offset <n>] [--batch <n>] [--threads <n>]";
+
+static void warn_counters(const struct ee_counters *c, int from)
+{
+	int i;
+
+	for (i = from; i < c->nwarn; i++)
+		fprintf(stderr, "eeprof: warning: %s\n", c->warn[i]);
+}
+
+/* Opens the set a --counters spec names into c and points o at it; "off": none. */
+static int open_counters(struct ee_counters *c, const char *spec, struct ee_profile_opts *o,
+			 struct ee_err *err)
+{
+	int rc;
+
+	o->counters = NULL;
+	if (spec && !strcmp(spec, "off"))
+		return EE_OK;
+	if ((rc = ee_counters_open(c, spec ? spec : "none", err)) < 0)
+		return rc;
+	warn_counters(c, 0);
+	o->counters = c;
+	return EE_OK;
+}
 
 static void progress(void *ctx, long done, long total)
 {
@@ -61,13 +94,16 @@ static void print_summary(const struct ee_trace *t, const char *output)
 int cmd_profile(int argc, char **argv)
 {
 	struct ee_profile_opts o = { .batch = 64, .threads = 1 };
-	const char *data = NULL, *output = NULL, *pos[1];
+	const char *data = NULL, *output = NULL, *counters = NULL, *pos[1];
 	const struct ee_opt opts[] = {
 		{ "data", EE_OPT_STR, &data, "<spec>", "dataset, e.g. fashion-mnist:test", 0, 0 },
 		{ "output", EE_OPT_STR, &output, "<file>", "trace to write (also -o <file>)", 0,
 		  0 },
 		{ "softmax", EE_OPT_FLAG, &o.softmax, NULL, "also keep every exit's full softmax",
 		  0, 0 },
+		{ "counters", EE_OPT_STR, &counters, "<events>", "count every layer: PAPI events, "
+		  "comma-separated, or default (" EE_COUNTERS_DEFAULT "); none (the default): CPU "
+		  "time only; off: no counting; fake:A,B for the test source", 0, 0 },
 		{ "limit", EE_OPT_INT, &o.limit, "<n>", "at most n samples (a shard)", 0, 1 << 30 },
 		EE_OPT_OFFSET(&o.offset),
 		EE_OPT_BATCH(&o.batch),
@@ -75,8 +111,9 @@ int cmd_profile(int argc, char **argv)
 		{ 0 },
 	};
 	struct ee_err err = { 0 };
+	struct ee_counters c = { 0 };
 	struct ee_trace t;
-	int npos, rc;
+	int npos, nwarn, rc;
 
 	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
 	if (rc)
@@ -86,7 +123,12 @@ int cmd_profile(int argc, char **argv)
 	ee_cli_threads(o.threads);
 	if (ee_cli_tty())
 		o.progress = progress;
+	if (open_counters(&c, counters, &o, &err) < 0)
+		return ee_fail(&err);
+	nwarn = c.nwarn;
 	rc = ee_profile_run(pos[0], data, &o, &t, &err);
+	warn_counters(&c, nwarn);
+	ee_counters_close(&c);
 	if (rc < 0)
 		return ee_fail(&err);
 	rc = ee_trace_write(&t, output, &err);

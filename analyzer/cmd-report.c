@@ -7,6 +7,11 @@
  * Nothing appears in DIR until every model has been profiled and analysed and
  * every file and plot is complete; then all are renamed into place at once.
  * stdout gets a short summary; a progress bar goes to stderr on a terminal.
+ *
+ * --counters counts every layer while profiling, as `eeprof profile --counters` does
+ * (default none: CPU time only); one counter set serves every profile, so that an
+ * event that cannot be counted is warned about once. timing.json and report.md then
+ * show per exit and per layer the time, MACs, GFLOP/s, IPC and cache misses.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +21,7 @@
 #include <unistd.h>
 
 #include "analyzer.h"
+#include "plugins/counters.h"
 #include "reports/profile.h"
 #include "reports/report.h"
 #include "reports/table.h"
@@ -23,7 +29,7 @@
 static const char synopsis[] =
 	"eeprof report <checkpoint.h5>... --data <spec> (-o | --output) <dir> [--val <spec>]\n"
 	"       [--policy <p>] [--fallback <f>] [--trace-dir <dir>] [--no-plots] [--gnuplot <prog>]\n"
-	"       [--limit <n>] [--batch <n>] [--threads <n>]\n"
+	"       [--counters <events>] [--limit <n>] [--batch <n>] [--threads <n>]\n"
 	"   or: eeprof report --traces <trace.h5>... [--val-traces <v1.h5,v2.h5,...>] -o <dir> "
 	"[...]\n\n"
 	"policies: maxprob, entropy, margin, patience; fallbacks: last, ensemble, best.\n"
@@ -32,6 +38,7 @@ static const char synopsis[] =
 
 struct report_opts {
 	const char *data, *val, *output, *policy, *fallback, *trace_dir, *gnuplot, *val_traces;
+	const char *counters;
 	bool traces, no_plots;
 	struct ee_profile_opts profile;
 };
@@ -170,9 +177,9 @@ static int check_opts(const struct report_opts *o, const char *const *pos, int n
 
 	if (!o->output)
 		return ee_err_set(err, EE_ERR_USAGE, "--output is required%s", hint(synopsis));
-	if (o->traces && (o->data || o->val || o->trace_dir))
-		return ee_err_set(err, EE_ERR_USAGE, "--traces reads traces: --data, --val and "
-				  "--trace-dir do not apply%s", hint(synopsis));
+	if (o->traces && (o->data || o->val || o->trace_dir || o->counters))
+		return ee_err_set(err, EE_ERR_USAGE, "--traces reads traces: --data, --val, "
+				  "--trace-dir and --counters do not apply%s", hint(synopsis));
 	if (!o->traces && !o->data)
 		return ee_err_set(err, EE_ERR_USAGE, "--data is required%s", hint(synopsis));
 	if (!o->traces && o->val_traces)
@@ -188,6 +195,37 @@ static int check_opts(const struct report_opts *o, const char *const *pos, int n
 		}
 	}
 	return EE_OK;
+}
+
+static void warn_counters(const struct ee_counters *c, int from)
+{
+	int i;
+
+	for (i = from; i < c->nwarn; i++)
+		fprintf(stderr, "eeprof: warning: %s\n", c->warn[i]);
+}
+
+/* build() with the layers counted as --counters says (profiling only). */
+static int build_counted(struct ee_report *r, struct report_opts *o, const char *const *pos,
+			 int npos, const char *const *vals, struct ee_err *err)
+{
+	const char *spec = o->counters ? o->counters : "none";
+	struct ee_counters c = { 0 };
+	int nwarn, rc;
+
+	o->profile.counters = NULL;
+	if (!o->traces && strcmp(spec, "off")) {
+		if ((rc = ee_counters_open(&c, spec, err)) < 0)
+			return rc;
+		warn_counters(&c, 0);
+		o->profile.counters = &c;
+	}
+	nwarn = c.nwarn;
+	rc = build(r, o, pos, npos, vals, err);
+	warn_counters(&c, nwarn);
+	ee_counters_close(&c);
+	o->profile.counters = NULL;
+	return rc;
 }
 
 static int run(struct report_opts *o, const char *const *pos, int npos, struct ee_err *err)
@@ -212,7 +250,7 @@ static int run(struct report_opts *o, const char *const *pos, int npos, struct e
 	}
 	ee_report_init(&r, rule.policy, rule.fallback);
 	if (rc == EE_OK)
-		rc = build(&r, o, pos, npos, o->val_traces ? vals : NULL, err);
+		rc = build_counted(&r, o, pos, npos, o->val_traces ? vals : NULL, err);
 	r.wall_seconds = now() - start;
 	if (rc == EE_OK && (rc = ee_report_write(&r, o->output, &wo, err)) < 0 && wo.plots &&
 	    rc == EE_ERR_IO && strstr(err->msg, "gnuplot"))
@@ -245,6 +283,10 @@ int cmd_report(int argc, char **argv)
 		{ "no-plots", EE_OPT_FLAG, &o.no_plots, NULL, "write no PNG/SVG (no gnuplot needed)",
 		  0, 0 },
 		{ "gnuplot", EE_OPT_STR, &o.gnuplot, "<prog>", "the gnuplot program", 0, 0 },
+		{ "counters", EE_OPT_STR, &o.counters, "<events>", "count every layer while "
+		  "profiling: PAPI events, comma-separated, or default (" EE_COUNTERS_DEFAULT "); "
+		  "none (the default): CPU time only; off: no counting; fake:A,B for the test "
+		  "source", 0, 0 },
 		{ "limit", EE_OPT_INT, &o.profile.limit, "<n>", "at most n samples of each dataset",
 		  0, 1 << 30 },
 		EE_OPT_BATCH(&o.profile.batch),

@@ -20,7 +20,7 @@
  *
  * --plot FILE draws the time of every MAC layer against its MACs (all-exits pass,
  * log-log) with the model's average rate as a line: layers above the line are slower
- * than their MACs say; the slowest ones are named (reports/plot.h, gnuplot).
+ * than their MACs say; the slowest ones are named (reports/layertime.h, gnuplot).
  *
  * --counters off measures no layer at all (no hooks): the plain run of the overhead
  * benchmark (tools/overhead.py); layer figures are then 0.
@@ -39,13 +39,11 @@
  * cpu_seconds, gflops, events{}} of the all-exits pass, with macs_dynamic and
  * seconds_dynamic.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "analyzer.h"
 #include "core/exec.h"
@@ -55,6 +53,7 @@
 #include "plugins/sde.h"
 #include "reports/analysis.h"
 #include "reports/json.h"
+#include "reports/layertime.h"
 #include "reports/plot.h"
 #include "reports/profile.h"
 #include "reports/table.h"
@@ -93,6 +92,7 @@ struct session {
 	double *macs;         /* [count] MACs each executed in the dynamic pass */
 	float *prob;          /* [lanes][k] softmax scratch */
 	struct pass all, dynamic;
+	struct ee_layer_time *lt; /* [nodes] the all-exits pass per sample, once it ran */
 	int row0;             /* row of the current batch's first sample */
 };
 
@@ -408,17 +408,18 @@ static double node_seconds(const struct ee_counts *c, int i)
 	return 1e-9 * (double)c->v[(size_t)i * c->nch + EE_CH_REAL];
 }
 
-/* GFLOP/s (2 x MACs per second) of the whole all-exits pass, summed over its nodes. */
-static double model_gflops(const struct ee_counts *a)
+/* The nodes of the all-exits pass per sample (reports/layertime.h) into s->lt. */
+static void layer_times(struct session *s)
 {
-	double macs = 0, sec = 0;
+	const struct ee_counts *a = &s->all.counts;
 	int i;
 
 	for (i = 0; i < a->nnodes; i++) {
-		macs += a->macs[i];
-		sec += node_seconds(a, i);
+		s->lt[i].name = layer_name(&s->net.model.nodes[i]);
+		s->lt[i].exit = s->net.model.nodes[i].exit;
+		s->lt[i].macs = ratio(a->macs[i], (double)a->samples[i]);
+		s->lt[i].seconds = ratio(node_seconds(a, i), (double)a->samples[i]);
 	}
-	return ratio(2e-9 * macs, sec);
 }
 
 /* Per layer of the all-exits pass: MACs, time, achieved GFLOP/s and how that compares
@@ -428,7 +429,7 @@ static void print_layers(const struct session *s)
 	static const char *const head[] = { "layer", "kind", "exit", "MACs/sample", "time (s)",
 					    "GFLOP/s", "vs model", "dynamic (s)" };
 	const struct ee_counts *a = &s->all.counts;
-	double model = model_gflops(a);
+	double model = ee_layers_gflops(s->lt, a->nnodes);
 	struct ee_table tab;
 	int i;
 
@@ -454,61 +455,6 @@ static void print_layers(const struct session *s)
 
 /* ---------------------------------------------------------------- the plot */
 
-/* Up to n MAC layers with the lowest GFLOP/s that take at least 1 % of the time. */
-static int slowest(const struct ee_counts *a, int *pick, int n)
-{
-	double total = 0;
-	int i, j, count = 0;
-
-	for (i = 0; i < a->nnodes; i++)
-		total += node_seconds(a, i);
-	for (i = 0; i < a->nnodes; i++) {
-		double g = a->macs[i] / node_seconds(a, i);
-
-		if (!(a->macs[i] > 0) || node_seconds(a, i) < 0.01 * total)
-			continue;
-		for (j = count < n ? count++ : n; j > 0 && a->macs[pick[j - 1]] /
-						     node_seconds(a, pick[j - 1]) > g; j--)
-			if (j < n)
-				pick[j] = pick[j - 1];
-		if (j < n)
-			pick[j] = i;
-	}
-	return count;
-}
-
-/* Time against MACs per layer (log-log), the model's average rate as a line, and the
- * names of the layers furthest above it. */
-static void plot_layers(const struct session *s, const char *ckpt, struct ee_plot *p)
-{
-	const struct ee_counts *a = &s->all.counts;
-	int pick[8], n = slowest(a, pick, 8), i;
-
-	fprintf(p->data, "$layers << EOD\n");
-	for (i = 0; i < a->nnodes; i++)
-		if (a->macs[i] > 0 && node_seconds(a, i) > 0)
-			fprintf(p->data, "%.10g %.10g %d\n", a->macs[i] / a->samples[i],
-				1e6 * node_seconds(a, i) / a->samples[i], s->net.model.nodes[i].exit);
-	fprintf(p->data, "EOD\n$slow << EOD\n");
-	for (i = 0; i < n; i++)
-		fprintf(p->data, "%.10g %.10g \"%s\"\n", a->macs[pick[i]] / a->samples[pick[i]],
-			1e6 * node_seconds(a, pick[i]) / a->samples[pick[i]],
-			layer_name(&s->net.model.nodes[pick[i]]));
-	fprintf(p->data, "EOD\n");
-	fprintf(p->cmds, "set title 'Time against MACs per layer: ' . ");
-	ee_plot_quote(p->cmds, ckpt);
-	fprintf(p->cmds, " . ' (every exit, batch %d, threads %d)'\nset logscale xy\n"
-		"set xlabel 'MACs per sample'\nset ylabel 'time per sample (us)'\nset grid\n"
-		"set key bottom right\nset offsets graph 0.02, graph 0.02, graph 0.05, graph 0.05\n"
-		"plot $layers using 1:2:3 with points pt 7 lc variable title 'layer (colour: "
-		"exit region)', 2 * x / (%.10g * 1e3) with lines lc rgb 'black' title "
-		"'the model average, %.2f GFLOP/s: layers above it are slower than their MACs say'",
-		s->run.max_batch, ee_threads_get(), model_gflops(a), model_gflops(a));
-	if (n)
-		fprintf(p->cmds, ", $slow using 1:2:3 with labels left offset 1,0 font ',8' notitle");
-	fputc('\n', p->cmds);
-}
-
 /* --plot FILE: PNG, or SVG if the name ends in .svg. */
 static int save_plot(const struct session *s, const char *ckpt, struct ee_err *err)
 {
@@ -520,8 +466,12 @@ static int save_plot(const struct session *s, const char *ckpt, struct ee_err *e
 
 	if (rc < 0)
 		return rc;
-	plot_layers(s, ckpt, &p);
-	rc = ee_plot_save(&p, NULL, svg ? NULL : f, svg ? f : NULL, err);
+	if (ee_layers_plot(&p, s->lt, s->net.model.nnodes, ckpt, s->run.max_batch,
+			   ee_threads_get()) > 0)
+		rc = ee_plot_save(&p, NULL, svg ? NULL : f, svg ? f : NULL, err);
+	else
+		rc = ee_err_set(err, EE_ERR_USAGE, "--plot: no layer was timed (--counters off "
+				"measures none)");
 	ee_plot_release(&p);
 	return rc;
 }
@@ -705,7 +655,8 @@ static int allocate(struct session *s, struct ee_err *err)
 	s->taken = calloc((size_t)s->count, sizeof(*s->taken));
 	s->macs = calloc((size_t)s->count, sizeof(*s->macs));
 	s->prob = malloc((size_t)s->run.nlanes * s->k * sizeof(*s->prob));
-	if (!s->taken || !s->macs || !s->prob)
+	s->lt = calloc((size_t)s->net.model.nnodes + 1, sizeof(*s->lt));
+	if (!s->taken || !s->macs || !s->prob || !s->lt)
 		return ee_err_set(err, EE_ERR_NOMEM, "out of memory");
 	for (i = 0; i < s->count; i++) {
 		s->full.index[i] = s->dyn.index[i] = s->o->offset + i;
@@ -723,6 +674,7 @@ static void release(struct session *s)
 	free(s->taken);
 	free(s->macs);
 	free(s->prob);
+	free(s->lt);
 }
 
 /* Counters attached to the opened run, rule parsed, memory in place. */
@@ -759,6 +711,7 @@ static int run_model(const char *ckpt, struct session *s, struct ee_err *err)
 	warn_counters(&s->ctr, nwarn);
 	if (rc < 0)
 		return rc;
+	layer_times(s);
 	outcome(s, &out);
 	if (s->o->json) {
 		print_json(s, &out, ckpt);
@@ -800,21 +753,6 @@ static int run_checkpoint(const char *ckpt, const struct run_opts *o, struct ee_
 	return rc;
 }
 
-/* The plot's directory must be there and writable before the model runs (gnuplot's own
- * failure there is not a readable message). */
-static int check_plot(const char *file, struct ee_err *err)
-{
-	const char *slash = strrchr(file, '/');
-	char dir[4096];
-
-	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - file) + 1 : 1,
-		 slash ? file : ".");
-	if (access(dir, W_OK))
-		return ee_err_set(err, EE_ERR_IO, "cannot write plot '%s': %s", file,
-				  strerror(errno));
-	return EE_OK;
-}
-
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o = { .batch = 64, .threads = 1 };
@@ -849,8 +787,6 @@ int cmd_run(int argc, char **argv)
 	if (!o.data || !o.threshold == !o.thresholds)
 		return ee_fail_usage(synopsis, "--data and one of --threshold or --thresholds are "
 				     "required");
-	if (o.plot && check_plot(o.plot, &err) < 0)
-		return ee_fail(&err);
 	ee_cli_threads(o.threads);
 	rc = run_checkpoint(pos[0], &o, &err);
 	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK;

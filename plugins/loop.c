@@ -1,7 +1,12 @@
-/* loop.c - see loop.h. */
+/*
+ * loop.c - see loop.h. Every forward is also added to eeprof's PAPI software-defined
+ * events (sde.h), so that PAPI tools see `eval` and `profile` as they see `run`.
+ */
 #include "loop.h"
 
 #include <stdlib.h>
+
+#include "sde.h"
 
 int ee_argmax(const float *v, int n)
 {
@@ -37,6 +42,7 @@ int ee_loop_dataset(struct ee_run *r, const struct ee_net *net, const struct ee_
 		rc = ee_dataset_batch(ds, first, n, in, net->ck.mean, net->ck.std, buf, err);
 		if (rc == EE_OK) {
 			ee_run_forward(r, &x);
+			ee_sde_record(r);
 			rc = fn(ctx, r, first, err);
 		}
 	}

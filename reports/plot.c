@@ -180,6 +180,25 @@ static int check_status(int status, bool wrote, const char *program, const char 
 	return EE_OK;
 }
 
+/* The directory of every output is there and writable; else an error naming it (the shell
+ * that runs gnuplot would fail on the log beside the first output with its own message). */
+static int check_dirs(const struct ee_out *out, int n, struct ee_err *err)
+{
+	char dir[PATH_MAX_LEN];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		const char *path = out[i].path, *slash = strrchr(path, '/');
+		int len = slash ? (int)(slash - path) + (slash == path) : 1; /* "/x.png": "/" */
+
+		snprintf(dir, sizeof(dir), "%.*s", len, slash ? path : ".");
+		if (access(dir, W_OK | X_OK) < 0)
+			return ee_err_set(err, EE_ERR_IO, "cannot write plot '%s': directory '%s': "
+					  "%s", path, dir, strerror(errno));
+	}
+	return EE_OK;
+}
+
 /* Every output exists and is not empty. */
 static int check_outputs(const struct ee_out *out, int n, struct ee_err *err)
 {
@@ -234,7 +253,8 @@ int ee_plot_render(struct ee_plot *p, const char *program, struct ee_out *out,
 		return ee_err_set(err, EE_ERR_USAGE, "a plot needs at least one output");
 	if (fflush(p->data) || fflush(p->cmds))
 		return ee_err_set(err, EE_ERR_NOMEM, "out of memory for a plot script");
-	if ((rc = find_program(program, exe, sizeof(exe), err)) < 0)
+	if ((rc = check_dirs(out, n, err)) < 0 ||
+	    (rc = find_program(program, exe, sizeof(exe), err)) < 0)
 		return rc;
 	snprintf(logname, sizeof(logname), "%s.gnuplot", out[0].path);
 	if ((rc = ee_out_begin(&log, logname, err)) < 0)

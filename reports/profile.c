@@ -191,6 +191,55 @@ static int start_trace(struct ee_trace *t, const struct ee_net *net, const char 
 	return ee_sha256_file(checkpoint, t->ckpt_sha256, err);
 }
 
+/* What counter set c measured per node into t's layers (made for the same model). */
+static int fill_counters(struct ee_trace *t, const struct ee_counters *c,
+			 const struct ee_counts *counts, struct ee_err *err)
+{
+	struct ee_trace_counters *tc = &t->counters;
+	int i, j, rc = ee_trace_counters_alloc(tc, t->nlayers, c->nevents, c->nwarn, err);
+
+	for (j = 0; rc == EE_OK && j < c->nevents; j++)
+		if (!(tc->names[j] = strdup(c->event[j])))
+			rc = EE_ERR_NOMEM;
+	for (j = 0; rc == EE_OK && j < c->nwarn; j++)
+		if (!(tc->warn[j] = strdup(c->warn[j])))
+			rc = EE_ERR_NOMEM;
+	for (i = 0; rc == EE_OK && i < t->nlayers; i++) {
+		const long long *ch = counts->v + (size_t)i * counts->nch;
+
+		t->layers[i].cpu_seconds = 1e-9 * (double)ch[EE_CH_VIRT];
+		for (j = 0; j < c->nevents; j++)
+			tc->values[(size_t)i * c->nevents + j] = (double)ch[EE_CH_EVENTS + j];
+	}
+	return rc == EE_ERR_NOMEM ? ee_err_set(err, rc, "out of memory") : rc;
+}
+
+/* The loop over the samples, counted when o->counters is set (attached for the loop
+ * only, and its warnings, those of detaching included, kept in the trace). */
+static int counted_loop(struct ee_trace *t, struct ee_run *run, const struct ee_net *net,
+			const struct ee_dataset *ds, const struct ee_profile_opts *o,
+			struct fill *f, struct ee_err *err)
+{
+	struct ee_counters *c = o->counters;
+	struct ee_counts counts = { 0 };
+	int rc;
+
+	if (c && ((rc = ee_counts_init(&counts, net->model.nnodes, c->nch, err)) < 0 ||
+		  (rc = ee_counters_attach(c, run, err)) < 0)) {
+		ee_counts_release(&counts);
+		return rc;
+	}
+	rc = ee_loop_dataset(run, net, ds, o->offset, t->n, fill_batch, f, &t->seconds, err);
+	if (c) {
+		ee_counters_collect(c, &counts);
+		ee_counters_detach(c);
+		if (rc == EE_OK)
+			rc = fill_counters(t, c, &counts, err);
+		ee_counts_release(&counts);
+	}
+	return rc;
+}
+
 /* Runs the selected samples into t (started) and fills the layer table. */
 static int run_pass(struct ee_trace *t, struct ee_run *run, const struct ee_net *net,
 		    const struct ee_dataset *ds, const struct ee_profile_opts *o,
@@ -203,8 +252,7 @@ static int run_pass(struct ee_trace *t, struct ee_run *run, const struct ee_net 
 	rc = f.open_sum && f.prob && f.ens ? EE_OK : ee_err_set(err, EE_ERR_NOMEM, "out of memory");
 	run->time_layers = true;
 	if (rc == EE_OK)
-		rc = ee_loop_dataset(run, net, ds, o->offset, t->n, fill_batch, &f, &t->seconds,
-				     err);
+		rc = counted_loop(t, run, net, ds, o, &f, err);
 	if (rc == EE_OK && fill_layers(t, run, f.open_sum) < 0)
 		rc = ee_err_set(err, EE_ERR_NOMEM, "out of memory");
 	t->threads = ee_threads_get();

@@ -4,13 +4,22 @@
  * The library side of `eeprof profile` (and of `eeprof report`, which profiles
  * every checkpoint it is given): loads the checkpoint, runs the samples
  * [offset, offset + limit) of the dataset in batches with per-layer timing on,
- * and fills a trace (trace.h), identity included.
+ * and fills a trace (trace.h), identity included. With a counter set
+ * (plugins/counters.h, opened by the caller) the layers are also counted: their CPU
+ * time and events go into the trace's /timing, the set's warnings with them.
+ *
+ *     struct ee_counters c;
+ *     ee_counters_open(&c, "PAPI_TOT_INS,PAPI_TOT_CYC", &err);  // print c.warn[]
+ *     o.counters = &c;
+ *     ee_profile_run("m.h5", "fashion-mnist:test", &o, &t, &err); // c.warn[] may grow
+ *     ee_counters_close(&c);
  */
 #ifndef EE_PROFILE_H
 #define EE_PROFILE_H
 
 #include <stdbool.h>
 
+#include "plugins/counters.h"
 #include "trace.h"
 
 struct ee_profile_opts {
@@ -21,6 +30,9 @@ struct ee_profile_opts {
 	/* called after each batch with samples done and total (progress bars); may be NULL */
 	void (*progress)(void *ctx, long done, long total);
 	void *progress_ctx;
+	/* (optional) counters attached to the run while it profiles; NULL: the layers are
+	 * timed but not counted */
+	struct ee_counters *counters;
 };
 
 int ee_profile_run(const char *checkpoint, const char *data, const struct ee_profile_opts *o,

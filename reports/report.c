@@ -35,6 +35,7 @@ static void model_release(struct ee_report_model *m)
 		free(m->layers[i].kind);
 	}
 	free(m->layers);
+	ee_trace_counters_release(&m->counters);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -227,7 +228,7 @@ static int timing(struct ee_report_model *m, const struct ee_trace *t, struct ee
 		if (!l->name || !l->kind)
 			return ee_err_set(err, EE_ERR_NOMEM, "out of memory for layer timings");
 	}
-	return EE_OK;
+	return ee_trace_counters_copy(&m->counters, &t->counters, t->nlayers, err);
 }
 
 /* Everything about one model from its trace(s), into m. */
@@ -465,24 +466,139 @@ void ee_report_json(const struct ee_report *r, FILE *f)
 	ee_json_end(&j);
 }
 
+/* ---- time and counters per exit and per layer ---- */
+
+static void cost_add(const struct ee_report_model *m, int i, struct ee_report_cost *c)
+{
+	const struct ee_trace_layer *l = &m->layers[i];
+	int k, nc = m->counters.n;
+
+	c->layers++;
+	c->macs += l->macs;
+	c->seconds += l->seconds;
+	c->cpu_seconds += l->cpu_seconds;
+	for (k = 0; k < nc; k++)
+		c->events[k] += m->counters.values[(size_t)i * nc + k];
+}
+
+static void cost_begin(struct ee_report_cost *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+static void cost_end(const struct ee_report_model *m, struct ee_report_cost *c)
+{
+	if (!m->counters.counted)
+		c->cpu_seconds = NAN;
+	c->gflops = c->seconds > 0 ? 2e-9 * c->macs * m->n / c->seconds : NAN;
+	c->ipc = ee_events_ipc(m->counters.names, c->events, m->counters.n);
+}
+
+void ee_report_exit_cost(const struct ee_report_model *m, int k, struct ee_report_cost *c)
+{
+	int i;
+
+	cost_begin(c);
+	for (i = 0; i < m->nlayers; i++)
+		if (m->layers[i].exit == k + 1)
+			cost_add(m, i, c);
+	cost_end(m, c);
+}
+
+void ee_report_layer_cost(const struct ee_report_model *m, int i, struct ee_report_cost *c)
+{
+	cost_begin(c);
+	cost_add(m, i, c);
+	cost_end(m, c);
+}
+
+void ee_report_layer_times(const struct ee_report_model *m, struct ee_layer_time *l)
+{
+	int i;
+
+	for (i = 0; i < m->nlayers; i++) {
+		l[i].name = m->layers[i].name;
+		l[i].exit = m->layers[i].exit;
+		l[i].macs = m->layers[i].macs;
+		l[i].seconds = m->layers[i].seconds / m->n;
+	}
+}
+
 /* ---- timing.json ---- */
+
+static void json_cost(struct ee_json *j, const struct ee_report_model *m,
+		      const struct ee_report_cost *c)
+{
+	const struct ee_trace_counters *tc = &m->counters;
+	int k;
+
+	ee_json_num(j, "macs_mean", c->macs);
+	ee_json_num(j, "seconds", c->seconds);
+	ee_json_num(j, "us_per_sample", 1e6 * c->seconds / m->n);
+	ee_json_num(j, "gflops", c->gflops);
+	ee_json_num(j, "cpu_seconds", c->cpu_seconds);
+	ee_json_num(j, "ipc", c->ipc);
+	ee_json_begin(j, "events", '{');
+	for (k = 0; k < tc->n; k++)
+		ee_json_num(j, tc->names[k], c->events[k]);
+	ee_json_end(j);
+	ee_json_begin(j, "cache_misses_per_sample", '{');
+	for (k = 0; k < tc->n; k++)
+		if (ee_event_is_miss(tc->names[k]))
+			ee_json_num(j, tc->names[k], c->events[k] / m->n);
+	ee_json_end(j);
+}
+
+static void json_counters(struct ee_json *j, const struct ee_trace_counters *c)
+{
+	int k;
+
+	ee_json_begin(j, "counters", '{');
+	ee_json_bool(j, "counted", c->counted);
+	ee_json_begin(j, "events", '[');
+	for (k = 0; k < c->n; k++)
+		ee_json_str(j, NULL, c->names[k]);
+	ee_json_end(j);
+	ee_json_begin(j, "warnings", '[');
+	for (k = 0; k < c->nwarn; k++)
+		ee_json_str(j, NULL, c->warn[k]);
+	ee_json_end(j);
+	ee_json_end(j);
+}
+
+static void json_exit_costs(struct ee_json *j, const struct ee_report_model *m)
+{
+	struct ee_report_cost c;
+	int k;
+
+	ee_json_begin(j, "exits", '[');
+	for (k = 0; k < m->nexits; k++) {
+		ee_report_exit_cost(m, k, &c);
+		ee_json_begin(j, NULL, '{');
+		ee_json_int(j, "exit", k + 1);
+		ee_json_int(j, "layers", c.layers);
+		json_cost(j, m, &c);
+		ee_json_end(j);
+	}
+	ee_json_end(j);
+}
 
 static void json_layers(struct ee_json *j, const struct ee_report_model *m)
 {
+	struct ee_report_cost c;
 	int i;
 
 	ee_json_begin(j, "layers", '[');
 	for (i = 0; i < m->nlayers; i++) {
 		const struct ee_trace_layer *l = &m->layers[i];
 
+		ee_report_layer_cost(m, i, &c);
 		ee_json_begin(j, NULL, '{');
 		ee_json_str(j, "name", l->name);
 		ee_json_str(j, "kind", l->kind);
 		ee_json_int(j, "exit", l->exit);
 		ee_json_bool(j, "head", l->head);
-		ee_json_num(j, "seconds", l->seconds);
-		ee_json_num(j, "us_per_sample", 1e6 * l->seconds / m->n);
-		ee_json_num(j, "macs_mean", l->macs);
+		json_cost(j, m, &c);
 		ee_json_end(j);
 	}
 	ee_json_end(j);
@@ -509,6 +625,8 @@ void ee_report_timing(const struct ee_report *r, FILE *f)
 		ee_json_num(&j, "images_per_second", m->seconds > 0 ? m->n / m->seconds : NAN);
 		ee_json_int(&j, "threads", m->threads);
 		ee_json_int(&j, "batch", m->batch);
+		json_counters(&j, &m->counters);
+		json_exit_costs(&j, m);
 		json_layers(&j, m);
 		ee_json_end(&j);
 	}

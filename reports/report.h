@@ -11,12 +11,15 @@
  *
  *   report.json       canonical and deterministic (schema below): the same traces give
  *                     the same bytes; no time, date or directory in it
- *   report.md         the human report: tables and links to the plots
+ *   report.md         the human report: tables and links to the plots, and per model
+ *                     a "time and counters" section (not deterministic)
  *   exits.csv, curve.csv, gates.csv, budgets.csv (with validation traces)
- *   timing.json       what is not deterministic: seconds, images/s, per-layer time
+ *   timing.json       what is not deterministic: seconds, images/s, and per exit region
+ *                     and per layer time, MACs, GFLOP/s and counters (schema below)
  *   accuracy_vs_macs.{png,svg}   every model: sweep curve, per-exit points, ensemble
  *   gates.{png,svg}              open-gate (multi-scale) ratio per EMG layer, if any
  *   exits-<model>.{png,svg}      share of samples leaving at each exit per threshold
+ *   layers-<model>.{png,svg}     time against MACs per layer (layertime.h), if timed
  *
  * Every file is written under a temporary name first; only when all of them (the
  * plots included) are complete are they renamed into place, report.json last. A
@@ -41,6 +44,19 @@
  *              macs_mean}, test {accuracy, macs_mean, exit_share[E], fallback_share}}
  *              (with validation traces only)
  * MACs are multiply-accumulates per sample (FLOPs = 2 x MACs); accuracies fractions.
+ *
+ * timing.json, schema_version 1: schema_version, [wall_seconds], models[]:
+ *   name, samples, seconds, images_per_second, threads, batch,
+ *   counters {counted (CPU time and events were measured per layer), events[] (the
+ *            events counted), warnings[] (events asked for but not counted, and why)},
+ *   exits[] {exit, layers, <cost>}: the layers of the exit's region (the layers that run
+ *            first for that exit: its stage) summed,
+ *   layers[] {name, kind, exit, head, <cost>}
+ * where <cost> is macs_mean (executed, per sample), seconds (wall time over the pass),
+ * us_per_sample, gflops (2 x MACs / time), cpu_seconds (thread CPU time), ipc
+ * (PAPI_TOT_INS / PAPI_TOT_CYC), events {name: count over the pass} and
+ * cache_misses_per_sample {name: count per sample} of the cache-miss events among them;
+ * null where not measured or not countable.
  */
 #ifndef EE_REPORT_H
 #define EE_REPORT_H
@@ -49,6 +65,7 @@
 #include <stdio.h>
 
 #include "analysis.h"
+#include "layertime.h"
 #include "plot.h"
 #include "trace.h"
 
@@ -95,7 +112,25 @@ struct ee_report_model {
 	double seconds;
 	int threads, batch, nlayers;
 	struct ee_trace_layer *layers; /* [nlayers], names owned */
+	struct ee_trace_counters counters; /* of the layers, owned */
 };
+
+/* Time, MACs and counters of one exit region or one layer of a model. */
+struct ee_report_cost {
+	int layers;          /* layers summed */
+	double macs;         /* executed MACs per sample */
+	double seconds;      /* wall time over the pass */
+	double cpu_seconds;  /* thread CPU time over the pass; NAN if not counted */
+	double gflops;       /* 2 x MACs / seconds, in 1e9; NAN without time */
+	double ipc;          /* PAPI_TOT_INS / PAPI_TOT_CYC; NAN without them */
+	double events[EE_TRACE_MAX_COUNTERS]; /* [counters.n] counts over the pass */
+};
+
+/* Exit k's (0-based) region, or layer i, of m. */
+void ee_report_exit_cost(const struct ee_report_model *m, int k, struct ee_report_cost *c);
+void ee_report_layer_cost(const struct ee_report_model *m, int i, struct ee_report_cost *c);
+/* The layers of m per sample for layertime.h, into l[m->nlayers] (names borrowed). */
+void ee_report_layer_times(const struct ee_report_model *m, struct ee_layer_time *l);
 
 struct ee_report {
 	char data[256];
@@ -144,6 +179,8 @@ void ee_report_plot_accuracy(const struct ee_report *r, struct ee_plot *p);
 void ee_report_plot_gates(const struct ee_report *r, struct ee_plot *p);
 void ee_report_plot_exits(const struct ee_report *r, const struct ee_report_model *m,
 			  struct ee_plot *p);
+/* Time against MACs per layer of m; returns its points (0: nothing to draw). */
+int ee_report_plot_layers(const struct ee_report_model *m, struct ee_plot *p);
 
 /*
  * Parts of report.json, for the commands that print the same fields (eeprof curve,

@@ -16,6 +16,9 @@
 #include "table.h"
 
 #define PARETO_ROWS 8 /* sweep points shown in report.md */
+#define SLOW_ROWS 8   /* slowest layers shown in report.md */
+#define MISS_COLS 4   /* cache-miss events shown in report.md */
+#define CELL 96       /* bytes of a table cell */
 
 /* ---- helpers ---- */
 
@@ -238,6 +241,229 @@ static void md_gates(const struct ee_report_model *m, bool plots, FILE *f)
 		fprintf(f, "\n![multi-scale ratio per layer](gates.png) ([SVG](gates.svg))\n");
 }
 
+/* ---- report.md: time and counters ---- */
+
+/* m's layers per sample (layertime.h), or NULL when out of memory; free() it. */
+static struct ee_layer_time *layer_times(const struct ee_report_model *m)
+{
+	struct ee_layer_time *l = calloc((size_t)m->nlayers + 1, sizeof(*l));
+
+	if (l)
+		ee_report_layer_times(m, l);
+	return l;
+}
+
+/* Points of m's time-against-MACs plot (0: none drawn). */
+static int layer_points(const struct ee_report_model *m)
+{
+	struct ee_layer_time *l = layer_times(m);
+	int n = l ? ee_layers_points(l, m->nlayers) : 0;
+
+	free(l);
+	return n;
+}
+
+/* Wall time per sample: "85.2 us", "1.25 ms", "2.10 s". */
+static const char *per_sample(char *buf, size_t size, double seconds)
+{
+	double us = 1e6 * seconds;
+
+	if (isnan(us))
+		snprintf(buf, size, "-");
+	else if (us < 1e3)
+		snprintf(buf, size, "%.1f us", us);
+	else if (us < 1e6)
+		snprintf(buf, size, "%.2f ms", us / 1e3);
+	else
+		snprintf(buf, size, "%.2f s", us / 1e6);
+	return buf;
+}
+
+static const char *fixed2(char *buf, size_t size, double v)
+{
+	if (isnan(v))
+		snprintf(buf, size, "-");
+	else
+		snprintf(buf, size, "%.2f", v);
+	return buf;
+}
+
+/* A counter cell without a value: the events were asked for but not countable (then the
+ * trace has their warnings), or none were asked. */
+static const char *uncounted(const struct ee_report_model *m)
+{
+	return m->counters.nwarn ? "n/a (no PMU)" : "-";
+}
+
+/* The counter columns of report.md's tables: IPC, then up to MISS_COLS cache-miss events
+ * per sample (one "cache misses/sample" column if none was counted). */
+struct counter_cols {
+	int miss[MISS_COLS], nmiss; /* indices into m->counters */
+	char head[MISS_COLS][CELL];
+};
+
+static void counter_cols(const struct ee_report_model *m, struct counter_cols *cc)
+{
+	int k;
+
+	cc->nmiss = 0;
+	for (k = 0; k < m->counters.n && cc->nmiss < MISS_COLS; k++) {
+		if (!ee_event_is_miss(m->counters.names[k]))
+			continue;
+		snprintf(cc->head[cc->nmiss], CELL, "%s/sample", m->counters.names[k]);
+		cc->miss[cc->nmiss++] = k;
+	}
+}
+
+/* The counter headers from head[at]; returns the column after them. */
+static int counter_heads(const struct counter_cols *cc, const char **head, int at)
+{
+	int i;
+
+	head[at++] = "IPC";
+	if (!cc->nmiss)
+		head[at++] = "cache misses/sample";
+	for (i = 0; i < cc->nmiss; i++)
+		head[at++] = cc->head[i];
+	return at;
+}
+
+/* The counter cells of cost c from cell[at]. */
+static void counter_cells(const struct ee_report_model *m, const struct counter_cols *cc,
+			  const struct ee_report_cost *c, char (*cell)[CELL], int at)
+{
+	int i;
+
+	if (isnan(c->ipc))
+		snprintf(cell[at++], CELL, "%s", uncounted(m));
+	else
+		snprintf(cell[at++], CELL, "%.2f", c->ipc);
+	if (!cc->nmiss)
+		snprintf(cell[at++], CELL, "%s", uncounted(m));
+	for (i = 0; i < cc->nmiss; i++)
+		si(cell[at++], CELL, c->events[cc->miss[i]] / m->n);
+}
+
+static void table_cells(struct ee_table *t, char (*cell)[CELL], int n)
+{
+	const char *cells[EE_TABLE_MAX_COLS];
+	int i;
+
+	for (i = 0; i < n; i++)
+		cells[i] = cell[i];
+	ee_table_row(t, cells);
+}
+
+static void md_exit_costs(const struct ee_report_model *m, const struct counter_cols *cc,
+			  FILE *f)
+{
+	const char *head[EE_TABLE_MAX_COLS] = { "exit", "layers", "MACs/sample", "time/sample",
+						"time share", "GFLOP/s" };
+	char cell[EE_TABLE_MAX_COLS][CELL];
+	int n = counter_heads(cc, head, 6), i, k;
+	struct ee_report_cost c;
+	struct ee_table t;
+	double total = 0;
+
+	for (i = 0; i < m->nlayers; i++)
+		total += m->layers[i].seconds;
+	ee_table_init(&t, n, head);
+	for (k = 0; k < m->nexits; k++) {
+		ee_report_exit_cost(m, k, &c);
+		snprintf(cell[0], CELL, "%d", k + 1);
+		snprintf(cell[1], CELL, "%d", c.layers);
+		si(cell[2], CELL, c.macs);
+		per_sample(cell[3], CELL, c.seconds / m->n);
+		pct(cell[4], CELL, total > 0 ? c.seconds / total : NAN);
+		fixed2(cell[5], CELL, c.gflops);
+		counter_cells(m, cc, &c, cell, 6);
+		table_cells(&t, cell, n);
+	}
+	ee_table_print(&t, f, true);
+	ee_table_release(&t);
+}
+
+/* The layers with the lowest GFLOP/s among those taking 1 % of the time or more. */
+static void md_slowest(const struct ee_report_model *m, const struct counter_cols *cc,
+		       const struct ee_layer_time *l, FILE *f)
+{
+	const char *head[EE_TABLE_MAX_COLS] = { "layer", "kind", "exit", "MACs/sample",
+						"time/sample", "GFLOP/s", "vs model" };
+	char cell[EE_TABLE_MAX_COLS][CELL];
+	int pick[SLOW_ROWS], count = ee_layers_slowest(l, m->nlayers, pick, SLOW_ROWS);
+	int n = counter_heads(cc, head, 7), i;
+	double model = ee_layers_gflops(l, m->nlayers);
+	struct ee_report_cost c;
+	struct ee_table t;
+
+	fprintf(f, "\nThe layers slowest for their MACs: the lowest GFLOP/s among the layers "
+		"that take 1 %% of the time or more, against the model's %.2f GFLOP/s (below 1x: "
+		"slower than their MACs say):\n\n", model);
+	ee_table_init(&t, n, head);
+	for (i = 0; i < count; i++) {
+		const struct ee_trace_layer *tl = &m->layers[pick[i]];
+
+		ee_report_layer_cost(m, pick[i], &c);
+		snprintf(cell[0], CELL, "%s", tl->name);
+		snprintf(cell[1], CELL, "%s", tl->kind);
+		snprintf(cell[2], CELL, "%d%s", tl->exit, tl->head && m->nexits > 1 ? " (head)" : "");
+		si(cell[3], CELL, c.macs);
+		per_sample(cell[4], CELL, c.seconds / m->n);
+		fixed2(cell[5], CELL, c.gflops);
+		snprintf(cell[6], CELL, "%.2fx", c.gflops / model);
+		counter_cells(m, cc, &c, cell, 7);
+		table_cells(&t, cell, n);
+	}
+	ee_table_print(&t, f, true);
+	ee_table_release(&t);
+}
+
+/* What was counted: the events, the warnings of those that could not be. */
+static void md_events(const struct ee_report_model *m, FILE *f)
+{
+	const struct ee_trace_counters *c = &m->counters;
+	int k;
+
+	if (!c->counted) {
+		fprintf(f, "Events: not measured (profiled with `--counters off`, or by an older "
+			"eeprof).");
+		return;
+	}
+	if (!c->n && !c->nwarn)
+		fprintf(f, "Events: none asked for (`--counters default`, or PAPI event names, "
+			"count them).");
+	for (k = 0; k < c->n; k++)
+		fprintf(f, "%s`%s`%s", k ? ", " : "Events: ", c->names[k], k + 1 < c->n ? "" : ".");
+	for (k = 0; k < c->nwarn; k++)
+		fprintf(f, "%s%s.", c->n || k ? " " : "Events: ", c->warn[k]);
+}
+
+static void md_time(const struct ee_report_model *m, bool plots, FILE *f)
+{
+	struct ee_layer_time *l = layer_times(m);
+	struct counter_cols cc;
+	char safe[256];
+
+	if (!l)
+		return;
+	counter_cols(m, &cc);
+	fprintf(f, "\n### Time and counters\n\nMeasured while profiling %d samples (batch %d, "
+		"%d thread%s, %.3f s in all; these figures change from run to run): the wall time "
+		"of every layer, summed per exit over the layers of its region (those that first "
+		"run for that exit), against the MACs they executed; GFLOP/s = 2 x MACs / time. ",
+		m->n, m->batch, m->threads, m->threads == 1 ? "" : "s", m->seconds);
+	md_events(m, f);
+	fprintf(f, " Every figure per exit and per layer is in `timing.json`.\n\n");
+	md_exit_costs(m, &cc, f);
+	md_slowest(m, &cc, l, f);
+	if (plots && ee_layers_points(l, m->nlayers)) {
+		file_safe(m->name, safe, sizeof(safe));
+		fprintf(f, "\n![time against MACs per layer](layers-%s.png) ([SVG](layers-%s.svg))\n",
+			safe, safe);
+	}
+	free(l);
+}
+
 static void md_model(const struct ee_report *r, const struct ee_report_model *m, bool plots,
 		     FILE *f)
 {
@@ -257,6 +483,8 @@ static void md_model(const struct ee_report *r, const struct ee_report_model *m,
 		md_budgets(r, m, f);
 	if (m->ngates)
 		md_gates(m, plots, f);
+	if (m->nlayers)
+		md_time(m, plots, f);
 }
 
 static void md_summary(const struct ee_report *r, FILE *f)
@@ -294,7 +522,7 @@ void ee_report_markdown(const struct ee_report *r, bool plots, FILE *f)
 		"- MACs are multiply-accumulates per sample, as executed (FLOPs = 2 x MACs); "
 		"*cascade* adds every earlier exit head, which dynamic inference runs\n"
 		"- files: `report.json` (canonical), `exits.csv`, `curve.csv`, `gates.csv`%s, "
-		"`timing.json` (seconds)\n\n",
+		"`timing.json` (time, GFLOP/s and counters per exit and per layer)\n\n",
 		r->data, r->samples, ee_policy_name(r->policy), ee_fallback_name(r->fallback),
 		r->val_data[0] ? ", `budgets.csv`" : "");
 	md_summary(r, f);
@@ -631,6 +859,15 @@ void ee_report_plot_exits(const struct ee_report *r, const struct ee_report_mode
 	}
 }
 
+int ee_report_plot_layers(const struct ee_report_model *m, struct ee_plot *p)
+{
+	struct ee_layer_time *l = layer_times(m);
+	int points = l ? ee_layers_plot(p, l, m->nlayers, m->name, m->batch, m->threads) : 0;
+
+	free(l);
+	return points;
+}
+
 /* ---- the directory, atomically ---- */
 
 /* Files begun in dir, committed together. */
@@ -724,6 +961,13 @@ static void gates_plot(const struct ee_report *r, const struct ee_report_model *
 	ee_report_plot_gates(r, p);
 }
 
+static void layers_plot(const struct ee_report *r, const struct ee_report_model *m,
+			struct ee_plot *p)
+{
+	(void)r;
+	ee_report_plot_layers(m, p);
+}
+
 static int plot(struct outset *s, const char *base, plot_writer *fn, const struct ee_report *r,
 		const struct ee_report_model *m, const char *program)
 {
@@ -748,11 +992,14 @@ static int plots(struct outset *s, const struct ee_report *r, const char *progra
 	if (any_gates(r) && (rc = plot(s, "gates", gates_plot, r, NULL, program)) < 0)
 		return rc;
 	for (i = 0; i < r->nmodels; i++) {
-		if (!r->models[i].ncurve)
-			continue;
 		file_safe(r->models[i].name, safe, sizeof(safe));
 		snprintf(base, sizeof(base), "exits-%s", safe);
-		if ((rc = plot(s, base, ee_report_plot_exits, r, &r->models[i], program)) < 0)
+		if (r->models[i].ncurve &&
+		    (rc = plot(s, base, ee_report_plot_exits, r, &r->models[i], program)) < 0)
+			return rc;
+		snprintf(base, sizeof(base), "layers-%s", safe);
+		if (layer_points(&r->models[i]) &&
+		    (rc = plot(s, base, layers_plot, r, &r->models[i], program)) < 0)
 			return rc;
 	}
 	return EE_OK;

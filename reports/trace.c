@@ -97,7 +97,72 @@ void ee_trace_release(struct ee_trace *t)
 	free(t->open);
 	free(t->bits);
 	free(t->layers);
+	ee_trace_counters_release(&t->counters);
 	memset(t, 0, sizeof(*t));
+}
+
+int ee_trace_counters_alloc(struct ee_trace_counters *c, int nlayers, int n, int nwarn,
+			    struct ee_err *err)
+{
+	bool ok = true;
+
+	memset(c, 0, sizeof(*c));
+	if (nlayers < 0 || n < 0 || n > EE_TRACE_MAX_COUNTERS || nwarn < 0)
+		return ee_err_set(err, EE_ERR_INPUT, "%d counters of %d layers (at most %d "
+				  "counters)", n, nlayers, EE_TRACE_MAX_COUNTERS);
+	c->names = array(n, sizeof(*c->names), &ok);
+	c->values = array((size_t)nlayers * n, sizeof(*c->values), &ok);
+	c->warn = array(nwarn, sizeof(*c->warn), &ok);
+	if (!ok) {
+		ee_trace_counters_release(c);
+		return ee_err_set(err, EE_ERR_NOMEM, "out of memory for the counters of a trace");
+	}
+	c->counted = true;
+	c->n = n;
+	c->nwarn = nwarn;
+	return EE_OK;
+}
+
+/* Copies count strings into out (NULL as ""); false when out of memory. */
+static bool dup_all(char **out, char *const *in, int count)
+{
+	int i;
+
+	for (i = 0; i < count; i++)
+		if (!(out[i] = strdup(in[i] ? in[i] : "")))
+			return false;
+	return true;
+}
+
+int ee_trace_counters_copy(struct ee_trace_counters *dst, const struct ee_trace_counters *src,
+			   int nlayers, struct ee_err *err)
+{
+	int rc;
+
+	memset(dst, 0, sizeof(*dst));
+	if (!src->counted)
+		return EE_OK;
+	if ((rc = ee_trace_counters_alloc(dst, nlayers, src->n, src->nwarn, err)) < 0)
+		return rc;
+	memcpy(dst->values, src->values, (size_t)nlayers * src->n * sizeof(*dst->values));
+	if (dup_all(dst->names, src->names, src->n) && dup_all(dst->warn, src->warn, src->nwarn))
+		return EE_OK;
+	ee_trace_counters_release(dst);
+	return ee_err_set(err, EE_ERR_NOMEM, "out of memory for the counters of a trace");
+}
+
+void ee_trace_counters_release(struct ee_trace_counters *c)
+{
+	int i;
+
+	for (i = 0; c->names && i < c->n; i++)
+		free(c->names[i]);
+	for (i = 0; c->warn && i < c->nwarn; i++)
+		free(c->warn[i]);
+	free(c->names);
+	free(c->values);
+	free(c->warn);
+	memset(c, 0, sizeof(*c));
 }
 
 /* ---- the schema as data ---------------------------------------------------- */
@@ -222,9 +287,11 @@ struct tables {
 	uint8_t *layer_head;        /* [L] */
 	double *layer_seconds;      /* [L] */
 	double *layer_macs;         /* [L] */
+	double *layer_cpu;          /* [L] (counted traces) */
 	char **gate_name;           /* [G] */
 	char **layer_name;          /* [L] */
 	char **layer_kind;          /* [L] */
+	struct ee_trace_counters cn; /* borrowed from the trace when writing */
 	int e, g, l;
 	bool own_names;
 };
@@ -239,6 +306,8 @@ static void tables_release(struct tables *tb)
 		free(tb->layer_name[i]);
 		free(tb->layer_kind[i]);
 	}
+	if (tb->own_names)
+		ee_trace_counters_release(&tb->cn);
 	free(tb->exit_macs);
 	free(tb->gate_channels);
 	free(tb->gate_exit);
@@ -247,13 +316,16 @@ static void tables_release(struct tables *tb)
 	free(tb->layer_head);
 	free(tb->layer_seconds);
 	free(tb->layer_macs);
+	free(tb->layer_cpu);
 	free(tb->gate_name);
 	free(tb->layer_name);
 	free(tb->layer_kind);
 	memset(tb, 0, sizeof(*tb));
 }
 
-static int tables_alloc(struct tables *tb, int e, int g, int l, bool own_names,
+/* With own_names, tables read from a file: the counters too if the file has them (c >= 0
+ * events, w warnings); c < 0: not counted. */
+static int tables_alloc(struct tables *tb, int e, int g, int l, bool own_names, int c, int w,
 			struct ee_err *err)
 {
 	bool ok = true;
@@ -271,9 +343,14 @@ static int tables_alloc(struct tables *tb, int e, int g, int l, bool own_names,
 	tb->layer_head = array(l, 1, &ok);
 	tb->layer_seconds = array(l, sizeof(double), &ok);
 	tb->layer_macs = array(l, sizeof(double), &ok);
+	tb->layer_cpu = array(l, sizeof(double), &ok);
 	tb->gate_name = array(g, sizeof(char *), &ok);
 	tb->layer_name = array(l, sizeof(char *), &ok);
 	tb->layer_kind = array(l, sizeof(char *), &ok);
+	if (ok && c >= 0 && ee_trace_counters_alloc(&tb->cn, l, c, w, err) < 0) {
+		tables_release(tb);
+		return err->code;
+	}
 	if (ok)
 		return EE_OK;
 	tables_release(tb);
@@ -299,9 +376,11 @@ static void tables_from(struct tables *tb, const struct ee_trace *t)
 		tb->layer_head[i] = t->layers[i].head;
 		tb->layer_seconds[i] = t->layers[i].seconds;
 		tb->layer_macs[i] = t->layers[i].macs;
+		tb->layer_cpu[i] = t->layers[i].cpu_seconds;
 		tb->layer_name[i] = t->layers[i].name ? t->layers[i].name : (char *)"";
 		tb->layer_kind[i] = t->layers[i].kind ? t->layers[i].kind : (char *)"";
 	}
+	tb->cn = t->counters;
 }
 
 /* Moves tb (read from a file, names owned) into t, allocated for the same sizes. */
@@ -323,10 +402,13 @@ static void tables_to(struct tables *tb, struct ee_trace *t)
 		t->layers[i].head = tb->layer_head[i];
 		t->layers[i].seconds = tb->layer_seconds[i];
 		t->layers[i].macs = tb->layer_macs[i];
+		t->layers[i].cpu_seconds = tb->layer_cpu[i];
 		t->layers[i].name = tb->layer_name[i];
 		t->layers[i].kind = tb->layer_kind[i];
 		tb->layer_name[i] = tb->layer_kind[i] = NULL;
 	}
+	t->counters = tb->cn;
+	memset(&tb->cn, 0, sizeof(tb->cn));
 }
 
 /* The per-sample datasets of t into c[12 + G]; returns their count. */
@@ -356,7 +438,7 @@ static int sample_cols(const struct ee_trace *t, struct col *c)
 	return m;
 }
 
-/* The table datasets of tb into c[8]; returns their count. */
+/* The table datasets of tb into c[MAX_TABLE_COLS]; returns their count. */
 static int table_cols(const struct tables *tb, struct col *c)
 {
 	double e = tb->e, inf = HUGE_VAL;
@@ -377,10 +459,15 @@ static int table_cols(const struct tables *tb, struct col *c)
 			     inf);
 		c[m++] = col("timing", "layer_macs", 'd', tb->layer_macs, 1, tb->l, 0, 0, 0, inf);
 	}
+	if (tb->l && tb->cn.counted) {
+		c[m++] = col("timing", "layer_cpu_seconds", 'd', tb->layer_cpu, 1, tb->l, 0, 0, 0,
+			     inf);
+		c[m++] = col("timing", "layer_counters", 'd', tb->cn.values, 2, tb->l, tb->cn.n, 0,
+			     -inf, inf);
+	}
 	return m;
 }
-
-#define MAX_TABLE_COLS 8
+#define MAX_TABLE_COLS 10
 #define MAX_SAMPLE_COLS(g) (12 + (size_t)(g))
 
 /* ---- checks shared by writing and reading ---------------------------------- */
@@ -455,6 +542,14 @@ static int check_names(const struct tables *tb, struct ee_err *err)
 		if (strlen(tb->layer_name[i]) > MAX_NAME || strlen(tb->layer_kind[i]) > MAX_NAME)
 			return ee_err_set(err, EE_ERR_INPUT, "layer %d has a name or kind longer "
 					  "than %d bytes", i, MAX_NAME);
+	for (i = 0; i < tb->cn.n; i++)
+		if (!tb->cn.names[i] || !tb->cn.names[i][0] || strlen(tb->cn.names[i]) > MAX_NAME)
+			return ee_err_set(err, EE_ERR_INPUT, "counter %d has an empty name or one "
+					  "longer than %d bytes", i, MAX_NAME);
+	for (i = 0; i < tb->cn.nwarn; i++)
+		if (!tb->cn.warn[i] || strlen(tb->cn.warn[i]) > MAX_NAME)
+			return ee_err_set(err, EE_ERR_INPUT, "counter warning %d is missing or "
+					  "longer than %d bytes", i, MAX_NAME);
 	return EE_OK;
 }
 
@@ -477,8 +572,8 @@ static hid_t create_props(const struct col *c)
 	hsize_t chunk[3];
 	int i;
 
-	if (p < 0 || H5Pset_obj_track_times(p, 0) < 0)
-		return p;
+	if (p < 0 || H5Pset_obj_track_times(p, 0) < 0 || col_count(c) == 0)
+		return p; /* an empty dataset stays contiguous: chunks have no zero size */
 	chunk[0] = CHUNK_BYTES / row ? CHUNK_BYTES / row : 1;
 	if (chunk[0] > c->dims[0])
 		chunk[0] = c->dims[0];
@@ -639,6 +734,10 @@ static int put_names(hid_t f, const struct tables *tb, struct ee_err *err)
 		rc = put_strings(f, "/timing/layer_name", tb->layer_name, tb->l, err);
 	if (rc == EE_OK && tb->l)
 		rc = put_strings(f, "/timing/layer_kind", tb->layer_kind, tb->l, err);
+	if (rc == EE_OK && tb->l && tb->cn.counted)
+		rc = put_strings(f, "/timing/counter_names", tb->cn.names, tb->cn.n, err);
+	if (rc == EE_OK && tb->l && tb->cn.counted)
+		rc = put_strings(f, "/timing/counter_warnings", tb->cn.warn, tb->cn.nwarn, err);
 	return rc;
 }
 
@@ -649,7 +748,7 @@ static int write_trace(hid_t f, const struct ee_trace *t, struct ee_err *err)
 	struct tables tb;
 	int i, m = 0, rc;
 
-	rc = c ? tables_alloc(&tb, t->nexits, t->ngated, t->nlayers, false, err)
+	rc = c ? tables_alloc(&tb, t->nexits, t->ngated, t->nlayers, false, -1, 0, err)
 	       : ee_err_set(err, EE_ERR_NOMEM, "out of memory");
 	if (rc < 0) {
 		free(c);
@@ -909,17 +1008,26 @@ static int get_attrs(hid_t f, struct ee_trace *id, struct ee_err *err)
 	return rc;
 }
 
-/* How many samples, gated and timed layers the file holds, and whether it has softmax. */
+/* How many samples, gated and timed layers the file holds, whether it has softmax, and
+ * its counted events and warnings (c < 0: the layers were not counted). */
 struct sizes {
-	int n, g, l;
+	int n, g, l, c, w;
 	bool softmax;
 };
+
+/* Any of the counter datasets there (then all of them must be). */
+static bool has_counters(hid_t f)
+{
+	return exists(f, "/timing/counter_names") || exists(f, "/timing/counter_warnings") ||
+	       exists(f, "/timing/layer_cpu_seconds") || exists(f, "/timing/layer_counters");
+}
 
 static int get_sizes(hid_t f, const struct ee_trace *id, struct sizes *s, struct ee_err *err)
 {
 	int rc = get_length(f, "/index", id->dataset_size, &s->n, err);
 
-	s->g = s->l = 0;
+	s->g = s->l = s->w = 0;
+	s->c = -1;
 	s->softmax = exists(f, "/softmax");
 	if (rc == EE_OK && s->n < 1)
 		rc = ee_err_set(err, EE_ERR_INPUT, "dataset '/index' is empty");
@@ -927,6 +1035,10 @@ static int get_sizes(hid_t f, const struct ee_trace *id, struct sizes *s, struct
 		rc = get_length(f, "/gates/layer_name", MAX_GATED, &s->g, err);
 	if (rc == EE_OK && exists(f, "/timing/layer_name"))
 		rc = get_length(f, "/timing/layer_name", MAX_ENTRIES, &s->l, err);
+	if (rc == EE_OK && s->l && has_counters(f))
+		rc = get_length(f, "/timing/counter_names", EE_TRACE_MAX_COUNTERS, &s->c, err);
+	if (rc == EE_OK && s->c >= 0)
+		rc = get_length(f, "/timing/counter_warnings", EE_TRACE_MAX_COUNTERS, &s->w, err);
 	return rc;
 }
 
@@ -944,6 +1056,10 @@ static int get_tables(hid_t f, struct tables *tb, struct ee_err *err)
 		rc = get_strings(f, "/timing/layer_name", tb->l, tb->layer_name, err);
 	if (rc == EE_OK && tb->l)
 		rc = get_strings(f, "/timing/layer_kind", tb->l, tb->layer_kind, err);
+	if (rc == EE_OK && tb->cn.counted)
+		rc = get_strings(f, "/timing/counter_names", tb->cn.n, tb->cn.names, err);
+	if (rc == EE_OK && tb->cn.counted)
+		rc = get_strings(f, "/timing/counter_warnings", tb->cn.nwarn, tb->cn.warn, err);
 	return rc == EE_OK ? check_names(tb, err) : rc;
 }
 
@@ -1003,7 +1119,7 @@ static int read_trace(hid_t f, struct ee_trace *t, struct ee_err *err)
 	if (rc == EE_OK)
 		rc = get_sizes(f, &id, &s, err);
 	if (rc == EE_OK)
-		rc = tables_alloc(&tb, id.nexits, s.g, s.l, true, err);
+		rc = tables_alloc(&tb, id.nexits, s.g, s.l, true, s.c, s.w, err);
 	if (rc == EE_OK)
 		rc = get_tables(f, &tb, err);
 	if (rc == EE_OK)
@@ -1058,6 +1174,20 @@ static int differ_int(const char *field, long va, long vb, const char *na, const
 	return differ(field, a, b, na, nb, err);
 }
 
+/* Same counted events (or both not counted)? */
+static int match_counters(const struct ee_trace_counters *a, const struct ee_trace_counters *b,
+			  const char *na, const char *nb, struct ee_err *err)
+{
+	int i, rc = differ("layer counters", a->counted ? "counted" : "not counted",
+			   b->counted ? "counted" : "not counted", na, nb, err);
+
+	if (rc == EE_OK)
+		rc = differ_int("counted events", a->n, b->n, na, nb, err);
+	for (i = 0; i < a->n && rc == EE_OK; i++)
+		rc = differ("counted event", a->names[i], b->names[i], na, nb, err);
+	return rc;
+}
+
 /* Same checkpoint, dataset, shapes and layers? EE_ERR_INPUT naming the first difference. */
 static int match(const struct ee_trace *a, const struct ee_trace *b, const char *na,
 		 const char *nb, struct ee_err *err)
@@ -1089,7 +1219,7 @@ static int match(const struct ee_trace *a, const struct ee_trace *b, const char 
 		rc = differ_int("timed layers", a->nlayers, b->nlayers, na, nb, err);
 	for (i = 0; i < a->nlayers && rc == EE_OK; i++)
 		rc = differ("timed layer", a->layers[i].name, b->layers[i].name, na, nb, err);
-	return rc;
+	return rc == EE_OK ? match_counters(&a->counters, &b->counters, na, nb, err) : rc;
 }
 
 /* Row row of input src goes to out's row at its place in index order. */
@@ -1156,14 +1286,54 @@ static int merge_tables(struct ee_trace *out, const struct ee_trace *const *in, 
 		l->kind = strdup(in[0]->layers[i].kind);
 		if (!l->name || !l->kind)
 			return EE_ERR_NOMEM;
-		l->seconds = l->macs = 0;
+		l->seconds = l->macs = l->cpu_seconds = 0;
 		for (j = 0; j < count; j++) {
 			l->seconds += in[j]->layers[i].seconds;
+			l->cpu_seconds += in[j]->layers[i].cpu_seconds;
 			l->macs += in[j]->layers[i].macs * in[j]->n / out->n;
 		}
 	}
 	for (j = 1; j < count; j++)
 		out->seconds += in[j]->seconds;
+	return EE_OK;
+}
+
+static bool has_warning(const struct ee_trace_counters *c, const char *w)
+{
+	int i;
+
+	for (i = 0; i < c->nwarn; i++)
+		if (!strcmp(c->warn[i], w))
+			return true;
+	return false;
+}
+
+/* Counters of in (all alike, see match_counters) into out: counts summed, the warnings of
+ * every input once each. */
+static int merge_counters(struct ee_trace *out, const struct ee_trace *const *in, int count)
+{
+	const struct ee_trace_counters *a = &in[0]->counters;
+	struct ee_trace_counters *c = &out->counters;
+	size_t k, nv = (size_t)out->nlayers * a->n;
+	int i, j, nwarn = 0;
+
+	if (!a->counted)
+		return EE_OK;
+	for (j = 0; j < count; j++)
+		nwarn += in[j]->counters.nwarn;
+	if (ee_trace_counters_alloc(c, out->nlayers, a->n, nwarn, NULL) < 0 ||
+	    !dup_all(c->names, a->names, a->n))
+		return EE_ERR_NOMEM;
+	c->nwarn = 0;
+	for (j = 0; j < count; j++) {
+		const struct ee_trace_counters *b = &in[j]->counters;
+
+		for (k = 0; k < nv; k++)
+			c->values[k] += b->values[k];
+		for (i = 0; i < b->nwarn; i++)
+			if (!has_warning(c, b->warn[i]) && !(c->warn[c->nwarn++] = strdup(b->warn[i])))
+				return EE_ERR_NOMEM;
+	}
 	return EE_OK;
 }
 
@@ -1228,7 +1398,8 @@ int ee_trace_merge_named(struct ee_trace *out, const struct ee_trace *const *in,
 				    err);
 	if (rc == EE_OK) {
 		copy_header(out, in[0]);
-		if (merge_tables(out, in, count) < 0 || merge_rows(out, in, count, refs) < 0)
+		if (merge_tables(out, in, count) < 0 || merge_counters(out, in, count) < 0 ||
+		    merge_rows(out, in, count, refs) < 0)
 			rc = ee_err_set(err, EE_ERR_NOMEM, "out of memory merging traces");
 	}
 	free(refs);

@@ -36,6 +36,12 @@
  *     /timing/layer_exit int32 [L], /timing/layer_head uint8 [L],
  *     /timing/layer_seconds float64 [L] (summed over the pass),
  *     /timing/layer_macs float64 [L] (mean executed MACs per sample)
+ *   and if the layers were counted (profile --counters, not off; C >= 0 events counted,
+ *   W >= 0 warnings; all four or none; traces without them read as not counted):
+ *     /timing/counter_names strings [C] (PAPI event names, as asked for),
+ *     /timing/counter_warnings strings [W] (events asked for but not counted, and why),
+ *     /timing/layer_cpu_seconds float64 [L] (thread CPU time, summed over the pass),
+ *     /timing/layer_counters float64 [L,C] (event counts, summed over the pass; finite)
  * ee_trace_write refuses to write, and ee_trace_read to read, a trace that breaks
  * any of the shapes and ranges above.
  */
@@ -64,6 +70,19 @@ struct ee_trace_layer {
 	bool head;
 	double seconds;   /* wall time summed over the whole pass */
 	double macs;      /* mean executed MACs per sample */
+	double cpu_seconds; /* thread CPU time summed over the pass (if counted, else 0) */
+};
+
+#define EE_TRACE_MAX_COUNTERS 64 /* events a trace may hold */
+
+/* Hardware counters of the timed layers (plugins/counters.h), as profile measured them. */
+struct ee_trace_counters {
+	bool counted;     /* layers' cpu_seconds and the values below were measured */
+	int n;            /* C: events counted */
+	char **names;     /* [C] their names */
+	double *values;   /* [L][C] counts per layer, summed over the pass */
+	int nwarn;        /* W */
+	char **warn;      /* [W] "PAPI_TOT_CYC not counted: <PAPI's reason>" */
 };
 
 struct ee_trace {
@@ -100,6 +119,7 @@ struct ee_trace {
 	int threads, batch;
 	int nlayers;
 	struct ee_trace_layer *layers; /* [nlayers] */
+	struct ee_trace_counters counters;
 };
 
 /* Allocates every per-sample array for n rows (softmax only if with_softmax), the gate
@@ -108,12 +128,22 @@ int ee_trace_alloc(struct ee_trace *t, int n, int nexits, int num_classes, bool 
 		   int ngated, const int *channels, int nlayers, struct ee_err *err);
 void ee_trace_release(struct ee_trace *t);
 
+/* Makes c counted, for nlayers layers, n events and nwarn warnings: values zeroed, names
+ * and warnings NULL, to be set by the caller (strdup; ee_trace_counters_release frees). */
+int ee_trace_counters_alloc(struct ee_trace_counters *c, int nlayers, int n, int nwarn,
+			    struct ee_err *err);
+/* A copy of src (of nlayers layers) into dst; dst is left empty on failure. */
+int ee_trace_counters_copy(struct ee_trace_counters *dst, const struct ee_trace_counters *src,
+			   int nlayers, struct ee_err *err);
+void ee_trace_counters_release(struct ee_trace_counters *c);
+
 /* Writes the HDF5 file atomically (temporary name + rename). */
 int ee_trace_write(const struct ee_trace *t, const char *path, struct ee_err *err);
 /* Reads and validates a trace file (format, version, shapes, ranges). */
 int ee_trace_read(struct ee_trace *t, const char *path, struct ee_err *err);
 /* Joins traces of disjoint shards of one dataset made from one checkpoint, rows sorted by
- * index; EE_ERR_INPUT naming the field if they differ or overlap. */
+ * index; EE_ERR_INPUT naming the field if they differ (counted events included) or overlap.
+ * Times and counts are summed; the warnings are those of every input, once each. */
 int ee_trace_merge(struct ee_trace *out, const struct ee_trace *const *in, int count,
 		   struct ee_err *err);
 /* The same, naming input i as names[i] (its file) in errors rather than "trace i+1". */

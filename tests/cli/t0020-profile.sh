@@ -56,6 +56,49 @@ assert len(t['timing/layer_name']) == len(lm) and (t['timing/layer_seconds'][...
 assert t['timing'].attrs['seconds'] > 0 and t['timing'].attrs['batch'] == 5
 \""
 
+# Layer counters: the fake source adds 500 ns of CPU time and 10 (i + 1) events i per node call.
+expect_ok "profile --counters fake" "$EEPROF" profile "$F/good.h5" --data "$D" -o "$T/counted.h5" \
+	--batch 5 --counters fake:PAPI_TOT_INS,PAPI_TOT_CYC,BAD_X
+check "profile --counters: one warning per event" "[ \"\$(cat '$T/err')\" = 'eeprof: warning: BAD_X not counted: Event does not exist (fake source)' ]"
+check "counted trace: per-layer CPU time, events and warnings" "$PY -c \"
+import h5py
+t = h5py.File('$T/counted.h5')['timing']; L = len(t['layer_name'])
+assert [n.decode() for n in t['counter_names'][...]] == ['PAPI_TOT_INS', 'PAPI_TOT_CYC']
+assert [w.decode() for w in t['counter_warnings'][...]] == ['BAD_X not counted: Event does not exist (fake source)']
+c, cpu = t['layer_counters'][...], t['layer_cpu_seconds'][...]
+assert c.shape == (L, 2) and cpu.shape == (L,) and (c[:, 0] >= 40).all(), c
+assert (c[:, 1] == 2 * c[:, 0]).all() and (abs(cpu - c[:, 0] / 10 * 500e-9) < 1e-15).all(), (c, cpu)
+\""
+check "the default (none): CPU time, no events" "$PY -c \"
+import h5py
+t = h5py.File('$T/full.h5')['timing']; L = len(t['layer_name'])
+assert t['counter_names'].shape == (0,) and t['counter_warnings'].shape == (0,)
+assert t['layer_counters'].shape == (L, 0) and (t['layer_cpu_seconds'][...] >= 0).all()
+\""
+expect_ok "profile --counters none" "$EEPROF" profile "$F/good.h5" --data "$D" -o "$T/none.h5" --counters none --limit 4
+check "--counters none warns of nothing" "[ ! -s '$T/err' ] && $PY -c \"
+import h5py; t = h5py.File('$T/none.h5')['timing']; assert t['layer_counters'].shape[1] == 0\""
+expect_ok "profile --counters off" "$EEPROF" profile "$F/good.h5" --data "$D" -o "$T/off.h5" \
+	--batch 5 --offset 10 --counters off
+check "--counters off: no counter datasets" "$PY -c \"
+import h5py; t = h5py.File('$T/off.h5')['timing']
+assert 'layer_seconds' in t and not {'counter_names', 'counter_warnings', 'layer_cpu_seconds', 'layer_counters'} & set(t)\""
+expect_ok "profile --counters fake, shard 2" "$EEPROF" profile "$F/good.h5" --data "$D" -o "$T/counted2.h5" \
+	--batch 5 --offset 10 --counters fake:PAPI_TOT_INS,PAPI_TOT_CYC
+expect_ok "merge counted shards" "$EEPROF" merge -o "$T/counted-m.h5" "$T/a.h5" "$T/b.h5"
+check "merge sums layer counters" "$PY -c \"
+import h5py
+a, b, m = (h5py.File('$T/' + n)['timing'] for n in ('a.h5', 'b.h5', 'counted-m.h5'))
+for k in ('layer_cpu_seconds', 'layer_counters', 'layer_seconds'):
+    assert (abs(m[k][...] - a[k][...] - b[k][...]) < 1e-12).all(), k
+\""
+expect_fail "merge: counted and not counted" 3 "differ in layer counters \('counted' vs 'not counted'\)" \
+	"$EEPROF" merge -o "$T/bad.h5" "$T/a.h5" "$T/off.h5"
+expect_fail "merge: other events" 3 "differ in counted events \('0' vs '2'\)" \
+	"$EEPROF" merge -o "$T/bad.h5" "$T/a.h5" "$T/counted2.h5"
+expect_fail "profile: unknown counter source" 2 "unknown counter source 'pmu'" \
+	"$EEPROF" profile "$F/good.h5" --data "$D" -o "$T/bad.h5" --counters pmu:cycles
+
 expect_ok "profile --softmax" "$EEPROF" profile "$F/good.h5" --data "$D" -o "$T/soft.h5" --softmax --limit 7
 check "softmax rows" "$PY -c \"
 import h5py, numpy as np

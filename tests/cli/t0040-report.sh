@@ -1,5 +1,6 @@
 # t0040-report.sh - eeprof report and diff on the CLI fixtures: the report directory
-# (files, plots' magic bytes, fields), determinism (twice, and again from kept traces),
+# (files, plots' magic bytes, fields, time and counters per exit and per layer from the
+# fake counter source), determinism (twice, with and without counters, and again from kept traces),
 # atomicity (a failing or interrupted plot leaves nothing new), and diff's verdicts:
 # a report against itself, against a doctored one, and against another model or data.
 . tests/cli/lib.sh
@@ -11,10 +12,12 @@ expect_ok "report --help" "$EEPROF" report --help
 check "report --help shows usage" "grep -q '^usage: eeprof report' '$T/out' && grep -q -- '--traces' '$T/out'"
 expect_ok "diff --help" "$EEPROF" diff --help
 
-expect_ok "report" "$EEPROF" report "$F/good.h5" --data "$D" -o "$T/r1" --trace-dir "$T/tr" --batch 7
+expect_ok "report" "$EEPROF" report "$F/good.h5" --data "$D" -o "$T/r1" --trace-dir "$T/tr" --batch 7 \
+	--counters fake:PAPI_TOT_INS,PAPI_TOT_CYC,PAPI_L1_DCM,BAD_X
 check "report summary names the model and the report" "grep -q '^good ' '$T/out' && grep -q '$T/r1/report.md' '$T/out'"
+check "report --counters: one warning per event" "[ \"\$(cat '$T/err')\" = 'eeprof: warning: BAD_X not counted: Event does not exist (fake source)' ]"
 for f in report.json report.md exits.csv curve.csv gates.csv timing.json accuracy_vs_macs.png \
-	accuracy_vs_macs.svg exits-good.png exits-good.svg; do
+	accuracy_vs_macs.svg exits-good.png exits-good.svg layers-good.png layers-good.svg; do
 	check "report wrote $f" "[ -s '$T/r1/$f' ]"
 done
 check "no gate plot for a model without gates" "[ ! -e '$T/r1/gates.png' ]"
@@ -23,6 +26,9 @@ check "no temporary files left" "! ls '$T/r1' | grep -q tmp"
 check "kept the trace" "[ -s '$T/tr/good.h5' ]"
 check "PNG magic bytes" "[ \"\$(head -c 8 '$T/r1/accuracy_vs_macs.png' | od -An -tx1 | tr -d ' ')\" = 89504e470d0a1a0a ]"
 check "SVG header" "head -c 5 '$T/r1/exits-good.svg' | grep -q '<?xml' && grep -q '<svg' '$T/r1/exits-good.svg'"
+check "layer plot: PNG magic bytes" "[ \"\$(head -c 8 '$T/r1/layers-good.png' | od -An -tx1 | tr -d ' ')\" = 89504e470d0a1a0a ]"
+check "layer plot: SVG of time against MACs" "head -c 5 '$T/r1/layers-good.svg' | grep -q '<?xml' && grep -q 'slower than their MACs say' '$T/r1/layers-good.svg'"
+check "report.md: time and counters" "grep -q '^### Time and counters' '$T/r1/report.md' && grep -q '](layers-good.png)' '$T/r1/report.md' && grep -q 'BAD_X not counted' '$T/r1/report.md' && grep -Eq '^\| exit +\| layers .*\| +IPC \| PAPI_L1_DCM/sample \|$' '$T/r1/report.md' && grep -Eq '^\| 1 +\| +14 \| .* 0.50 \| +[0-9.]+ \|$' '$T/r1/report.md' && grep -q '^The layers slowest for their MACs' '$T/r1/report.md'"
 check "report.md links the plots" "grep -q '](accuracy_vs_macs.png)' '$T/r1/report.md' && grep -q '## good (\`resnet-cifar\`)' '$T/r1/report.md'"
 
 check "report.json fields" "$PY -c \"
@@ -42,12 +48,41 @@ check "timing.json has seconds and layers" "$PY -c \"
 import json; d=json.load(open('$T/r1/timing.json')); m=d['models'][0]
 assert m['seconds']>0 and m['images_per_second']>0 and len(m['layers'])>5 and d['wall_seconds']>0
 \""
+check "timing.json: time, MACs, GFLOP/s and counters per exit and per layer" "$PY -c \"
+import json; m=json.load(open('$T/r1/timing.json'))['models'][0]
+assert m['counters']=={'counted': True, 'events': ['PAPI_TOT_INS','PAPI_TOT_CYC','PAPI_L1_DCM'], 'warnings': ['BAD_X not counted: Event does not exist (fake source)']}, m['counters']
+keys={'macs_mean','seconds','us_per_sample','gflops','cpu_seconds','ipc','events','cache_misses_per_sample'}
+L=m['layers']; e=m['exits'][0]
+assert len(m['exits'])==1 and e['exit']==1 and e['layers']==len(L) and keys<=set(e), e
+assert all(keys|{'name','kind','exit','head'}<=set(l) for l in L)
+assert abs(e['seconds']-sum(l['seconds'] for l in L))<1e-9 and abs(e['macs_mean']-sum(l['macs_mean'] for l in L))<1e-3
+assert abs(e['gflops']-2*e['macs_mean']*m['samples']/e['seconds']/1e9)<1e-6*e['gflops']
+for x in L+[e]:
+    ev=x['events']; assert ev['PAPI_TOT_CYC']==2*ev['PAPI_TOT_INS']>0 and x['ipc']==0.5, x
+    assert x['cache_misses_per_sample']=={'PAPI_L1_DCM': ev['PAPI_L1_DCM']/m['samples']} and x['cpu_seconds']>0
+    assert set(ev)=={'PAPI_TOT_INS','PAPI_TOT_CYC','PAPI_L1_DCM'}
+\""
 
 expect_ok "report again" "$EEPROF" report "$F/good.h5" --data "$D" -o "$T/r2" --batch 5
-check "report.json is byte-identical" "cmp -s '$T/r1/report.json' '$T/r2/report.json'"
+check "report.json is byte-identical (counters or not)" "cmp -s '$T/r1/report.json' '$T/r2/report.json'"
+expect_ok "report a third time" "$EEPROF" report "$F/good.h5" --data "$D" -o "$T/r2b" --batch 5 --counters none
+check "report.json is byte-identical again" "cmp -s '$T/r2/report.json' '$T/r2b/report.json'"
+check "--counters none: no events, no warnings" "[ ! -s '$T/err' ] && grep -q 'Events: none asked for' '$T/r2b/report.md' && $PY -c \"
+import json; m=json.load(open('$T/r2b/timing.json'))['models'][0]
+assert m['counters']=={'counted': True, 'events': [], 'warnings': []} and m['exits'][0]['ipc'] is None
+assert m['exits'][0]['cpu_seconds']>0 and m['exits'][0]['events']=={}
+\""
 expect_ok "report from the kept trace" "$EEPROF" report --traces "$T/tr/good.h5" -o "$T/r3" --no-plots
 check "from a trace: byte-identical report.json" "cmp -s '$T/r1/report.json' '$T/r3/report.json'"
 check "--no-plots draws nothing" "! ls '$T/r3' | grep -q png"
+check "from a trace: the counters too" "grep -q 'BAD_X not counted' '$T/r3/report.md' && ! grep -q 'layers-good.png' '$T/r3/report.md'"
+expect_ok "profile without counting" "$EEPROF" profile "$F/good.h5" --data "$D" -o "$T/off.h5" --counters off
+expect_ok "report of a trace without counters" "$EEPROF" report --traces "$T/off.h5" -o "$T/r8" --no-plots
+check "without counters: not measured" "cmp -s '$T/r1/report.json' '$T/r8/report.json' && grep -q 'Events: not measured' '$T/r8/report.md' && $PY -c \"
+import json; m=json.load(open('$T/r8/timing.json'))['models'][0]
+assert m['counters']['counted'] is False and m['exits'][0]['cpu_seconds'] is None and m['exits'][0]['seconds']>0
+\""
+expect_fail "--traces with --counters" 2 "--counters do not apply" "$EEPROF" report --traces "$T/tr/good.h5" -o "$T/x" --counters none
 
 expect_ok "report --val, --policy entropy, --fallback ensemble" "$EEPROF" report "$F/good.h5" \
 	--data "$D" --val "$D" --limit 12 --policy entropy --fallback ensemble -o "$T/r4" --no-plots \

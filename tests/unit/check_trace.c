@@ -4,7 +4,9 @@
  * Traces are filled by hand: every per-sample value is a function of the dataset
  * index (row_values), so a shard holds exactly the rows of the whole trace with
  * the same indices, and a merge of shards can be compared with the whole field by
- * field. Bad files are made from a good one with the HDF5 API, one defect each.
+ * field. Timed layers are counted (two events and a warning, as profile --counters
+ * leaves them) unless a test says otherwise. Bad files are made from a good one with
+ * the HDF5 API, one defect each.
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <check.h>
@@ -28,6 +30,8 @@
 #define DATASET 10
 #define SHA_A "1111111111111111111111111111111111111111111111111111111111111111"
 #define SHA_B "2222222222222222222222222222222222222222222222222222222222222222"
+#define C 2 /* counted events */
+#define NO_PMU "PAPI_TOT_CYC not counted: Component containing event is disabled"
 
 static const int channels[G] = { 3, 5 };
 
@@ -72,6 +76,28 @@ static void row_values(struct ee_trace *t, int row, int idx)
 	}
 }
 
+/* Counts c of events named PAPI_TOT_INS, PAPI_L1_DCM... (or none) for t's layers, with the
+ * warning w (or none). */
+static void count_layers(struct ee_trace *t, int c, const char *w)
+{
+	static const char *const names[C] = { "PAPI_TOT_INS", "PAPI_L1_DCM" };
+	struct ee_err err = { 0 };
+	int i, k;
+
+	ee_trace_counters_release(&t->counters);
+	ck_assert_int_eq(ee_trace_counters_alloc(&t->counters, t->nlayers, c, w ? 1 : 0, &err),
+			 EE_OK);
+	for (k = 0; k < c; k++)
+		t->counters.names[k] = strdup(names[k]);
+	if (w)
+		t->counters.warn[0] = strdup(w);
+	for (i = 0; i < t->nlayers; i++) {
+		t->layers[i].cpu_seconds = 0.25 / (i + 1);
+		for (k = 0; k < c; k++)
+			t->counters.values[i * c + k] = 1e12 * (i + 1) + k;
+	}
+}
+
 static void header_values(struct ee_trace *t, const char *sha)
 {
 	static const char *const names[L] = { "conv1", "layer1.0.conv2", "fc3" };
@@ -105,6 +131,8 @@ static void header_values(struct ee_trace *t, const char *sha)
 	t->seconds = 1.5;
 	t->threads = 2;
 	t->batch = 3;
+	if (t->nlayers)
+		count_layers(t, C, NO_PMU);
 }
 
 /* A trace of the samples idx[0..n) (any order), E exits unless nexits says otherwise. */
@@ -172,6 +200,26 @@ static void same_samples(const struct ee_trace *a, const struct ee_trace *b)
 	}
 }
 
+/* Counted events, warnings and counts equal, counts and CPU time scaled by `times`. */
+static void same_counters(const struct ee_trace *a, const struct ee_trace *b, double times)
+{
+	const struct ee_trace_counters *x = &a->counters, *y = &b->counters;
+	int i, k;
+
+	ck_assert_int_eq(x->counted, y->counted);
+	ck_assert_int_eq(x->n, y->n);
+	ck_assert_int_eq(x->nwarn, y->nwarn);
+	for (k = 0; k < x->n; k++)
+		ck_assert_str_eq(x->names[k], y->names[k]);
+	for (k = 0; k < x->nwarn; k++)
+		ck_assert_str_eq(x->warn[k], y->warn[k]);
+	for (i = 0; i < a->nlayers; i++) {
+		ck_assert(b->layers[i].cpu_seconds == a->layers[i].cpu_seconds * times);
+		for (k = 0; k < x->n; k++)
+			ck_assert(y->values[i * x->n + k] == x->values[i * x->n + k] * times);
+	}
+}
+
 /* Layer tables equal, with seconds scaled by `times` (a merge sums them). */
 static void same_timing(const struct ee_trace *a, const struct ee_trace *b, double times)
 {
@@ -189,6 +237,7 @@ static void same_timing(const struct ee_trace *a, const struct ee_trace *b, doub
 		ck_assert(b->layers[i].seconds == a->layers[i].seconds * times);
 		ck_assert(fabs(b->layers[i].macs - a->layers[i].macs) < 1e-9);
 	}
+	same_counters(a, b, times);
 }
 
 static bool exists(const char *path)
@@ -261,9 +310,81 @@ START_TEST(write_refuses_malformed_trace)
 	ck_assert_int_eq(ee_trace_write(&t, p, &err), EE_ERR_INPUT);
 	ck_assert_msg(strstr(err.msg, "/gates/open"), "%s", err.msg);
 	t.bits[1][0] ^= 1;
+	t.counters.values[C + 1] = NAN;
+	ck_assert_int_eq(ee_trace_write(&t, p, &err), EE_ERR_INPUT);
+	ck_assert_msg(strstr(err.msg, "'/timing/layer_counters' holds nan in row 1"), "%s", err.msg);
+	t.counters.values[C + 1] = 0;
+	free(t.counters.names[1]);
+	t.counters.names[1] = strdup("");
+	ck_assert_int_eq(ee_trace_write(&t, p, &err), EE_ERR_INPUT);
+	ck_assert_msg(strstr(err.msg, "counter 1 has an empty name"), "%s", err.msg);
+	count_layers(&t, C, NO_PMU);
+	ck_assert(!exists(p));
 	ck_assert_int_eq(ee_trace_write(&t, tpath("nodir/x.h5"), &err), EE_ERR_IO);
 	ck_assert(!exists(tpath("nodir")));
 	ck_assert_int_eq(ee_trace_write(&t, p, &err), EE_OK);
+	ee_trace_release(&t);
+}
+END_TEST
+
+/* profile --counters none: CPU time only, no events, no warnings (empty datasets). */
+START_TEST(round_trip_counted_without_events)
+{
+	struct ee_trace t, back;
+	struct ee_err err = { 0 };
+	const char *p = tpath("none.h5");
+
+	make_range(&t, 0, 4);
+	count_layers(&t, 0, NULL);
+	ck_assert_int_eq(ee_trace_write(&t, p, &err), EE_OK);
+	ck_assert_int_eq(ee_trace_read(&back, p, &err), EE_OK);
+	same_samples(&t, &back);
+	same_timing(&t, &back, 1);
+	ck_assert(back.counters.counted && back.counters.n == 0 && back.counters.nwarn == 0);
+	ee_trace_release(&back);
+	ee_trace_release(&t);
+}
+END_TEST
+
+static bool has_dataset(const char *path, const char *name)
+{
+	hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+	bool yes = H5Lexists(f, "timing", H5P_DEFAULT) > 0 && H5Lexists(f, name, H5P_DEFAULT) > 0;
+
+	H5Fclose(f);
+	return yes;
+}
+
+static void unlink_dataset(const char *path, const char *name);
+
+static const char *const counter_sets[] = { "timing/counter_names", "timing/counter_warnings",
+					    "timing/layer_cpu_seconds", "timing/layer_counters" };
+
+/* Traces of older eeprofs (and of profile --counters off) have no counter datasets: they
+ * read as not counted, everything else as before, and are written back without them. */
+START_TEST(trace_without_counters_reads)
+{
+	const char *p = tpath("old.h5"), *q = tpath("old2.h5");
+	struct ee_trace t, back, again;
+	struct ee_err err = { 0 };
+	size_t i;
+
+	make_range(&t, 0, 5);
+	ck_assert_int_eq(ee_trace_write(&t, p, &err), EE_OK);
+	for (i = 0; i < sizeof(counter_sets) / sizeof(counter_sets[0]); i++) {
+		ck_assert(has_dataset(p, counter_sets[i]));
+		unlink_dataset(p, counter_sets[i]);
+	}
+	ck_assert_msg(ee_trace_read(&back, p, &err) == EE_OK, "%s", err.msg);
+	same_samples(&t, &back);
+	ck_assert(!back.counters.counted && back.counters.n == 0 && !back.counters.names);
+	ck_assert(back.layers[1].seconds == t.layers[1].seconds && back.layers[1].cpu_seconds == 0);
+	ck_assert_int_eq(ee_trace_write(&back, q, &err), EE_OK);
+	ck_assert(!has_dataset(q, "timing/layer_cpu_seconds") && has_dataset(q, "timing/layer_seconds"));
+	ck_assert_int_eq(ee_trace_read(&again, q, &err), EE_OK);
+	same_timing(&back, &again, 1);
+	ee_trace_release(&again);
+	ee_trace_release(&back);
 	ee_trace_release(&t);
 }
 END_TEST
@@ -294,6 +415,35 @@ START_TEST(merge_shards)
 }
 END_TEST
 
+/* Counts and CPU time summed; each warning once, in the order first seen. */
+START_TEST(merge_counters_and_warnings)
+{
+	static const int odd[] = { 1, 3 }, even[] = { 0, 2 }, rest[] = { 4 };
+	struct ee_trace a, b, c, m, back;
+	const struct ee_trace *in[3] = { &a, &b, &c };
+	struct ee_err err = { 0 };
+
+	make(&a, odd, 2, E, true, SHA_A);
+	make(&b, even, 2, E, true, SHA_A);
+	make(&c, rest, 1, E, true, SHA_A);
+	count_layers(&b, C, "BAD_X not counted: Event does not exist");
+	ck_assert_int_eq(ee_trace_merge(&m, in, 3, &err), EE_OK);
+	ck_assert_int_eq(m.counters.nwarn, 2);
+	ck_assert_str_eq(m.counters.warn[0], NO_PMU);
+	ck_assert_str_eq(m.counters.warn[1], "BAD_X not counted: Event does not exist");
+	ck_assert(m.counters.values[2 * C + 1] == 3 * (3e12 + 1));
+	ck_assert(m.layers[2].cpu_seconds == 3 * (0.25 / 3));
+	ck_assert_int_eq(ee_trace_write(&m, tpath("merged3.h5"), &err), EE_OK);
+	ck_assert_int_eq(ee_trace_read(&back, tpath("merged3.h5"), &err), EE_OK);
+	same_timing(&m, &back, 1);
+	ee_trace_release(&back);
+	ee_trace_release(&m);
+	ee_trace_release(&a);
+	ee_trace_release(&b);
+	ee_trace_release(&c);
+}
+END_TEST
+
 START_TEST(merge_of_one_is_a_copy)
 {
 	struct ee_trace a, m;
@@ -316,13 +466,18 @@ static const struct refusal {
 	bool softmax;
 	const char *sha, *data;
 	const char *want[4];  /* strings the one-line message must hold */
+	int counters;         /* b's layers: 0 counted as a's, 1 not counted, 2 other events */
 } refusals[] = {
 	{ { 2, 3 }, 2, E, true, SHA_B, NULL,
-	  { "'a.h5' and 'b.h5'", "checkpoint_sha256", SHA_A, SHA_B } },
-	{ { 2, 5, 6 }, 3, E, true, SHA_A, NULL, { "sample 5", "in both 'a.h5' and 'b.h5'" } },
-	{ { 2, 3 }, 2, 2, true, SHA_A, NULL, { "'a.h5' and 'b.h5' differ in exits ('3' vs '2')" } },
-	{ { 2, 3 }, 2, E, true, SHA_A, "h5:other.h5", { "differ in data", "h5:other.h5" } },
-	{ { 2, 3 }, 2, E, false, SHA_A, NULL, { "differ in softmax" } },
+	  { "'a.h5' and 'b.h5'", "checkpoint_sha256", SHA_A, SHA_B }, 0 },
+	{ { 2, 5, 6 }, 3, E, true, SHA_A, NULL, { "sample 5", "in both 'a.h5' and 'b.h5'" }, 0 },
+	{ { 2, 3 }, 2, 2, true, SHA_A, NULL, { "'a.h5' and 'b.h5' differ in exits ('3' vs '2')" }, 0 },
+	{ { 2, 3 }, 2, E, true, SHA_A, "h5:other.h5", { "differ in data", "h5:other.h5" }, 0 },
+	{ { 2, 3 }, 2, E, false, SHA_A, NULL, { "differ in softmax" }, 0 },
+	{ { 2, 3 }, 2, E, true, SHA_A, NULL,
+	  { "'a.h5' and 'b.h5' differ in layer counters ('counted' vs 'not counted')" }, 1 },
+	{ { 2, 3 }, 2, E, true, SHA_A, NULL,
+	  { "differ in counted event ('PAPI_L1_DCM' vs 'PAPI_L2_DCM')" }, 2 },
 };
 
 START_TEST(merge_refusals)
@@ -339,6 +494,12 @@ START_TEST(merge_refusals)
 	make(&b, r->idx, r->n, r->nexits, r->softmax, r->sha);
 	if (r->data)
 		snprintf(b.data, sizeof(b.data), "%s", r->data);
+	if (r->counters == 1)
+		ee_trace_counters_release(&b.counters);
+	if (r->counters == 2) {
+		free(b.counters.names[1]);
+		b.counters.names[1] = strdup("PAPI_L2_DCM");
+	}
 	ck_assert_int_eq(ee_trace_merge_named(&m, in, names, 2, &err), EE_ERR_INPUT);
 	ck_assert_ptr_null(strchr(err.msg, '\n'));
 	for (i = 0; i < 4 && r->want[i]; i++)
@@ -438,6 +599,11 @@ static void replace(const char *path, const char *name, int rank, const hsize_t 
 	H5Fclose(f);
 }
 
+static void unlink_dataset(const char *path, const char *name)
+{
+	replace(path, name, 0, NULL, NULL);
+}
+
 /* Reading path must fail with EE_ERR_INPUT and a message naming it and holding want. */
 static void bad(const char *path, const char *want)
 {
@@ -511,6 +677,12 @@ static const struct damage {
 	{ "gates/layer_name", 1, { G }, labels, "'/gates/layer_name' is not 2 strings" },
 	{ "gates/layer_exit", 1, { G }, labels, "'/gates/layer_exit' holds 0 in row 0" },
 	{ "timing/layer_kind", 0, { 0 }, NULL, "no dataset '/timing/layer_kind'" },
+	{ "timing/layer_counters", 0, { 0 }, NULL, "no dataset '/timing/layer_counters'" },
+	{ "timing/counter_names", 0, { 0 }, NULL, "no dataset '/timing/counter_names'" },
+	{ "timing/layer_cpu_seconds", 1, { L + 1 }, zeros,
+	  "'/timing/layer_cpu_seconds' has shape [4], expected [3]" },
+	{ "timing/layer_counters", 2, { L, C + 1 }, zeros,
+	  "'/timing/layer_counters' has shape [3, 3], expected [3, 2]" },
 };
 
 START_TEST(read_refuses_damaged_dataset)
@@ -703,8 +875,10 @@ static TCase *add(Suite *s, const char *name, const TTest *const *tests)
 static Suite *trace_suite(void)
 {
 	const TTest *const io[] = { round_trip, round_trip_without_softmax_gates_layers,
-				    write_refuses_malformed_trace, NULL };
-	const TTest *const merge[] = { merge_shards, merge_of_one_is_a_copy, NULL };
+				    write_refuses_malformed_trace, round_trip_counted_without_events,
+				    trace_without_counters_reads, NULL };
+	const TTest *const merge[] = { merge_shards, merge_counters_and_warnings,
+				       merge_of_one_is_a_copy, NULL };
 	const TTest *const bad_files[] = { read_refuses_not_a_trace, read_refuses_truncated,
 					   read_refuses_wrong_version_and_attributes,
 					   read_refuses_huge_claims,
