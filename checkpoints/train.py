@@ -57,7 +57,7 @@ import torch.nn.functional as F  # noqa: E402
 
 from checkpoints import export as exporter  # noqa: E402
 from checkpoints import models  # noqa: E402
-from checkpoints.models.emgnet import MLConv2d  # noqa: E402
+from checkpoints.models.emgnet import BinaryStep, MLConv2d  # noqa: E402
 from checkpoints.models.macs import MacCounter  # noqa: E402
 
 DATA_DIR = "/usr/share/datasets/fashion-mnist"
@@ -135,6 +135,69 @@ def to_input(u8, crop=None, flip=None):
     return (x - MEAN) / STD                                      # Normalize
 
 
+# ---------------------------------------------------------------- EMGNet training speed-up
+
+# Debian's CPU PyTorch computes the weight gradient of a depthwise 5x5 convolution about
+# four times slower than the convolution itself, and MLConv2d runs two of them (Y3 with the
+# masked weight and Y5 with the full one), which made an EMGNet training step 6-9 s at
+# batch 128. In training mode only, MLConv2d is run here in an equivalent form:
+#     Y3 = depthwise 3x3 with weight[:, :, 1:4, 1:4] (padding 1)  == conv(x, weight * mask)
+#     Yo = depthwise 5x5 with weight * (1 - mask)   (padding 2)   == Y5 - Y3
+#     gate = BinaryStep(sigmoid(mean_HW(|Y3| - t)) - 0.5)            (unchanged)
+#     out  = Y3 + gate * Yo                        == Y3 * (1 - gate) + Y5 * gate
+# with a depthwise convolution whose backward is written out (input gradient: the same
+# convolution with the flipped kernel; weight gradient: a depthwise convolution of the input
+# with the output gradient, below). Values agree with the reference forward to float rounding;
+# evaluation, export and every accuracy in the checkpoint use the reference forward
+# (model.eval()), untouched.
+
+class _DepthwiseConv(torch.autograd.Function):
+    """Stride-1 depthwise conv, k x k, 'same' padding, no bias, with a faster weight gradient:
+    dW[c, i, j] = sum_{n,y,x} xpad[n, c, y+i, x+j] * g[n, c, y, x] is itself a depthwise
+    convolution of the padded input (one group per image and channel) with the output
+    gradient as its kernel, summed over the images."""
+
+    @staticmethod
+    def forward(ctx, x, w):
+        ctx.save_for_backward(x, w)
+        return F.conv2d(x, w, None, 1, w.shape[-1] // 2, 1, x.shape[1])
+
+    @staticmethod
+    def backward(ctx, go):
+        x, w = ctx.saved_tensors
+        n, c, h, wd = x.shape
+        k = w.shape[-1]
+        pad = k // 2
+        gx = gw = None
+        if ctx.needs_input_grad[0]:
+            gx = F.conv2d(go, w.flip(2, 3), None, 1, pad, 1, c)
+        if ctx.needs_input_grad[1]:
+            xp = F.pad(x, (pad, pad, pad, pad)).transpose(0, 1).reshape(1, c * n, h + 2 * pad,
+                                                                          wd + 2 * pad)
+            g = go.transpose(0, 1).reshape(c * n, 1, h, wd)
+            gw = F.conv2d(xp, g, None, 1, 0, 1, c * n).view(c, n, k, k).sum(1).view(c, 1, k, k)
+        return gx, gw
+
+
+_reference_mlconv_forward = MLConv2d.forward
+
+
+def _mlconv_train_forward(self, x):
+    if not self.training or self.bias is not None or self.stride != 1 or self.dilation != 1 \
+            or self.padding != 2 or not (self.groups == x.shape[1] == self.out_channels):
+        return _reference_mlconv_forward(self, x)
+    y3 = _DepthwiseConv.apply(x, self.weight[:, :, 1:4, 1:4])
+    ring = 1 - self.skeleton_mask.view(1, 1, 5, 5)
+    yo = _DepthwiseConv.apply(x, self.weight * ring)
+    gate = BinaryStep.apply(torch.sigmoid(self.gate_logit(y3)) - 0.5)
+    return y3 + gate.view(x.shape[0], x.shape[1], 1, 1) * yo
+
+
+def use_fast_emg_training(on=True):
+    """Install (or remove) the training-mode MLConv2d form above."""
+    MLConv2d.forward = _mlconv_train_forward if on else _reference_mlconv_forward
+
+
 # ---------------------------------------------------------------- losses
 
 def soft_ce(student, teacher, T):
@@ -186,13 +249,67 @@ def family_loss(arch, model, raw, y, args):
     raise ValueError(arch)
 
 
+# The loss of each family in words, for the checkpoint's recipe attribute.
+LOSS_TEXT = {
+    "resnet": "CE",
+    "resnet-cifar": "CE",
+    "sdresnet": "BYOT: 0.9 sum_4 exits CE + 0.1 T^2 sum_{i<4} KD_T(out_i, out4), T = 3, "
+                "+ 1e-6 sum_{i<4} masked squared L2(feat_i, feat4)",
+    "scan": "SCAN: CE(out4) + sum_{i<4} [0.5*9 SoftCE_3(out_i, out4) + 0.5 CE(out_i)] "
+            "+ 5e-7 sum_{i<4} ||o4 - o_i||^2",
+    "sdresnet-tpami": "journal self-distillation: CE(out4) + sum_{i<4} [0.3 SoftCE_3(out_i, out4) "
+                      "+ 0.7 CE(out_i)] + 0.03 sum_{exits 2,1} ||adapt(feat_i) - feat4||_2",
+    "emgnet": "EMGNet: sum_3 exits CE + alpha sum_{MLConv2d channels} exp(-t), alpha %(alpha)g, "
+              "BinaryStep surrogate gradient",
+}
+
+
 # ---------------------------------------------------------------- evaluation
 
+class GateCounter:
+    """Open-gate ratio of every MLConv2d (EMGNet) over the images evaluated: the fraction of
+    (image, channel) pairs whose 5x5 ring is used. The gate is recomputed in a forward hook
+    from the module's input with the module's own ops, in the reference forward's order."""
+
+    def __init__(self, model):
+        self.names, self.open, self.total, self.handles = [], [], [], []
+        for name, mod in model.named_modules():
+            if isinstance(mod, MLConv2d):
+                self.handles.append(mod.register_forward_hook(self._hook(len(self.names))))
+                self.names.append(name)
+                self.open.append(0)
+                self.total.append(0)
+
+    def _hook(self, k):
+        def hook(mod, inputs, output):
+            gate = (torch.sigmoid(mod.gate_logit(mod.inner(inputs[0]))) - 0.5) > 0
+            self.open[k] += int(gate.sum())
+            self.total[k] += gate.numel()
+        return hook
+
+    def ratios(self):
+        return [o / t if t else 0.0 for o, t in zip(self.open, self.total)]
+
+    def remove(self):
+        for h in self.handles:
+            h.remove()
+
+
+def gate_summary(names, ratios):
+    """Mean open ratio per top-level module (layer1, branch1, ...), for the progress line."""
+    groups = {}
+    for n, r in zip(names, ratios):
+        groups.setdefault(n.split(".")[0], []).append(r)
+    return " ".join("%s %.2f" % (g, sum(v) / len(v)) for g, v in groups.items())
+
+
 @torch.no_grad()
-def evaluate(arch, model, x_u8, y, batch=500, count_macs=False):
-    """-> (per-exit accuracy list, ensemble accuracy, mean standalone MACs per exit or None)."""
+def evaluate(arch, model, x_u8, y, batch=500, count_macs=False, gates=None):
+    """-> (per-exit accuracy list, ensemble accuracy, mean standalone MACs per exit or None).
+    gates: a dict, filled with the EMGNet open-gate ratios {"names": [...], "ratios": [...]}."""
     model.eval()
     counter = MacCounter(model, arch) if count_macs else None
+    gcount = GateCounter(model) if gates is not None else None
     correct, ens_correct, macs_sum = None, 0, None
     for s in range(0, x_u8.shape[0], batch):
         xb, yb = to_input(x_u8[s:s + batch]), y[s:s + batch]
@@ -207,6 +324,9 @@ def evaluate(arch, model, x_u8, y, batch=500, count_macs=False):
             macs_sum = m if macs_sum is None else macs_sum + m
     if counter:
         counter.remove()
+    if gcount:
+        gcount.remove()
+        gates["names"], gates["ratios"] = gcount.names, gcount.ratios()
     n = x_u8.shape[0]
     return ((correct / n).tolist(), ens_correct / n,
             (macs_sum / n).tolist() if macs_sum is not None else None)
@@ -260,12 +380,18 @@ def main(argv=None):
     p.add_argument("--lr", type=float, default=0.1)
     p.add_argument("--wd", type=float, default=5e-4)
     p.add_argument("--alpha", type=float, default=1e-4, help="EMGNet threshold regulariser")
+    p.add_argument("--reference-emg", action="store_true",
+                   help="train EMGNet with the reference MLConv2d forward (slow here)")
     p.add_argument("--no-augment", action="store_true")
     p.add_argument("--max-train", type=int, default=0, help="use only N training images (tests)")
     p.add_argument("--data", default=DATA_DIR)
     p.add_argument("--out", default=os.path.join(HERE, "samples"))
     p.add_argument("--work", default="/tmp/eeprof-train")
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=2,
+                   help="torch threads (at most 2 here; 1 is faster when the other core is busy)")
+    p.add_argument("--max-seconds", type=float, default=0,
+                   help="stop after the epoch that passes this wall time (a guard against a "
+                        "slower machine; the epochs actually run are recorded)")
     a = p.parse_args(argv)
 
     if a.preset:
@@ -297,6 +423,7 @@ def main(argv=None):
         xtr, ytr = xtr[:a.max_train], ytr[:a.max_train]
 
     model = models.build(arch, **kw)
+    use_fast_emg_training(arch == "emgnet" and not a.reference_emg)
     decay, no_decay = [], []
     for n, prm in model.named_parameters():
         if not prm.requires_grad:
@@ -311,12 +438,12 @@ def main(argv=None):
 
     recipe = ("arch %s %s; Fashion-MNIST 55k train (last 5k of train = val), x/255, zero-pad "
               "28->32, normalise %.4f/%.4f%s; SGD nesterov momentum 0.9, batch %d, lr %g "
-              "(linear warm-up %d steps, cosine to 0), wd %g%s; %d epochs, seed %d; "
-              "best val (deepest exit%s) kept; checkpoints/train.py"
+              "(linear warm-up %d steps, cosine to 0), wd %g; loss: %s; %d epochs, seed %d, "
+              "%d thread%s; best val (deepest exit%s) kept; checkpoints/train.py"
               % (arch, json.dumps(kw, sort_keys=True), MEAN, STD,
                  "" if a.no_augment else ", random crop (pad 2) + h-flip",
-                 a.batch, a.lr, warm, a.wd,
-                 ", alpha %g" % a.alpha if arch == "emgnet" else "", a.epochs, a.seed,
+                 a.batch, a.lr, warm, a.wd, LOSS_TEXT[arch] % {"alpha": a.alpha},
+                 a.epochs, a.seed, a.threads, "" if a.threads == 1 else "s",
                  " / ensemble for sdresnet-tpami" if arch == "sdresnet-tpami" else ""))
     print("train.py: %s: %s, %d parameters, %d train / %d val / %d test images, %d steps"
           % (name, arch, sum(q.numel() for q in model.parameters()), xtr.shape[0],
@@ -350,7 +477,8 @@ def main(argv=None):
             step += 1
             loss_sum += loss.item() * b
             seen += b
-        val, val_ens, _ = evaluate(arch, model, xva, yva)
+        gates = {} if arch == "emgnet" else None
+        val, val_ens, _ = evaluate(arch, model, xva, yva, gates=gates)
         score = val_ens if arch == "sdresnet-tpami" else val[-1]
         if score > best:
             best, best_epoch = score, epoch
@@ -358,15 +486,38 @@ def main(argv=None):
         print("epoch %d/%d  loss %.4f  val acc %s  ens %.4f  lr %.4f  %.0fs"
               % (epoch, a.epochs, loss_sum / seen, " ".join("%.4f" % v for v in val), val_ens,
                  lr, time.time() - t0), flush=True)
+        if gates:
+            print("    val open-gate ratio: %s" % gate_summary(gates["names"], gates["ratios"]),
+                  flush=True)
+        epochs_run = epoch
+        spent = time.time() - t_start
+        if a.max_seconds and epoch < a.epochs and spent * (epoch + 1) / epoch > a.max_seconds:
+            print("stopping after epoch %d: %.0fs spent, another epoch would pass --max-seconds "
+                  "%.0f" % (epoch, spent, a.max_seconds), flush=True)
+            break
     train_seconds = time.time() - t_start
+    if epochs_run < a.epochs:
+        recipe += "; stopped by --max-seconds after %d of the %d epochs" % (epochs_run, a.epochs)
 
     model.load_state_dict(best_state)
-    val, val_ens, _ = evaluate(arch, model, xva, yva)
+    gates = {} if arch == "emgnet" else None
+    val, val_ens, _ = evaluate(arch, model, xva, yva, gates=gates)
     test, test_ens, test_macs = evaluate(arch, model, xte, yte, count_macs=True)
     print("best epoch %d: test acc %s (ensemble %.4f), val acc %s, MACs/exit %s, trained %.0fs"
           % (best_epoch, " ".join("%.4f" % v for v in test), test_ens,
              " ".join("%.4f" % v for v in val), " ".join("%.4gM" % (m / 1e6) for m in test_macs),
              train_seconds), flush=True)
+    extra = {}
+    if gates:
+        for n, r in zip(gates["names"], gates["ratios"]):
+            print("    val open-gate ratio %-45s %.4f" % (n, r))
+        total = sum(gates["ratios"]) / len(gates["ratios"])
+        print("    val open-gate ratio, mean over the %d EMG layers: %.4f"
+              % (len(gates["ratios"]), total), flush=True)
+        # The MLConv2d layers in module order and the fraction of (image, channel) gates
+        # open on the validation split, measured by PyTorch.
+        extra["gate_layers"] = ",".join(gates["names"])
+        extra["val_gate_open_ratio"] = np.asarray(gates["ratios"], dtype=np.float64)
 
     work = os.path.join(a.work, name)
     os.makedirs(work, exist_ok=True)
@@ -384,8 +535,9 @@ def main(argv=None):
                             "val = last 5000 of train)",
                     eval_data=ev,
                     extra_attrs={"recipe": recipe, "seed": np.int64(a.seed),
-                                 "epochs": np.int64(a.epochs),
-                                 "train_seconds": np.float64(round(train_seconds, 1))})
+                                 "epochs": np.int64(epochs_run),
+                                 "train_seconds": np.float64(round(train_seconds, 1)),
+                                 **extra})
     return 0
 
 
