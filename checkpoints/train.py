@@ -81,6 +81,14 @@ PRESETS = {
                                             num_classes=10, adaptation_layers=True)),
     "emgnet20-fmnist": dict(arch="emgnet", model=dict(variant="cifar", depth=20, in_channels=1,
                                                       num_classes=10)),
+    # The bundled early-exit samples: half (EMGNet) or a quarter (ResNet-18 families) of the
+    # public widths, so that each trains in under 30 minutes on two cores here.
+    "sdresnet18-w8-fmnist": dict(arch="sdresnet", model=dict(block="basic", width=8,
+                                                             in_channels=1, num_classes=10)),
+    "scan18-w8-fmnist": dict(arch="scan", model=dict(block="basic", width=8, in_channels=1,
+                                                     num_classes=10)),
+    "emgnet20-w8-fmnist": dict(arch="emgnet", model=dict(variant="cifar", depth=20, width=8,
+                                                         in_channels=1, num_classes=10)),
 }
 
 
