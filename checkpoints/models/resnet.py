@@ -20,70 +20,22 @@ k has width*2**(k-1)), `in_channels`, any number of stages (len(layers)). One ex
 import torch
 import torch.nn as nn
 
+from .backbone import block_class, make_stage
+
 ARCH = "resnet"
-
-
-class BasicBlock(nn.Module):
-    expansion = 1
-
-    def __init__(self, inplanes, planes, stride=1, downsample=None):
-        super().__init__()
-        self.conv1 = nn.Conv2d(inplanes, planes, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.relu = nn.ReLU(inplace=True)
-        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.downsample = downsample
-        self.stride = stride
-
-    def forward(self, x):
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        out = out + identity
-        return self.relu(out)
-
-
-class Bottleneck(nn.Module):
-    expansion = 4
-
-    def __init__(self, inplanes, planes, stride=1, downsample=None):
-        super().__init__()
-        self.conv1 = nn.Conv2d(inplanes, planes, 1, 1, 0, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, 3, stride, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.conv3 = nn.Conv2d(planes, planes * 4, 1, 1, 0, bias=False)
-        self.bn3 = nn.BatchNorm2d(planes * 4)
-        self.relu = nn.ReLU(inplace=True)
-        self.downsample = downsample
-        self.stride = stride
-
-    def forward(self, x):
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.relu(self.bn2(self.conv2(out)))
-        out = self.bn3(self.conv3(out))
-        out = out + identity
-        return self.relu(out)
-
-
-BLOCKS = {"basic": BasicBlock, "bottleneck": Bottleneck}
 
 
 class ResNet(nn.Module):
     def __init__(self, block="basic", layers=(2, 2, 2, 2), num_classes=1000, in_channels=3,
                  width=64, stem="7x7", maxpool=None):
         super().__init__()
-        if isinstance(block, str):
-            block = BLOCKS[block]
+        block = block_class(block)
         if stem not in ("7x7", "3x3"):
             raise ValueError("stem must be '7x7' or '3x3'")
         if maxpool is None:                     # torchvision default: pool after a 7x7 stem
             maxpool = stem == "7x7"
         self.stem = stem
         self.use_maxpool = bool(maxpool)
-        self.inplanes = width
         if stem == "7x7":
             self.conv1 = nn.Conv2d(in_channels, width, 7, 2, 3, bias=False)
         else:
@@ -92,23 +44,12 @@ class ResNet(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(3, 2, 1)
         self.num_stages = len(layers)
+        planes = width
         for k, n in enumerate(layers):
-            stage = self._make_layer(block, width * 2 ** k, n, 1 if k == 0 else 2)
+            stage, planes = make_stage(block, planes, width * 2 ** k, n, 1 if k == 0 else 2)
             setattr(self, "layer%d" % (k + 1), stage)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(self.inplanes, num_classes)
-
-    def _make_layer(self, block, planes, blocks, stride):
-        downsample = None
-        if stride != 1 or self.inplanes != planes * block.expansion:
-            downsample = nn.Sequential(
-                nn.Conv2d(self.inplanes, planes * block.expansion, 1, stride, bias=False),
-                nn.BatchNorm2d(planes * block.expansion))
-        mods = [block(self.inplanes, planes, stride, downsample)]
-        self.inplanes = planes * block.expansion
-        for _ in range(1, blocks):
-            mods.append(block(self.inplanes, planes))
-        return nn.Sequential(*mods)
+        self.fc = nn.Linear(planes, num_classes)
 
     def forward(self, x):
         x = self.relu(self.bn1(self.conv1(x)))

@@ -16,10 +16,9 @@ forward: f_k = attention_k(x_k) * x_k (exit only), f4 = x4, o_k = scala_k(f_k) f
 feature_loss = sum_k ((o4.detach() - o_k)^2).sum();
 returns ([fc4(o4), fc3(o3), fc2(o2), fc1(o1)], feature_loss)      -- deepest first.
 """
-import torch
 import torch.nn as nn
 
-from .sdresnet_tpami import BasicBlock, Bottleneck, conv1x1
+from .backbone import add_cifar_trunk, block_class, exit_region
 
 ARCH = "scan"
 
@@ -48,29 +47,16 @@ def attention(c):
         nn.Sigmoid())
 
 
-BLOCKS = {"basic": BasicBlock, "bottleneck": Bottleneck}
-
-
 class SResNet(nn.Module):
     def __init__(self, block="basic", layers=(2, 2, 2, 2), num_classes=100, in_channels=3,
                  width=64, middle=None):
         super().__init__()
-        if isinstance(block, str):
-            block = BLOCKS[block]
-        if len(layers) != 4:
-            raise ValueError("SCAN ResNet has 4 stages")
+        block = block_class(block)
         e = block.expansion
         w = width
         if middle is None:
             middle = 2 * w
-        self.inplanes = w
-        self.conv1 = nn.Conv2d(in_channels, w, 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(w)
-        self.relu = nn.ReLU(inplace=True)
-        self.layer1 = self._make_layer(block, w, layers[0], 1)
-        self.layer2 = self._make_layer(block, w * 2, layers[1], 2)
-        self.layer3 = self._make_layer(block, w * 4, layers[2], 2)
-        self.layer4 = self._make_layer(block, w * 8, layers[3], 2)
+        add_cifar_trunk(self, block, layers, in_channels, w, "SCAN ResNet")
         top = 8 * w * e
         self.scala1 = scala_net(w * e, top, 8, middle)
         self.scala2 = scala_net(2 * w * e, top, 4, middle)
@@ -83,17 +69,6 @@ class SResNet(nn.Module):
         self.fc2 = nn.Linear(top, num_classes)
         self.fc3 = nn.Linear(top, num_classes)
         self.fc4 = nn.Linear(top, num_classes)
-
-    def _make_layer(self, block, planes, blocks, stride):
-        downsample = None
-        if stride != 1 or self.inplanes != planes * block.expansion:
-            downsample = nn.Sequential(conv1x1(self.inplanes, planes * block.expansion, stride),
-                                       nn.BatchNorm2d(planes * block.expansion))
-        mods = [block(self.inplanes, planes, stride, downsample)]
-        self.inplanes = planes * block.expansion
-        for _ in range(1, blocks):
-            mods.append(block(self.inplanes, planes))
-        return nn.Sequential(*mods)
 
     def forward(self, x):
         x = self.relu(self.bn1(self.conv1(x)))
@@ -125,12 +100,4 @@ def exits_shallow_to_deep(outputs):
 
 def cost_region(name):
     """stem + layerK = backbone K; attentionK, scalaK, fcK = head K."""
-    top = name.split(".")[0]
-    if top in ("conv1", "bn1", "relu"):
-        return ("backbone", 1)
-    if top.startswith("layer"):
-        return ("backbone", int(top[5:]))
-    for pfx in ("attention", "scala", "fc"):
-        if top.startswith(pfx) and top[len(pfx):].isdigit():
-            return ("head", int(top[len(pfx):]))
-    return None
+    return exit_region(name, ("attention", "scala", "fc"))

@@ -19,56 +19,9 @@ deepest logits first, then the three shallow exits in order, then the pooled fea
 import torch
 import torch.nn as nn
 
+from .backbone import add_cifar_trunk, block_class, conv1x1, exit_region
+
 ARCH = "sdresnet"
-
-
-def conv3x3(cin, cout, stride=1):
-    return nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-
-
-def conv1x1(cin, cout, stride=1):
-    return nn.Conv2d(cin, cout, 1, stride, bias=False)
-
-
-class BasicBlock(nn.Module):
-    expansion = 1
-
-    def __init__(self, inplanes, planes, stride=1, downsample=None):
-        super().__init__()
-        self.conv1 = conv3x3(inplanes, planes, stride)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.relu = nn.ReLU(inplace=True)
-        self.conv2 = conv3x3(planes, planes)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.downsample = downsample
-
-    def forward(self, x):
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return self.relu(out + identity)
-
-
-class BottleneckBlock(nn.Module):
-    expansion = 4
-
-    def __init__(self, inplanes, planes, stride=1, downsample=None):
-        super().__init__()
-        self.conv1 = conv1x1(inplanes, planes)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = conv3x3(planes, planes, stride)     # stride on the 3x3
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.conv3 = conv1x1(planes, planes * 4)
-        self.bn3 = nn.BatchNorm2d(planes * 4)
-        self.relu = nn.ReLU(inplace=True)
-        self.downsample = downsample
-
-    def forward(self, x):
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.relu(self.bn2(self.conv2(out)))
-        out = self.bn3(self.conv3(out))
-        return self.relu(out + identity)
 
 
 def branch_bottleneck(channel_in, channel_out, kernel_size):
@@ -86,26 +39,13 @@ def branch_bottleneck(channel_in, channel_out, kernel_size):
         nn.ReLU())
 
 
-BLOCKS = {"basic": BasicBlock, "bottleneck": BottleneckBlock}
-
-
 class MultiResNet(nn.Module):
     def __init__(self, block="basic", layers=(2, 2, 2, 2), num_classes=100, in_channels=3,
                  width=64):
         super().__init__()
-        if isinstance(block, str):
-            block = BLOCKS[block]
-        if len(layers) != 4:
-            raise ValueError("BYOT ResNet has 4 stages")
+        block = block_class(block)
         e = block.expansion
-        self.inplanes = width
-        self.conv1 = nn.Conv2d(in_channels, width, 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(width)
-        self.relu = nn.ReLU(inplace=True)
-        self.layer1 = self._make_layer(block, width, layers[0], 1)
-        self.layer2 = self._make_layer(block, width * 2, layers[1], 2)
-        self.layer3 = self._make_layer(block, width * 4, layers[2], 2)
-        self.layer4 = self._make_layer(block, width * 8, layers[3], 2)
+        add_cifar_trunk(self, block, layers, in_channels, width, "BYOT ResNet")
         top = width * 8 * e
         # Registration order as in the public code: per exit downsample, bottleneck, pool, fc.
         self.downsample1_1 = nn.Sequential(conv1x1(width * e, top, 8), nn.BatchNorm2d(top))
@@ -128,17 +68,6 @@ class MultiResNet(nn.Module):
             elif isinstance(m, nn.BatchNorm2d):
                 nn.init.constant_(m.weight, 1)
                 nn.init.constant_(m.bias, 0)
-
-    def _make_layer(self, block, planes, blocks, stride):
-        downsample = None
-        if stride != 1 or self.inplanes != planes * block.expansion:
-            downsample = nn.Sequential(conv1x1(self.inplanes, planes * block.expansion, stride),
-                                       nn.BatchNorm2d(planes * block.expansion))
-        mods = [block(self.inplanes, planes, stride, downsample)]
-        self.inplanes = planes * block.expansion
-        for _ in range(1, blocks):
-            mods.append(block(self.inplanes, planes))
-        return nn.Sequential(*mods)
 
     def forward(self, x):
         x = self.relu(self.bn1(self.conv1(x)))
@@ -169,14 +98,4 @@ def exits_shallow_to_deep(outputs):
 def cost_region(name):
     """stem + layerK = backbone of exit K; bottleneckK_1/avgpoolK/middle_fcK = head K;
     avgpool/fc = head 4; downsampleK_1 is never executed (None)."""
-    top = name.split(".")[0]
-    if top in ("conv1", "bn1", "relu"):
-        return ("backbone", 1)
-    if top.startswith("layer"):
-        return ("backbone", int(top[5:]))
-    for pfx in ("bottleneck", "avgpool", "middle_fc"):
-        if top.startswith(pfx) and top[len(pfx):len(pfx) + 1].isdigit():
-            return ("head", int(top[len(pfx)]))
-    if top in ("avgpool", "fc"):
-        return ("head", 4)
-    return None
+    return exit_region(name, ("bottleneck", "avgpool", "middle_fc"), ("avgpool", "fc"))

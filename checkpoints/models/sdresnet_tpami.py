@@ -21,59 +21,11 @@ The training code attaches `adaptation_layers` (ModuleList of 3 Linear(8w e, 8w 
 network after the first batch, so they are in saved state_dicts; pass
 adaptation_layers=True to reproduce that. They are never used at inference.
 """
-import torch
 import torch.nn as nn
 
+from .backbone import add_cifar_trunk, block_class, exit_region
+
 ARCH = "sdresnet-tpami"
-
-
-def conv3x3(cin, cout, stride=1):
-    return nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-
-
-def conv1x1(cin, cout, stride=1):
-    return nn.Conv2d(cin, cout, 1, stride, bias=False)
-
-
-class BasicBlock(nn.Module):
-    expansion = 1
-
-    def __init__(self, inplanes, planes, stride=1, downsample=None):
-        super().__init__()
-        self.conv1 = conv3x3(inplanes, planes, stride)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.relu = nn.ReLU(inplace=True)
-        self.conv2 = conv3x3(planes, planes)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.downsample = downsample
-
-    def forward(self, x):
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return self.relu(out + identity)
-
-
-class Bottleneck(nn.Module):
-    expansion = 4
-
-    def __init__(self, inplanes, planes, stride=1, downsample=None):
-        super().__init__()
-        self.conv1 = conv1x1(inplanes, planes)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = conv3x3(planes, planes, stride)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.conv3 = conv1x1(planes, planes * 4)
-        self.bn3 = nn.BatchNorm2d(planes * 4)
-        self.relu = nn.ReLU(inplace=True)
-        self.downsample = downsample
-
-    def forward(self, x):
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.relu(self.bn2(self.conv2(out)))
-        out = self.bn3(self.conv3(out))
-        return self.relu(out + identity)
 
 
 class SepConv(nn.Module):
@@ -100,28 +52,15 @@ def attention(c):
                          nn.Upsample(scale_factor=2, mode="bilinear"), nn.Sigmoid())
 
 
-BLOCKS = {"basic": BasicBlock, "bottleneck": Bottleneck}
-
-
 class ResNetSD(nn.Module):
     def __init__(self, block="basic", layers=(2, 2, 2, 2), num_classes=100, in_channels=3,
                  width=64, adaptation_layers=False):
         super().__init__()
-        if isinstance(block, str):
-            block = BLOCKS[block]
-        if len(layers) != 4:
-            raise ValueError("the journal ResNet has 4 stages")
+        block = block_class(block)
         e = block.expansion
         w = width
-        self.inplanes = w
-        self.conv1 = nn.Conv2d(in_channels, w, 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(w)
-        self.relu = nn.ReLU(inplace=True)
+        add_cifar_trunk(self, block, layers, in_channels, w, "the journal ResNet")
         self.maxpool = nn.MaxPool2d(3, 2, 1)              # constructed, never called
-        self.layer1 = self._make_layer(block, w, layers[0], 1)
-        self.layer2 = self._make_layer(block, w * 2, layers[1], 2)
-        self.layer3 = self._make_layer(block, w * 4, layers[2], 2)
-        self.layer4 = self._make_layer(block, w * 8, layers[3], 2)
         self.scala1 = nn.Sequential(SepConv(w * e, 2 * w * e), SepConv(2 * w * e, 4 * w * e),
                                     SepConv(4 * w * e, 8 * w * e), nn.AvgPool2d(4, 4))
         self.scala2 = nn.Sequential(SepConv(2 * w * e, 4 * w * e), SepConv(4 * w * e, 8 * w * e),
@@ -143,17 +82,6 @@ class ResNetSD(nn.Module):
         d = self.fc4.in_features
         self.adaptation_layers = nn.ModuleList([nn.Linear(d, d) for _ in range(3)])
         return self.adaptation_layers
-
-    def _make_layer(self, block, planes, blocks, stride):
-        downsample = None
-        if stride != 1 or self.inplanes != planes * block.expansion:
-            downsample = nn.Sequential(conv1x1(self.inplanes, planes * block.expansion, stride),
-                                       nn.BatchNorm2d(planes * block.expansion))
-        mods = [block(self.inplanes, planes, stride, downsample)]
-        self.inplanes = planes * block.expansion
-        for _ in range(1, blocks):
-            mods.append(block(self.inplanes, planes))
-        return nn.Sequential(*mods)
 
     def forward(self, x):
         x = self.relu(self.bn1(self.conv1(x)))
@@ -184,12 +112,4 @@ def exits_shallow_to_deep(outputs):
 def cost_region(name):
     """stem + layerK = backbone K; attentionK, scalaK, fcK = head K (the attended map only
     feeds exit K); adaptation_layers / maxpool never run at inference (None)."""
-    top = name.split(".")[0]
-    if top in ("conv1", "bn1", "relu"):
-        return ("backbone", 1)
-    if top.startswith("layer"):
-        return ("backbone", int(top[5:]))
-    for pfx in ("attention", "scala", "fc"):
-        if top.startswith(pfx) and top[len(pfx):].isdigit():
-            return ("head", int(top[len(pfx):]))
-    return None
+    return exit_region(name, ("attention", "scala", "fc"))
