@@ -11,19 +11,39 @@ typedef float v8 __attribute__((vector_size(32)));
 #define LOAD8(dst, p) memcpy(&(dst), (p), sizeof(v8))
 #define STORE8(p, src) memcpy((p), &(src), sizeof(v8))
 
+/* x's rows into the interior of xp, in vectors (a memcpy call per row of a small plane
+ * costs more than the copy). */
+static void copy_interior(const float *restrict x, int h, int w, int pad, float *restrict xp)
+{
+	int wp = w + 2 * pad, y, i;
+
+	for (y = 0; y < h; y++) {
+		const float *src = x + (size_t)y * w;
+		float *row = xp + (size_t)(y + pad) * wp + pad;
+		v8 u;
+
+		for (i = 0; i + 8 <= w; i += 8) {
+			LOAD8(u, src + i);
+			STORE8(row + i, u);
+		}
+		for (; i < w; i++)
+			row[i] = src[i];
+	}
+}
+
 void ee_pad_plane(const float *x, int h, int w, int pad, float *xp)
 {
-	int wp = w + 2 * pad, y;
+	memset(xp, 0, ee_pad_floats(h, w, pad) * sizeof(float));
+	copy_interior(x, h, w, pad, xp);
+}
 
-	memset(xp, 0, (size_t)pad * wp * sizeof(float));
-	for (y = 0; y < h; y++) {
-		float *row = xp + (size_t)(y + pad) * wp;
-
-		memset(row, 0, (size_t)pad * sizeof(float));
-		memcpy(row + pad, x + (size_t)y * w, (size_t)w * sizeof(float));
-		memset(row + pad + w, 0, (size_t)pad * sizeof(float));
-	}
-	memset(xp + (size_t)(h + pad) * wp, 0, (size_t)pad * wp * sizeof(float));
+void ee_pad_reuse(const float *x, int h, int w, int pad, float *xp, bool *bordered)
+{
+	if (*bordered)
+		copy_interior(x, h, w, pad, xp);
+	else
+		ee_pad_plane(x, h, w, pad, xp);
+	*bordered = true;
 }
 
 void ee_taps_from_kernel(struct ee_taps *t, const float *k, int kh, int kw, int ldk, int wp,
@@ -128,4 +148,70 @@ void ee_dw_taps(const float *xp, int wp, const struct ee_taps *t, int stride, fl
 	default:
 		plane(xp, wp, t->n, off, w, stride, y, oh, ow, accumulate);
 	}
+}
+
+/* ---------------------------------------------------------------- the EMG 5x5, stride 1 */
+
+/* A tap of a 5x5 kernel by position; loops over constant tables of them unroll into
+ * constant displacements from five row pointers (no offset table to load). */
+struct tap5 {
+	int dy, dx;
+};
+
+static const struct tap5 centre5[9] = {
+	{ 1, 1 }, { 1, 2 }, { 1, 3 }, { 2, 1 }, { 2, 2 }, { 2, 3 }, { 3, 1 }, { 3, 2 }, { 3, 3 },
+};
+/* The ring in two passes of 10 and 6 taps, so that their weights fit the registers. */
+static const struct tap5 ring5_rows[10] = {
+	{ 0, 0 }, { 0, 1 }, { 0, 2 }, { 0, 3 }, { 0, 4 }, { 4, 0 }, { 4, 1 }, { 4, 2 }, { 4, 3 }, { 4, 4 },
+};
+static const struct tap5 ring5_sides[6] = {
+	{ 1, 0 }, { 1, 4 }, { 2, 0 }, { 2, 4 }, { 3, 0 }, { 3, 4 },
+};
+
+INLINE void plane5(const float *restrict xp, int wp, const float *k, const struct tap5 *t, int n,
+		   float *restrict y, int oh, int ow, bool acc)
+{
+	v8 wv[10];
+	float ws[10];
+	int oy, ox, i;
+
+	for (i = 0; i < n; i++) {
+		ws[i] = k[t[i].dy * 5 + t[i].dx];
+		wv[i] = (v8){ ws[i], ws[i], ws[i], ws[i], ws[i], ws[i], ws[i], ws[i] };
+	}
+	for (oy = 0; oy < oh; oy++) {
+		const float *src = xp + (size_t)oy * wp;
+		float *dst = y + (size_t)oy * ow;
+
+		for (ox = 0; ox + 8 <= ow; ox += 8) {
+			v8 a = { 0 }, u;
+
+			if (acc)
+				LOAD8(a, dst + ox);
+			for (i = 0; i < n; i++) {
+				LOAD8(u, src + t[i].dy * wp + t[i].dx + ox);
+				a += wv[i] * u;
+			}
+			STORE8(dst + ox, a);
+		}
+		for (; ox < ow; ox++) {
+			float s = acc ? dst[ox] : 0.0f;
+
+			for (i = 0; i < n; i++)
+				s += ws[i] * src[t[i].dy * wp + t[i].dx + ox];
+			dst[ox] = s;
+		}
+	}
+}
+
+EE_KERNEL
+void ee_dw_emg5(const float *xp, int wp, const float *k, bool ring, float *y, int oh, int ow)
+{
+	if (!ring) {
+		plane5(xp, wp, k, centre5, 9, y, oh, ow, false);
+		return;
+	}
+	plane5(xp, wp, k, ring5_rows, 10, y, oh, ow, true);
+	plane5(xp, wp, k, ring5_sides, 6, y, oh, ow, true);
 }

@@ -25,6 +25,9 @@ struct ee_taps {
 
 /* xp [h + 2 pad][w + 2 pad] = x [h][w] with pad zero rows and columns around it. */
 void ee_pad_plane(const float *x, int h, int w, int pad, float *xp);
+/* The same into a scratch that holds planes of one geometry (h, w, pad) in turn: the
+ * zero border is written only the first time (*bordered false; it becomes true). */
+void ee_pad_reuse(const float *x, int h, int w, int pad, float *xp, bool *bordered);
 /* Floats ee_pad_plane writes. */
 static inline size_t ee_pad_floats(int h, int w, int pad)
 {
@@ -40,5 +43,9 @@ void ee_taps_from_kernel(struct ee_taps *t, const float *k, int kh, int kw, int 
  * + off], for the oh x ow output plane. */
 void ee_dw_taps(const float *xp, int wp, const struct ee_taps *t, int stride, float *y, int oh,
 		int ow, bool accumulate);
+
+/* EMGNet's 5x5 depthwise kernel k[25] at stride 1: its centre 3x3 taps into y, or (ring)
+ * its 16 outer taps added to y. */
+void ee_dw_emg5(const float *xp, int wp, const float *k, bool ring, float *y, int oh, int ow);
 
 #endif

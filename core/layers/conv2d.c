@@ -163,19 +163,25 @@ static void forward_depthwise(const struct ee_conv2d *cv, struct ee_exec *x)
 	int kk = cv->kh * cv->kw;
 	long job;
 
-#pragma omp parallel for schedule(static) num_threads(x->threads)
-	for (job = 0; job < (long)x->n * cv->cout; job++) {
-		int i = (int)(job / cv->cout), ch = (int)(job % cv->cout), wp = in->w + 2 * cv->pad;
-		const float *src = ee_tensor_sample(in, i) + (size_t)ch * in->h * in->w;
-		float *dst = ee_tensor_sample(&x->out, i) + (size_t)ch * o.h * o.w;
+#pragma omp parallel num_threads(x->threads)
+	{
 		float *xp = x->work + (size_t)ee_thread_id() * x->work_stride;
-		struct ee_taps taps;
+		bool bordered = false;
 
-		ee_pad_plane(src, in->h, in->w, cv->pad, xp);
-		ee_taps_from_kernel(&taps, cv->weight + (size_t)ch * kk, cv->kh, cv->kw, cv->kw, wp,
-				    NULL);
-		ee_dw_taps(xp, wp, &taps, cv->stride, dst, o.h, o.w, false);
-		epilogue(cv, dst, (size_t)o.h * o.w, ch);
+#pragma omp for schedule(static)
+		for (job = 0; job < (long)x->n * cv->cout; job++) {
+			int i = (int)(job / cv->cout), ch = (int)(job % cv->cout);
+			int wp = in->w + 2 * cv->pad;
+			const float *src = ee_tensor_sample(in, i) + (size_t)ch * in->h * in->w;
+			float *dst = ee_tensor_sample(&x->out, i) + (size_t)ch * o.h * o.w;
+			struct ee_taps taps;
+
+			ee_pad_reuse(src, in->h, in->w, cv->pad, xp, &bordered);
+			ee_taps_from_kernel(&taps, cv->weight + (size_t)ch * kk, cv->kh, cv->kw,
+					    cv->kw, wp, NULL);
+			ee_dw_taps(xp, wp, &taps, cv->stride, dst, o.h, o.w, false);
+			epilogue(cv, dst, (size_t)o.h * o.w, ch);
+		}
 	}
 }
 

@@ -110,28 +110,39 @@ static void emg_forward(const struct ee_layer *l, struct ee_exec *x)
 	long job;
 	int i, ch;
 
-#pragma omp parallel for schedule(static) reduction(+ : ring) num_threads(x->threads)
-	for (job = 0; job < (long)x->n * c; job++) {
-		int s = (int)(job / c), k = (int)(job % c), wp = in->w + 2 * e->pad;
-		const float *src = ee_tensor_sample(in, s) + (size_t)k * in->h * in->w;
-		float *y = ee_tensor_sample(&x->out, s) + k * plane, z;
+#pragma omp parallel reduction(+ : ring) num_threads(x->threads)
+	{
 		float *xp = x->work + (size_t)ee_thread_id() * x->work_stride;
-		bool open;
+		bool bordered = false;
 
-		ee_pad_plane(src, in->h, in->w, e->pad, xp);
-		ee_dw_taps(xp, wp, &e->centre[k], e->stride, y, oh, ow, false);
-		if (e->bias)
-			ee_affine_act(y, plane, 1.0f, e->bias[k], EE_ACT_NONE);
-		z = ee_mean_abs_minus(y, plane, e->threshold[k]);
-		open = ee_sigmoidf(z) - 0.5f > 0.0f;
-		if (open) {
-			ee_dw_taps(xp, wp, &e->ring[k], e->stride, y, oh, ow, true);
-			ring += (uint64_t)e->ring[k].n * plane;
+#pragma omp for schedule(static)
+		for (job = 0; job < (long)x->n * c; job++) {
+			int s = (int)(job / c), k = (int)(job % c), wp = in->w + 2 * e->pad;
+			const float *src = ee_tensor_sample(in, s) + (size_t)k * in->h * in->w;
+			const float *w = e->weight + (size_t)k * K * K;
+			float *y = ee_tensor_sample(&x->out, s) + k * plane, z;
+			bool open;
+
+			ee_pad_reuse(src, in->h, in->w, e->pad, xp, &bordered);
+			if (e->stride == 1)
+				ee_dw_emg5(xp, wp, w, false, y, oh, ow);
+			else
+				ee_dw_taps(xp, wp, &e->centre[k], e->stride, y, oh, ow, false);
+			if (e->bias)
+				ee_affine_act(y, plane, 1.0f, e->bias[k], EE_ACT_NONE);
+			z = ee_mean_abs_minus(y, plane, e->threshold[k]);
+			open = ee_sigmoidf(z) - 0.5f > 0.0f;
+			if (open && e->stride == 1)
+				ee_dw_emg5(xp, wp, w, true, y, oh, ow);
+			else if (open)
+				ee_dw_taps(xp, wp, &e->ring[k], e->stride, y, oh, ow, true);
+			if (open)
+				ring += (uint64_t)e->ring[k].n * plane;
+			x->gates[job] = open;
+			if (x->gate_z)
+				x->gate_z[job] = z;
+			ee_affine_act(y, plane, e->scale[k], e->shift[k], e->act);
 		}
-		x->gates[job] = open;
-		if (x->gate_z)
-			x->gate_z[job] = z;
-		ee_affine_act(y, plane, e->scale[k], e->shift[k], e->act);
 	}
 	for (i = 0; i < x->n; i++) {
 		int open = 0;

@@ -23,3 +23,10 @@ for e, w in zip(d['exits'], want):
 	sed 's/^/    /' "$T/err" | grep -v '^ *$' | head -3
 done
 check "there are sample checkpoints" "[ $n -gt 0 ]"
+archs=$(for ckpt in checkpoints/samples/*.h5; do
+	"$EEPROF" info "$ckpt" --json | $PY -c "import json, sys; print(json.load(sys.stdin)['arch'])"
+done | sort -u | tr '\n' ' ')
+for want in emgnet sdresnet scan resnet; do
+	check "a sample of every family: $want (have: $archs)" \
+		"echo ' $archs' | grep -Eq ' $want( |-cifar )'"
+done

@@ -1246,6 +1246,129 @@ START_TEST(conv_transpose2d_cost_and_refusals)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- emgconv */
+
+/* EMGNet's gated 5x5 depthwise conv against the definition: I = the centre 3x3 taps
+ * (+ bias), the gate open iff mean over the plane of |I| - t > 0, then I + the 16 ring
+ * taps if open, then BN and the activation. Thresholds sit halfway between the smallest
+ * and the largest mean |I| of each channel over the samples, so that every channel has
+ * open and closed samples and no decision is near the tie. */
+struct emg_case {
+	int n, c, h, w, stride;
+	bool bias, bn;
+	enum ee_act act;
+};
+
+static const struct emg_case emg_cases[] = {
+	/* n  c   h   w  s  bias   bn     act */
+	{ 3, 4, 9, 11, 1, false, true, EE_ACT_RELU },    /* a vector + 3 columns */
+	{ 2, 5, 19, 21, 1, true, false, EE_ACT_NONE },   /* two vectors + 5 columns, bias */
+	{ 2, 3, 6, 8, 1, false, true, EE_ACT_NONE },     /* exactly one vector */
+	{ 4, 4, 9, 11, 2, false, true, EE_ACT_RELU },    /* stride 2 */
+	{ 2, 3, 3, 2, 1, false, false, EE_ACT_SIGMOID }, /* plane smaller than the kernel */
+};
+
+struct emg_arg {
+	const struct emg_case *ec;
+	const float *weight, *bias, *threshold, *mask; /* [c][25], [c] or NULL, [c], [25] */
+	struct bn_params bn;
+};
+
+static struct ee_layer *make_emg(struct ee_pool *p, const void *arg)
+{
+	const struct emg_arg *a = arg;
+	struct ee_emgconv *e = ee_emgconv_new(p, a->ec->c, a->ec->stride, 2);
+
+	e->weight = pool_copy(p, a->weight, (size_t)a->ec->c * 25);
+	e->bias = pool_copy(p, a->bias, a->ec->c);
+	e->threshold = pool_copy(p, a->threshold, a->ec->c);
+	e->mask = pool_copy(p, a->mask, 25);
+	set_bn(&e->bn, &a->bn);
+	e->act = a->ec->act;
+	return &e->base;
+}
+
+/* The centre (ring false) or ring taps of channel ch at output (oy, ox) of sample i. */
+static double emg_taps(const struct emg_arg *a, const float *x, int i, int ch, int oy, int ox,
+		       bool ring)
+{
+	const struct emg_case *c = a->ec;
+	double acc = 0;
+	int dy, dx;
+
+	for (dy = 0; dy < 5; dy++)
+		for (dx = 0; dx < 5; dx++)
+			if ((dy == 0 || dy == 4 || dx == 0 || dx == 4) == ring)
+				acc += at(x, shp(c->c, c->h, c->w), i, ch, oy * c->stride + dy - 2,
+					  ox * c->stride + dx - 2) *
+				       a->weight[ch * 25 + dy * 5 + dx];
+	return acc;
+}
+
+/* mean over the output plane of |I| for sample i, channel ch. */
+static double emg_mean_abs(const struct emg_arg *a, const float *x, int i, int ch,
+			   struct ee_shape os)
+{
+	double sum = 0;
+	int oy, ox;
+
+	for (oy = 0; oy < os.h; oy++)
+		for (ox = 0; ox < os.w; ox++)
+			sum += fabs(emg_taps(a, x, i, ch, oy, ox, false) +
+				    (a->bias ? a->bias[ch] : 0));
+	return sum / (os.h * os.w);
+}
+
+START_TEST(emgconv_matches_reference)
+{
+	const struct emg_case *c = &emg_cases[_i];
+	struct ee_shape is = shp(c->c, c->h, c->w);
+	struct ee_shape os = shp(c->c, (c->h - 1) / c->stride + 1, (c->w - 1) / c->stride + 1);
+	float *x = random_batch(c->n, is, 500 + _i, -1, 1), *w = falloc(25 * (size_t)c->c);
+	float *b = falloc(c->c), *t = falloc(c->c), mask[25], *bnp = NULL;
+	float *want = falloc(ee_shape_numel(os) * c->n);
+	struct emg_arg a = { c, w, c->bias ? b : NULL, t, mask, { 0 } };
+	struct lcase lc = { make_emg, &a, c->n, 1, { is } };
+	int i, ch, oy, ox, open = 0;
+
+	tu_fill(w, 25 * (size_t)c->c, 600 + _i, -0.5f, 0.5f);
+	tu_fill(b, c->c, 700 + _i, -0.5f, 0.5f);
+	for (i = 0; i < 25; i++)
+		mask[i] = i / 5 >= 1 && i / 5 <= 3 && i % 5 >= 1 && i % 5 <= 3;
+	if (c->bn)
+		bnp = random_bn(c->c, 800 + _i, &a.bn);
+	for (ch = 0; ch < c->c; ch++) {
+		double lo = INFINITY, hi = -INFINITY;
+
+		for (i = 0; i < c->n; i++) {
+			double m = emg_mean_abs(&a, x, i, ch, os);
+
+			lo = m < lo ? m : lo;
+			hi = m > hi ? m : hi;
+		}
+		t[ch] = (float)((lo + hi) / 2);
+	}
+	for (i = 0; i < c->n; i++)
+		for (ch = 0; ch < c->c; ch++) {
+			bool gate = emg_mean_abs(&a, x, i, ch, os) > t[ch];
+
+			open += gate;
+			for (oy = 0; oy < os.h; oy++)
+				for (ox = 0; ox < os.w; ox++) {
+					double v = emg_taps(&a, x, i, ch, oy, ox, false) +
+						   (a.bias ? a.bias[ch] : 0) +
+						   (gate ? emg_taps(&a, x, i, ch, oy, ox, true) : 0);
+
+					*out_at(want, os, i, ch, oy, ox) =
+						(float)ref_act(ref_bn(v, &a.bn, ch), c->act);
+				}
+		}
+	ck_assert_msg(open > 0 && open < c->n * c->c, "%d of %d gates open", open, c->n * c->c);
+	check_case(&lc, (const float *const[]){ x }, want, os, GEMM_ATOL, GEMM_RTOL);
+	free(x), free(w), free(b), free(t), free(bnp), free(want);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- upsample */
 
 static struct ee_layer *make_upsample(struct ee_pool *p, const void *arg)
@@ -1359,6 +1482,7 @@ static Suite *layers_suite(void)
 	add_loop(s, "conv_transpose2d", conv_transpose2d_matches_reference, 6);
 	add(s, "conv_transpose2d_cost", (const TTest *const[]){ conv_transpose2d_cost_and_refusals,
 								NULL });
+	add_loop(s, "emgconv", emgconv_matches_reference, COUNT(emg_cases));
 	add_loop(s, "upsample", upsample_bilinear, 4);
 	add(s, "upsample_by_hand", (const TTest *const[]){ upsample_by_hand, NULL });
 	return s;
