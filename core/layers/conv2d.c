@@ -18,6 +18,8 @@
 #include "../winograd.h"
 
 #define MIN_GEMM_COLS 256 /* samples are batched until a GEMM has this many columns */
+#define WINO_MIN_TILES 64 /* fewer tiles in a call (batch 1 on small planes): the 16 skinny
+			   * products of Winograd lose to one im2col + GEMM */
 
 static bool is_depthwise(const struct ee_conv2d *cv)
 {
@@ -121,12 +123,18 @@ static size_t wino_workspace(const struct ee_conv2d *cv, int n)
 	       (size_t)(o.h + 3) * (o.w + 3);
 }
 
-static size_t conv_workspace(const struct ee_layer *l, int n)
+/* Winograd for a call on n samples: the layer has its weights and the call enough tiles. */
+static bool use_wino(const struct ee_conv2d *cv, int n)
 {
-	const struct ee_conv2d *cv = (const struct ee_conv2d *)l;
+	return cv->wino &&
+	       (long)n * ee_wino_tiles(cv->base.out.h, cv->base.out.w) >= WINO_MIN_TILES;
+}
 
-	if (cv->wino)
-		return wino_workspace(cv, n);
+/* Scratch of the paths other than Winograd (which the last, smaller micro-batch of a
+ * Winograd layer may take). */
+static size_t dense_workspace(const struct ee_conv2d *cv, int n)
+{
+	const struct ee_layer *l = &cv->base;
 	size_t plane = (size_t)l->out.h * l->out.w, k = (size_t)cv->cin / cv->groups * cv->kh * cv->kw;
 	int nb = gemm_batch_max(cv, n, l->out.h * l->out.w);
 
@@ -137,6 +145,15 @@ static size_t conv_workspace(const struct ee_layer *l, int n)
 	if (nb == 1 && is_pointwise(cv) && cv->groups == 1)
 		return 0;
 	return k * nb * plane + (nb > 1 ? (size_t)cv->cout / cv->groups * nb * plane : 0);
+}
+
+static size_t conv_workspace(const struct ee_layer *l, int n)
+{
+	const struct ee_conv2d *cv = (const struct ee_conv2d *)l;
+	size_t dense = use_wino(cv, 1) ? 0 : dense_workspace(cv, n);
+	size_t wino = cv->wino ? wino_workspace(cv, n) : 0;
+
+	return wino > dense ? wino : dense;
 }
 
 static int conv_prepare(struct ee_layer *l, struct ee_err *err)
@@ -352,7 +369,7 @@ static void conv_forward(const struct ee_layer *l, struct ee_exec *x)
 {
 	const struct ee_conv2d *cv = (const struct ee_conv2d *)l;
 
-	if (cv->wino)
+	if (use_wino(cv, x->n))
 		forward_wino(cv, x);
 	else if (is_direct(cv))
 		forward_direct(cv, x);

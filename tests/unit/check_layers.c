@@ -345,8 +345,9 @@ static const struct conv_case conv_cases[] = {
 	{ 3, 5, 3, 7, 9, 1, 3, 1, 0, 1, true, false, EE_ACT_NONE },    /* 1x3 kernel */
 	{ 1, 5, 7, 7, 9, 3, 3, 1, 1, 1, true, true, EE_ACT_RELU },     /* one sample */
 	{ 3, 48, 48, 9, 11, 3, 3, 1, 1, 1, true, true, EE_ACT_RELU },  /* Winograd, odd plane */
-	{ 2, 64, 40, 7, 6, 3, 3, 1, 2, 1, false, false, EE_ACT_NONE }, /* Winograd, pad 2 */
-	{ 5, 32, 72, 3, 5, 3, 3, 1, 1, 1, true, false, EE_ACT_SIGMOID }, /* Winograd, chunks */
+	{ 4, 64, 40, 7, 6, 3, 3, 1, 2, 1, false, false, EE_ACT_NONE }, /* Winograd, pad 2 */
+	{ 11, 32, 72, 3, 5, 3, 3, 1, 1, 1, true, false, EE_ACT_SIGMOID }, /* Winograd, chunks */
+	{ 1, 64, 40, 4, 4, 3, 3, 1, 1, 1, true, true, EE_ACT_RELU },   /* too few tiles: GEMM */
 	/* more than 576 input terms: im2col + GEMM rather than the direct kernel */
 	{ 30, 70, 9, 5, 7, 3, 3, 2, 1, 1, true, true, EE_ACT_RELU },   /* GEMMs of 22 + 8 */
 	{ 2, 70, 5, 33, 33, 3, 3, 2, 1, 1, false, false, EE_ACT_NONE }, /* GEMM per sample */
