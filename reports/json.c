@@ -111,3 +111,13 @@ void ee_json_nums(struct ee_json *j, const char *key, const double *v, int count
 		ee_json_num(j, NULL, v[i]);
 	ee_json_end(j);
 }
+
+void ee_json_strs(struct ee_json *j, const char *key, char *const *v, int count)
+{
+	int i;
+
+	ee_json_begin(j, key, '[');
+	for (i = 0; i < count; i++)
+		ee_json_str(j, NULL, v[i]);
+	ee_json_end(j);
+}

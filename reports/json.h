@@ -40,5 +40,7 @@ void ee_json_bool(struct ee_json *j, const char *key, bool value);
 void ee_json_null(struct ee_json *j, const char *key);
 /* An array of v[0..count) as ee_json_num writes each. */
 void ee_json_nums(struct ee_json *j, const char *key, const double *v, int count);
+/* An array of count strings under key. */
+void ee_json_strs(struct ee_json *j, const char *key, char *const *v, int count);
 
 #endif

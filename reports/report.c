@@ -551,18 +551,10 @@ static void json_cost(struct ee_json *j, const struct ee_report_model *m,
 
 static void json_counters(struct ee_json *j, const struct ee_trace_counters *c)
 {
-	int k;
-
 	ee_json_begin(j, "counters", '{');
 	ee_json_bool(j, "counted", c->counted);
-	ee_json_begin(j, "events", '[');
-	for (k = 0; k < c->n; k++)
-		ee_json_str(j, NULL, c->names[k]);
-	ee_json_end(j);
-	ee_json_begin(j, "warnings", '[');
-	for (k = 0; k < c->nwarn; k++)
-		ee_json_str(j, NULL, c->warn[k]);
-	ee_json_end(j);
+	ee_json_strs(j, "events", c->names, c->n);
+	ee_json_strs(j, "warnings", c->warn, c->nwarn);
 	ee_json_end(j);
 }
 

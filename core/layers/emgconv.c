@@ -100,6 +100,17 @@ static size_t emg_workspace(const struct ee_layer *l, int n)
 	return ee_pad_floats(l->in.h, l->in.w, ((const struct ee_emgconv *)l)->pad);
 }
 
+/* Channel k's centre taps into y, or (ring) its outer-ring taps added to y: the
+ * stride-1 5x5 kernel of dwconv.h, else the general tap list. */
+static void taps(const struct ee_emgconv *e, int k, const float *xp, int wp, bool ring,
+		 float *y, int oh, int ow)
+{
+	if (e->stride == 1)
+		ee_dw_emg5(xp, wp, e->weight + (size_t)k * K * K, ring, y, oh, ow);
+	else
+		ee_dw_taps(xp, wp, ring ? &e->ring[k] : &e->centre[k], e->stride, y, oh, ow, ring);
+}
+
 static void emg_forward(const struct ee_layer *l, struct ee_exec *x)
 {
 	const struct ee_emgconv *e = (const struct ee_emgconv *)l;
@@ -119,25 +130,19 @@ static void emg_forward(const struct ee_layer *l, struct ee_exec *x)
 		for (job = 0; job < (long)x->n * c; job++) {
 			int s = (int)(job / c), k = (int)(job % c), wp = in->w + 2 * e->pad;
 			const float *src = ee_tensor_sample(in, s) + (size_t)k * in->h * in->w;
-			const float *w = e->weight + (size_t)k * K * K;
 			float *y = ee_tensor_sample(&x->out, s) + k * plane, z;
 			bool open;
 
 			ee_pad_reuse(src, in->h, in->w, e->pad, xp, &bordered);
-			if (e->stride == 1)
-				ee_dw_emg5(xp, wp, w, false, y, oh, ow);
-			else
-				ee_dw_taps(xp, wp, &e->centre[k], e->stride, y, oh, ow, false);
+			taps(e, k, xp, wp, false, y, oh, ow);
 			if (e->bias)
 				ee_affine_act(y, plane, 1.0f, e->bias[k], EE_ACT_NONE);
 			z = ee_mean_abs_minus(y, plane, e->threshold[k]);
 			open = ee_sigmoidf(z) - 0.5f > 0.0f;
-			if (open && e->stride == 1)
-				ee_dw_emg5(xp, wp, w, true, y, oh, ow);
-			else if (open)
-				ee_dw_taps(xp, wp, &e->ring[k], e->stride, y, oh, ow, true);
-			if (open)
+			if (open) {
+				taps(e, k, xp, wp, true, y, oh, ow);
 				ring += (uint64_t)e->ring[k].n * plane;
+			}
 			x->gates[job] = open;
 			if (x->gate_z)
 				x->gate_z[job] = z;
