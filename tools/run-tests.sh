@@ -2,7 +2,8 @@
 # run-tests.sh - runs one group of tests and prints a one-line summary.
 #   run-tests.sh unit BIN...      Check suites (CK_RUN_SUITE=name picks one suite)
 #   run-tests.sh cli EEPROF       tests/cli/t*.sh, each a list of checks (tests/cli/lib.sh)
-#   run-tests.sh parity EEPROF    PyTorch parity cases (tests/parity/run.py)
+#   run-tests.sh parity EEPROF    the PyTorch side's self-tests (tests/parity/test_models.py),
+#                                 then the parity cases (tests/parity/run.py)
 # Exits non-zero if any test failed. Temporary files go under $EE_TEST_TMP.
 set -u
 group=$1; shift
@@ -44,7 +45,11 @@ cli)
 	echo "cli: $pass checks passed, $failed failed"
 	;;
 parity)
-	cd "$top" && /usr/bin/python3 tests/parity/run.py --eeprof "$1" --workdir "$EE_TEST_TMP" || fail=1
+	cd "$top" || exit 1
+	# The PyTorch side's own tests first (failures in full, else the summary line).
+	out=$(/usr/bin/python3 tests/parity/test_models.py 2>&1) || { echo "$out" | grep -v "^ok "; fail=1; }
+	[ $fail = 0 ] && echo "$out" | tail -1
+	/usr/bin/python3 tests/parity/run.py --eeprof "$1" --workdir "$EE_TEST_TMP" || fail=1
 	;;
 *)
 	echo "run-tests.sh: unknown group '$group'" >&2; exit 2

@@ -589,7 +589,9 @@ def main(argv):
             failed += 1
             print("FAIL  %-32s %5.1fs" % (name, time.time() - t))
             traceback.print_exc(file=sys.stdout)
-    print("%d failed" % failed if failed else "all passed")
+    ran = sum(1 for name, _ in tests if not only or only in name)
+    print("models: %d of %d tests failed" % (failed, ran) if failed
+          else "models: %d tests passed (reference models, exporter, train.py)" % ran)
     return 1 if failed else 0
 
 
