@@ -414,13 +414,15 @@ def main(argv=None):
     p.add_argument("--arch", choices=models.ARCHS)
     p.add_argument("--model", nargs="*", help="build() arguments key=value (JSON values)")
     p.add_argument("--name", help="sample name (default: the preset)")
-    p.add_argument("--epochs", type=int, help="default 5, or the preset's")
+    p.add_argument("--epochs", type=int,
+                   help="default %(epochs)d, or the preset's" % TRAIN_DEFAULTS)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--lr", type=float, default=0.1)
     p.add_argument("--wd", type=float, default=5e-4)
     p.add_argument("--alpha", type=float,
-                   help="EMGNet threshold regulariser (default 1e-4, or the preset's)")
+                   help="EMGNet threshold regulariser (default %(alpha)g, or the preset's)"
+                   % TRAIN_DEFAULTS)
     p.add_argument("--reference-emg", action="store_true",
                    help="train EMGNet with the reference MLConv2d forward (slow here)")
     p.add_argument("--augment", action=argparse.BooleanOptionalAction,

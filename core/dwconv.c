@@ -31,19 +31,32 @@ static void copy_interior(const float *restrict x, int h, int w, int pad, float 
 	}
 }
 
+/* The pad zero rows above and below xp's interior and the pad zero columns beside it
+ * (each float of the plane is written once: with copy_interior, the whole plane). */
+static void zero_border(int h, int w, int pad, float *xp)
+{
+	int wp = w + 2 * pad, y;
+
+	memset(xp, 0, (size_t)pad * wp * sizeof(float));
+	for (y = pad; y < h + pad; y++) {
+		memset(xp + (size_t)y * wp, 0, (size_t)pad * sizeof(float));
+		memset(xp + (size_t)y * wp + pad + w, 0, (size_t)pad * sizeof(float));
+	}
+	memset(xp + (size_t)(h + pad) * wp, 0, (size_t)pad * wp * sizeof(float));
+}
+
 void ee_pad_plane(const float *x, int h, int w, int pad, float *xp)
 {
-	memset(xp, 0, ee_pad_floats(h, w, pad) * sizeof(float));
+	zero_border(h, w, pad, xp);
 	copy_interior(x, h, w, pad, xp);
 }
 
 void ee_pad_reuse(const float *x, int h, int w, int pad, float *xp, bool *bordered)
 {
-	if (*bordered)
-		copy_interior(x, h, w, pad, xp);
-	else
-		ee_pad_plane(x, h, w, pad, xp);
+	if (!*bordered)
+		zero_border(h, w, pad, xp);
 	*bordered = true;
+	copy_interior(x, h, w, pad, xp);
 }
 
 void ee_taps_from_kernel(struct ee_taps *t, const float *k, int kh, int kw, int ldk, int wp,
