@@ -6,6 +6,7 @@
 #   make demo       install missing packages, build, report on the bundled samples
 #   make bench      eeprof against PyTorch on the same weights; cost of per-layer counters
 #   make deps       install the Debian packages that are missing (tools/deps.sh)
+#   make check-fresh  README's make demo + make test on a fresh Debian root (root; slow)
 #
 # Knobs (command line or config.mak): DEVELOPER=0 drops -Werror, SANITIZE=address,undefined,
 # O=build-dir, V=1 shows full commands, CK_RUN_SUITE=name runs one Check suite.
@@ -17,10 +18,16 @@ DEVELOPER ?= 1
 PY ?= /usr/bin/python3
 CC ?= gcc
 
-PKGS := hdf5 papi check openblas zlib
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs hdf5 papi openblas zlib 2>/dev/null)
-CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+# pkg-config modules the code includes and links (the Debian packages behind them are listed
+# in tools/deps.sh). Their flags are not read when this file is parsed: $(O)/pkg.mak runs
+# tools/deps.sh (installing what is missing, as root) and then asks pkg-config; make remakes
+# that file first and restarts itself, so on a fresh machine every goal that builds finds the
+# headers of the packages it has just installed. Goals that build nothing skip it.
+PKGS := hdf5 papi openblas zlib
+NOBUILD_GOALS := clean deps check-fresh uninstall
+ifneq ($(filter-out $(NOBUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
+include $(O)/pkg.mak
+endif
 
 WARN := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wold-style-definition -Wvla \
 	-Wwrite-strings -Wpointer-arith -Wshadow -Wformat-security -fno-common
@@ -59,7 +66,7 @@ TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(O)/tests/%)
 TEST_HELPER_OBJ := $(TEST_HELPERS:%.c=$(O)/%.o)
 
 .SECONDARY:
-.PHONY: all test unit cli parity asan demo bench deps clean check-headers
+.PHONY: all test unit cli parity asan demo bench deps clean check-headers check-fresh
 all: $(O)/libee.a $(O)/eeprof
 
 $(O)/%.o: %.c $(O)/CFLAGS
@@ -81,6 +88,14 @@ $(O)/eeprof: $(CLI_OBJ) $(O)/libee.a
 $(O)/tests/%: $(O)/tests/unit/%.o $(TEST_HELPER_OBJ) $(O)/libee.a
 	@mkdir -p $(dir $@)
 	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) -o $@ $< $(TEST_HELPER_OBJ) $(O)/libee.a $(CHECK_LIBS) $(LDLIBS)
+
+$(O)/pkg.mak: tools/deps.sh Makefile
+	@tools/deps.sh
+	@mkdir -p $(O)
+	@cflags=$$(pkg-config --cflags $(PKGS) check) && libs=$$(pkg-config --libs $(PKGS)) && \
+		check=$$(pkg-config --libs check) && \
+		printf 'PKG_CFLAGS := %s\nPKG_LIBS := %s\nCHECK_LIBS := %s\n' "$$cflags" "$$libs" "$$check" \
+		> $@.tmp && mv $@.tmp $@
 
 deps:
 	@tools/deps.sh
@@ -116,6 +131,10 @@ bench: deps all
 check-headers:
 	@for h in $(wildcard core/*.h core/layers/*.h checkpoints/*.h plugins/*.h reports/*.h analyzer/*.h); do \
 		echo "#include \"$$h\"" | $(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) -x c -fsyntax-only - || exit 1; done
+
+# Not part of make test: it builds a Debian root and installs every package into it.
+check-fresh:
+	@tools/fresh-check.sh
 
 clean:
 	rm -rf build build-asan

@@ -1,11 +1,34 @@
 #!/bin/sh
-# deps.sh - install the Debian packages eeprof needs, if any is missing.
-# Called by `make deps` (and so by `make demo` and `make test`). As root it runs
-# apt-get; otherwise it prints the apt-get command to run and fails.
+# deps.sh [PACKAGE...] - install the Debian packages eeprof needs, if any is missing.
+# Called by `make deps` (and so by `make demo`, `make test` and every build whose package flags
+# are not known yet). As root it runs apt-get; otherwise it prints the apt-get command to run
+# and fails. With arguments it checks and installs those packages instead of the list below
+# (tools/fresh-check.sh uses that for debootstrap).
+#
+# The list below is the only place that names the packages the build, the tests and the demo
+# need: add a package here, one a line, with what needs it. `make check-fresh` proves the list
+# complete on a fresh Debian root.
 set -eu
 
-pkgs="build-essential pkg-config libopenblas-dev libhdf5-dev libpapi-dev check gnuplot-nox
-zlib1g-dev python3-torch python3-h5py python3-numpy dataset-fashion-mnist"
+packages() {
+	sed -e 's/#.*//' <<'LIST'
+build-essential         # gcc, make, libc headers
+pkg-config              # the Makefile's compile and link flags
+libhdf5-dev             # checkpoints and traces (HDF5)
+libopenblas-dev         # GEMM behind convolutions and linear layers
+libpapi-dev             # hardware counters (and the sde/timer components)
+zlib1g-dev              # gzip'd IDX datasets
+check                   # unit tests (tests/unit)
+gnuplot-nox             # report plots
+help2man                # the man page eeprof(1) (make install)
+python3-torch           # parity tests and the exporter (tests/parity, checkpoints/)
+python3-h5py            # parity tests and the exporter
+python3-numpy           # parity tests and the exporter
+dataset-fashion-mnist   # make demo and the sample checks (/usr/share/datasets/fashion-mnist)
+LIST
+}
+
+if [ $# -gt 0 ]; then pkgs="$*"; else pkgs=$(packages); fi
 
 missing=""
 for p in $pkgs; do
