@@ -6,10 +6,13 @@
 #   make demo       install missing packages, build, report on the bundled samples
 #   make bench      eeprof against PyTorch on the same weights; cost of per-layer counters
 #   make deps       install the Debian packages that are missing (tools/deps.sh)
+#   make install    eeprof, libee.a, libee.so, <eeprof/ee.h>, eeprof.pc, eeprof(1), bash
+#                   completion under DESTDIR + PREFIX (/usr/local); make uninstall
 #   make check-fresh  README's make demo + make test on a fresh Debian root (root; slow)
 #
 # Knobs (command line or config.mak): DEVELOPER=0 drops -Werror, SANITIZE=address,undefined,
-# O=build-dir, V=1 shows full commands, CK_RUN_SUITE=name runs one Check suite.
+# O=build-dir, V=1 shows full commands, CK_RUN_SUITE=name runs one Check suite; for install:
+# PREFIX, DESTDIR, BINDIR, LIBDIR, INCLUDEDIR, MANDIR, BASHCOMPDIR.
 
 -include config.mak
 
@@ -17,6 +20,15 @@ O ?= build
 DEVELOPER ?= 1
 PY ?= /usr/bin/python3
 CC ?= gcc
+
+VERSION := 0.2.0
+SOVERSION := 0
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 # pkg-config modules the code includes and links (the Debian packages behind them are listed
 # in tools/deps.sh). Their flags are not read when this file is parsed: $(O)/pkg.mak runs
@@ -61,12 +73,15 @@ TEST_SRC := $(wildcard tests/unit/check_*.c)
 TEST_HELPERS := $(filter-out $(TEST_SRC),$(wildcard tests/unit/*.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
+PIC_OBJ := $(LIB_SRC:%.c=$(O)/pic/%.o)
+SHLIB := libee.so.$(VERSION)
 CLI_OBJ := $(CLI_SRC:%.c=$(O)/%.o)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(O)/tests/%)
 TEST_HELPER_OBJ := $(TEST_HELPERS:%.c=$(O)/%.o)
 
 .SECONDARY:
-.PHONY: all test unit cli parity asan demo bench deps clean check-headers check-fresh
+.PHONY: all test unit cli parity asan demo bench deps clean check-headers check-fresh \
+	install uninstall stage
 all: $(O)/libee.a $(O)/eeprof
 
 $(O)/%.o: %.c $(O)/CFLAGS
@@ -79,8 +94,30 @@ $(O)/CFLAGS: FORCE
 	@echo '$(CC) $(ALL_CFLAGS) $(LDLIBS)' | cmp -s - $@ || echo '$(CC) $(ALL_CFLAGS) $(LDLIBS)' > $@
 FORCE:
 
+# The shared library's objects: position-independent, exporting only what ee.h declares
+# (EE_API). Built for make install only, so that the static build stays as fast as it was.
+$(O)/pic/%.o: %.c $(O)/CFLAGS
+	@mkdir -p $(dir $@)
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
+
 $(O)/libee.a: $(LIB_OBJ)
 	$(QUIET_AR)rm -f $@ && ar rcs $@ $^
+
+$(O)/$(SHLIB): $(PIC_OBJ) $(O)/libee.map
+	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,libee.so.$(SOVERSION) -Wl,--no-undefined \
+		-Wl,--version-script=$(O)/libee.map -o $@ $(PIC_OBJ) $(LDLIBS)
+
+# The symbols libee.so exports: the functions the public headers declare with EE_API. (GCC
+# exports the dispatchers of multi-versioned kernels whatever their visibility; this hides them.)
+$(O)/libee.map: $(wildcard include/eeprof/*.h)
+	@mkdir -p $(O)
+	@{ echo "{ global:"; sed -n 's/^EE_API .*[ *]\(ee_[a-z0-9_]*\)(.*/	\1;/p' $^; echo "local: *; };"; } \
+		> $@
+
+# eeprof(1), generated from the --help texts (tools/manpage.sh).
+$(O)/eeprof.1: $(O)/eeprof tools/manpage.sh
+	@echo "  MAN     $@"
+	@tools/manpage.sh $(O)/eeprof $(VERSION) $@
 
 $(O)/eeprof: $(CLI_OBJ) $(O)/libee.a
 	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(O)/libee.a $(LDLIBS)
@@ -103,13 +140,52 @@ deps:
 # Unit suites (Check), then CLI tests, then PyTorch parity tests.
 test: deps
 	@$(MAKE) --no-print-directory all $(TEST_BIN)
-	@$(MAKE) --no-print-directory unit cli parity
+	@$(MAKE) --no-print-directory check-headers unit cli parity
+
+# A directory as eeprof.pc writes it: relative to ${prefix} when it lies under PREFIX.
+pc_dir = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+
+# Into $(DESTDIR)$(PREFIX): the program, both libraries (libee.so.$(SOVERSION) is the soname),
+# the public headers, eeprof.pc, the man page and the bash completion.
+install: all $(O)/$(SHLIB) $(O)/eeprof.1
+	@echo "  INSTALL $(DESTDIR)$(PREFIX)"
+	@install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/eeprof \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
+	@install -m 755 $(O)/eeprof $(DESTDIR)$(BINDIR)/eeprof
+	@install -m 644 $(O)/libee.a $(DESTDIR)$(LIBDIR)/libee.a
+	@install -m 755 $(O)/$(SHLIB) $(DESTDIR)$(LIBDIR)/$(SHLIB)
+	@ln -sf $(SHLIB) $(DESTDIR)$(LIBDIR)/libee.so.$(SOVERSION)
+	@ln -sf libee.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libee.so
+	@install -m 644 $(wildcard include/eeprof/*.h) $(DESTDIR)$(INCLUDEDIR)/eeprof/
+	@install -m 644 $(O)/eeprof.1 $(DESTDIR)$(MANDIR)/man1/eeprof.1
+	@install -m 644 tools/eeprof-completion.bash $(DESTDIR)$(BASHCOMPDIR)/eeprof
+	@sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call pc_dir,$(LIBDIR))|' \
+		-e 's|@INCLUDEDIR@|$(call pc_dir,$(INCLUDEDIR))|' \
+		-e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS_PRIVATE@|$(LDLIBS)|' tools/eeprof.pc.in \
+		> $(DESTDIR)$(LIBDIR)/pkgconfig/eeprof.pc
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then ldconfig; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/eeprof $(DESTDIR)$(LIBDIR)/libee.a $(DESTDIR)$(LIBDIR)/$(SHLIB) \
+		$(DESTDIR)$(LIBDIR)/libee.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libee.so \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/eeprof.pc $(DESTDIR)$(MANDIR)/man1/eeprof.1 \
+		$(DESTDIR)$(BASHCOMPDIR)/eeprof $(addprefix $(DESTDIR)$(INCLUDEDIR)/eeprof/,$(notdir \
+		$(wildcard include/eeprof/*.h)))
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/eeprof
+
+# make install into $(O)/stage (default PREFIX), where the CLI tests check what it installs
+# and build README's C program against it. Not with SANITIZE: a program linking the installed
+# libee.so knows nothing of the sanitizer runtime.
+STAGE := $(abspath $(O)/stage)
+stage:
+	@rm -rf $(STAGE)
+	@$(MAKE) --no-print-directory install DESTDIR=$(STAGE) PREFIX=/usr/local >/dev/null
 
 unit: $(TEST_BIN)
 	@tools/run-tests.sh unit $(TEST_BIN)
 
-cli: all
-	@tools/run-tests.sh cli $(O)/eeprof
+cli: all $(if $(SANITIZE),,stage)
+	@$(if $(SANITIZE),,EE_STAGE=$(STAGE) EE_PREFIX=/usr/local) tools/run-tests.sh cli $(O)/eeprof
 
 parity: all
 	@tools/run-tests.sh parity $(O)/eeprof
@@ -127,10 +203,12 @@ bench: deps all
 	@$(PY) tools/bench.py $(O)/eeprof
 	@$(PY) tools/overhead.py $(O)/eeprof
 
-# Every header compiles on its own.
+# Every header compiles on its own, and the usage examples of those that say so compile.
 check-headers:
-	@for h in $(wildcard core/*.h core/layers/*.h checkpoints/*.h plugins/*.h reports/*.h analyzer/*.h); do \
+	@for h in $(wildcard include/eeprof/*.h core/*.h core/layers/*.h checkpoints/*.h plugins/*.h \
+			reports/*.h analyzer/*.h); do \
 		echo "#include \"$$h\"" | $(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) -x c -fsyntax-only - || exit 1; done
+	@tools/header-examples.sh $(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS))
 
 # Not part of make test: it builds a Debian root and installs every package into it.
 check-fresh:
@@ -139,4 +217,4 @@ check-fresh:
 clean:
 	rm -rf build build-asan
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SRC:tests/unit/%.c=$(O)/tests/unit/%.d)
+-include $(LIB_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SRC:tests/unit/%.c=$(O)/tests/unit/%.d)

@@ -19,9 +19,14 @@
  * later layers only compute what is still running. Per-layer hooks (counters)
  * see every node with its lane and sample count.
  *
+ * A batch through a finished, prepared model (compiled by make check-headers):
+ *
+ *     // given: const struct ee_model *m, const struct ee_tensor *batch, int k, int i
+ *     struct ee_err err = { 0 };
  *     struct ee_run r;
- *     ee_run_init(&r, &model, 64, &err);
- *     ee_run_forward(&r, &batch);                    // batch: [n <= 64, C, H, W]
+ *     if (ee_run_init(&r, m, 64, false, &err) < 0)   // batches of up to 64 samples
+ *             return err.code;
+ *     ee_run_forward(&r, batch);                      // batch: [n <= 64, C, H, W]
  *     struct ee_tensor logits = ee_run_output(&r, k); // [n, K, 1, 1] of exit k
  *     double macs = ee_run_sample_macs(&r, k, i, false);
  *     ee_run_release(&r);

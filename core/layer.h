@@ -12,7 +12,8 @@
  *   forward    compute a batch; never fails (shapes were checked by infer)
  *
  * Layer structs live in the model's pool and weights in its slab, so a kind has
- * no destructor. Methods above are valid for EE_LAYER_API 1.
+ * no destructor. Methods above are valid for EE_LAYER_API 1; a kind says which API it
+ * implements in ops.api_version, and ee_model_add() refuses a kind written for another.
  */
 #ifndef EE_LAYER_H
 #define EE_LAYER_H

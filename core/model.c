@@ -44,6 +44,10 @@ int ee_model_add(struct ee_model *m, struct ee_layer *layer, const int *in, int 
 
 	if (!layer)
 		return ee_err_set(err, EE_ERR_NOMEM, "out of memory building the network");
+	if (layer->ops->api_version != EE_LAYER_API)
+		return ee_err_set(err, EE_ERR_INTERNAL, "layer '%s' (%s) implements layer API %d, "
+				  "libee drives API %d", layer->name ? layer->name : "?",
+				  layer->ops->kind, layer->ops->api_version, EE_LAYER_API);
 	if (nin < 1 || nin > EE_LAYER_MAX_IN)
 		return ee_err_set(err, EE_ERR_INTERNAL, "layer '%s' has %d inputs", layer->name, nin);
 	for (i = 0; i < nin; i++) {

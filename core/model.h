@@ -18,11 +18,20 @@
  *  - the memory plan: views (slices, concat inputs) share their owner's buffer,
  *    and buffers whose lifetimes do not overlap share one of model.nslots slots.
  *
- *     ee_model_init(&m);
- *     int x = ee_model_add(&m, layer, (int[]){EE_NODE_INPUT}, 1, &err);
- *     ...
- *     ee_model_set_exit(&m, logits, &err);
- *     ee_model_finish(&m, &err);
+ * A one-exit model, pooling then a linear layer (compiled by make check-headers):
+ *
+ *     #include "core/layers.h"
+ *     struct ee_err err = { 0 };
+ *     struct ee_model m;
+ *     ee_model_init(&m, (struct ee_shape){ 16, 8, 8 });   // the input of one sample
+ *     struct ee_layer *gap = ee_adaptive_avgpool_new(&m.pool, 1, 1);
+ *     int x = ee_model_add(&m, gap, (int[]){ EE_NODE_INPUT }, 1, &err);
+ *     struct ee_linear *fc = ee_linear_new(&m.pool, 16, 10); // fc->weight: set by the caller
+ *     int logits = x < 0 ? x : ee_model_add(&m, &fc->base, &x, 1, &err);
+ *     if (logits < 0 || ee_model_set_exit(&m, logits, &err) < 0 ||
+ *         ee_model_finish(&m, &err) < 0)
+ *             return err.code;   // err.msg: "layer 'fc' (linear): ..."
+ *     ee_model_release(&m);
  */
 #ifndef EE_MODEL_H
 #define EE_MODEL_H

@@ -25,15 +25,24 @@
  * its layers split over several threads (exec.h: batch 1 with --threads > 1) the
  * events and CPU time are those of the calling thread only; real time is exact.
  *
+ * Counting one forward of a run (compiled by make check-headers):
+ *
+ *     // given: struct ee_run *run, const struct ee_tensor *x
+ *     struct ee_err err = { 0 };
  *     struct ee_counters c;
  *     struct ee_counts t;
- *     if (ee_counters_open(&c, "PAPI_TOT_INS,PAPI_TOT_CYC", &err) < 0) ...
- *     for (i = 0; i < c.nwarn; i++) fprintf(stderr, "warning: %s\n", c.warn[i]);
- *     ee_counters_attach(&c, &run, &err);         // installs run.hooks
- *     ee_counts_init(&t, &model, c.nch, &err);
- *     ee_run_forward(&run, &x);
- *     ee_counters_collect(&c, &t);                // t += lanes; lanes = 0
- *     ee_counts_add_macs(&t, &run);               // executed MACs per node
+ *     if (ee_counters_open(&c, "PAPI_TOT_INS,PAPI_TOT_CYC", &err) < 0)
+ *             return err.code;
+ *     for (int i = 0; i < c.nwarn; i++)
+ *             fprintf(stderr, "warning: %s\n", c.warn[i]);
+ *     if (ee_counters_attach(&c, run, &err) < 0 ||     // installs run->hooks
+ *         ee_counts_init(&t, run->m->nnodes, c.nch, &err) < 0) {
+ *             ee_counters_close(&c);
+ *             return err.code;
+ *     }
+ *     ee_run_forward(run, x);
+ *     ee_counters_collect(&c, &t);                   // t += lanes; lanes = 0
+ *     ee_counts_add_macs(&t, run);                   // executed MACs per node
  *     ee_counters_detach(&c);
  *     ee_counts_release(&t);
  *     ee_counters_close(&c);

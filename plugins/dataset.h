@@ -20,12 +20,17 @@
  * checkpoints/train.py) or train-all. Pixels are kept as stored; ee_dataset_batch()
  * turns samples into network inputs.
  *
+ * Network inputs of a whole split, 100 at a time (compiled by make check-headers):
+ *
+ *     // given: struct ee_shape shape, const float *mean, const float *std, float *x
  *     struct ee_dataset ds;
  *     struct ee_err err = {0};
  *     if (ee_dataset_open(&ds, "fashion-mnist:test", &err) < 0)
  *             return err.code;   // err.msg: "dataset '...': ..."
- *     for (int i = 0; i < ds.n; i += 100)
- *             ee_dataset_batch(&ds, i, 100, shape, mean, std, x, &err);
+ *     for (int i = 0; i < ds.n; i += 100)   // x: [100, shape.c, shape.h, shape.w]
+ *             if (ee_dataset_batch(&ds, i, ds.n - i < 100 ? ds.n - i : 100, shape, mean,
+ *                                  std, x, &err) < 0)
+ *                     break;
  *     ee_dataset_release(&ds);
  */
 #ifndef EE_DATASET_H

@@ -1,10 +1,12 @@
 /*
  * net.h - a loaded network: checkpoint metadata, architecture, graph, weights.
  *
- * This is what the analyzer works with:
+ * This is what the analyzer works with (compiled by make check-headers):
  *
+ *     struct ee_err err = { 0 };
  *     struct ee_net net;
- *     if (ee_net_load(&net, "model.h5", &err) < 0) ...
+ *     if (ee_net_load(&net, "model.h5", &err) < 0)
+ *             return err.code;   // err.msg names the file and what is wrong with it
  *     // net.model is ready for ee_run_init(); net.ck holds mean, std, eval numbers
  *     ee_net_release(&net);
  */

@@ -14,7 +14,8 @@
  *    cost of exit 2 includes exit 1's head;
  *  - real early exit: samples that leave at exit 1 (here: even batch indices)
  *    get exactly the logits and MACs of exit 1 of a full run, the others those
- *    of exit 2, whatever the schedule, although the batch was compacted.
+ *    of exit 2, whatever the schedule, although the batch was compacted;
+ *  - a layer kind written for another layer API (layer.h) is refused by name.
  */
 #include <check.h>
 #include <math.h>
@@ -254,6 +255,28 @@ START_TEST(dynamic_exit_matches_full_run)
 }
 END_TEST
 
+START_TEST(other_layer_api_refused)
+{
+	struct ee_err err = { 0 };
+	struct ee_model m;
+	struct ee_layer *l;
+	struct ee_layer_ops ops;
+	int in = EE_NODE_INPUT;
+
+	ee_model_init(&m, (struct ee_shape){ 3, H, W });
+	l = ee_adaptive_avgpool_new(&m.pool, 1, 1);
+	l->name = "gap";
+	ops = *l->ops;
+	ops.api_version = EE_LAYER_API + 1;
+	l->ops = &ops;
+	ck_assert_int_eq(ee_model_add(&m, l, &in, 1, &err), EE_ERR_INTERNAL);
+	ck_assert_msg(strstr(err.msg, "'gap'") && strstr(err.msg, "layer API"), "%s", err.msg);
+	ops.api_version = EE_LAYER_API;
+	ck_assert_int_eq(ee_model_add(&m, l, &in, 1, &err), 0);
+	ee_model_release(&m);
+}
+END_TEST
+
 static Suite *exec_suite(void)
 {
 	Suite *s = suite_create("exec");
@@ -263,6 +286,7 @@ static Suite *exec_suite(void)
 	tcase_add_test(tc, closed_rings_cost_nothing);
 	tcase_add_test(tc, macs_follow_each_samples_gates);
 	tcase_add_test(tc, dynamic_exit_matches_full_run);
+	tcase_add_test(tc, other_layer_api_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
