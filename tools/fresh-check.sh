@@ -114,7 +114,8 @@ mount --bind "$cache/apt" "$root/var/cache/apt/archives"
 echo "fresh-check: root with make and git ready in $(( $(date +%s) - t0 )) s ($root)"
 
 # Runs one README command in the root, with a login-like clean environment; its output goes to
-# a log next to the cache and its last lines to the terminal.
+# a log next to the cache. Printed: the log's summary and failure lines (test group counts,
+# FAIL, not ok, make errors), and after a failure its last lines too.
 status=0
 run_step() {
 	log=$cache/step-$(echo "$1" | tr ' ' '-').log
@@ -126,8 +127,13 @@ run_step() {
 	else
 		result=FAILED; status=1
 	fi
-	echo "fresh-check: '$1' $result in $(( $(date +%s) - start )) s (log: $log); last lines:"
-	tail -n 12 "$log" | sed 's/^/    /'
+	echo "fresh-check: '$1' $result in $(( $(date +%s) - start )) s (log: $log)"
+	grep -E '^deps: |^(unit|cli|models|parity): |^report written|^FAIL|^not ok|\*\*\*|error:' "$log" |
+		head -n 30 | sed 's/^/    /'
+	if [ $result = FAILED ]; then
+		echo "    last lines:"
+		tail -n 8 "$log" | sed 's/^/    /'
+	fi
 }
 run_step "make demo"
 run_step "make test"

@@ -476,7 +476,6 @@ def test_make_case_small():
     sys.path.insert(0, HERE)
     import make_case
     with tempfile.TemporaryDirectory() as d:
-        t = time.time()
         make_case.make_case("emgnet", "cifar-r20", 5, d, batch=3, in_ch=1, quiet=True)
         with h5py.File(os.path.join(d, "ref.h5"), "r") as f:
             E, N, K = f["logits"].shape
@@ -497,7 +496,6 @@ def test_make_case_small():
         with h5py.File(os.path.join(d, "input.h5"), "r") as f:
             check(f["images"].shape == (3, 1, 32, 32) and f["images"].dtype == np.float32, "input")
         check(os.path.exists(os.path.join(d, "model.h5")), "model.h5")
-        check(time.time() - t < 30, "make_case took %.1fs" % (time.time() - t))
 
 
 def test_train_pipeline():
