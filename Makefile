@@ -20,6 +20,7 @@ O ?= build
 DEVELOPER ?= 1
 PY ?= /usr/bin/python3
 CC ?= gcc
+CXX ?= g++
 
 VERSION := 0.2.0
 SOVERSION := 0
@@ -203,12 +204,17 @@ bench: deps all
 	@$(PY) tools/bench.py $(O)/eeprof
 	@$(PY) tools/overhead.py $(O)/eeprof
 
-# Every header compiles on its own, and the usage examples of those that say so compile.
+# Every header compiles on its own, and the usage examples of those that say so compile; the
+# public headers also as C99 and as C++ (a program's compiler may be either).
 check-headers:
 	@for h in $(wildcard include/eeprof/*.h core/*.h core/layers/*.h checkpoints/*.h plugins/*.h \
 			reports/*.h analyzer/*.h); do \
 		echo "#include \"$$h\"" | $(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) -x c -fsyntax-only - || exit 1; done
 	@tools/header-examples.sh $(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS))
+	@for h in $(wildcard include/eeprof/*.h); do echo "#include \"$$h\"" > $(O)/public.h.c && \
+		$(CC) -std=c99 -pedantic-errors $(WARN) -I. -fsyntax-only $(O)/public.h.c && \
+		$(CXX) -std=c++11 -pedantic-errors -Wall -Wextra -Werror -I. -x c++ -fsyntax-only $(O)/public.h.c \
+		|| exit 1; done
 
 # Not part of make test: it builds a Debian root and installs every package into it.
 check-fresh:
