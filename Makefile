@@ -172,7 +172,7 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/pkgconfig/eeprof.pc $(DESTDIR)$(MANDIR)/man1/eeprof.1 \
 		$(DESTDIR)$(BASHCOMPDIR)/eeprof $(addprefix $(DESTDIR)$(INCLUDEDIR)/eeprof/,$(notdir \
 		$(wildcard include/eeprof/*.h)))
-	-rmdir $(DESTDIR)$(INCLUDEDIR)/eeprof
+	@rmdir $(DESTDIR)$(INCLUDEDIR)/eeprof 2>/dev/null || true
 
 # make install into $(O)/stage (default PREFIX), where the CLI tests check what it installs
 # and build README's C program against it. Not with SANITIZE: a program linking the installed

@@ -39,7 +39,7 @@
  *
  *  4. Run a batch. A run owns everything a forward pass writes for up to max_batch images;
  *     it never modifies the network, so several runs may share one. Set the number of
- *     threads first (default: OpenMP's). Every exit runs for every image (static
+ *     threads first (default 1). Every exit runs for every image (static
  *     inference: what each exit would answer, and what it would cost).
  *
  *         ee_set_threads(2);
@@ -165,7 +165,7 @@ EE_API int ee_data_read(const struct ee_dataset *data, const struct ee_net *net,
 
 /* --- Runs -------------------------------------------------------------------------- */
 
-/* Threads for every run made afterwards (n >= 1). */
+/* Threads (OpenMP) for the runs made afterwards; n >= 1, default 1. */
 EE_API void ee_set_threads(int n);
 /* Buffers for batches of up to max_batch images of net; NULL on failure. */
 EE_API struct ee_run *ee_run_new(const struct ee_net *net, int max_batch, struct ee_err *err);
