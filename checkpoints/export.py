@@ -213,7 +213,7 @@ def resolve_norm(arch, sd, channels, kernel, num_classes, mean=None, std=None, n
 
 
 def _classes(arch, sd, num_classes):
-    fck = models.family(arch).classifier_key(sd)
+    fck = models.classifier_key(arch, sd)
     if fck not in sd or sd[fck].dim() != 2:
         raise ExportError("classifier %s missing or not 2-D" % fck)
     nc = int(sd[fck].shape[0])

@@ -14,7 +14,8 @@ Each family module defines
     KEYS                         keys every checkpoint of the family holds (a tuple inside
                                  KEYS: one of these)
     matches(sd)                  whether a state_dict's key names are this family's
-    classifier_key(sd)           the deepest classifier's weight (its rows = num_classes)
+    CLASSIFIERS                  the deepest classifier's weight key (its rows are the
+                                 classes); the first one a checkpoint holds
     default_norm(sd, kernel, num_classes)
                                  (a name in norms.PRESETS, the public code that normalises
                                  with it) for a 3-channel checkpoint, or None where the
@@ -90,6 +91,13 @@ def missing_keys(arch, sd):
 def signature_text(arch):
     """The family's KEYS as one line, for error messages."""
     return ", ".join(" | ".join(_alternatives(e)) for e in family(arch).KEYS)
+
+
+def classifier_key(arch, sd):
+    """The deepest classifier's weight key in sd (the family's first CLASSIFIERS entry when
+    sd has none of them)."""
+    names = family(arch).CLASSIFIERS
+    return next((k for k in names if k in sd), names[0])
 
 
 def default_norm(arch, sd, channels, kernel, num_classes):

@@ -300,8 +300,7 @@ def matches(sd):
     return any(k.endswith("skeleton_mask") or ".more_feature_conv." in k for k in sd)
 
 
-def classifier_key(sd):
-    return "fc4.weight" if "fc4.weight" in sd else "fc3.weight"
+CLASSIFIERS = ("fc4.weight", "fc3.weight")           # ImageNet networks, CIFAR ones
 
 
 def default_norm(sd, kernel, num_classes):

@@ -104,8 +104,7 @@ def matches(sd):
     return any(k.startswith("layer4.") for k in sd) or not stem3
 
 
-def classifier_key(sd):
-    return "fc.weight"
+CLASSIFIERS = ("fc.weight",)
 
 
 def default_norm(sd, kernel, num_classes):

@@ -157,8 +157,7 @@ def matches(sd):
     return "fc.weight" in sd and stem3 and not any(k.startswith("layer4.") for k in sd)
 
 
-def classifier_key(sd):
-    return "linear.weight" if "linear.weight" in sd else "fc.weight"
+CLASSIFIERS = ("linear.weight", "fc.weight")
 
 
 def default_norm(sd, kernel, num_classes):

@@ -119,8 +119,7 @@ def matches(sd):
     return "scala1.0.weight" in sd and "attention1.3.weight" in sd
 
 
-def classifier_key(sd):
-    return "fc4.weight"
+CLASSIFIERS = ("fc4.weight",)
 
 
 def default_norm(sd, kernel, num_classes):

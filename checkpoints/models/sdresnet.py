@@ -117,8 +117,7 @@ def matches(sd):
     return "middle_fc1.weight" in sd or "bottleneck1_1.0.weight" in sd
 
 
-def classifier_key(sd):
-    return "fc.weight"
+CLASSIFIERS = ("fc.weight",)
 
 
 def default_norm(sd, kernel, num_classes):

@@ -132,8 +132,7 @@ def matches(sd):
     return "scala1.0.op.0.weight" in sd
 
 
-def classifier_key(sd):
-    return "fc4.weight"
+CLASSIFIERS = ("fc4.weight",)
 
 
 def default_norm(sd, kernel, num_classes):

@@ -478,7 +478,7 @@ def test_registry():
     """Every family module offers the whole interface models/__init__.py documents, and the
     registry lists each family once, in the detection order too."""
     names = ("ARCH", "build", "exits_shallow_to_deep", "num_exits", "cost_region", "KEYS",
-             "matches", "classifier_key", "default_norm", "loss", "LOSS_TEXT", "SELECTED_BY",
+             "matches", "CLASSIFIERS", "default_norm", "loss", "LOSS_TEXT", "SELECTED_BY",
              "save", "CHECKPOINT_NAME")
     for arch in models.ARCHS:
         fam = models.family(arch)
