@@ -6,8 +6,12 @@
  * (+ every earlier head), each as min (every EMG gate closed) and max (every
  * gate open); equal for networks without gates. --layers adds the per-layer
  * table: region, output shape, MACs (min-max for gated layers), other ops.
+ * The input normalisation (mean, std per channel) is shown too: eval, profile
+ * and report apply it to every dataset image, and export.py never guesses it.
  */
+#include <float.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "analyzer.h"
 #include "plugins/net.h"
@@ -68,6 +72,31 @@ static void json_layers(struct ee_json *j, const struct ee_model *m)
 	ee_json_end(j);
 }
 
+/* The checkpoint's float64 mean/std were read as float: printed with FLT_DIG digits they
+ * are the values written (0.286, not 0.2860000134). */
+static void json_floats(struct ee_json *j, const char *key, const float *v, int n)
+{
+	double d[EE_MAX_CHANNELS];
+	char buf[32];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(buf, sizeof(buf), "%.*g", FLT_DIG, v[i]);
+		d[i] = strtod(buf, NULL);
+	}
+	ee_json_nums(j, key, d, n);
+}
+
+static void print_floats(const char *label, const float *v, int n)
+{
+	int i;
+
+	printf("%-12s", label);
+	for (i = 0; i < n; i++)
+		printf("%s%.*g", i ? "," : "", FLT_DIG, v[i]);
+	printf("\n");
+}
+
 static void print_json(const struct ee_net *net, bool layers)
 {
 	const struct ee_model *m = &net->model;
@@ -84,6 +113,8 @@ static void print_json(const struct ee_net *net, bool layers)
 	ee_json_int(&j, NULL, m->input.h);
 	ee_json_int(&j, NULL, m->input.w);
 	ee_json_end(&j);
+	json_floats(&j, "mean", net->ck.mean, m->input.c);
+	json_floats(&j, "std", net->ck.std, m->input.c);
 	ee_json_int(&j, "params", net->params);
 	ee_json_int(&j, "gated_layers", m->ngated);
 	ee_json_str(&j, "source", net->ck.source);
@@ -157,6 +188,8 @@ static void print_text(const struct ee_net *net, bool layers)
 	       net->arch->summary);
 	printf("input       %d x %d x %d, %d classes\n", m->input.c, m->input.h, m->input.w,
 	       net->ck.num_classes);
+	print_floats("mean", net->ck.mean, m->input.c);
+	print_floats("std", net->ck.std, m->input.c);
 	printf("params      %lld (%s)\nlayers      %d, %d with EMG gates\n", net->params,
 	       ee_fmt_si(p, sizeof(p), (double)net->params), m->nnodes, m->ngated);
 	if (net->ck.source[0])

@@ -2,16 +2,23 @@
 """export.py - convert a PyTorch early-exit CNN checkpoint to an eeprof HDF5 checkpoint.
 
     /usr/bin/python3 checkpoints/export.py IN.pth OUT.h5 [--arch NAME] [--num-classes N]
-        [--input-shape C,H,W] [--mean a,b,c] [--std a,b,c] [--dataset TEXT]
+        [--input-shape C,H,W] [--norm NAME | --mean a,b,c --std a,b,c] [--dataset TEXT]
         [--eval-json FILE] [--stem-maxpool 0|1] [--bn-eps E]
 
-Reads what the public repositories save (shared/research/architectures.md section 5):
-a bare state_dict (.pth), a checkpoint dict with a `state_dict` entry (.pth.tar, akamaster
-.th, with epoch / best_prec1 / arch entries beside it), keys with DataParallel's `module.`
-prefix, tensors saved from a GPU (loaded with map_location='cpu'), with or without
-`num_batches_tracked`.
+Reads what the public repositories save (README.md, "Exporting your own PyTorch
+checkpoint"): a bare state_dict (.pth), a checkpoint dict with a `state_dict` entry
+(.pth.tar, akamaster .th, with epoch / best_prec1 / arch entries beside it), keys with
+DataParallel's `module.` prefix, tensors saved from a GPU (loaded with map_location='cpu'),
+with or without `num_batches_tracked`. The family is recognised by its key names; what
+each family's checkpoints look like is in its module, checkpoints/models/<family>.py.
 
-Writes schema version 1 (shared/DESIGN.md, checkpoints/ckpt.h):
+The input normalisation (mean and std per channel) is never guessed: it is --mean/--std,
+or a named preset --norm (checkpoints/models/norms.py, with where each comes from), or the
+default of the family's public code where that code defines one (default_norm in the
+family module: 3-channel checkpoints only). Otherwise export refuses (status 2) and says
+how to give it.
+
+Writes schema version 1 (README.md, "Schema (version 1)"; checkpoints/ckpt.h):
   root attributes  format="eeprof-checkpoint", format_version=1, arch, num_classes,
                    input_shape int[3], mean/std float[C], bn_eps, stem_maxpool (resnet only),
                    source, source_sha256, exporter, dataset, dropped_tensors
@@ -26,10 +33,12 @@ journal code's `adaptation_layers.*`. Everything else (BYOT's unused downsampleX
 EMGNet's threshold and skeleton_mask, ...) is kept. NaN/Inf are refused. The file is
 written to a temporary name beside OUT and renamed, so OUT is never half-written.
 
-Exit status: 0 success, 2 usage error, 3 bad input, 4 internal error; errors are one
-line on stderr, `export.py: error: ...`.
+Exit status: 0 success, 2 usage error (including a missing normalisation), 3 bad input,
+4 internal error; errors are one line on stderr, `export.py: error: ...` (an unrecognised
+architecture adds the keys each family expects on the lines after it).
 
-It can also be imported: export(in_path, out_path, ...) raises ExportError on bad input.
+It can also be imported: export(in_path, out_path, ...) raises ExportError on bad input
+(UsageError, a subclass, for a missing or contradictory option).
 """
 import argparse
 import hashlib
@@ -38,103 +47,26 @@ import math
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from checkpoints import models  # noqa: E402
+from checkpoints.models.norms import NAMES as NORMS, PRESETS  # noqa: E402
+
 EXPORTER = "eeprof export.py 1"
 FORMAT = "eeprof-checkpoint"
 FORMAT_VERSION = 1
 
-ARCHS = ("resnet", "resnet-cifar", "sdresnet", "sdresnet-tpami", "scan", "emgnet")
-
-# Input statistics used by the public trainers (research notes, sections 1.3, 2, 3.3, 4).
-STATS = {
-    "cifar10": ((0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010)),
-    "cifar100": ((0.5071, 0.4867, 0.4408), (0.2675, 0.2565, 0.2761)),
-    "imagenet": ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
-    "fashion-mnist": ((0.2860,), (0.3530,)),
-}
-
-# Keys that identify each family (all must be present), for detection and for the error
-# message when detection fails.
-SIGNATURES = {
-    "emgnet": ["conv1.weight", "layer1.0.conv.0.more_feature_conv.0.threshold",
-               "layer1.0.conv.0.more_feature_conv.0.skeleton_mask", "fc1.weight", "fc3.weight"],
-    "sdresnet": ["conv1.weight", "layer4.0.conv1.weight", "bottleneck1_1.0.weight",
-                 "middle_fc1.weight", "fc.weight"],
-    "sdresnet-tpami": ["conv1.weight", "layer4.0.conv1.weight", "scala1.0.op.0.weight",
-                       "attention1.0.op.0.weight", "fc4.weight"],
-    "scan": ["conv1.weight", "layer4.0.conv1.weight", "scala1.0.weight", "attention1.3.weight",
-             "fc4.weight"],
-    "resnet-cifar": ["conv1.weight", "layer1.0.conv1.weight", "layer3.0.conv1.weight",
-                     "linear.weight | fc.weight (then no layer4.*)"],
-    "resnet": ["conv1.weight", "layer1.0.conv1.weight", "fc.weight", "(layer4.* or a 7x7 conv1)"],
-}
+ARCHS = models.ARCHS
 
 
 class ExportError(Exception):
     """Bad input (exit status 3)."""
+    status = 3
 
 
-def _has(keys, *names):
-    return all(n in keys for n in names)
-
-
-def detect_arch(sd):
-    """Family name from the state_dict key names, or None."""
-    keys = set(sd)
-    if any(k.endswith("skeleton_mask") or ".more_feature_conv." in k for k in keys):
-        return "emgnet"
-    if _has(keys, "middle_fc1.weight") or _has(keys, "bottleneck1_1.0.weight"):
-        return "sdresnet"
-    if _has(keys, "scala1.0.op.0.weight"):
-        return "sdresnet-tpami"
-    if _has(keys, "scala1.0.weight", "attention1.3.weight"):
-        return "scan"
-    if _has(keys, "conv1.weight", "layer1.0.conv1.weight"):
-        if "linear.weight" in keys:
-            return "resnet-cifar"
-        if "fc.weight" in keys:
-            has4 = any(k.startswith("layer4.") for k in keys)
-            k3 = sd["conv1.weight"].dim() == 4 and sd["conv1.weight"].shape[-1] == 3
-            return "resnet-cifar" if (not has4 and k3) else "resnet"
-    return None
-
-
-def check_signature(arch, sd):
-    """Raise when the keys clearly do not belong to `arch` (used with --arch)."""
-    keys = set(sd)
-    need = [k for k in SIGNATURES[arch] if " " not in k]
-    if arch == "resnet-cifar":
-        need = need + (["linear.weight"] if "linear.weight" in keys else ["fc.weight"])
-    missing = [k for k in need if k not in keys]
-    if missing:
-        raise ExportError("keys do not match arch %s: missing %s" % (arch, ", ".join(missing)))
-
-
-def classifier_key(arch, sd):
-    """The deepest classifier's weight key (its row count is num_classes)."""
-    if arch == "resnet-cifar":
-        return "linear.weight" if "linear.weight" in sd else "fc.weight"
-    if arch in ("resnet", "sdresnet"):
-        return "fc.weight"
-    if arch == "emgnet":
-        return "fc4.weight" if "fc4.weight" in sd else "fc3.weight"
-    return "fc4.weight"
-
-
-def default_stats(arch, sd, channels, kernel, num_classes):
-    """mean/std per repository (None if no default exists for this channel count)."""
-    if channels == 1:
-        return STATS["fashion-mnist"]
-    if channels != 3:
-        return None
-    if kernel == 7:                                   # torchvision / EMGNet ImageNet stems
-        return STATS["imagenet"]
-    if arch == "resnet-cifar":
-        if "linear.weight" in sd:                     # akamaster trains with ImageNet stats
-            return STATS["imagenet"]
-        return STATS["cifar100" if num_classes == 100 else "cifar10"]   # EMGNet author
-    if arch == "emgnet":
-        return STATS["cifar100" if num_classes == 100 else "cifar10"]
-    return STATS["cifar10"]                           # BYOT, SCAN, journal, CIFAR resnet
+class UsageError(ExportError):
+    """A missing or contradictory option (exit status 2)."""
+    status = 2
 
 
 def load_state_dict(path):
@@ -223,43 +155,76 @@ def _write_eval(group, data, where="eval"):
         group.create_dataset(name, data=arr)
 
 
-def export(in_path, out_path, arch=None, num_classes=None, input_shape=None, mean=None,
-           std=None, dataset="", eval_data=None, stem_maxpool=None, bn_eps=1e-5,
-           extra_attrs=None, quiet=False):
-    """Convert in_path to out_path; returns a summary dict. Raises ExportError."""
-    import h5py
-    import numpy as np
-    import torch
-
-    if not os.path.isfile(in_path):
-        raise ExportError("%s: no such file" % in_path)
-    sd, dropped = load_state_dict(in_path)
-
-    detected = detect_arch(sd)
+def identify(sd, arch, in_path):
+    """The family of sd: `arch` when given (its keys must be there), else detected from the
+    key names; raises ExportError listing each family's keys when neither works."""
     if arch is None:
-        if detected is None:
+        arch = models.detect(sd)
+        if arch is None:
             lines = ["cannot tell the architecture from the key names of %s "
                      "(give --arch); keys each arch expects:" % in_path]
-            lines += ["  %-15s %s" % (a, ", ".join(SIGNATURES[a])) for a in ARCHS]
+            lines += ["  %-15s %s" % (a, models.signature_text(a)) for a in ARCHS]
             lines.append("  found (first 8): %s" % ", ".join(list(sd)[:8]))
             raise ExportError("\n".join(lines))
-        arch = detected
     elif arch not in ARCHS:
-        raise ExportError("unknown arch %r (known: %s)" % (arch, ", ".join(ARCHS)))
-    check_signature(arch, sd)
+        raise UsageError("unknown arch %r (known: %s)" % (arch, ", ".join(ARCHS)))
+    missing = models.missing_keys(arch, sd)
+    if missing:
+        raise ExportError("keys do not match arch %s: missing %s" % (arch, ", ".join(missing)))
+    return arch
 
-    conv1 = sd["conv1.weight"]
-    if conv1.dim() != 4:
-        raise ExportError("conv1.weight has shape %s, expected 4 dims" % list(conv1.shape))
-    channels, kernel = int(conv1.shape[1]), int(conv1.shape[-1])
-    fck = classifier_key(arch, sd)
+
+def _check_norm_options(mean, std, norm):
+    if norm is not None and (mean is not None or std is not None):
+        raise UsageError("give either --norm or --mean/--std, not both")
+    if (mean is None) != (std is None):
+        raise UsageError("--mean and --std go together")
+    if norm is not None and norm not in PRESETS:
+        raise UsageError("unknown --norm %r (known: %s)" % (norm, ", ".join(NORMS)))
+
+
+def resolve_norm(arch, sd, channels, kernel, num_classes, mean=None, std=None, norm=None):
+    """-> (mean, std, where they come from): the explicit values, the named preset, or the
+    family's default; raises UsageError when there is none of these."""
+    _check_norm_options(mean, std, norm)
+    if mean is not None:
+        origin = "given"
+    else:
+        if norm is not None:
+            origin = "--norm %s" % norm
+        else:
+            default = models.default_norm(arch, sd, channels, kernel, num_classes)
+            if default is None:
+                raise UsageError(
+                    "no input normalisation for this %d-channel %s checkpoint (its public "
+                    "code defines none): give --norm %s, or --mean and --std with %d value%s "
+                    "each" % (channels, arch, "|".join(NORMS), channels,
+                              "" if channels == 1 else "s"))
+            norm = default[0]
+            origin = "%s, the default of %s" % default
+        mean, std = PRESETS[norm].mean, PRESETS[norm].std
+    mean, std = [float(v) for v in mean], [float(v) for v in std]
+    if len(mean) != channels or len(std) != channels:
+        raise ExportError("mean and std need %d values each (got %d and %d)"
+                          % (channels, len(mean), len(std)))
+    if not all(math.isfinite(v) for v in mean) or not all(math.isfinite(v) and v > 0 for v in std):
+        raise ExportError("mean must be finite and std finite and positive")
+    return mean, std, origin
+
+
+def _classes(arch, sd, num_classes):
+    fck = models.classifier_key(arch, sd)
     if fck not in sd or sd[fck].dim() != 2:
         raise ExportError("classifier %s missing or not 2-D" % fck)
     nc = int(sd[fck].shape[0])
     if num_classes is not None and int(num_classes) != nc:
         raise ExportError("--num-classes %d disagrees with %s %s"
                           % (num_classes, fck, list(sd[fck].shape)))
+    return nc
 
+
+def _input_shape(input_shape, conv1):
+    channels, kernel = int(conv1.shape[1]), int(conv1.shape[-1])
     if input_shape is None:
         side = 224 if kernel == 7 else 32
         input_shape = (channels, side, side)
@@ -269,31 +234,13 @@ def export(in_path, out_path, arch=None, num_classes=None, input_shape=None, mea
     if input_shape[0] != channels:
         raise ExportError("input shape has %d channels but conv1.weight %s takes %d"
                           % (input_shape[0], list(conv1.shape), channels))
+    return input_shape
 
-    if mean is None or std is None:
-        st = default_stats(arch, sd, channels, kernel, nc)
-        if st is None:
-            print("export.py: warning: no default mean/std for %d channels, using 0/1"
-                  % channels, file=sys.stderr)
-            st = ((0.0,) * channels, (1.0,) * channels)
-        mean = st[0] if mean is None else mean
-        std = st[1] if std is None else std
-    mean, std = [float(v) for v in mean], [float(v) for v in std]
-    if len(mean) != channels or len(std) != channels:
-        raise ExportError("mean and std need %d values each (got %d and %d)"
-                          % (channels, len(mean), len(std)))
-    if not all(math.isfinite(v) for v in mean) or not all(math.isfinite(v) and v > 0 for v in std):
-        raise ExportError("mean must be finite and std finite and positive")
 
-    if stem_maxpool is not None and arch != "resnet":
-        raise ExportError("--stem-maxpool applies to arch resnet only")
-    if arch == "resnet" and stem_maxpool is None:
-        stem_maxpool = 1 if kernel == 7 else 0
-    if not (bn_eps > 0 and math.isfinite(bn_eps)):
-        raise ExportError("bn_eps must be positive")
-
+def _float32_arrays(sd):
+    """[(key, float32 numpy array)] in state_dict order; refuses NaN and Inf."""
+    import torch
     arrays = []
-    params = 0
     for k, t in sd.items():
         if not isinstance(t, torch.Tensor):
             raise ExportError("%s is not a tensor" % k)
@@ -301,30 +248,19 @@ def export(in_path, out_path, arch=None, num_classes=None, input_shape=None, mea
         if not bool(torch.isfinite(a).all()):
             raise ExportError("tensor %s holds NaN or Inf" % k)
         arrays.append((k, a.numpy()))
-        params += a.numel()
+    return arrays
 
+
+def _write(out_path, attrs, arrays, eval_data):
+    """The HDF5 file, written under a temporary name beside out_path and renamed."""
+    import h5py
     out_dir = os.path.dirname(os.path.abspath(out_path))
     if not os.path.isdir(out_dir):
         raise ExportError("%s: output directory does not exist" % out_dir)
     tmp = os.path.join(out_dir, ".%s.tmp.%d" % (os.path.basename(out_path), os.getpid()))
     try:
         with h5py.File(tmp, "w") as f:
-            f.attrs["format"] = FORMAT
-            f.attrs["format_version"] = np.int64(FORMAT_VERSION)
-            f.attrs["arch"] = arch
-            f.attrs["num_classes"] = np.int64(nc)
-            f.attrs["input_shape"] = np.asarray(input_shape, dtype=np.int64)
-            f.attrs["mean"] = np.asarray(mean, dtype=np.float64)
-            f.attrs["std"] = np.asarray(std, dtype=np.float64)
-            f.attrs["bn_eps"] = np.float64(bn_eps)
-            if arch == "resnet":
-                f.attrs["stem_maxpool"] = np.int64(1 if int(stem_maxpool) else 0)
-            f.attrs["source"] = os.path.basename(in_path)
-            f.attrs["source_sha256"] = _sha256(in_path)
-            f.attrs["exporter"] = EXPORTER
-            f.attrs["dataset"] = dataset or ""
-            f.attrs["dropped_tensors"] = _dropped_text(dropped)
-            for name, value in (extra_attrs or {}).items():
+            for name, value in attrs.items():
                 f.attrs[name] = value
             g = f.create_group("state_dict", track_order=True)
             for k, a in arrays:
@@ -336,12 +272,61 @@ def export(in_path, out_path, arch=None, num_classes=None, input_shape=None, mea
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _values(v):
+    return ",".join("%g" % x for x in v)
+
+
+def export(in_path, out_path, arch=None, num_classes=None, input_shape=None, mean=None,
+           std=None, dataset="", eval_data=None, stem_maxpool=None, bn_eps=1e-5,
+           extra_attrs=None, quiet=False, norm=None):
+    """Convert in_path to out_path; returns a summary dict. Raises ExportError (UsageError
+    when the normalisation is missing or given twice)."""
+    import numpy as np
+
+    _check_norm_options(mean, std, norm)
+    if not os.path.isfile(in_path):
+        raise ExportError("%s: no such file" % in_path)
+    sd, dropped = load_state_dict(in_path)
+    arch = identify(sd, arch, in_path)
+    conv1 = sd["conv1.weight"]
+    if conv1.dim() != 4:
+        raise ExportError("conv1.weight has shape %s, expected 4 dims" % list(conv1.shape))
+    channels, kernel = int(conv1.shape[1]), int(conv1.shape[-1])
+    nc = _classes(arch, sd, num_classes)
+    input_shape = _input_shape(input_shape, conv1)
+    mean, std, norm_origin = resolve_norm(arch, sd, channels, kernel, nc, mean, std, norm)
+    if stem_maxpool is not None and arch != "resnet":
+        raise ExportError("--stem-maxpool applies to arch resnet only")
+    if arch == "resnet" and stem_maxpool is None:
+        stem_maxpool = 1 if kernel == 7 else 0
+    if not (bn_eps > 0 and math.isfinite(bn_eps)):
+        raise ExportError("bn_eps must be positive")
+    arrays = _float32_arrays(sd)
+
+    attrs = {"format": FORMAT, "format_version": np.int64(FORMAT_VERSION), "arch": arch,
+             "num_classes": np.int64(nc),
+             "input_shape": np.asarray(input_shape, dtype=np.int64),
+             "mean": np.asarray(mean, dtype=np.float64),
+             "std": np.asarray(std, dtype=np.float64), "bn_eps": np.float64(bn_eps)}
+    if arch == "resnet":                               # the schema's resnet-only attribute
+        attrs["stem_maxpool"] = np.int64(1 if int(stem_maxpool) else 0)
+    attrs.update({"source": os.path.basename(in_path), "source_sha256": _sha256(in_path),
+                  "exporter": EXPORTER, "dataset": dataset or "",
+                  "dropped_tensors": _dropped_text(dropped)})
+    attrs.update(extra_attrs or {})
+    _write(out_path, attrs, arrays, eval_data)
+
+    params = sum(a.size for _, a in arrays)
     summary = {"arch": arch, "num_classes": nc, "input_shape": list(input_shape),
+               "mean": mean, "std": std, "norm": norm_origin,
                "tensors": len(arrays), "params": params, "dropped": len(dropped)}
     if not quiet:
-        print("export.py: wrote %s: arch %s, %d classes, input %s, %d tensors, %d floats, "
-              "%d dropped" % (out_path, arch, nc, "x".join(map(str, input_shape)), len(arrays),
-                              params, len(dropped)))
+        print("export.py: wrote %s: arch %s, %d classes, input %s, mean %s, std %s (%s), "
+              "%d tensors, %d floats, %d dropped"
+              % (out_path, arch, nc, "x".join(map(str, input_shape)), _values(mean),
+                 _values(std), norm_origin, len(arrays), params, len(dropped)))
     return summary
 
 
@@ -351,6 +336,24 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
+def _parse_shape(text):
+    vals = _floats(text, "--input-shape")
+    if len(vals) != 3 or any(v != int(v) for v in vals):
+        raise ExportError("--input-shape takes three integers C,H,W")
+    return [int(v) for v in vals]
+
+
+def _read_eval_json(path):
+    try:
+        with open(path) as f:
+            ev = json.load(f)
+    except (OSError, ValueError) as e:
+        raise ExportError("cannot read %s: %s" % (path, e)) from None
+    if not isinstance(ev, dict):
+        raise ExportError("%s: expected a JSON object" % path)
+    return ev
+
+
 def main(argv=None):
     p = _Parser(prog="export.py", description="PyTorch checkpoint -> eeprof HDF5 checkpoint")
     p.add_argument("input", help=".pth / .pth.tar / .th file")
@@ -358,39 +361,28 @@ def main(argv=None):
     p.add_argument("--arch", choices=ARCHS, help="architecture (default: from key names)")
     p.add_argument("--num-classes", type=int)
     p.add_argument("--input-shape", help="C,H,W (default C from conv1, 32x32 or 224x224)")
-    p.add_argument("--mean", help="per-channel mean, comma-separated")
-    p.add_argument("--std", help="per-channel std, comma-separated")
+    p.add_argument("--norm", choices=NORMS,
+                   help="input normalisation by dataset name (checkpoints/models/norms.py)")
+    p.add_argument("--mean", help="per-channel mean, comma-separated (with --std)")
+    p.add_argument("--std", help="per-channel std, comma-separated (with --mean)")
     p.add_argument("--dataset", default="", help="free text recorded in the file")
     p.add_argument("--eval-json", help="JSON object of per-exit numbers to store under /eval")
     p.add_argument("--stem-maxpool", type=int, choices=(0, 1), help="resnet only")
     p.add_argument("--bn-eps", type=float, default=1e-5)
     a = p.parse_args(argv)
     try:
-        shape = None
-        if a.input_shape is not None:
-            vals = _floats(a.input_shape, "--input-shape")
-            if len(vals) != 3 or any(v != int(v) for v in vals):
-                raise ExportError("--input-shape takes three integers C,H,W")
-            shape = [int(v) for v in vals]
-        mean = _floats(a.mean, "--mean") if a.mean is not None else None
-        std = _floats(a.std, "--std") if a.std is not None else None
-        ev = None
-        if a.eval_json:
-            try:
-                with open(a.eval_json) as f:
-                    ev = json.load(f)
-            except (OSError, ValueError) as e:
-                raise ExportError("cannot read %s: %s" % (a.eval_json, e)) from None
-            if not isinstance(ev, dict):
-                raise ExportError("%s: expected a JSON object" % a.eval_json)
-        export(a.input, a.output, a.arch, a.num_classes, shape, mean, std, a.dataset, ev,
-               a.stem_maxpool, a.bn_eps)
+        export(a.input, a.output, a.arch, a.num_classes,
+               _parse_shape(a.input_shape) if a.input_shape is not None else None,
+               _floats(a.mean, "--mean") if a.mean is not None else None,
+               _floats(a.std, "--std") if a.std is not None else None, a.dataset,
+               _read_eval_json(a.eval_json) if a.eval_json else None,
+               a.stem_maxpool, a.bn_eps, norm=a.norm)
     except ExportError as e:
         msg = str(e).split("\n")
         sys.stderr.write("export.py: error: %s\n" % msg[0])
         for line in msg[1:]:
             sys.stderr.write(line + "\n")
-        return 3
+        return e.status
     except Exception as e:                             # noqa: BLE001
         sys.stderr.write("export.py: error: internal: %s: %s\n" % (type(e).__name__, e))
         return 4

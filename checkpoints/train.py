@@ -18,9 +18,10 @@ RandomCrop/Flip before Normalize).
 Optimisation: SGD, momentum 0.9, Nesterov, batch 128, weight decay (not on EMG thresholds),
 learning rate warmed up linearly over the first half epoch, then cosine to 0. The model
 with the best validation accuracy of the deepest exit (the logit-mean ensemble for the
-journal code, which selects that way) is kept.
+journal code, which selects that way: SELECTED_BY in the family module) is kept.
 
-Losses per family (shared/research/architectures.md):
+Each family's loss is its public code's (EMGNet's: the paper's), written in the family's
+module, checkpoints/models/<family>.py (loss(), LOSS_TEXT):
   resnet, resnet-cifar  cross-entropy
   sdresnet (BYOT)       (1-a) sum_exits CE + a T^2 sum_{i<4} KD_T(out_i, out4) + b sum_{i<4}
                         F(feat_i, feat4), T = 3, a = 0.1, b = 1e-6, F = masked squared L2
@@ -30,11 +31,13 @@ Losses per family (shared/research/architectures.md):
                         + 0.03 sum_{exits 2,1} ||adapt(feat_i) - feat4||_2
   emgnet                sum_exits CE + alpha sum_{all MLConv2d channels} exp(-t), with the
                         BinaryStep surrogate gradient (paper eq. 6-7); --alpha
-(The teacher terms always use out4/feat4 detached.)
+(The teacher terms always use out4/feat4 detached.) EMGNet trains with the faster but
+equivalent training form of MLConv2d (TrainingMLConv2d in checkpoints/models/emgnet.py)
+unless --reference-emg.
 
-The trained model is saved the way its public repository saves it (akamaster dict with
-`state_dict` and `best_prec1` for resnet-cifar, BYOT's DataParallel dict, bare state_dicts
-otherwise) under --work, then exported with checkpoints/export.py to
+The trained model is saved the way its public repository saves it (the family's save():
+akamaster dict with `state_dict` and `best_prec1` for resnet-cifar, BYOT's DataParallel
+dict, bare state_dicts otherwise) under --work, then exported with checkpoints/export.py to
 checkpoints/samples/<name>.h5 with attributes recipe, seed, epochs, train_seconds and
 /eval/test_accuracy, /eval/val_accuracy (fractions, per exit, shallow -> deep, measured by
 PyTorch on the 10,000 test and 5,000 validation images) and /eval/test_macs_mean (mean
@@ -54,16 +57,17 @@ sys.path.insert(0, ROOT)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from checkpoints import export as exporter  # noqa: E402
 from checkpoints import models  # noqa: E402
-from checkpoints.models.emgnet import BinaryStep, MLConv2d  # noqa: E402
+from checkpoints.models.emgnet import MLConv2d, use_training_form  # noqa: E402
 from checkpoints.models.macs import MacCounter  # noqa: E402
+from checkpoints.models.norms import PRESETS as NORMS  # noqa: E402
 
 DATA_DIR = "/usr/share/datasets/fashion-mnist"
-MEAN, STD = 0.2860, 0.3530
+NORM = "fashion-mnist"
+MEAN, STD = NORMS[NORM].mean[0], NORMS[NORM].std[0]
 VAL_SIZE = 5000
 PAD = 2                                  # 28 -> 32
 
@@ -154,68 +158,7 @@ def to_input(u8, crop=None, flip=None):
     return (x - MEAN) / STD                                      # Normalize
 
 
-# ---------------------------------------------------------------- EMGNet training speed-up
-
-# Debian's CPU PyTorch computes the weight gradient of a depthwise 5x5 convolution about
-# four times slower than the convolution itself, and MLConv2d runs two of them (Y3 with the
-# masked weight and Y5 with the full one), which made an EMGNet-20 training step 6-9 s at
-# batch 128 and width 16 (2.7 s at width 8, against 1.1 s in the form below; 2 threads).
-# In training mode only, MLConv2d is run here in an equivalent form:
-#     Y3 = depthwise 3x3 with weight[:, :, 1:4, 1:4] (padding 1)  == conv(x, weight * mask)
-#     Yo = depthwise 5x5 with weight * (1 - mask)   (padding 2)   == Y5 - Y3
-#     gate = BinaryStep(sigmoid(mean_HW(|Y3| - t)) - 0.5)            (unchanged)
-#     out  = Y3 + gate * Yo                        == Y3 * (1 - gate) + Y5 * gate
-# with a depthwise convolution whose backward is written out (input gradient: the same
-# convolution with the flipped kernel; weight gradient: a depthwise convolution of the input
-# with the output gradient, below). Values agree with the reference forward to float rounding;
-# evaluation, export and every accuracy in the checkpoint use the reference forward
-# (model.eval()), untouched.
-
-class _DepthwiseConv(torch.autograd.Function):
-    """Stride-1 depthwise conv, k x k, 'same' padding, no bias, with a faster weight gradient:
-    dW[c, i, j] = sum_{n,y,x} xpad[n, c, y+i, x+j] * g[n, c, y, x] is itself a depthwise
-    convolution of the padded input (one group per image and channel, in NCHW order, so no
-    transpose) with the output gradient as its kernel, summed over the images."""
-
-    @staticmethod
-    def forward(ctx, x, w):
-        ctx.save_for_backward(x, w)
-        return F.conv2d(x, w, None, 1, w.shape[-1] // 2, 1, x.shape[1])
-
-    @staticmethod
-    def backward(ctx, go):
-        x, w = ctx.saved_tensors
-        n, c, h, wd = x.shape
-        k = w.shape[-1]
-        pad = k // 2
-        gx = gw = None
-        if ctx.needs_input_grad[0]:
-            gx = F.conv2d(go, w.flip(2, 3), None, 1, pad, 1, c)
-        if ctx.needs_input_grad[1]:
-            g = go.reshape(n * c, 1, h, wd)
-            gw = F.conv2d(x.reshape(1, n * c, h, wd), g, None, 1, pad, 1, n * c)
-            gw = gw.view(n, c, k, k).sum(0).view(c, 1, k, k)
-        return gx, gw
-
-
-_reference_mlconv_forward = MLConv2d.forward
-
-
-def _mlconv_train_forward(self, x):
-    if not self.training or self.bias is not None or self.stride != 1 or self.dilation != 1 \
-            or self.padding != 2 or not (self.groups == x.shape[1] == self.out_channels):
-        return _reference_mlconv_forward(self, x)
-    y3 = _DepthwiseConv.apply(x, self.weight[:, :, 1:4, 1:4])
-    ring = 1 - self.skeleton_mask.view(1, 1, 5, 5)
-    yo = _DepthwiseConv.apply(x, self.weight * ring)
-    gate = BinaryStep.apply(torch.sigmoid(self.gate_logit(y3)) - 0.5)
-    return y3 + gate.view(x.shape[0], x.shape[1], 1, 1) * yo
-
-
-def use_fast_emg_training(on=True):
-    """Install (or remove) the training-mode MLConv2d form above."""
-    MLConv2d.forward = _mlconv_train_forward if on else _reference_mlconv_forward
-
+# ---------------------------------------------------------------- memory
 
 def keep_freed_memory():
     """Ask glibc to keep freed tensors' memory for reuse instead of returning it to the
@@ -236,72 +179,6 @@ def keep_freed_memory():
     mallopt(M_MMAP_THRESHOLD, 32 << 20)
     mallopt(M_TRIM_THRESHOLD, 1 << 30)
     mallopt(M_TOP_PAD, 256 << 20)
-
-
-# ---------------------------------------------------------------- losses
-
-def soft_ce(student, teacher, T):
-    """-mean_batch sum_c softmax(teacher/T) log_softmax(student/T)."""
-    return -(F.softmax(teacher / T, dim=1) * F.log_softmax(student / T, dim=1)).sum(1).mean()
-
-
-def family_loss(arch, model, raw, y, args):
-    """-> (loss, exit logits shallow -> deep)."""
-    exits = models.exits_shallow_to_deep(arch, raw)
-    if arch in ("resnet", "resnet-cifar"):
-        return F.cross_entropy(exits[0], y), exits
-    if arch == "sdresnet":
-        T, a, b = 3.0, 0.1, 1e-6
-        out, feats = exits[3], raw[4]
-        loss = (1 - a) * sum(F.cross_entropy(e, y) for e in exits)
-        teacher = out.detach()
-        for i in range(3):
-            loss = loss + a * T * T * soft_ce(exits[i], teacher, T)
-            f, t = raw[5 + i], feats.detach()
-            loss = loss + b * ((f - t) ** 2 * ((f > 0) | (t > 0)).float()).sum()
-        return loss, exits
-    if arch == "scan":
-        lam, T = 0.5, 3.0
-        out4 = exits[3]
-        loss = F.cross_entropy(out4, y)
-        for i in range(3):
-            loss = loss + soft_ce(exits[i], out4.detach(), T) * lam * 9 \
-                + F.cross_entropy(exits[i], y) * (1 - lam)
-        if lam != 0:
-            loss = loss + 5e-7 * raw[1]
-        return loss, exits
-    if arch == "sdresnet-tpami":
-        T = 3.0
-        outs, feats = raw                                    # deepest first
-        loss = F.cross_entropy(outs[0], y)
-        for index in range(1, 4):
-            loss = loss + 0.3 * soft_ce(outs[index], outs[0].detach(), T) \
-                + 0.7 * F.cross_entropy(outs[index], y)
-        for index in (2, 3):                                  # exits 2 and 1
-            adapted = model.adaptation_layers[index - 1](feats[index])
-            loss = loss + 0.03 * torch.dist(adapted, feats[0].detach())
-        return loss, exits
-    if arch == "emgnet":
-        loss = sum(F.cross_entropy(e, y) for e in exits)
-        reg = sum(torch.exp(-m.threshold).sum() for m in model.modules()
-                  if isinstance(m, MLConv2d))
-        return loss + args.alpha * reg, exits
-    raise ValueError(arch)
-
-
-# The loss of each family in words, for the checkpoint's recipe attribute.
-LOSS_TEXT = {
-    "resnet": "CE",
-    "resnet-cifar": "CE",
-    "sdresnet": "BYOT: 0.9 sum_4 exits CE + 0.1 T^2 sum_{i<4} KD_T(out_i, out4), T = 3, "
-                "+ 1e-6 sum_{i<4} masked squared L2(feat_i, feat4)",
-    "scan": "SCAN: CE(out4) + sum_{i<4} [0.5*9 SoftCE_3(out_i, out4) + 0.5 CE(out_i)] "
-            "+ 5e-7 sum_{i<4} ||o4 - o_i||^2",
-    "sdresnet-tpami": "journal self-distillation: CE(out4) + sum_{i<4} [0.3 SoftCE_3(out_i, out4) "
-                      "+ 0.7 CE(out_i)] + 0.03 sum_{exits 2,1} ||adapt(feat_i) - feat4||_2",
-    "emgnet": "EMGNet: sum_3 exits CE + alpha sum_{MLConv2d channels} exp(-t), alpha %(alpha)g, "
-              "BinaryStep surrogate gradient",
-}
 
 
 # ---------------------------------------------------------------- evaluation
@@ -372,28 +249,7 @@ def evaluate(arch, model, x_u8, y, batch=500, count_macs=False, gates=None):
             (macs_sum / n).tolist() if macs_sum is not None else None)
 
 
-# ---------------------------------------------------------------- saving
-
-def save_public(arch, model, path, best_prec1, epoch):
-    """Save as the family's public repository does (research notes section 5)."""
-    sd = model.state_dict()
-    if arch == "resnet-cifar":                       # akamaster: DataParallel dict, .th
-        torch.save({"epoch": epoch, "state_dict": {"module." + k: v for k, v in sd.items()},
-                    "best_prec1": best_prec1}, path)
-    elif arch == "sdresnet":                         # BYOT: DataParallel dict, .pth.tar
-        torch.save({"epoch": epoch, "arch": "multi_resnet_kd",
-                    "state_dict": {"module." + k: v for k, v in sd.items()},
-                    "best_prec1": torch.tensor(best_prec1)}, path)
-    else:                                            # SCAN, journal, EMGNet, torchvision
-        torch.save(sd, path)
-
-
-SAVE_NAMES = {"resnet-cifar": "model_best.th", "sdresnet": "model_best.pth.tar",
-              "scan": "bestmodel.pth", "sdresnet-tpami": "model.pth", "emgnet": "best_model.pth",
-              "resnet": "model.pth"}
-
-
-# ---------------------------------------------------------------- main
+# ---------------------------------------------------------------- the steps of main()
 
 def parse_model_args(items):
     kw = {}
@@ -408,7 +264,7 @@ def parse_model_args(items):
     return kw
 
 
-def main(argv=None):
+def parse_args(argv):
     p = argparse.ArgumentParser(prog="train.py", description=__doc__.split("\n")[0])
     p.add_argument("--preset", choices=sorted(PRESETS))
     p.add_argument("--arch", choices=models.ARCHS)
@@ -437,14 +293,21 @@ def main(argv=None):
                    help="stop after the epoch that passes this wall time (a guard against a "
                         "slower machine; the epochs actually run are recorded)")
     a = p.parse_args(argv)
-
-    if a.preset:
-        arch = PRESETS[a.preset]["arch"]
-        kw = dict(PRESETS[a.preset]["model"])
-    elif a.arch:
-        arch, kw = a.arch, {}
-    else:
+    if not a.preset and not a.arch:
         p.error("give --preset or --arch")
+    a.name = a.name or a.preset
+    if not a.name:
+        p.error("give --name")
+    return a
+
+
+def resolve_run(a):
+    """-> (arch, build kwargs) from the preset and --arch/--model; fills in the training
+    settings neither the command line nor the preset gave (TRAIN_DEFAULTS)."""
+    if a.preset:
+        arch, kw = PRESETS[a.preset]["arch"], dict(PRESETS[a.preset]["model"])
+    else:
+        arch, kw = a.arch, {}
     kw.update(parse_model_args(a.model))
     preset_train = PRESETS[a.preset].get("train", {}) if a.preset else {}
     for key, value in dict(TRAIN_DEFAULTS, **preset_train).items():
@@ -454,139 +317,191 @@ def main(argv=None):
         kw["layers"] = tuple(kw["layers"])
     kw.setdefault("in_channels", 1)
     kw.setdefault("num_classes", 10)
-    name = a.name or a.preset
-    if not name:
-        p.error("give --name")
+    return arch, kw
 
-    keep_freed_memory()
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(a.seed)
-    np.random.seed(a.seed)
-    gen = torch.Generator().manual_seed(a.seed)
 
+def load_data(a):
+    """-> {"train": (x, y), "val": ..., "test": ...}: uint8 images and labels."""
     xtr_all, ytr_all = load_split(a.data, "train")
     xte, yte = load_split(a.data, "t10k")
     xtr, ytr = xtr_all[:-VAL_SIZE], ytr_all[:-VAL_SIZE]
-    xva, yva = xtr_all[-VAL_SIZE:], ytr_all[-VAL_SIZE:]
     if a.max_train:
         xtr, ytr = xtr[:a.max_train], ytr[:a.max_train]
+    return {"train": (xtr, ytr), "val": (xtr_all[-VAL_SIZE:], ytr_all[-VAL_SIZE:]),
+            "test": (xte, yte)}
 
-    model = models.build(arch, **kw)
-    use_fast_emg_training(arch == "emgnet" and not a.reference_emg)
+
+def make_optimizer(model, a):
+    """SGD with Nesterov momentum; no weight decay on the EMG thresholds."""
     decay, no_decay = [], []
     for n, prm in model.named_parameters():
         if not prm.requires_grad:
             continue
         (no_decay if n.endswith("threshold") else decay).append(prm)
-    opt = torch.optim.SGD([{"params": decay, "weight_decay": a.wd},
-                           {"params": no_decay, "weight_decay": 0.0}],
-                          lr=a.lr, momentum=0.9, nesterov=True)
-    steps_per_epoch = math.ceil(xtr.shape[0] / a.batch)
-    total = a.epochs * steps_per_epoch
-    warm = max(1, steps_per_epoch // 2)
+    return torch.optim.SGD([{"params": decay, "weight_decay": a.wd},
+                            {"params": no_decay, "weight_decay": 0.0}],
+                           lr=a.lr, momentum=0.9, nesterov=True)
 
-    recipe = ("arch %s %s; Fashion-MNIST 55k train (last 5k of train = val), x/255, zero-pad "
-              "28->32, normalise %.4f/%.4f%s; SGD nesterov momentum 0.9, batch %d, lr %g "
-              "(linear warm-up %d steps, cosine to 0), wd %g; loss: %s; %d epochs, seed %d, "
-              "%d thread%s; best val (deepest exit%s) kept; checkpoints/train.py"
-              % (arch, json.dumps(kw, sort_keys=True), MEAN, STD,
-                 ", random crop (pad 2) + h-flip" if a.augment else "",
-                 a.batch, a.lr, warm, a.wd, LOSS_TEXT[arch] % {"alpha": a.alpha},
-                 a.epochs, a.seed, a.threads, "" if a.threads == 1 else "s",
-                 " / ensemble for sdresnet-tpami" if arch == "sdresnet-tpami" else ""))
-    print("train.py: %s: %s, %d parameters, %d train / %d val / %d test images, %d steps"
-          % (name, arch, sum(q.numel() for q in model.parameters()), xtr.shape[0],
-             xva.shape[0], xte.shape[0], total), flush=True)
 
-    best, best_state, best_epoch = -1.0, None, 0
-    step = 0
+class Schedule:
+    """Linear warm-up over the first half epoch, then cosine to 0, per step."""
+
+    def __init__(self, a, train_images):
+        self.lr = a.lr
+        self.steps_per_epoch = math.ceil(train_images / a.batch)
+        self.total = a.epochs * self.steps_per_epoch
+        self.warm = max(1, self.steps_per_epoch // 2)
+
+    def at(self, step):
+        return (self.lr * min(1.0, (step + 1) / self.warm)
+                * 0.5 * (1 + math.cos(math.pi * step / self.total)))
+
+
+def recipe_text(arch, kw, a, sched):
+    fam = models.family(arch)
+    return ("arch %s %s; Fashion-MNIST 55k train (last 5k of train = val), x/255, zero-pad "
+            "28->32, normalise %.4f/%.4f%s; SGD nesterov momentum 0.9, batch %d, lr %g "
+            "(linear warm-up %d steps, cosine to 0), wd %g; loss: %s; %d epochs, seed %d, "
+            "%d thread%s; best val (%s) kept; checkpoints/train.py"
+            % (arch, json.dumps(kw, sort_keys=True), MEAN, STD,
+               ", random crop (pad 2) + h-flip" if a.augment else "",
+               a.batch, a.lr, sched.warm, a.wd, fam.LOSS_TEXT % {"alpha": a.alpha},
+               a.epochs, a.seed, a.threads, "" if a.threads == 1 else "s", fam.SELECTED_BY))
+
+
+def has_gates(model):
+    return any(isinstance(m, MLConv2d) for m in model.modules())
+
+
+def train_epoch(arch, model, opt, sched, step, data, a, gen):
+    """One pass over the training images in a random order -> (mean loss, next step, lr)."""
+    fam = models.family(arch)
+    xtr, ytr = data["train"]
+    model.train()
+    perm = torch.randperm(xtr.shape[0], generator=gen)
+    loss_sum, seen, lr = 0.0, 0, sched.lr
+    for s in range(0, xtr.shape[0], a.batch):
+        idx = perm[s:s + a.batch]
+        b = idx.shape[0]
+        if not a.augment:
+            xb = to_input(xtr[idx])
+        else:
+            crop = torch.randint(0, 2 * PAD + 1, (b, 2), generator=gen)
+            flip = torch.rand(b, generator=gen) < 0.5
+            xb = to_input(xtr[idx], crop, flip)
+        lr = sched.at(step)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        loss = fam.loss(model, model(xb), ytr[idx], a)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        loss_sum += loss.item() * b
+        seen += b
+    return loss_sum / seen, step, lr
+
+
+def train(arch, model, data, a, sched, gen):
+    """The epochs; keeps the state with the best validation score (the family's
+    SELECTED_BY). -> (best state_dict, best epoch, epochs run, seconds)."""
+    ensemble = models.family(arch).SELECTED_BY == "ensemble"
+    opt = make_optimizer(model, a)
+    best, best_state, best_epoch, step = -1.0, None, 0, 0
     t_start = time.time()
     for epoch in range(1, a.epochs + 1):
-        model.train()
         t0 = time.time()
-        perm = torch.randperm(xtr.shape[0], generator=gen)
-        loss_sum, seen = 0.0, 0
-        for s in range(0, xtr.shape[0], a.batch):
-            idx = perm[s:s + a.batch]
-            b = idx.shape[0]
-            if not a.augment:
-                xb = to_input(xtr[idx])
-            else:
-                crop = torch.randint(0, 2 * PAD + 1, (b, 2), generator=gen)
-                flip = torch.rand(b, generator=gen) < 0.5
-                xb = to_input(xtr[idx], crop, flip)
-            yb = ytr[idx]
-            lr = a.lr * min(1.0, (step + 1) / warm) * 0.5 * (1 + math.cos(math.pi * step / total))
-            for g in opt.param_groups:
-                g["lr"] = lr
-            loss, _ = family_loss(arch, model, model(xb), yb, a)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            step += 1
-            loss_sum += loss.item() * b
-            seen += b
-        gates = {} if arch == "emgnet" else None
-        val, val_ens, _ = evaluate(arch, model, xva, yva, gates=gates)
-        score = val_ens if arch == "sdresnet-tpami" else val[-1]
+        loss, step, lr = train_epoch(arch, model, opt, sched, step, data, a, gen)
+        gates = {} if has_gates(model) else None
+        val, val_ens, _ = evaluate(arch, model, *data["val"], gates=gates)
+        score = val_ens if ensemble else val[-1]
         if score > best:
             best, best_epoch = score, epoch
             best_state = {k: v.clone() for k, v in model.state_dict().items()}
         print("epoch %d/%d  loss %.4f  val acc %s  ens %.4f  lr %.4f  %.0fs"
-              % (epoch, a.epochs, loss_sum / seen, " ".join("%.4f" % v for v in val), val_ens,
+              % (epoch, a.epochs, loss, " ".join("%.4f" % v for v in val), val_ens,
                  lr, time.time() - t0), flush=True)
         if gates:
             print("    val open-gate ratio: %s" % gate_summary(gates["names"], gates["ratios"]),
                   flush=True)
-        epochs_run = epoch
         spent = time.time() - t_start
         if a.max_seconds and epoch < a.epochs and spent * (epoch + 1) / epoch > a.max_seconds:
             print("stopping after epoch %d: %.0fs spent, another epoch would pass --max-seconds "
                   "%.0f" % (epoch, spent, a.max_seconds), flush=True)
             break
-    train_seconds = time.time() - t_start
-    if epochs_run < a.epochs:
-        recipe += "; stopped by --max-seconds after %d of the %d epochs" % (epochs_run, a.epochs)
+    return best_state, best_epoch, epoch, time.time() - t_start
 
-    model.load_state_dict(best_state)
-    gates = {} if arch == "emgnet" else None
-    val, val_ens, _ = evaluate(arch, model, xva, yva, gates=gates)
-    test, test_ens, test_macs = evaluate(arch, model, xte, yte, count_macs=True)
+
+def final_evaluation(arch, model, data, best_epoch, train_seconds):
+    """Accuracy on the validation and test splits, MACs on the test split, EMG open-gate
+    ratios on the validation split; printed, and returned as (/eval entries, gate
+    attributes)."""
+    gates = {} if has_gates(model) else None
+    val, val_ens, _ = evaluate(arch, model, *data["val"], gates=gates)
+    test, test_ens, test_macs = evaluate(arch, model, *data["test"], count_macs=True)
     print("best epoch %d: test acc %s (ensemble %.4f), val acc %s, MACs/exit %s, trained %.0fs"
           % (best_epoch, " ".join("%.4f" % v for v in test), test_ens,
              " ".join("%.4f" % v for v in val), " ".join("%.4gM" % (m / 1e6) for m in test_macs),
              train_seconds), flush=True)
-    extra = {}
-    if gates:
-        for n, r in zip(gates["names"], gates["ratios"]):
-            print("    val open-gate ratio %-45s %.4f" % (n, r))
-        total = sum(gates["ratios"]) / len(gates["ratios"])
-        print("    val open-gate ratio, mean over the %d EMG layers: %.4f"
-              % (len(gates["ratios"]), total), flush=True)
-        # The MLConv2d layers in module order and the fraction of (image, channel) gates
-        # open on the validation split, measured by PyTorch.
-        extra["gate_layers"] = ",".join(gates["names"])
-        extra["val_gate_open_ratio"] = np.asarray(gates["ratios"], dtype=np.float64)
-
-    work = os.path.join(a.work, name)
-    os.makedirs(work, exist_ok=True)
-    ckpt = os.path.join(work, SAVE_NAMES[arch])
-    save_public(arch, model, ckpt, 100.0 * test[-1], best_epoch)
-    os.makedirs(a.out, exist_ok=True)
-    out = os.path.join(a.out, name + ".h5")
     ev = {"test_accuracy": test, "val_accuracy": val, "test_macs_mean": test_macs}
     if len(test) > 1:
         ev["test_ensemble_accuracy"] = test_ens
         ev["val_ensemble_accuracy"] = val_ens
-    exporter.export(ckpt, out, arch=arch, input_shape=(kw["in_channels"], 32, 32),
-                    mean=[MEAN] * kw["in_channels"], std=[STD] * kw["in_channels"],
+    attrs = {}
+    if gates:
+        for n, r in zip(gates["names"], gates["ratios"]):
+            print("    val open-gate ratio %-45s %.4f" % (n, r))
+        print("    val open-gate ratio, mean over the %d EMG layers: %.4f"
+              % (len(gates["ratios"]), sum(gates["ratios"]) / len(gates["ratios"])), flush=True)
+        # The MLConv2d layers in module order and the fraction of (image, channel) gates
+        # open on the validation split, measured by PyTorch.
+        attrs["gate_layers"] = ",".join(gates["names"])
+        attrs["val_gate_open_ratio"] = np.asarray(gates["ratios"], dtype=np.float64)
+    return ev, attrs
+
+
+def save_and_export(arch, model, kw, a, best_epoch, ev, attrs):
+    """The public repository's checkpoint under --work, exported to --out/<name>.h5 with
+    the /eval entries ev and the attributes attrs."""
+    fam = models.family(arch)
+    work = os.path.join(a.work, a.name)
+    os.makedirs(work, exist_ok=True)
+    ckpt = os.path.join(work, fam.CHECKPOINT_NAME)
+    fam.save(model, ckpt, 100.0 * ev["test_accuracy"][-1], best_epoch)
+    os.makedirs(a.out, exist_ok=True)
+    exporter.export(ckpt, os.path.join(a.out, a.name + ".h5"), arch=arch,
+                    input_shape=(kw["in_channels"], 32, 32), norm=NORM,
                     dataset="Fashion-MNIST (IDX, 28x28 zero-padded to 32x32; test = t10k 10000, "
                             "val = last 5000 of train)",
-                    eval_data=ev,
-                    extra_attrs={"recipe": recipe, "seed": np.int64(a.seed),
-                                 "epochs": np.int64(epochs_run),
-                                 "train_seconds": np.float64(round(train_seconds, 1)),
-                                 **extra})
+                    eval_data=ev, extra_attrs=attrs)
+
+
+def main(argv=None):
+    a = parse_args(argv)
+    arch, kw = resolve_run(a)
+    keep_freed_memory()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    np.random.seed(a.seed)
+    gen = torch.Generator().manual_seed(a.seed)
+    data = load_data(a)
+    model = models.build(arch, **kw)
+    use_training_form(model, not a.reference_emg)
+    sched = Schedule(a, data["train"][0].shape[0])
+    recipe = recipe_text(arch, kw, a, sched)
+    print("train.py: %s: %s, %d parameters, %d train / %d val / %d test images, %d steps"
+          % (a.name, arch, sum(q.numel() for q in model.parameters()),
+             data["train"][0].shape[0], data["val"][0].shape[0], data["test"][0].shape[0],
+             sched.total), flush=True)
+
+    best_state, best_epoch, epochs_run, seconds = train(arch, model, data, a, sched, gen)
+    if epochs_run < a.epochs:
+        recipe += "; stopped by --max-seconds after %d of the %d epochs" % (epochs_run, a.epochs)
+    model.load_state_dict(best_state)
+    ev, gate_attrs = final_evaluation(arch, model, data, best_epoch, seconds)
+    attrs = {"recipe": recipe, "seed": np.int64(a.seed), "epochs": np.int64(epochs_run),
+             "train_seconds": np.float64(round(seconds, 1)), **gate_attrs}
+    save_and_export(arch, model, kw, a, best_epoch, ev, attrs)
     return 0
 
 

@@ -28,17 +28,18 @@ sys.path.insert(0, TOP)
 PY = "/usr/bin/python3"
 REPEATS = 5
 
-# name -> how to get the checkpoint and build the PyTorch reference
+# name -> how to get the checkpoint and build the PyTorch reference (norm: the export's
+# --norm for the random models)
 MODELS = [
     dict(name="resnet18-cifar100 (w64, random)", arch="resnet",
          kw=dict(block="basic", layers=(2, 2, 2, 2), num_classes=100, in_channels=3, width=64,
-                 stem="3x3"), shape=(3, 32, 32), images={1: 24, 64: 128}),
+                 stem="3x3"), shape=(3, 32, 32), images={1: 24, 64: 128}, norm="cifar10"),
     dict(name="emgnet56-cifar100 (random, ~half gates open)", arch="emgnet",
          kw=dict(variant="cifar", depth=56, num_classes=100, in_channels=3), shape=(3, 32, 32),
-         images={1: 64, 64: 512}),
+         images={1: 64, 64: 512}, norm="cifar100"),
     dict(name="byot-resnet18-cifar100 (random)", arch="sdresnet",
          kw=dict(block="basic", layers=(2, 2, 2, 2), width=64, num_classes=100, in_channels=3),
-         shape=(3, 32, 32), images={1: 16, 64: 128}),
+         shape=(3, 32, 32), images={1: 16, 64: 128}, norm="cifar10"),
     dict(name="resnet20 sample (fashion-mnist)", arch="resnet-cifar",
          sample="checkpoints/samples/resnet20-fmnist.h5",
          kw=dict(depth=20, num_classes=10, in_channels=1, option="A"), shape=(1, 32, 32),
@@ -130,7 +131,8 @@ def prepare(model, work):
     torch.save(net.state_dict(), pth)
     ckpt = os.path.join(work, "model.h5")
     subprocess.run([PY, os.path.join(TOP, "checkpoints/export.py"), pth, ckpt, "--input-shape",
-                    ",".join(map(str, model["shape"]))], check=True, stdout=subprocess.DEVNULL)
+                    ",".join(map(str, model["shape"])), "--norm", model["norm"]], check=True,
+                   stdout=subprocess.DEVNULL)
     return ckpt, data
 
 

@@ -1,5 +1,6 @@
-"""The ResNet trunk that torchvision, BYOT, SCAN and the journal self-distillation code
-share (shared/research/architectures.md sections 2-4), written once.
+"""The ResNet trunk that torchvision (pytorch/vision), BYOT, SCAN and the journal
+self-distillation code share (their repositories are named in sdresnet.py, scan.py and
+sdresnet_tpami.py), written once.
 
 * BasicBlock: 3x3(stride) -> BN -> ReLU -> 3x3 -> BN -> + shortcut -> ReLU.
 * Bottleneck: 1x1 -> BN -> ReLU -> 3x3(stride, on conv2 as torchvision) -> BN -> ReLU

@@ -1,6 +1,9 @@
 """EMGNet (arch "emgnet"): the EMG shared-kernel convolution and the author's early-exit
-ResNets, written from shared/research/architectures.md sections 1.2-1.3 and the paper
-(shared/paper/emgnet-english.md), not copied.
+ResNets, written from the description of the public code, not copied: MLConv2d from
+lee-gwang/EMGNet (emgnet.py), the networks from lee-gwang/imagenet_paper_starter_code
+(model/sresnet.py), the loss from the paper (G. Lee, M. Kim, S. S. Woo, "Efficient
+Multi-Scale Feature Generation Adaptive Network", CIKM 2021, doi:10.1145/3459637.3482337,
+eq. 6-7), since no public file holds the multi-exit training loop.
 
 MLConv2d (5x5 depthwise conv whose centre 3x3 is the "inner" kernel):
     parameters in this order: weight [out, in/groups, 5, 5], bias (None in EMGNet),
@@ -34,6 +37,8 @@ import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from .training import save_bare
 
 ARCH = "emgnet"
 
@@ -267,6 +272,11 @@ def exits_shallow_to_deep(outputs):
     return list(outputs)
 
 
+def num_exits(model):
+    """3 for the CIFAR networks, 4 for the ImageNet ones."""
+    return 4 if hasattr(model, "fc4") else 3
+
+
 def cost_region(name):
     """stem (+maxpool) and layerK = backbone K; branchK and fcK = head K."""
     top = name.split(".")[0]
@@ -278,3 +288,112 @@ def cost_region(name):
         if top.startswith(pfx) and top[len(pfx):].isdigit():
             return ("head", int(top[len(pfx):]))
     return None
+
+
+# ---------------------------------------------------------------- checkpoints
+
+KEYS = ("conv1.weight", "layer1.0.conv.0.more_feature_conv.0.threshold",
+        "layer1.0.conv.0.more_feature_conv.0.skeleton_mask", "fc1.weight", "fc3.weight")
+
+
+def matches(sd):
+    return any(k.endswith("skeleton_mask") or ".more_feature_conv." in k for k in sd)
+
+
+CLASSIFIERS = ("fc4.weight", "fc3.weight")           # ImageNet networks, CIFAR ones
+
+
+def default_norm(sd, kernel, num_classes):
+    """The author's train.py: ImageNet's statistics for the ImageNet networks (7x7 stem),
+    CIFAR-10's or CIFAR-100's for the CIFAR ones, by --dataset."""
+    where = "lee-gwang/imagenet_paper_starter_code train.py"
+    if kernel == 7:
+        return ("imagenet", where)
+    dataset = {10: "cifar10", 100: "cifar100"}.get(num_classes)
+    return (dataset, where) if dataset else None
+
+
+# ---------------------------------------------------------------- training
+
+LOSS_TEXT = ("EMGNet: sum_3 exits CE + alpha sum_{MLConv2d channels} exp(-t), alpha %(alpha)g, "
+             "BinaryStep surrogate gradient")
+SELECTED_BY = "deepest exit"
+save = save_bare
+CHECKPOINT_NAME = "best_model.pth"
+
+
+def loss(model, outputs, y, settings):
+    """sum_exits CE + settings.alpha * sum over every MLConv2d channel of exp(-threshold)
+    (paper eq. 6-7); the thresholds learn through BinaryStep's surrogate gradient."""
+    total = sum(F.cross_entropy(e, y) for e in exits_shallow_to_deep(outputs))
+    reg = sum(torch.exp(-m.threshold).sum() for m in model.modules() if isinstance(m, MLConv2d))
+    return total + settings.alpha * reg
+
+
+# Debian's CPU PyTorch computes the weight gradient of a depthwise 5x5 convolution about
+# four times slower than the convolution itself, and MLConv2d runs two of them (Y3 with the
+# masked weight and Y5 with the full one), which made an EMGNet-20 training step 6-9 s at
+# batch 128 and width 16 (2.7 s at width 8, against 1.1 s in the form below; 2 threads).
+# TrainingMLConv2d computes the same function in training mode as
+#     Y3 = depthwise 3x3 with weight[:, :, 1:4, 1:4] (padding 1)  == conv(x, weight * mask)
+#     Yo = depthwise 5x5 with weight * (1 - mask)   (padding 2)   == Y5 - Y3
+#     gate = BinaryStep(sigmoid(mean_HW(|Y3| - t)) - 0.5)            (unchanged)
+#     out  = Y3 + gate * Yo                        == Y3 * (1 - gate) + Y5 * gate
+# with a depthwise convolution whose backward is written out (input gradient: the same
+# convolution with the flipped kernel; weight gradient: a depthwise convolution of the input
+# with the output gradient, below). Values agree with the reference forward to float
+# rounding (tests/parity/test_models.py compares loss and gradients); in evaluation mode it
+# is the reference forward, so evaluation, export and every accuracy in a checkpoint use
+# that, untouched.
+
+class _DepthwiseConv(torch.autograd.Function):
+    """Stride-1 depthwise conv, k x k, 'same' padding, no bias, with a faster weight gradient:
+    dW[c, i, j] = sum_{n,y,x} xpad[n, c, y+i, x+j] * g[n, c, y, x] is itself a depthwise
+    convolution of the padded input (one group per image and channel, in NCHW order, so no
+    transpose) with the output gradient as its kernel, summed over the images."""
+
+    @staticmethod
+    def forward(ctx, x, w):
+        ctx.save_for_backward(x, w)
+        return F.conv2d(x, w, None, 1, w.shape[-1] // 2, 1, x.shape[1])
+
+    @staticmethod
+    def backward(ctx, go):
+        x, w = ctx.saved_tensors
+        n, c, h, wd = x.shape
+        k = w.shape[-1]
+        pad = k // 2
+        gx = gw = None
+        if ctx.needs_input_grad[0]:
+            gx = F.conv2d(go, w.flip(2, 3), None, 1, pad, 1, c)
+        if ctx.needs_input_grad[1]:
+            g = go.reshape(n * c, 1, h, wd)
+            gw = F.conv2d(x.reshape(1, n * c, h, wd), g, None, 1, pad, 1, n * c)
+            gw = gw.view(n, c, k, k).sum(0).view(c, 1, k, k)
+        return gx, gw
+
+
+class TrainingMLConv2d(MLConv2d):
+    """MLConv2d whose training-mode forward is the faster form above (the depthwise,
+    stride-1, padding-2, bias-free EMG convolution of EMGNet; any other configuration, and
+    evaluation mode, run the reference forward). Same parameters, same state_dict."""
+
+    def forward(self, x):
+        if not self.training or self.bias is not None or self.stride != 1 \
+                or self.dilation != 1 or self.padding != 2 \
+                or not (self.groups == x.shape[1] == self.out_channels):
+            return super().forward(x)
+        y3 = _DepthwiseConv.apply(x, self.weight[:, :, 1:4, 1:4])
+        ring = 1 - self.skeleton_mask.view(1, 1, 5, 5)
+        yo = _DepthwiseConv.apply(x, self.weight * ring)
+        gate = BinaryStep.apply(torch.sigmoid(self.gate_logit(y3)) - 0.5)
+        return y3 + gate.view(x.shape[0], x.shape[1], 1, 1) * yo
+
+
+def use_training_form(model, on=True):
+    """Turn every MLConv2d of this model into a TrainingMLConv2d (on) or back. The modules
+    keep their parameters and buffers; only their class, and so their forward, changes, for
+    this model alone. Models without MLConv2d are left as they are."""
+    for m in model.modules():
+        if isinstance(m, MLConv2d):
+            m.__class__ = TrainingMLConv2d if on else MLConv2d

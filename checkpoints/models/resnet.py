@@ -1,7 +1,8 @@
 """Plain ResNet with torchvision's module names (reference model for arch "resnet").
 
-Written from the description in shared/research/architectures.md section 4, not copied.
-What matters for eeprof is the state_dict layout and the forward semantics:
+Written from the description of pytorch/vision torchvision/models/resnet.py (the module
+names and forward), not copied. What matters for eeprof is the state_dict layout and the
+forward semantics:
 
     conv1, bn1, (relu), (maxpool), layer1..layerS, (avgpool), fc
     layerK.i.{conv1,bn1,conv2,bn2[,conv3,bn3],downsample.{0,1}}
@@ -21,6 +22,7 @@ import torch
 import torch.nn as nn
 
 from .backbone import block_class, make_stage
+from .training import save_bare, single_exit_loss
 
 ARCH = "resnet"
 
@@ -71,6 +73,10 @@ def exits_shallow_to_deep(outputs):
     return [outputs]
 
 
+def num_exits(model):
+    return 1
+
+
 def cost_region(name):
     """Cost region of a module (see models/__init__.py): everything is exit 1's backbone
     except the classifier, which is exit 1's head."""
@@ -80,3 +86,37 @@ def cost_region(name):
     if top in ("conv1", "bn1", "relu", "maxpool", "avgpool") or top.startswith("layer"):
         return ("backbone", 1)
     return None
+
+
+# ---------------------------------------------------------------- checkpoints
+
+KEYS = ("conv1.weight", "layer1.0.conv1.weight", "fc.weight")
+
+
+def matches(sd):
+    """torchvision names with a fourth stage or a 7x7 stem (otherwise the He et al. CIFAR
+    ResNet, resnet_cifar.py, which also names its classifier fc in the EMGNet author's
+    baselines)."""
+    if not all(k in sd for k in KEYS) or "linear.weight" in sd:
+        return False
+    conv1 = sd["conv1.weight"]
+    stem3 = conv1.dim() == 4 and conv1.shape[-1] == 3
+    return any(k.startswith("layer4.") for k in sd) or not stem3
+
+
+CLASSIFIERS = ("fc.weight",)
+
+
+def default_norm(sd, kernel, num_classes):
+    """torchvision's ResNets (7x7 stem) are trained on ImageNet; a 3x3-stem variant has no
+    public trainer of its own."""
+    return ("imagenet", "torchvision's ImageNet ResNets") if kernel == 7 else None
+
+
+# ---------------------------------------------------------------- training
+
+loss = single_exit_loss
+LOSS_TEXT = "CE"
+SELECTED_BY = "deepest exit"
+save = save_bare
+CHECKPOINT_NAME = "model.pth"

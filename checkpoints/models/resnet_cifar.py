@@ -1,7 +1,7 @@
 """He et al. 3-stage CIFAR ResNet-20/32/44/56/110 (reference model for arch "resnet-cifar").
 
-Written from shared/research/architectures.md sections 1.4 and 4, not copied. Three naming
-/ shortcut styles exist in the public code and all three load into eeprof:
+Written from the description of the public code named below, not copied. Three naming
+/ shortcut styles exist there and all three load into eeprof:
 
 * option "A" (akamaster/pytorch_resnet_cifar10): parameter-free shortcut
       F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, planes // 4, planes // 4))
@@ -16,8 +16,11 @@ Stem: conv 3x3/s1/p1 (in_channels -> width, bias=False), BN, ReLU, no max-pool. 
 width, 2*width, 4*width planes (16/32/64 by default) with strides 1/2/2; global average pool
 over the whole map, then the linear classifier. One exit.
 """
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from .training import dataparallel_keys, single_exit_loss
 
 ARCH = "resnet-cifar"
 
@@ -123,6 +126,10 @@ def exits_shallow_to_deep(outputs):
     return [outputs]
 
 
+def num_exits(model):
+    return 1
+
+
 def cost_region(name):
     top = name.split(".")[0]
     if top in ("linear", "fc"):
@@ -130,3 +137,47 @@ def cost_region(name):
     if top in ("conv1", "bn1") or top.startswith("layer"):
         return ("backbone", 1)
     return None
+
+
+# ---------------------------------------------------------------- checkpoints
+
+KEYS = ("conv1.weight", "layer1.0.conv1.weight", "layer3.0.conv1.weight",
+        ("linear.weight", "fc.weight"))
+
+
+def matches(sd):
+    """conv1 and layer1 with a `linear` classifier, or with `fc` but no fourth stage and a
+    3x3 stem (the EMGNet author's baselines; torchvision names otherwise, resnet.py)."""
+    if "conv1.weight" not in sd or "layer1.0.conv1.weight" not in sd:
+        return False
+    if "linear.weight" in sd:
+        return True
+    conv1 = sd["conv1.weight"]
+    stem3 = conv1.dim() == 4 and conv1.shape[-1] == 3
+    return "fc.weight" in sd and stem3 and not any(k.startswith("layer4.") for k in sd)
+
+
+CLASSIFIERS = ("linear.weight", "fc.weight")
+
+
+def default_norm(sd, kernel, num_classes):
+    """akamaster's trainer.py normalises with ImageNet's statistics; the EMGNet author's
+    train.py with CIFAR-10's or CIFAR-100's, by --dataset."""
+    if "linear.weight" in sd:
+        return ("imagenet", "akamaster/pytorch_resnet_cifar10 trainer.py")
+    dataset = {10: "cifar10", 100: "cifar100"}.get(num_classes)
+    return (dataset, "lee-gwang/imagenet_paper_starter_code train.py") if dataset else None
+
+
+# ---------------------------------------------------------------- training
+
+loss = single_exit_loss
+LOSS_TEXT = "CE"
+SELECTED_BY = "deepest exit"
+CHECKPOINT_NAME = "model_best.th"
+
+
+def save(model, path, best_prec1, epoch):
+    """akamaster: a DataParallel state_dict in a dict with epoch and best_prec1, .th."""
+    torch.save({"epoch": epoch, "state_dict": dataparallel_keys(model.state_dict()),
+                "best_prec1": best_prec1}, path)

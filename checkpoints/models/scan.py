@@ -1,6 +1,6 @@
 """SCAN (ArchipLab-LinfengZhang/pytorch-scalable-neural-networks, sresnet.py), arch "scan".
 
-Written from shared/research/architectures.md sections 3.1-3.2, not copied.
+Written from the description of that repository's sresnet.py, not copied.
 
 Backbone: torchvision BasicBlock/Bottleneck (stride on the 3x3), 3x3 stem (bias=False), BN,
 ReLU, no max-pool, layer1..4 with width*{1,2,4,8} planes.
@@ -17,8 +17,10 @@ feature_loss = sum_k ((o4.detach() - o_k)^2).sum();
 returns ([fc4(o4), fc3(o3), fc2(o2), fc1(o1)], feature_loss)      -- deepest first.
 """
 import torch.nn as nn
+import torch.nn.functional as F
 
 from .backbone import add_cifar_trunk, block_class, exit_region
+from .training import save_bare, soft_ce
 
 ARCH = "scan"
 
@@ -98,6 +100,52 @@ def exits_shallow_to_deep(outputs):
     return list(reversed(outputs[0]))
 
 
+def num_exits(model):
+    return 4
+
+
 def cost_region(name):
     """stem + layerK = backbone K; attentionK, scalaK, fcK = head K."""
     return exit_region(name, ("attention", "scala", "fc"))
+
+
+# ---------------------------------------------------------------- checkpoints
+
+KEYS = ("conv1.weight", "layer4.0.conv1.weight", "scala1.0.weight", "attention1.3.weight",
+        "fc4.weight")
+
+
+def matches(sd):
+    return "scala1.0.weight" in sd and "attention1.3.weight" in sd
+
+
+CLASSIFIERS = ("fc4.weight",)
+
+
+def default_norm(sd, kernel, num_classes):
+    """SCAN's train.py normalises CIFAR-10 and CIFAR-100 alike with CIFAR-10's statistics."""
+    return ("cifar10", "ArchipLab-LinfengZhang/pytorch-scalable-neural-networks train.py")
+
+
+# ---------------------------------------------------------------- training
+
+T, LAMBDA = 3.0, 0.5
+LOSS_TEXT = ("SCAN: CE(out4) + sum_{i<4} [0.5*9 SoftCE_3(out_i, out4) + 0.5 CE(out_i)] "
+             "+ 5e-7 sum_{i<4} ||o4 - o_i||^2")
+SELECTED_BY = "deepest exit"
+save = save_bare
+CHECKPOINT_NAME = "bestmodel.pth"
+
+
+def loss(model, outputs, y, settings):
+    """CE(out4) + sum_{i<4} [9 l SoftCE_3(out_i, out4) + (1-l) CE(out_i)] + 5e-7
+    feature_loss, l = 0.5 (the teacher out4 detached)."""
+    exits = exits_shallow_to_deep(outputs)
+    out4 = exits[3]
+    total = F.cross_entropy(out4, y)
+    for i in range(3):
+        total = total + soft_ce(exits[i], out4.detach(), T) * LAMBDA * 9 \
+            + F.cross_entropy(exits[i], y) * (1 - LAMBDA)
+    if LAMBDA != 0:
+        total = total + 5e-7 * outputs[1]
+    return total

@@ -1,6 +1,6 @@
 """BYOT / SD-ResNet as in luanyunteng/pytorch-be-your-own-teacher (arch "sdresnet").
 
-Written from shared/research/architectures.md section 2.1, not copied.
+Written from the description of that repository's models/resnet.py, not copied.
 
 Backbone: CIFAR ResNet-18/50 with torchvision block names, 3x3 stem (in_channels -> width,
 bias=False), BN, ReLU, no max-pool, layer1..4 with width*{1,2,4,8} planes, strides 1/2/2/2.
@@ -18,8 +18,10 @@ deepest logits first, then the three shallow exits in order, then the pooled fea
 """
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from .backbone import add_cifar_trunk, block_class, conv1x1, exit_region
+from .training import dataparallel_keys, soft_ce
 
 ARCH = "sdresnet"
 
@@ -95,7 +97,62 @@ def exits_shallow_to_deep(outputs):
     return [out1, out2, out3, out]
 
 
+def num_exits(model):
+    return 4
+
+
 def cost_region(name):
     """stem + layerK = backbone of exit K; bottleneckK_1/avgpoolK/middle_fcK = head K;
     avgpool/fc = head 4; downsampleK_1 is never executed (None)."""
     return exit_region(name, ("bottleneck", "avgpool", "middle_fc"), ("avgpool", "fc"))
+
+
+# ---------------------------------------------------------------- checkpoints
+
+KEYS = ("conv1.weight", "layer4.0.conv1.weight", "bottleneck1_1.0.weight", "middle_fc1.weight",
+        "fc.weight")
+
+
+def matches(sd):
+    return "middle_fc1.weight" in sd or "bottleneck1_1.0.weight" in sd
+
+
+CLASSIFIERS = ("fc.weight",)
+
+
+def default_norm(sd, kernel, num_classes):
+    """BYOT's train.py normalises CIFAR-10 and CIFAR-100 alike with CIFAR-10's statistics
+    (the CIFAR-100 ones are commented out there)."""
+    return ("cifar10", "luanyunteng/pytorch-be-your-own-teacher train.py")
+
+
+# ---------------------------------------------------------------- training
+
+T, ALPHA, BETA = 3.0, 0.1, 1e-6
+LOSS_TEXT = ("BYOT: 0.9 sum_4 exits CE + 0.1 T^2 sum_{i<4} KD_T(out_i, out4), T = 3, "
+             "+ 1e-6 sum_{i<4} masked squared L2(feat_i, feat4)")
+SELECTED_BY = "deepest exit"
+CHECKPOINT_NAME = "model_best.pth.tar"
+
+
+def loss(model, outputs, y, settings):
+    """(1-a) sum_exits CE + a T^2 sum_{i<4} KD_T(out_i, out4) + b sum_{i<4} F(feat_i, feat4),
+    F = squared L2 where either feature is positive; the teacher terms use out4/feat4
+    detached."""
+    exits = exits_shallow_to_deep(outputs)
+    out, feats = exits[3], outputs[4]
+    total = (1 - ALPHA) * sum(F.cross_entropy(e, y) for e in exits)
+    teacher = out.detach()
+    for i in range(3):
+        total = total + ALPHA * T * T * soft_ce(exits[i], teacher, T)
+        f, t = outputs[5 + i], feats.detach()
+        total = total + BETA * ((f - t) ** 2 * ((f > 0) | (t > 0)).float()).sum()
+    return total
+
+
+def save(model, path, best_prec1, epoch):
+    """BYOT: a DataParallel state_dict in a dict with epoch, arch and a best_prec1 tensor,
+    .pth.tar."""
+    torch.save({"epoch": epoch, "arch": "multi_resnet_kd",
+                "state_dict": dataparallel_keys(model.state_dict()),
+                "best_prec1": torch.tensor(best_prec1)}, path)

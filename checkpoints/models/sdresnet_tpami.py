@@ -1,7 +1,7 @@
 """Self-distillation, journal version (ArchipLab-LinfengZhang/pytorch-self-distillation-final),
 arch "sdresnet-tpami".
 
-Written from shared/research/architectures.md section 2.2, not copied.
+Written from the description of that repository's resnet.py, not copied.
 
 Backbone: torchvision BasicBlock/Bottleneck (stride on conv2), 3x3 stem (bias=False), BN,
 ReLU; a max-pool is constructed but never called. Exits (e = block expansion, w = width):
@@ -21,9 +21,12 @@ The training code attaches `adaptation_layers` (ModuleList of 3 Linear(8w e, 8w 
 network after the first batch, so they are in saved state_dicts; pass
 adaptation_layers=True to reproduce that. They are never used at inference.
 """
+import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from .backbone import add_cifar_trunk, block_class, exit_region
+from .training import save_bare, soft_ce
 
 ARCH = "sdresnet-tpami"
 
@@ -109,7 +112,54 @@ def exits_shallow_to_deep(outputs):
     return list(reversed(outputs[0]))
 
 
+def num_exits(model):
+    return 4
+
+
 def cost_region(name):
     """stem + layerK = backbone K; attentionK, scalaK, fcK = head K (the attended map only
     feeds exit K); adaptation_layers / maxpool never run at inference (None)."""
     return exit_region(name, ("attention", "scala", "fc"))
+
+
+# ---------------------------------------------------------------- checkpoints
+
+KEYS = ("conv1.weight", "layer4.0.conv1.weight", "scala1.0.op.0.weight",
+        "attention1.0.op.0.weight", "fc4.weight")
+
+
+def matches(sd):
+    return "scala1.0.op.0.weight" in sd
+
+
+CLASSIFIERS = ("fc4.weight",)
+
+
+def default_norm(sd, kernel, num_classes):
+    """The journal code's train.py normalises with CIFAR-10's statistics (train and test)."""
+    return ("cifar10", "ArchipLab-LinfengZhang/pytorch-self-distillation-final train.py")
+
+
+# ---------------------------------------------------------------- training
+
+T = 3.0
+LOSS_TEXT = ("journal self-distillation: CE(out4) + sum_{i<4} [0.3 SoftCE_3(out_i, out4) "
+             "+ 0.7 CE(out_i)] + 0.03 sum_{exits 2,1} ||adapt(feat_i) - feat4||_2")
+SELECTED_BY = "ensemble"          # the journal trainer keeps the best logit-mean ensemble
+save = save_bare
+CHECKPOINT_NAME = "model.pth"
+
+
+def loss(model, outputs, y, settings):
+    """CE(out4) + sum_{i<4} [0.3 SoftCE_3(out_i, out4) + 0.7 CE(out_i)]
+    + 0.03 sum_{exits 2,1} ||adapt(feat_i) - feat4||_2 (teacher terms detached); needs the
+    model built with adaptation_layers=True."""
+    outs, feats = outputs                                 # deepest first
+    total = F.cross_entropy(outs[0], y)
+    for index in range(1, 4):
+        total = total + 0.3 * soft_ce(outs[index], outs[0].detach(), T) \
+            + 0.7 * F.cross_entropy(outs[index], y)
+    for index in (2, 3):                                  # exits 2 and 1
+        adapted = model.adaptation_layers[index - 1](feats[index])
+        total = total + 0.03 * torch.dist(adapted, feats[0].detach())
+    return total

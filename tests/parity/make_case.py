@@ -7,7 +7,8 @@
 Writes into DIR:
   <checkpoint>   the reference model saved exactly as its public repository saves it
                  (akamaster .th dict, BYOT DataParallel .pth.tar dict, bare .pth, ...)
-  model.h5       checkpoints/export.py run on that file (as a subprocess)
+  model.h5       checkpoints/export.py run on that file (as a subprocess), with mean 0 and
+                 std 1: input.h5 is the network input itself (eeprof infer takes it as is)
   input.h5       /images float32 [N, C, H, W], standard normal (the network input as is)
   ref.h5         what PyTorch computes on input.h5 in eval mode:
     /logits        float32 [E, N, K]  exit logits, shallow -> deep
@@ -65,7 +66,8 @@ EXPORT = os.path.join(ROOT, "checkpoints", "export.py")
 FP32_ERR_MAX = 2e-5         # a fifth of the parity tolerance
 
 # variant -> build kwargs, save style, default input (C, H, W), extra export.py arguments.
-# Save styles (shared/research/architectures.md section 5):
+# Save styles (README.md, "Exporting your own PyTorch checkpoint"; each family's save() in
+# checkpoints/models/<family>.py writes the one its public repository uses):
 #   akamaster    {'state_dict': module.-prefixed, no num_batches_tracked, 'best_prec1'} .th
 #   byot         {'epoch', 'arch', 'state_dict': module.-prefixed, 'best_prec1': tensor}
 #                .pth.tar (DataParallel)
@@ -314,6 +316,7 @@ def make_case(arch, variant, seed, out, batch=4, in_ch=None, size=None, quiet=Fa
     save_checkpoint(model, spec["save"], ckpt, spec.get("arch_name"))
     model_h5 = os.path.join(out, "model.h5")
     cmd = [sys.executable, EXPORT, ckpt, model_h5, "--input-shape", "%d,%d,%d" % (c, h, w),
+           "--mean", ",".join(["0"] * c), "--std", ",".join(["1"] * c),
            "--dataset", "parity case %s/%s seed %d" % (arch, variant, seed)]
     cmd += spec.get("export", [])
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
