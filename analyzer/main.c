@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "analyzer.h"
-#include "checkpoints/h5io.h"
+#include "core/outfile.h"
 
 struct cmd {
 	const char *name;
