@@ -19,6 +19,8 @@ libopenblas-dev         # GEMM behind convolutions and linear layers
 libpapi-dev             # hardware counters (and the sde/timer components)
 zlib1g-dev              # gzip'd IDX datasets
 check                   # unit tests (tests/unit)
+libopenmpi-dev          # MPI build: distributed profile/eval/report/run (plugins/dist.c)
+openmpi-bin             # mpirun: running eeprof on several ranks, and its tests (t0095)
 gnuplot-nox             # report plots
 help2man                # the man page eeprof(1) (make install)
 python3-torch           # parity tests and the exporter (tests/parity, checkpoints/)
