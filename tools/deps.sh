@@ -21,6 +21,8 @@ zlib1g-dev              # gzip'd IDX datasets
 libjpeg62-turbo-dev     # JPEG images (imagefolder:, imagelist:), decoded as Pillow does
 libpng-dev              # PNG images (imagefolder:, imagelist:)
 check                   # unit tests (tests/unit)
+libopenmpi-dev          # MPI build: distributed profile/eval/report/run (plugins/dist.c)
+openmpi-bin             # mpirun: running eeprof on several ranks, and its tests (t0095)
 gnuplot-nox             # report plots
 help2man                # the man page eeprof(1) (make install)
 python3-torch           # parity tests and the exporter (tests/parity, checkpoints/)
