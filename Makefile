@@ -37,7 +37,7 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 # tools/deps.sh (installing what is missing, as root) and then asks pkg-config; make remakes
 # that file first and restarts itself, so on a fresh machine every goal that builds finds the
 # headers of the packages it has just installed. Goals that build nothing skip it.
-PKGS := hdf5 papi openblas zlib
+PKGS := hdf5 papi openblas zlib libjpeg libpng
 NOBUILD_GOALS := clean deps check-fresh uninstall
 ifneq ($(filter-out $(NOBUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
 include $(O)/pkg.mak
