@@ -1,5 +1,6 @@
 /*
- * main.c - eeprof: the subcommand table, global options and the exit policy.
+ * main.c - eeprof: the subcommand table, global options (--help, --version), `eeprof help
+ * [CMD]` and the exit policy.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@ static const struct cmd commands[] = {
 	{ "gates", cmd_gates, "EMG gate (multi-scale) ratios per layer, by exit and by class" },
 	{ "report", cmd_report, "profile + all analyses into a directory: JSON, Markdown, CSV, plots" },
 	{ "diff", cmd_diff, "regression verdicts between two report.json files (CI)" },
+	{ "version", cmd_version, "eeprof's version and those of HDF5, OpenBLAS and PAPI" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -34,7 +36,8 @@ static void usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: eeprof <command> [<args>] (eeprof <command> --help for details)\n\n"
+	fprintf(f, "usage: eeprof <command> [<args>] (eeprof help <command> for details)\n"
+		   "       eeprof --version | --help\n\n"
 		   "eeprof audits early-exit CNNs (EMGNet, SD-ResNet, SCAN, ResNet): exact\n"
 		   "inference from HDF5 checkpoints, executed MACs per exit and gate.\n\ncommands:\n");
 	for (i = 0; i < NCOMMANDS; i++)
@@ -59,9 +62,21 @@ static int finish_stdout(int status)
 	return status;
 }
 
-int main(int argc, char **argv)
+/* Runs the command argv[0] with its arguments. */
+static int dispatch(int argc, char **argv)
 {
 	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(argv[0], commands[i].name))
+			return commands[i].fn(argc, argv);
+	fprintf(stderr, "eeprof: error: unknown command '%s' (eeprof --help lists them)\n", argv[0]);
+	return EE_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	char version[] = "version", help[] = "--help";
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -70,13 +85,19 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EE_EXIT_USAGE;
 	}
+	if (!strcmp(argv[1], "--version")) {
+		char *av[] = { version, NULL };
+
+		return finish_stdout(cmd_version(1, av));
+	}
+	if (!strcmp(argv[1], "help") && argc > 2) { /* eeprof help CMD: eeprof CMD --help */
+		char *av[] = { argv[2], help, NULL };
+
+		return finish_stdout(dispatch(2, av));
+	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return finish_stdout(EE_EXIT_OK);
 	}
-	for (i = 0; i < NCOMMANDS; i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return finish_stdout(commands[i].fn(argc - 1, argv + 1));
-	fprintf(stderr, "eeprof: error: unknown command '%s' (eeprof --help lists them)\n", argv[1]);
-	return EE_EXIT_USAGE;
+	return finish_stdout(dispatch(argc - 1, argv + 1));
 }
