@@ -49,9 +49,9 @@ WARN += -Werror
 endif
 
 CFLAGS ?= -O3 -g
-ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(CFLAGS) -fopenmp \
+ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(CFLAGS) -fopenmp-simd -pthread \
 	-ffp-contract=fast $(WARN) -I. $(PKG_CFLAGS) -MMD -MP
-LDLIBS := $(PKG_LIBS) -lsde -lm -fopenmp
+LDLIBS := $(PKG_LIBS) -lsde -lm -pthread
 
 comma := ,
 ifdef SANITIZE

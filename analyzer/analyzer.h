@@ -62,7 +62,7 @@ int ee_fail(const struct ee_err *err);
 int ee_fail_usage(const char *synopsis, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The exit status of a library status code. */
 int ee_exit_status(int code);
-/* Sets the threads of OpenMP and OpenBLAS (--threads). */
+/* Sets the threads of the team that runs the loops and products (--threads). */
 void ee_cli_threads(int n);
 /* True if stderr is a terminal (progress bars). */
 bool ee_cli_tty(void);
@@ -78,7 +78,7 @@ void ee_cli_close(struct ee_net *net, struct ee_run *run);
 
 /* Options several commands take, spelled and checked the same everywhere. */
 #define EE_OPT_THREADS(dst) \
-	{ "threads", EE_OPT_INT, (dst), "<n>", "threads for OpenMP and OpenBLAS (default 1)", 1, 256 }
+	{ "threads", EE_OPT_INT, (dst), "<n>", "threads for the loops and products (default 1)", 1, 256 }
 #define EE_OPT_BATCH(dst) \
 	{ "batch", EE_OPT_INT, (dst), "<n>", "samples per forward pass (default 64)", 1, 65536 }
 #define EE_OPT_JSON(dst) \

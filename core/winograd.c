@@ -74,21 +74,34 @@ static inline void input_transform(const float *p, int ld, float *v)
 	}
 }
 
+/* The operands of one Winograd call, shared by its parallel loops. */
+struct wino_loop {
+	const struct ee_tensor *in;
+	struct ee_tensor *out;
+	const float *u, *bias;
+	enum ee_act act;
+	int pad, th, tw;
+	float *v, *mm, *xp; /* V, M and the padded planes (one per thread) */
+	size_t xp_stride;
+};
+
 /*
- * V [16][cin][tiles]: for sample s and channel c, the plane is zero-padded into xp
- * so that every 4x4 patch is inside it, then each tile's patch is transformed.
+ * V [16][cin][tiles] for items [lo, hi) of (sample s, channel c): the plane is zero-padded
+ * into thread tid's xp so that every 4x4 patch is inside it, then each tile's patch is
+ * transformed.
  */
-static void transform_inputs(const struct ee_tensor *in, int pad, int th, int tw, float *v,
-			     float *xp_all, size_t xp_stride)
+static void inputs_range(void *ctx, long lo, long hi, int tid)
 {
-	int cin = in->c, tiles = th * tw, ntiles = in->n * tiles, hp = 2 * th + 2, wp = 2 * tw + 2;
+	const struct wino_loop *w = ctx;
+	const struct ee_tensor *in = w->in;
+	int cin = in->c, th = w->th, tw = w->tw, tiles = th * tw, ntiles = in->n * tiles;
+	int hp = 2 * th + 2, wp = 2 * tw + 2, pad = w->pad;
+	float *xp = w->xp + (size_t)tid * w->xp_stride, t[16];
 	long job;
 
-#pragma omp parallel for schedule(static)
-	for (job = 0; job < (long)in->n * cin; job++) {
+	for (job = lo; job < hi; job++) {
 		int s = (int)(job / cin), c = (int)(job % cin), y, ty, tx, xi;
 		const float *src = ee_tensor_sample(in, s) + (size_t)c * in->h * in->w;
-		float *xp = xp_all + (size_t)ee_thread_id() * xp_stride, t[16];
 
 		memset(xp, 0, (size_t)hp * wp * sizeof(float));
 		for (y = 0; y < in->h && y + pad < hp; y++)
@@ -100,7 +113,7 @@ static void transform_inputs(const struct ee_tensor *in, int pad, int th, int tw
 
 				input_transform(xp + (size_t)2 * ty * wp + 2 * tx, wp, t);
 				for (xi = 0; xi < 16; xi++)
-					v[((size_t)xi * cin + c) * ntiles + col] = t[xi];
+					w->v[((size_t)xi * cin + c) * ntiles + col] = t[xi];
 			}
 	}
 }
@@ -128,48 +141,62 @@ static inline float activate(float v, enum ee_act act)
 	return act == EE_ACT_SIGMOID ? ee_sigmoidf(v) : v;
 }
 
-/* Output channel planes from M [16][cout][tiles], bias and act applied. */
-static void transform_outputs(const float *mm, const float *bias, enum ee_act act,
-			      struct ee_tensor *out, int th, int tw)
+/* Items [lo, hi) of (sample s, output channel o): planes from M [16][cout][tiles], bias
+ * and act applied. */
+static void outputs_range(void *ctx, long lo, long hi, int tid)
 {
-	int cout = out->c, tiles = th * tw, ntiles = out->n * tiles;
+	const struct wino_loop *w = ctx;
+	struct ee_tensor *out = w->out;
+	int cout = out->c, th = w->th, tw = w->tw, tiles = th * tw, ntiles = out->n * tiles;
 	long job;
 
-#pragma omp parallel for schedule(static)
-	for (job = 0; job < (long)out->n * cout; job++) {
+	(void)tid;
+	for (job = lo; job < hi; job++) {
 		int s = (int)(job / cout), o = (int)(job % cout), ty, tx, xi, dy, dx;
 		float *dst = ee_tensor_sample(out, s) + (size_t)o * out->h * out->w;
-		float b = bias ? bias[o] : 0.0f, m[16], y[2][2];
+		float b = w->bias ? w->bias[o] : 0.0f, m[16], y[2][2];
 
 		for (ty = 0; ty < th; ty++)
 			for (tx = 0; tx < tw; tx++) {
 				size_t col = (size_t)s * tiles + ty * tw + tx;
 
 				for (xi = 0; xi < 16; xi++)
-					m[xi] = mm[((size_t)xi * cout + o) * ntiles + col];
+					m[xi] = w->mm[((size_t)xi * cout + o) * ntiles + col];
 				output_transform(m, y);
 				for (dy = 0; dy < 2 && 2 * ty + dy < out->h; dy++)
 					for (dx = 0; dx < 2 && 2 * tx + dx < out->w; dx++)
 						dst[(size_t)(2 * ty + dy) * out->w + 2 * tx + dx] =
-							activate(y[dy][dx] + b, act);
+							activate(y[dy][dx] + b, w->act);
 			}
 	}
 }
 
+/* Products [lo, hi) of the 16: M[xi] = U[xi] V[xi]. */
+static void products_range(void *ctx, long lo, long hi, int tid)
+{
+	const struct wino_loop *w = ctx;
+	int cin = w->in->c, cout = w->out->c, ntiles = w->in->n * w->th * w->tw;
+	long xi;
+
+	(void)tid;
+	for (xi = lo; xi < hi; xi++)
+		ee_gemm(cout, ntiles, cin, w->u + (size_t)xi * cout * cin, cin,
+			w->v + (size_t)xi * cin * ntiles, ntiles, w->mm + (size_t)xi * cout * ntiles,
+			ntiles);
+}
+
 void ee_wino_conv(const float *u, const float *bias, enum ee_act act, const struct ee_tensor *in,
-		  struct ee_tensor *out, int pad, float *work)
+		  struct ee_tensor *out, int pad, float *work, int threads)
 {
 	int th = (out->h + 1) / 2, tw = (out->w + 1) / 2, ntiles = in->n * th * tw;
 	int cin = in->c, cout = out->c;
-	float *v = work, *mm = v + (size_t)16 * cin * ntiles;
-	float *xp = mm + (size_t)16 * cout * ntiles;
-	size_t xp_stride = (size_t)(2 * th + 2) * (2 * tw + 2);
-	long xi;
+	struct wino_loop w = { in, out, u, bias, act, pad, th, tw, work, NULL, NULL,
+			       (size_t)(2 * th + 2) * (2 * tw + 2) };
+	double floats = (double)16 * ntiles * (cin + cout);
 
-	transform_inputs(in, pad, th, tw, v, xp, xp_stride);
-#pragma omp parallel for schedule(static)
-	for (xi = 0; xi < 16; xi++)
-		ee_gemm(cout, ntiles, cin, u + (size_t)xi * cout * cin, cin,
-			v + (size_t)xi * cin * ntiles, ntiles, mm + (size_t)xi * cout * ntiles, ntiles);
-	transform_outputs(mm, bias, act, out, th, tw);
+	w.mm = w.v + (size_t)16 * cin * ntiles;
+	w.xp = w.mm + (size_t)16 * cout * ntiles;
+	ee_parallel_for(threads, (long)in->n * cin, 4.0 * floats, inputs_range, &w);
+	ee_parallel_for(threads, 16, 16.0 * ntiles * cin * cout, products_range, &w);
+	ee_parallel_for(threads, (long)out->n * cout, 4.0 * floats, outputs_range, &w);
 }

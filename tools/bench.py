@@ -1,7 +1,14 @@
 #!/usr/bin/python3
 """bench.py EEPROF - eeprof against PyTorch 1.13 on the same weights (make bench).
 
-For every model below, threads 1 and 2, batch 1 and 64: the same images through
+Two sections (--section threads,pytorch; both by default):
+
+threads: two threads never lose. For every model below (bench models and every sample
+checkpoint) at batch 1, 8 and 64: `eeprof eval` with 1 and with 2 threads, alternated
+(1,2 then 2,1 ...) REPEATS times; the row shows the median img/s of each, the ratio of
+the medians and the spread (lowest and highest ratio of one pair of runs).
+
+pytorch: for the models with a PyTorch side, threads 1 and 2, batch 1 and 64: the same images through
 `eeprof eval --data h5:FILE` (timing.inference_seconds: preprocessing, forward
 passes, argmax) and through our PyTorch reference model loaded with the same
 exported weights (preprocessing, forward, argmax, under torch.no_grad in eval
@@ -12,6 +19,7 @@ OPENBLAS_CORETYPE is removed from the environment of both sides (OpenBLAS then
 picks its kernels by CPU detection); both print which setting they ran with.
 """
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -33,18 +41,26 @@ REPEATS = 5
 MODELS = [
     dict(name="resnet18-cifar100 (w64, random)", arch="resnet",
          kw=dict(block="basic", layers=(2, 2, 2, 2), num_classes=100, in_channels=3, width=64,
-                 stem="3x3"), shape=(3, 32, 32), images={1: 24, 64: 128}, norm="cifar10"),
+                 stem="3x3"), shape=(3, 32, 32), images={1: 24, 8: 64, 64: 128}, norm="cifar10"),
     dict(name="emgnet56-cifar100 (random, ~half gates open)", arch="emgnet",
          kw=dict(variant="cifar", depth=56, num_classes=100, in_channels=3), shape=(3, 32, 32),
-         images={1: 64, 64: 512}, norm="cifar100"),
+         images={1: 64, 8: 256, 64: 512}, norm="cifar100"),
     dict(name="byot-resnet18-cifar100 (random)", arch="sdresnet",
          kw=dict(block="basic", layers=(2, 2, 2, 2), width=64, num_classes=100, in_channels=3),
-         shape=(3, 32, 32), images={1: 16, 64: 128}, norm="cifar10"),
+         shape=(3, 32, 32), images={1: 16, 8: 64, 64: 128}, norm="cifar10"),
     dict(name="resnet20 sample (fashion-mnist)", arch="resnet-cifar",
          sample="checkpoints/samples/resnet20-fmnist.h5",
          kw=dict(depth=20, num_classes=10, in_channels=1, option="A"), shape=(1, 32, 32),
-         images={1: 128, 64: 1024}),
+         images={1: 128, 8: 512, 64: 1024}),
+    dict(name="emgnet20 sample (fashion-mnist)", sample="checkpoints/samples/emgnet20-w8-fmnist.h5",
+         shape=(1, 32, 32), images={1: 128, 8: 512, 64: 1024}),
+    dict(name="sdresnet18 sample (fashion-mnist)",
+         sample="checkpoints/samples/sdresnet18-w8-fmnist.h5", shape=(1, 32, 32),
+         images={1: 256, 8: 1024, 64: 2048}),
+    dict(name="scan18 sample (fashion-mnist)", sample="checkpoints/samples/scan18-w8-fmnist.h5",
+         shape=(1, 32, 32), images={1: 256, 8: 1024, 64: 2048}),
 ]
+PAIR_BATCHES = (1, 8, 64)
 
 
 def env_without_coretype():
@@ -106,6 +122,39 @@ def run_torch(model, ckpt, data, batch, threads, n):
     return json.loads(out.stdout)["seconds"]
 
 
+def two_vs_one(eeprof, ckpt, data, batch, n):
+    """Median img/s with 1 and 2 threads over REPEATS alternated pairs, the ratio of the
+    medians, and the lowest and highest ratio of one pair."""
+    one, two = [], []
+    for i in range(REPEATS):
+        order = (1, 2) if i % 2 == 0 else (2, 1)
+        got = {t: n / run_eeprof(eeprof, ckpt, data, batch, t, n) for t in order}
+        one.append(got[1])
+        two.append(got[2])
+    ratios = [b / a for a, b in zip(one, two)]
+    m1, m2 = statistics.median(one), statistics.median(two)
+    return m1, m2, m2 / m1, min(ratios), max(ratios)
+
+
+def threads_section(eeprof, models):
+    print("\n## 2 threads vs 1 (eeprof eval; medians of %d alternated pairs, spread = lowest "
+          "and highest ratio of a pair)" % REPEATS, flush=True)
+    rows = []
+    for model, ckpt, data in models:
+        for batch in PAIR_BATCHES:
+            n = model["images"][batch]
+            r = two_vs_one(eeprof, ckpt, data, batch, n)
+            rows.append((model["name"], batch, n) + r)
+            print("  %-44s batch %2d: 1 thread %8.1f img/s  2 threads %8.1f img/s  %.2fx "
+                  "(%.2f-%.2f)%s" % ((model["name"], batch) + r +
+                                     ("" if r[2] >= 1.0 else "  LOSES",)), flush=True)
+    print("\n| model | batch | images | 1 thread img/s | 2 threads img/s | 2 vs 1 | spread |")
+    print("|---|--:|--:|--:|--:|--:|--:|")
+    for r in rows:
+        print("| %s | %d | %d | %.1f | %.1f | %.2fx | %.2f-%.2f |" % r)
+    return rows
+
+
 def prepare(model, work):
     """The checkpoint and an image file. Models without a sample get random weights and
     BN statistics calibrated on the bench images, and EMG thresholds that open about half
@@ -144,6 +193,8 @@ def main():
     p.add_argument("--data"), p.add_argument("--batch", type=int)
     p.add_argument("--threads", type=int), p.add_argument("--n", type=int)
     p.add_argument("--only", default="")
+    p.add_argument("--section", default="threads,pytorch",
+                   help="comma-separated: threads (2 vs 1 thread), pytorch (eeprof vs PyTorch)")
     p.add_argument("--threads-list", type=lambda s: [int(v) for v in s.split(",")], default=[1, 2])
     a = p.parse_args()
     if a.torch_worker:
@@ -156,23 +207,35 @@ def main():
           % (os.environ.get("OPENBLAS_CORETYPE", "unset"), REPEATS))
     print("bench: %d CPUs, load average %s at the start (other work on the machine skews "
           "both sides)" % (os.cpu_count(), open("/proc/loadavg").read().split()[0]))
+    sections = a.section.split(",")
+    with tempfile.TemporaryDirectory() as work:
+        models = []
+        for i, model in enumerate(m for m in MODELS if a.only in m["name"]):
+            d = os.path.join(work, str(i))
+            os.mkdir(d)
+            models.append((model,) + prepare(model, d))
+        if "threads" in sections:
+            threads_section(eeprof, models)
+        if "pytorch" in sections:
+            pytorch_section(eeprof, models, a.threads_list)
+
+
+def pytorch_section(eeprof, models, threads_list):
+    print("\n## eeprof vs PyTorch (medians of %d interleaved runs)" % REPEATS, flush=True)
     rows = []
-    for model in MODELS:
-        if a.only not in model["name"]:
+    for model, ckpt, data in models:
+        if "arch" not in model:
             continue
-        with tempfile.TemporaryDirectory() as work:
-            ckpt, data = prepare(model, work)
-            for threads in a.threads_list:
-                for batch in (1, 64):
-                    n = model["images"][batch]
-                    ee, pt = [], []
-                    for _ in range(REPEATS):
-                        ee.append(n / run_eeprof(eeprof, ckpt, data, batch, threads, n))
-                        pt.append(n / run_torch(model, ckpt, data, batch, threads, n))
-                    e, t = statistics.median(ee), statistics.median(pt)
-                    rows.append((model["name"], threads, batch, n, e, t, e / t))
-                    print("  %-34s threads %d batch %2d: eeprof %8.1f img/s  PyTorch %8.1f img/s"
-                          "  ratio %.2fx" % (model["name"], threads, batch, e, t, e / t), flush=True)
+        for threads, batch in itertools.product(threads_list, (1, 64)):
+            n = model["images"][batch]
+            ee, pt = [], []
+            for _ in range(REPEATS):
+                ee.append(n / run_eeprof(eeprof, ckpt, data, batch, threads, n))
+                pt.append(n / run_torch(model, ckpt, data, batch, threads, n))
+            e, t = statistics.median(ee), statistics.median(pt)
+            rows.append((model["name"], threads, batch, n, e, t, e / t))
+            print("  %-34s threads %d batch %2d: eeprof %8.1f img/s  PyTorch %8.1f img/s"
+                  "  ratio %.2fx" % (model["name"], threads, batch, e, t, e / t), flush=True)
     print("\n| model | threads | batch | images | eeprof img/s | PyTorch img/s | eeprof/PyTorch |")
     print("|---|--:|--:|--:|--:|--:|--:|")
     for r in rows:
