@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "core/status.h"
+#include "reports/spread.h"
 #include "reports/table.h"
 
 enum {
@@ -87,6 +88,13 @@ void ee_cli_close(struct ee_net *net, struct ee_run *run);
 	{ "limit", EE_OPT_INT, (dst), "<n>", "at most n samples", 0, 1 << 30 }
 #define EE_OPT_OFFSET(dst) \
 	{ "offset", EE_OPT_INT, (dst), "<n>", "skip the first n samples", 0, 1 << 30 }
+/* Timing repeats: --repeat runs measured (spread.h: median, min, max, IQR), after
+ * --warmup runs that are not kept. */
+#define EE_OPT_REPEAT(dst, dflt) \
+	{ "repeat", EE_OPT_INT, (dst), "<n>", "timed runs; figures are their median, with " \
+	  "min, max and IQR (default " dflt ")", 1, EE_REPEAT_MAX }
+#define EE_OPT_WARMUP(dst) \
+	{ "warmup", EE_OPT_INT, (dst), "<n>", "untimed runs first (default 0)", 0, 100 }
 
 int cmd_info(int argc, char **argv);
 int cmd_infer(int argc, char **argv);
