@@ -151,6 +151,11 @@ $(O)/pkg.mak: tools/deps.sh Makefile
 			"$$(pkg-config --cflags ompi-c)" "$$(pkg-config --libs ompi-c)" >> $@.tmp; fi && \
 		mv $@.tmp $@
 
+# The FMA-peak loop of make bench (tools/fmapeak.c; not part of libee).
+$(O)/fmapeak: tools/fmapeak.c
+	@mkdir -p $(O)
+	$(QUIET_LINK)$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -O2 $(WARN) -pthread -o $@ $<
+
 deps:
 	@tools/deps.sh
 
@@ -216,8 +221,8 @@ asan: deps
 demo: deps all
 	@tools/demo.sh $(O)/eeprof $(O)/demo-report
 
-bench: deps all
-	@$(PY) tools/bench.py $(O)/eeprof
+bench: deps all $(O)/fmapeak
+	@$(PY) tools/bench.py $(O)/eeprof --fmapeak $(O)/fmapeak
 	@$(PY) tools/overhead.py $(O)/eeprof
 
 # Every header compiles on its own, and the usage examples of those that say so compile; the

@@ -1,19 +1,29 @@
 #!/usr/bin/python3
 """bench.py EEPROF - eeprof against PyTorch 1.13 on the same weights (make bench).
 
-Two sections (--section threads,pytorch; both by default):
+Four sections (--section peak,threads,pytorch,layers; all by default):
+
+peak: the machine's FMA peak, measured by tools/fmapeak.c (--fmapeak BIN): GFLOP/s of one
+core while it runs (flops / thread CPU time, median of REPEATS runs) and the machine's
+peak (that times the CPUs); the wall-clock figure with other processes is shown too.
 
 threads: two threads never lose. For every model below (bench models and every sample
 checkpoint) at batch 1, 8 and 64: `eeprof eval` with 1 and with 2 threads, alternated
 (1,2 then 2,1 ...) REPEATS times; the row shows the median img/s of each, the ratio of
 the medians and the spread (lowest and highest ratio of one pair of runs).
 
+layers: per model, the five MAC layers furthest below the model's average GFLOP/s
+(`eeprof run --layers --json`, all-exits pass, batch 64, one thread): the next kernel
+work's target list.
+
 pytorch: for the models with a PyTorch side, threads 1 and 2, batch 1 and 64: the same images through
 `eeprof eval --data h5:FILE` (timing.inference_seconds: preprocessing, forward
 passes, argmax) and through our PyTorch reference model loaded with the same
 exported weights (preprocessing, forward, argmax, under torch.no_grad in eval
 mode, torch.set_num_threads). Each side runs as its own process, interleaved,
-REPEATS times; the table shows medians and the ratio of the medians.
+REPEATS times; the table shows medians, the ratio of the medians, eeprof's achieved
+GFLOP/s (2 x executed MACs x img/s) and its share of the measured peak of the threads
+used.
 
 OPENBLAS_CORETYPE is removed from the environment of both sides (OpenBLAS then
 picks its kernels by CPU detection); both print which setting they ran with.
@@ -107,52 +117,65 @@ def torch_worker(a):
                       "coretype": os.environ.get("OPENBLAS_CORETYPE", "(unset)")}))
 
 
-def run_eeprof(eeprof, ckpt, data, batch, threads, n):
+def eval_json(eeprof, ckpt, data, batch, threads, n):
     out = subprocess.run([eeprof, "eval", ckpt, "--data", "h5:" + data, "--batch", str(batch),
                           "--threads", str(threads), "--limit", str(n), "--json"],
                          env=env_without_coretype(), check=True, stdout=subprocess.PIPE, text=True)
-    return json.loads(out.stdout)["timing"]["inference_seconds"]
+    return json.loads(out.stdout)
 
 
-def run_torch(model, ckpt, data, batch, threads, n):
-    out = subprocess.run([PY, __file__, "--torch-worker", "--arch", model["arch"], "--kw",
-                          json.dumps(model["kw"]), "--ckpt", ckpt, "--data", data, "--batch",
-                          str(batch), "--threads", str(threads), "--n", str(n)],
-                         env=env_without_coretype(), check=True, stdout=subprocess.PIPE, text=True)
-    return json.loads(out.stdout)["seconds"]
+def run_eeprof(eeprof, ckpt, data, batch, threads, n):
+    return eval_json(eeprof, ckpt, data, batch, threads, n)["timing"]["inference_seconds"]
 
 
-def two_vs_one(eeprof, ckpt, data, batch, n):
-    """Median img/s with 1 and 2 threads over REPEATS alternated pairs, the ratio of the
-    medians, and the lowest and highest ratio of one pair."""
-    one, two = [], []
-    for i in range(REPEATS):
-        order = (1, 2) if i % 2 == 0 else (2, 1)
-        got = {t: n / run_eeprof(eeprof, ckpt, data, batch, t, n) for t in order}
-        one.append(got[1])
-        two.append(got[2])
-    ratios = [b / a for a, b in zip(one, two)]
-    m1, m2 = statistics.median(one), statistics.median(two)
-    return m1, m2, m2 / m1, min(ratios), max(ratios)
+def peak_section(fmapeak):
+    """Per-core FMA peak (median of REPEATS runs, CPU time) and the machine's."""
+    print("\n## FMA peak (tools/fmapeak.c: 12 chains of FMAs per thread)", flush=True)
+    got = {}
+    for threads in (1, os.cpu_count()):
+        runs = [json.loads(subprocess.run([fmapeak, str(threads)], check=True,
+                                          stdout=subprocess.PIPE, text=True).stdout)
+                for _ in range(REPEATS)]
+        core = statistics.median(r["per_core_gflops"] for r in runs)
+        wall = [r["wall_gflops"] for r in runs]
+        got[threads] = core
+        print("  %d thread(s), %s: %.1f GFLOP/s per core while running (median of %d, %.1f-%.1f); "
+              "wall clock with the machine's other load %.1f GFLOP/s (%.1f-%.1f)" %
+              (threads, runs[0]["isa"], core, REPEATS,
+               min(r["per_core_gflops"] for r in runs), max(r["per_core_gflops"] for r in runs),
+               statistics.median(wall), min(wall), max(wall)), flush=True)
+    core = got[1]
+    print("  peak: %.1f GFLOP/s per core, %.1f GFLOP/s for the machine's %d CPUs" %
+          (core, core * os.cpu_count(), os.cpu_count()))
+    return core
 
 
-def threads_section(eeprof, models):
-    print("\n## 2 threads vs 1 (eeprof eval; medians of %d alternated pairs, spread = lowest "
-          "and highest ratio of a pair)" % REPEATS, flush=True)
-    rows = []
+def layers_section(eeprof, models):
+    """The five MAC layers furthest below each model's average GFLOP/s, in CPU time (thread
+    CPU time per layer, PAPI): on a shared machine wall time mostly measures the waits."""
+    print("\n## Five layers furthest below each model's average GFLOP/s (eeprof run --layers, "
+          "all-exits pass, batch 64, 1 thread; GFLOP/s from each layer's thread CPU time)",
+          flush=True)
     for model, ckpt, data in models:
-        for batch in PAIR_BATCHES:
-            n = model["images"][batch]
-            r = two_vs_one(eeprof, ckpt, data, batch, n)
-            rows.append((model["name"], batch, n) + r)
-            print("  %-44s batch %2d: 1 thread %8.1f img/s  2 threads %8.1f img/s  %.2fx "
-                  "(%.2f-%.2f)%s" % ((model["name"], batch) + r +
-                                     ("" if r[2] >= 1.0 else "  LOSES",)), flush=True)
-    print("\n| model | batch | images | 1 thread img/s | 2 threads img/s | 2 vs 1 | spread |")
-    print("|---|--:|--:|--:|--:|--:|--:|")
-    for r in rows:
-        print("| %s | %d | %d | %.1f | %.1f | %.2fx | %.2f-%.2f |" % r)
-    return rows
+        n = model["images"][64]
+        out = subprocess.run([eeprof, "run", ckpt, "--data", "h5:" + data, "--threshold", "0.9",
+                              "--counters", "none", "--batch", "64", "--limit", str(n), "--json"],
+                             env=env_without_coretype(), check=True, stdout=subprocess.PIPE,
+                             text=True)
+        layers = [l for l in json.loads(out.stdout)["layers"]
+                  if l["macs"] > 0 and (l["cpu_seconds"] or 0) > 0]
+        macs, cpu = sum(l["macs"] for l in layers), sum(l["cpu_seconds"] for l in layers)
+        avg = 2e-9 * macs / cpu
+        print("\n%s: %d MAC layers, average %.1f GFLOP/s\n" % (model["name"], len(layers), avg))
+        print("| layer | kind | MACs/sample | CPU us/sample | GFLOP/s | vs average | share of "
+              "MAC-layer CPU time |")
+        print("|---|---|--:|--:|--:|--:|--:|")
+        for l in sorted(layers, key=lambda l: l["macs"] / l["cpu_seconds"])[:5]:
+            g = 2e-9 * l["macs"] / l["cpu_seconds"]
+            print("| %s | %s | %.3gM | %.1f | %.1f | %.2fx | %.1f%% |" %
+                  (l["name"], l["kind"], l["macs"] / l["samples"] / 1e6,
+                   1e6 * l["cpu_seconds"] / l["samples"], g, g / avg,
+                   100 * l["cpu_seconds"] / cpu), flush=True)
 
 
 def prepare(model, work):
@@ -193,8 +216,10 @@ def main():
     p.add_argument("--data"), p.add_argument("--batch", type=int)
     p.add_argument("--threads", type=int), p.add_argument("--n", type=int)
     p.add_argument("--only", default="")
-    p.add_argument("--section", default="threads,pytorch",
-                   help="comma-separated: threads (2 vs 1 thread), pytorch (eeprof vs PyTorch)")
+    p.add_argument("--section", default="peak,threads,pytorch,layers",
+                   help="comma-separated: peak (FMA peak), threads (2 vs 1 thread), pytorch "
+                   "(eeprof vs PyTorch), layers (five slowest layers per model)")
+    p.add_argument("--fmapeak", help="the FMA-peak program (make bench builds build/fmapeak)")
     p.add_argument("--threads-list", type=lambda s: [int(v) for v in s.split(",")], default=[1, 2])
     a = p.parse_args()
     if a.torch_worker:
@@ -208,6 +233,7 @@ def main():
     print("bench: %d CPUs, load average %s at the start (other work on the machine skews "
           "both sides)" % (os.cpu_count(), open("/proc/loadavg").read().split()[0]))
     sections = a.section.split(",")
+    peak = peak_section(a.fmapeak) if "peak" in sections and a.fmapeak else None
     with tempfile.TemporaryDirectory() as work:
         models = []
         for i, model in enumerate(m for m in MODELS if a.only in m["name"]):
@@ -217,11 +243,14 @@ def main():
         if "threads" in sections:
             threads_section(eeprof, models)
         if "pytorch" in sections:
-            pytorch_section(eeprof, models, a.threads_list)
+            pytorch_section(eeprof, models, a.threads_list, peak)
+        if "layers" in sections:
+            layers_section(eeprof, [m for m in models if 64 in m[0]["images"]])
 
 
-def pytorch_section(eeprof, models, threads_list):
-    print("\n## eeprof vs PyTorch (medians of %d interleaved runs)" % REPEATS, flush=True)
+def pytorch_section(eeprof, models, threads_list, peak):
+    print("\n## eeprof vs PyTorch (medians of %d interleaved runs; spread = lowest and highest "
+          "ratio of a pair)" % REPEATS, flush=True)
     rows = []
     for model, ckpt, data in models:
         if "arch" not in model:
@@ -230,16 +259,24 @@ def pytorch_section(eeprof, models, threads_list):
             n = model["images"][batch]
             ee, pt = [], []
             for _ in range(REPEATS):
-                ee.append(n / run_eeprof(eeprof, ckpt, data, batch, threads, n))
+                d = eval_json(eeprof, ckpt, data, batch, threads, n)
+                ee.append(n / d["timing"]["inference_seconds"])
                 pt.append(n / run_torch(model, ckpt, data, batch, threads, n))
+            macs = d["exits"][-1]["macs_cascade_mean"]
             e, t = statistics.median(ee), statistics.median(pt)
-            rows.append((model["name"], threads, batch, n, e, t, e / t))
+            ratios = [a / b for a, b in zip(ee, pt)]
+            gflops = 2e-9 * macs * e
+            share = "%.0f%%" % (100 * gflops / (peak * threads)) if peak else "n/a"
+            rows.append((model["name"], threads, batch, n, e, t, e / t, min(ratios), max(ratios),
+                         gflops, share))
             print("  %-34s threads %d batch %2d: eeprof %8.1f img/s  PyTorch %8.1f img/s"
-                  "  ratio %.2fx" % (model["name"], threads, batch, e, t, e / t), flush=True)
-    print("\n| model | threads | batch | images | eeprof img/s | PyTorch img/s | eeprof/PyTorch |")
-    print("|---|--:|--:|--:|--:|--:|--:|")
+                  "  ratio %.2fx (%.2f-%.2f)  %.1f GFLOP/s, %s of peak" %
+                  (rows[-1][:3] + rows[-1][4:]), flush=True)
+    print("\n| model | threads | batch | images | eeprof img/s | PyTorch img/s | eeprof/PyTorch "
+          "| spread | eeprof GFLOP/s | share of peak |")
+    print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     for r in rows:
-        print("| %s | %d | %d | %d | %.1f | %.1f | %.2fx |" % r)
+        print("| %s | %d | %d | %d | %.1f | %.1f | %.2fx | %.2f-%.2f | %.1f | %s |" % r)
 
 
 if __name__ == "__main__":
