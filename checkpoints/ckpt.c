@@ -183,19 +183,26 @@ static int read_input(struct ee_ckpt *ck, struct ee_err *err)
 	      v[2] <= 8192))
 		return FAIL(err, "checkpoint '%s': input_shape [%g, %g, %g] is out of range",
 			    ck->path, v[0], v[1], v[2]);
+	if (v[0] != (int)v[0] || v[1] != (int)v[1] || v[2] != (int)v[2])
+		return FAIL(err, "checkpoint '%s': input_shape [%g, %g, %g] is not whole numbers",
+			    ck->path, v[0], v[1], v[2]);
 	ck->input = (struct ee_shape){ (int)v[0], (int)v[1], (int)v[2] };
 	if (ee_h5_attr_doubles(ck->file, "mean", v, EE_MAX_CHANNELS, &n) != 1 || n != ck->input.c)
 		return FAIL(err, "checkpoint '%s': attribute 'mean' must have %d values", ck->path,
 			    ck->input.c);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		if (!(fabs(v[i]) <= EE_CKPT_MAX_MEAN))
+			return FAIL(err, "checkpoint '%s': mean[%d] = %g is not a number in [-%g, %g]",
+				    ck->path, i, v[i], EE_CKPT_MAX_MEAN, EE_CKPT_MAX_MEAN);
 		ck->mean[i] = (float)v[i];
+	}
 	if (ee_h5_attr_doubles(ck->file, "std", v, EE_MAX_CHANNELS, &n) != 1 || n != ck->input.c)
 		return FAIL(err, "checkpoint '%s': attribute 'std' must have %d values", ck->path,
 			    ck->input.c);
 	for (i = 0; i < n; i++) {
-		if (!(v[i] > 0) || !isfinite(v[i]))
-			return FAIL(err, "checkpoint '%s': std[%d] = %g must be positive", ck->path, i,
-				    v[i]);
+		if (!(v[i] >= EE_CKPT_MIN_STD && v[i] <= EE_CKPT_MAX_MEAN))
+			return FAIL(err, "checkpoint '%s': std[%d] = %g is not a number in [%g, %g]",
+				    ck->path, i, v[i], EE_CKPT_MIN_STD, EE_CKPT_MAX_MEAN);
 		ck->std[i] = (float)v[i];
 	}
 	return EE_OK;
@@ -301,6 +308,13 @@ bool ee_ckpt_has_prefix(const struct ee_ckpt *ck, const char *prefix)
 	return lo < ck->nt && !strncmp(ck->t[lo].key, prefix, n);
 }
 
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
 int ee_ckpt_read(const struct ee_ckpt *ck, const struct ee_ckpt_tensor *t, float *dst,
 		 struct ee_err *err)
 {
@@ -322,6 +336,12 @@ int ee_ckpt_read(const struct ee_ckpt *ck, const struct ee_ckpt_tensor *t, float
 		if (!isfinite(dst[i]))
 			return FAIL(err, "checkpoint '%s': tensor '%s' holds %s at index %zu", ck->path,
 				    t->key, isnan(dst[i]) ? "NaN" : "Inf", i);
+	if (ends_with(t->key, ".running_var"))
+		for (i = 0; i < t->numel; i++)
+			if (dst[i] < 0)
+				return FAIL(err, "checkpoint '%s': tensor '%s' holds %g at index %zu (a "
+					    "variance is never negative)", ck->path, t->key,
+					    (double)dst[i], i);
 	return EE_OK;
 }
 
@@ -339,13 +359,6 @@ void ee_ckpt_release(struct ee_ckpt *ck)
 	ee_pool_release(&ck->pool);
 	memset(ck, 0, sizeof(*ck));
 	ck->file = -1;
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && !strcmp(s + n - m, suffix);
 }
 
 long long ee_ckpt_params(const struct ee_ckpt *ck)
