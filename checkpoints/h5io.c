@@ -97,13 +97,14 @@ static hid_t open_attr(hid_t loc, const char *name)
 
 int ee_h5_attr_string(int64_t loc, const char *name, char *buf, size_t size)
 {
-	hid_t a = open_attr(loc, name), t, mt;
+	hid_t a = open_attr(loc, name), t, mt, sp;
 	int rc = EE_ERR_INPUT;
 
 	if (a < 0)
 		return 0;
 	t = H5Aget_type(a);
-	if (H5Tget_class(t) == H5T_STRING && H5Sget_simple_extent_npoints(H5Aget_space(a)) == 1) {
+	sp = H5Aget_space(a);
+	if (H5Tget_class(t) == H5T_STRING && H5Sget_simple_extent_npoints(sp) == 1) {
 		mt = H5Tcopy(H5T_C_S1);
 		H5Tset_cset(mt, H5Tget_cset(t));
 		if (H5Tis_variable_str(t) > 0) {
@@ -124,6 +125,7 @@ int ee_h5_attr_string(int64_t loc, const char *name, char *buf, size_t size)
 		}
 		H5Tclose(mt);
 	}
+	H5Sclose(sp);
 	H5Tclose(t);
 	H5Aclose(a);
 	return rc;
