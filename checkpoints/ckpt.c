@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "core/h5check.h"
-#include "h5io.h"
+#include "core/h5io.h"
 
 #define FAIL(err, ...) ee_err_set(err, EE_ERR_INPUT, __VA_ARGS__)
 
