@@ -16,13 +16,11 @@ expect_ok "run --help" "$EEPROF" run --help
 check "run --help shows usage" "grep -q '^usage: eeprof run' '$T/out' && grep -q -- '--counters' '$T/out' && grep -q -- '--fallback' '$T/out'"
 
 # ---------------------------------------------------------------- refusals
-expect_fail "run: no threshold" 2 "one of --threshold or --thresholds" "$EEPROF" run "$M" --data "$D"
-expect_fail "run: two threshold options" 2 "one of --threshold or --thresholds" \
+expect_fail "run: no threshold" 2 "--data and --threshold are required" "$EEPROF" run "$M" --data "$D"
+expect_fail "run: both --threshold and --thresholds" 2 "give one of --threshold or --thresholds" \
 	"$EEPROF" run "$M" --data "$D" --threshold 0.5 --thresholds 0.5,0.5,0.5
-expect_fail "run: --threshold with a list" 2 "--threshold takes one number" \
+expect_fail "run: thresholds per exit" 2 "2 thresholds for a model of 3 exits: give 3 \\(one per exit\\) or 1" \
 	"$EEPROF" run "$M" --data "$D" --threshold 0.5,0.6
-expect_fail "run: thresholds per exit" 2 "2 thresholds for a model of 3 exits" \
-	"$EEPROF" run "$M" --data "$D" --thresholds 0.5,0.6
 expect_fail "run: unknown policy" 2 "unknown policy 'confidence'" \
 	"$EEPROF" run "$M" --data "$D" --threshold 0.5 --policy confidence
 expect_fail "run: unknown fallback" 2 "unknown fallback 'first'" \
@@ -116,6 +114,7 @@ assert abs(sum(l['macs_dynamic'] for l in L) / 20 - r['macs_mean']) < 1e-6 * r['
 assert sum(l['seconds'] > 0 for l in L) == len(L)
 \""
 expect_ok "run, text, with the default events and layers" "$EEPROF" run "$M" --data "$D" --threshold 0.2 --layers
+check "text: the rule with every exit's threshold" "grep -q '^rule *maxprob, thresholds per exit 0.2,0.2,0.2, fallback last' '$T/out'"
 check "text: speedups, exits, layers" "grep -q 'predicted speedup' '$T/out' && grep -q 'measured speedup' '$T/out' && grep -q '^fallback' '$T/out' && grep -q '^layer1.0.conv' '$T/out' && grep -q '20 of 20 samples agree' '$T/out'"
 check "default events: each one counted or named once in a warning" "$PY -c \"
 import sys
