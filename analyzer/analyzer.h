@@ -85,6 +85,12 @@ void ee_cli_close(struct ee_net *net, struct ee_run *run);
 	{ "json", EE_OPT_FLAG, (dst), NULL, "print JSON", 0, 0 }
 #define EE_OPT_LIMIT(dst) \
 	{ "limit", EE_OPT_INT, (dst), "<n>", "at most n samples", 0, 1 << 30 }
+/* --counters of profile, run and report (EE_COUNTERS_DEFAULT: plugins/counters.h). An event
+ * PAPI does not know is a usage error; one it knows but cannot count here, a warning. */
+#define EE_OPT_COUNTERS(dst) \
+	{ "counters", EE_OPT_STR, (dst), "<events>", "count every layer: PAPI events, " \
+	  "comma-separated, or default (" EE_COUNTERS_DEFAULT "); none (the default): times " \
+	  "only; off: no per-layer measuring; fake:A,B for the test source", 0, 0 }
 #define EE_OPT_OFFSET(dst) \
 	{ "offset", EE_OPT_INT, (dst), "<n>", "skip the first n samples", 0, 1 << 30 }
 

@@ -678,7 +678,7 @@ static void release(struct session *s)
 /* Counters attached to the opened run, rule parsed, memory in place. */
 static int prepare(struct session *s, struct ee_err *err)
 {
-	const char *spec = s->o->counters ? s->o->counters : "default";
+	const char *spec = s->o->counters ? s->o->counters : "none";
 	bool off = !strcmp(spec, "off");
 	int rc;
 
@@ -757,9 +757,7 @@ int cmd_run(int argc, char **argv)
 	const struct ee_opt opts[] = {
 		{ "data", EE_OPT_STR, &o.data, "<spec>", "dataset, e.g. fashion-mnist:test", 0, 0 },
 		EE_OPT_RULE(&o.rule, "one threshold, or one per exit (SCAN style; required)"),
-		{ "counters", EE_OPT_STR, &o.counters, "<events>",
-		  "PAPI events, comma-separated (default: " EE_COUNTERS_DEFAULT "; none: times "
-		  "only; off: no per-layer measuring; fake:A,B for the test source)", 0, 0 },
+		EE_OPT_COUNTERS(&o.counters),
 		{ "layers", EE_OPT_FLAG, &o.layers, NULL, "also print the per-layer table", 0, 0 },
 		{ "plot", EE_OPT_STR, &o.plot, "<file>", "plot time against MACs per layer (PNG, or "
 		  "SVG for a name ending in .svg)", 0, 0 },
