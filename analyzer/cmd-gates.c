@@ -378,7 +378,7 @@ int cmd_gates(int argc, char **argv)
 
 	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
 	if (rc)
-		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
+		return ee_cli_exit(rc, &err);
 	g.path = pos[0];
 	rc = ee_rule_names(&g.rule, o.policy, o.fallback, &err);
 	if (rc == EE_OK && o.threshold)
@@ -392,5 +392,5 @@ int cmd_gates(int argc, char **argv)
 	else if (rc == EE_OK)
 		print_text(&g);
 	gates_release(&g);
-	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK;
+	return ee_cli_exit(rc, &err);
 }

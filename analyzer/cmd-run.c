@@ -382,14 +382,6 @@ static int parse_rule(const struct run_opts *o, int nexits, struct ee_exit_rule 
 	return ee_rule_thresholds(rule, v, count, nexits, err);
 }
 
-static void warn_counters(const struct ee_counters *c, int from)
-{
-	int i;
-
-	for (i = from; i < c->nwarn; i++)
-		fprintf(stderr, "eeprof: warning: %s\n", c->warn[i]);
-}
-
 static void progress(void *ctx, long done, long total)
 {
 	(void)ctx;
@@ -424,10 +416,10 @@ static int run_opened(struct ee_realexit *re, const struct run_opts *o, const ch
 	if ((rc = parse_rule(o, re->e, &rule, err)) < 0 ||
 	    (rc = ee_counters_open(&c, off ? "none" : spec, err)) < 0)
 		return rc;
-	warn_counters(&c, 0);
+	ee_cli_warn_counters(&c, 0);
 	nwarn = c.nwarn;
 	rc = ee_realexit_run(re, &rule, &c, !off, err);
-	warn_counters(&c, nwarn);
+	ee_cli_warn_counters(&c, nwarn);
 	if (rc == EE_OK)
 		rc = print_results(re, o, ckpt, err);
 	ee_counters_close(&c);
@@ -448,6 +440,18 @@ static int run_checkpoint(const char *ckpt, const struct run_opts *o, struct ee_
 	return rc;
 }
 
+static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
+{
+	const struct run_opts *o = ctx;
+
+	(void)npos;
+	if (!o->data || !o->threshold == !o->thresholds)
+		return ee_err_set(err, EE_ERR_USAGE, "--data and one of --threshold or "
+				  "--thresholds are required%s", hint(synopsis));
+	ee_cli_threads(o->threads);
+	return run_checkpoint(pos[0], o, err);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o = { .batch = 64, .threads = 1 };
@@ -466,23 +470,9 @@ int cmd_run(int argc, char **argv)
 		{ "plot", EE_OPT_STR, &o.plot, "<file>", "plot time against MACs per layer (PNG, or "
 		  "SVG for a name ending in .svg)", 0, 0 },
 		EE_OPT_JSON(&o.json),
-		EE_OPT_LIMIT(&o.limit),
-		EE_OPT_OFFSET(&o.offset),
-		EE_OPT_BATCH(&o.batch),
-		EE_OPT_THREADS(&o.threads),
+		EE_OPTS_SAMPLES(&o),
 		{ 0 },
 	};
-	struct ee_err err = { 0 };
-	const char *pos[1];
-	int npos, rc;
 
-	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
-	if (rc)
-		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
-	if (!o.data || !o.threshold == !o.thresholds)
-		return ee_fail_usage(synopsis, "--data and one of --threshold or --thresholds are "
-				     "required");
-	ee_cli_threads(o.threads);
-	rc = run_checkpoint(pos[0], &o, &err);
-	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK;
+	return ee_cli_main(argc, argv, synopsis, opts, 1, 1, body, &o);
 }
