@@ -232,7 +232,8 @@ check-headers:
 
 # The folders depend one way (README, "Architecture of the code"): analyzer/ on top, then
 # plugins/, then checkpoints/ and reports/ (neither includes the other), core/, and
-# include/eeprof/ at the bottom. tools/check-layers.sh reads the #include lines.
+# include/eeprof/ at the bottom. tools/check-layers.sh reads the #include lines, and checks
+# that README's architecture table names every .c and .h file of those folders.
 check-layers:
 	@tools/check-layers.sh --self-test >/dev/null
 	@tools/check-layers.sh

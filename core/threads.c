@@ -1,4 +1,4 @@
-/* threads.c - see threads.h. */
+/* threads.c - the one thread count of libee; see threads.h. */
 #include "threads.h"
 
 #include <cblas.h>

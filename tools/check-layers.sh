@@ -10,6 +10,9 @@
 #   core/            -> include/
 #   include/eeprof/  -> nothing (the bottom layer: libee's public header)
 #
+# And README.md's section "Architecture of the code" (if ROOT has a README.md) names every
+# .c and .h file of these folders, and no such file that is not there.
+#
 # An include is resolved as a path from ROOT when it names a file there, else from the
 # including file's folder ("arena.h", "../kernels.h"). Prints each include that breaks
 # the order as FILE:LINE and exits 1; exits 0 and prints one summary line otherwise.
@@ -89,5 +92,20 @@ done
 rm -f "$list"
 if [ $bad = 0 ]; then
 	echo "check-layers: $includes includes in $files files point one way"
+fi
+
+if [ -f README.md ]; then
+	section=$(mktemp)
+	sed -n '/^## Architecture of the code/,/^## /p' README.md > "$section"
+	for f in $(find analyzer plugins checkpoints reports core include -name '*.[ch]' | sort); do
+		grep -q "\`$(basename "$f")\`" "$section" ||
+			{ echo "README.md: the architecture table does not name $f"; bad=1; }
+	done
+	for name in $(grep -o '`[A-Za-z0-9_.-]*\.[ch]`' "$section" | tr -d '`' | sort -u); do
+		[ -n "$(find analyzer plugins checkpoints reports core include -name "$name")" ] ||
+			{ echo "README.md: the architecture table names $name, which is not in the tree"; bad=1; }
+	done
+	rm -f "$section"
+	[ $bad = 0 ] && echo "check-layers: README's architecture table names all $files files"
 fi
 exit $bad
