@@ -356,6 +356,7 @@ static void print_json(const struct ee_realexit *s, const char *ckpt)
 
 	ee_json_init(&j, stdout);
 	ee_json_begin(&j, NULL, '{');
+	ee_json_stamp(&j);
 	json_head(&j, s, ckpt);
 	json_counters(&j, s->ctr, s->hooked);
 	json_exits(&j, s);
