@@ -20,8 +20,8 @@
  * medians of the --repeat runs, default 3, after --warmup untimed ones),
  * cpu_seconds, cpu_seconds_all_exits (process CPU time of the forwards, last run),
  * repeat, warmup, spread {dynamic, all_exits: {runs, median, min, max, iqr, values[]}},
- * warnings[] (also on stderr: a pass whose runs spread over 10 %, a measured speedup
- * over 25 % off the predicted one, each with its likely cause),
+ * warnings[] (in the text after the time line: a pass whose runs spread over 10 %, a
+ * measured speedup over 25 % off the predicted one, each with its likely cause),
  * speedup_measured, speedup_predicted, simulated {accuracy, macs_mean, exit_count[E],
  * fallback_count, agree}, counters {source, events[], warnings[]}, exits[] {exit,
  * count, entered, macs_mean (per sample entering), seconds, seconds_all_exits,
@@ -413,13 +413,13 @@ static int print_results(const struct ee_realexit *re, const struct run_opts *o,
 	char warn[EE_REALEXIT_WARN_MAX][256];
 	int nwarn = ee_realexit_warnings(re, warn), i;
 
-	for (i = 0; i < nwarn; i++)
-		fprintf(stderr, "eeprof: warning: %s\n", warn[i]);
 	if (o->json) {
 		print_json(re, ckpt, warn, nwarn);
 		return o->plot ? save_plot(re, o->plot, ckpt, err) : EE_OK;
 	}
 	print_summary(re);
+	for (i = 0; i < nwarn; i++)
+		printf("warning     %s\n", warn[i]);
 	print_exits(re);
 	print_events(re);
 	if (o->layers)
