@@ -173,6 +173,9 @@ if [ "$(id -u)" != 0 ]; then
 	chmod 755 "$T/ro"
 fi
 no_file "no output in a missing directory" "$T/nodir"
+expect_fail "report with a failing gnuplot" 3 "gnuplot failed" \
+	"$EEPROF" report --traces "$T/t3.h5" -o "$T/gp" --gnuplot /bin/false
+no_file "report with a failing gnuplot: no directory left" "$T/gp"
 
 # --- numeric options at and beyond their limits ---------------------------------------------
 expect_fail "--batch 0" 2 "--batch: 0 is out of range" "$EEPROF" eval "$R" --data "h5:$D" --batch 0
