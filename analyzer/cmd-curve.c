@@ -35,7 +35,6 @@
 #include <string.h>
 
 #include "analyzer.h"
-#include "core/outfile.h"
 #include "reports/analysis.h"
 #include "reports/csv.h"
 #include "reports/json.h"
@@ -312,27 +311,19 @@ static void csv_model(FILE *f, const struct model *m)
 	}
 }
 
-static int write_csv(const char *path, const struct model *models, int count,
-		     struct ee_err *err)
-{
-	struct ee_out out;
-	FILE *f;
-	int i, rc = ee_out_begin(&out, path, err);
+struct models {
+	const struct model *m;
+	int count;
+};
 
-	if (rc < 0)
-		return rc;
-	if (!(f = fopen(out.tmp, "w"))) {
-		ee_out_abort(&out);
-		return ee_err_set(err, EE_ERR_IO, "cannot create '%s'", path);
-	}
+static void put_csv(FILE *f, const void *ctx)
+{
+	const struct models *ms = ctx;
+	int i;
+
 	fputs("model,kind,exit,threshold,accuracy,macs_mean,macs_cascade_mean,exit_shares\n", f);
-	for (i = 0; i < count; i++)
-		csv_model(f, &models[i]);
-	if (ferror(f) | fclose(f)) {
-		ee_out_abort(&out);
-		return ee_err_set(err, EE_ERR_IO, "cannot write '%s'", path);
-	}
-	return ee_out_commit(&out, err);
+	for (i = 0; i < ms->count; i++)
+		csv_model(f, &ms->m[i]);
 }
 
 /* ---------------------------------------------------------------- command */
@@ -346,10 +337,10 @@ static int curve(const char *const *paths, int count, const struct curve_opts *o
 	for (i = 0; i < count && rc == EE_OK; i++)
 		rc = load_model(&models[i], paths[i], o, err);
 	if (rc == EE_OK && o->csv)
-		rc = write_csv(o->csv, models, count, err);
+		rc = ee_cli_write(o->csv, put_csv, &(struct models){ models, count }, err);
 	if (rc == EE_OK && o->json)
 		print_json(models, count);
-	for (i = 0; i < count && rc == EE_OK && !o->json; i++) {
+	for (i = 0; i < count && rc == EE_OK && !o->json && !ee_cli_stdout(o->csv); i++) {
 		if (i)
 			printf("\n");
 		print_text(&models[i]);
@@ -366,7 +357,8 @@ int cmd_curve(int argc, char **argv)
 	const struct ee_opt opts[] = {
 		EE_OPT_RULE(&o.rule, "apply one threshold, or one per exit, instead of the sweep"),
 		EE_OPT_JSON(&o.json),
-		{ "csv", EE_OPT_STR, &o.csv, "<file>", "also write the plotted points as CSV", 0, 0 },
+		{ "csv", EE_OPT_STR, &o.csv, "<file>", "also write the plotted points as CSV (-: "
+		  "to stdout, instead of the text)", 0, 0 },
 		{ 0 },
 	};
 	struct ee_err err = { 0 };
@@ -376,6 +368,8 @@ int cmd_curve(int argc, char **argv)
 	rc = ee_parse(argc, argv, synopsis, opts, 1, EE_MAX_POS, pos, &npos, &err);
 	if (rc)
 		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
+	if (o.json && ee_cli_stdout(o.csv))
+		return ee_fail_usage(synopsis, "--json and --csv - would both write to stdout");
 	rc = ee_cli_rule_parse(&o.rule, &o.names, o.v, &o.nv, &err);
 	if (rc == EE_OK)
 		rc = curve(pos, npos, &o, &err);

@@ -268,7 +268,7 @@ int cmd_report(int argc, char **argv)
 	struct report_opts o = { .profile = { .batch = 64, .threads = 1 } };
 	const struct ee_opt opts[] = {
 		{ "data", EE_OPT_STR, &o.data, "<spec>", "dataset, e.g. fashion-mnist:test", 0, 0 },
-		{ "output", EE_OPT_STR, &o.output, "<dir>", "report directory (also -o <dir>)", 0, 0 },
+		{ "output", EE_OPT_STR, &o.output, "<dir>", "report directory", 0, 0 },
 		{ "val", EE_OPT_STR, &o.val, "<spec>", "validation data for MSDNet budgets, e.g. "
 		  "fashion-mnist:val", 0, 0 },
 		{ "policy", EE_OPT_STR, &o.policy, "<p>", "exit policy of the sweep (default maxprob)",
@@ -284,8 +284,7 @@ int cmd_report(int argc, char **argv)
 		  0, 0 },
 		{ "gnuplot", EE_OPT_STR, &o.gnuplot, "<prog>", "the gnuplot program", 0, 0 },
 		EE_OPT_COUNTERS(&o.counters),
-		{ "limit", EE_OPT_INT, &o.profile.limit, "<n>", "at most n samples of each dataset",
-		  0, 1 << 30 },
+		EE_OPT_LIMIT_HELP(&o.profile.limit, "at most n samples of each dataset (default: all)"),
 		EE_OPT_BATCH(&o.profile.batch),
 		EE_OPT_THREADS(&o.profile.threads),
 		{ 0 },

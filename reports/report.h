@@ -47,7 +47,7 @@
  *
  * timing.json (docs/timing.md), schema_version 1: schema_version, generator,
  *   [wall_seconds], models[]:
- *   name, samples, seconds, images_per_second, threads, batch,
+ *   name, arch, samples, seconds, images_per_second, threads, batch,
  *   counters {cpu_time (CPU time was measured per layer), counted (some event was
  *            counted: events[] is not empty), events[] (the events counted), warnings[]
  *            (events asked for but not counted, and why)},

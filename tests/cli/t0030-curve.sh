@@ -136,6 +136,9 @@ grep -qx 't6,ensemble,,,0.8333333333,46,,' '$T/c.csv'"
 check "CSV leaves no temporary file" "! ls '$T'/c.csv.tmp-* 2>/dev/null"
 run "$EEPROF" curve "$T/t6.h5" "$T/w4.h5" --json --csv "$T/c2.csv"
 check "curve is deterministic" "cmp -s '$T/out' '$T/two.json' && cmp -s '$T/c.csv' '$T/c2.csv'"
+expect_ok "curve --csv - (stdout)" "$EEPROF" curve "$T/t6.h5" "$T/w4.h5" --csv -
+check "--csv -: the CSV on stdout, instead of the text" "cmp -s '$T/out' '$T/c.csv'"
+expect_fail "curve --json --csv -" 2 "--json and --csv - would both write to stdout" "$EEPROF" curve "$T/t6.h5" --json --csv -
 
 # ---------------------------------------------------------------- budget
 expect_ok "budget 20 MACs" "$EEPROF" budget "$T/w4.h5" --val "$T/v4.h5" --budget 20 --json

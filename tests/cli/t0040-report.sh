@@ -162,7 +162,26 @@ doctor "$T/otherdata.json" "d['data'] = 'fashion-mnist:test'"
 expect_fail "diff of different data" 3 "reports of different data" "$EEPROF" diff "$T/r1/report.json" "$T/otherdata.json"
 doctor "$T/otherpolicy.json" "d['policy'] = 'entropy'"
 expect_fail "diff of a different policy" 3 "reports of different exit policies" "$EEPROF" diff "$T/r1/report.json" "$T/otherpolicy.json"
-no_file "refused diff writes no JUnit" "$T/refused.xml"
+check "refused diff: JUnit with one failing test case that says why" "$PY -c \"
+import xml.dom.minidom as x; d = x.parse('$T/refused.xml')
+cases = d.getElementsByTagName('testcase'); f = d.getElementsByTagName('failure')
+assert len(cases) == 1 and len(f) == 1 and f[0].getAttribute('type') == 'refused'
+assert f[0].getAttribute('message').startswith(\\\"reports of different models: 'good' is in\\\"), f[0].getAttribute('message')
+assert d.documentElement.getAttribute('failures') == '1'\""
+# Models are paired by name; --match-by arch pairs renamed ones.
+expect_ok "diff --match-by arch of a renamed model" "$EEPROF" diff "$T/r1/report.json" "$T/other.json" --match-by arch
+check "renamed model: checks named old -> new" "grep -q 'good -> other: exit 1 accuracy' '$T/out' && grep -q '^0 regressions in 9 checks' '$T/out'"
+doctor "$T/otherarch.json" "m['arch'] = 'emgnet'"
+expect_fail "--match-by arch: another arch" 3 "reports of different models: arch 'resnet-cifar' is in" \
+	"$EEPROF" diff "$T/r1/report.json" "$T/otherarch.json" --match-by arch
+expect_fail "--match-by something else" 2 "--match-by: 'file' is neither name nor arch" \
+	"$EEPROF" diff "$T/r1/report.json" "$T/other.json" --match-by file
+expect_ok "diff --timing --match-by arch" "$EEPROF" diff --timing "$T/r1/timing.json" "$T/r2/timing.json" --match-by arch
+# --junit -: the XML on stdout instead of the table.
+expect_ok "diff --junit -" "$EEPROF" diff "$T/r1/report.json" "$T/r2/report.json" --junit -
+check "--junit -: XML on stdout, no table" "! grep -q '^| metric' '$T/out' && cmp -s '$T/out' '$T/same.xml'"
+printf 'PK\003\004 not json' >"$T/zip.json"
+expect_fail "diff of a file that is not JSON" 3 "zip.json' is not JSON" "$EEPROF" diff "$T/r1/report.json" "$T/zip.json"
 printf '{"schema_version": 1,}' >"$T/broken.json"
 expect_fail "diff of broken JSON" 3 "broken.json' line 1, column 22: trailing comma" "$EEPROF" diff "$T/r1/report.json" "$T/broken.json"
 expect_fail "diff with one report" 2 "missing argument" "$EEPROF" diff "$T/r1/report.json"
