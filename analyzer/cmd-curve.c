@@ -11,7 +11,7 @@
  *    where samples left; or, with --threshold, the one rule given (a global
  *    threshold or one per exit, SCAN style);
  *  - the budget table: the most accurate of those points (the first on ties) within
- *    25, 50, 75 and 100 % of the deepest exit's mean standalone MACs (none fits: "-"
+ *    25, 50, 75 and 100 % of the deepest exit's mean standalone MACs (none fits: "none fits"
  *    in text, null in JSON), as ee_accuracy_within and report.json's budget_table.
  * The text output merges runs of thresholds with identical results into one row
  * ("0.00-0.41"); JSON and CSV keep every point. The numbers are those of `eeprof
@@ -217,6 +217,8 @@ static void print_budget_table(const struct model *m)
 		ee_cli_cell(&row, "%.0f%%", 100 * ee_report_fractions[i]);
 		ee_cli_cell(&row, "%s", ee_fmt_si(si, sizeof(si), r->table[i].budget));
 		if (b < 0) {
+			ee_cli_cell(&row, "none fits");
+			ee_cli_cell(&row, "-");
 			ee_cli_cell(&row, "-");
 		} else {
 			ee_cli_cell(&row, "%.4f", r->curve[b].accuracy);

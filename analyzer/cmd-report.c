@@ -174,7 +174,7 @@ static void print_summary(const struct ee_report *r, const char *dir)
 		int e = m->nexits - 1, half = m->table[1].index;
 
 		if (half < 0)
-			snprintf(h, sizeof(h), "-");
+			snprintf(h, sizeof(h), "none fits");
 		else
 			snprintf(h, sizeof(h), "%.4f", m->curve[half].accuracy);
 		ee_table_rowf(&t, "%s\t%s\t%.4f\t%s\t%.4f\t%s", m->name, m->arch, m->stats.accuracy[e],
