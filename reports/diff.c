@@ -89,8 +89,8 @@ static int same_num(struct ctx *c, const struct ee_jv *b, const struct ee_jv *n,
 	    (rc = get_num(n, key, c->cur.file, where, &y, c->err)) < 0)
 		return rc;
 	if (x != y)
-		return ee_err_set(c->err, EE_ERR_INPUT, "reports of different %s: %g in '%s', %g in "
-				  "'%s'", what, x, c->base.file, y, c->cur.file);
+		return ee_err_set(c->err, EE_ERR_INPUT, "reports of different %s: %.15g in '%s', "
+				  "%.15g in '%s'", what, x, c->base.file, y, c->cur.file);
 	return EE_OK;
 }
 
@@ -105,31 +105,38 @@ static int schema(const struct side *s, struct ee_err *err)
 	if ((rc = get_num(s->doc, "schema_version", s->file, "", &v, err)) < 0)
 		return rc;
 	if (v != EE_SCHEMA_VERSION)
-		return ee_err_set(err, EE_ERR_INPUT, "'%s': schema_version %g is not supported "
+		return ee_err_set(err, EE_ERR_INPUT, "'%s': schema_version %.15g is not supported "
 				  "(this eeprof reads %d)", s->file, v, EE_SCHEMA_VERSION);
 	return EE_OK;
 }
 
-/* The model named name in models, or NULL. */
-static const struct ee_jv *find_model(const struct ee_jv *models, const char *name)
+/* The field that pairs models: "name", or "arch" (match_arch). */
+static const char *match_key(const struct ctx *c)
+{
+	return c->o->match_arch ? "arch" : "name";
+}
+
+/* The model of models whose field key is value, or NULL. */
+static const struct ee_jv *find_model(const struct ee_jv *models, const char *key,
+				      const char *value)
 {
 	int i;
 
 	for (i = 0; i < ee_jv_len(models); i++) {
-		const char *s = ee_jv_str(ee_jv_get(ee_jv_at(models, i), "name"));
+		const char *s = ee_jv_str(ee_jv_get(ee_jv_at(models, i), key));
 
-		if (s && !strcmp(s, name))
+		if (s && !strcmp(s, value))
 			return ee_jv_at(models, i);
 	}
 	return NULL;
 }
 
-/* Both reports hold the same model names (each once), in any order. */
+/* Both reports hold the same model names (or archs), each once, in any order. */
 static int same_models(struct ctx *c, const struct ee_jv *bm, const struct ee_jv *nm)
 {
 	const struct side *sides[2] = { &c->base, &c->cur };
 	const struct ee_jv *lists[2] = { bm, nm };
-	const char *name;
+	const char *key = match_key(c), *value;
 	char where[32];
 	int s, i, rc;
 
@@ -138,18 +145,30 @@ static int same_models(struct ctx *c, const struct ee_jv *bm, const struct ee_jv
 			const struct ee_jv *m = ee_jv_at(lists[s], i);
 
 			snprintf(where, sizeof(where), "models[%d]", i);
-			if ((rc = get_str(m, "name", sides[s]->file, where, &name, c->err)) < 0)
+			if ((rc = get_str(m, key, sides[s]->file, where, &value, c->err)) < 0)
 				return rc;
-			if (find_model(lists[s], name) != m)
-				return ee_err_set(c->err, EE_ERR_INPUT, "'%s': two models are named "
-						  "'%s'", sides[s]->file, name);
-			if (!find_model(lists[1 - s], name))
+			if (find_model(lists[s], key, value) != m)
+				return ee_err_set(c->err, EE_ERR_INPUT, c->o->match_arch ?
+						  "'%s': two models have arch '%s' (--match-by name "
+						  "pairs them)" : "'%s': two models are named '%s'",
+						  sides[s]->file, value);
+			if (!find_model(lists[1 - s], key, value))
 				return ee_err_set(c->err, EE_ERR_INPUT, "reports of different models: "
-						  "'%s' is in '%s' but not in '%s'", name,
-						  sides[s]->file, sides[1 - s]->file);
+						  "%s'%s' is in '%s' but not in '%s'%s",
+						  c->o->match_arch ? "arch " : "", value,
+						  sides[s]->file, sides[1 - s]->file,
+						  c->o->match_arch ? "" : " (models are matched by "
+						  "name: --name when reporting, or --match-by arch)");
 		}
 	}
 	return EE_OK;
+}
+
+/* The model of the new report paired with b of the base report. */
+static const struct ee_jv *counterpart(const struct ctx *c, const struct ee_jv *nm,
+				       const struct ee_jv *b)
+{
+	return find_model(nm, match_key(c), ee_jv_str(ee_jv_get(b, match_key(c))));
 }
 
 static int identity(struct ctx *c, const struct ee_jv **bm, const struct ee_jv **nm)
@@ -296,11 +315,16 @@ static int compare_budgets(struct ctx *c, const char *name, const struct ee_jv *
 static int compare_model(struct ctx *c, const struct ee_jv *b, const struct ee_jv *n)
 {
 	const struct ee_jv *bx, *nx, *bt, *nt;
-	const char *name = ee_jv_str(ee_jv_get(b, "name"));
-	char where[160];
+	const char *bname = ee_jv_str(ee_jv_get(b, "name")), *nname = ee_jv_str(ee_jv_get(n, "name"));
+	char where[160], name[128];
 	int rc;
 
-	snprintf(where, sizeof(where), "model '%s'", name);
+	/* paired by arch, a renamed model is "old -> new" */
+	if (!bname || !nname || !strcmp(bname, nname))
+		snprintf(name, sizeof(name), "%s", bname ? bname : "?");
+	else
+		snprintf(name, sizeof(name), "%.60s -> %.60s", bname, nname);
+	snprintf(where, sizeof(where), "model '%s'", bname ? bname : "?");
 	if ((rc = same_str(c, b, n, where, "arch", "architectures")) < 0 ||
 	    (rc = get_arr(b, "exits", c->base.file, where, &bx, c->err)) < 0 ||
 	    (rc = get_arr(n, "exits", c->cur.file, where, &nx, c->err)) < 0 ||
@@ -335,7 +359,7 @@ int ee_diff_reports(const struct ee_jv *base, const struct ee_jv *cur,
 	for (i = 0; rc == EE_OK && i < ee_jv_len(bm); i++) {
 		const struct ee_jv *b = ee_jv_at(bm, i);
 
-		rc = compare_model(&c, b, find_model(nm, ee_jv_str(ee_jv_get(b, "name"))));
+		rc = compare_model(&c, b, counterpart(&c, nm, b));
 	}
 	if (rc < 0)
 		ee_diff_release(d);
@@ -377,7 +401,7 @@ int ee_diff_timing(const struct ee_jv *base, const struct ee_jv *cur,
 
 		snprintf(where, sizeof(where), "model '%s'", name);
 		if ((rc = per_sample(b, c.base.file, where, &x, err)) == EE_OK &&
-		    (rc = per_sample(find_model(nm, name), c.cur.file, where, &y, err)) == EE_OK)
+		    (rc = per_sample(counterpart(&c, nm, b), c.cur.file, where, &y, err)) == EE_OK)
 			rc = add_check(&c, name, "seconds per sample", EE_DIFF_TIME, x, y);
 	}
 	if (rc < 0)
@@ -505,4 +529,18 @@ void ee_diff_junit(const struct ee_diff *d, const struct ee_diff_opts *o, FILE *
 		fputs("</failure>\n    </testcase>\n", f);
 	}
 	fprintf(f, "  </testsuite>\n</testsuites>\n");
+}
+
+void ee_diff_junit_refused(const char *why, FILE *f)
+{
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	      "<testsuites name=\"eeprof diff\" tests=\"1\" failures=\"1\">\n"
+	      "  <testsuite name=\"eeprof diff\" tests=\"1\" failures=\"1\" errors=\"0\" "
+	      "skipped=\"0\">\n"
+	      "    <testcase classname=\"eeprof.diff\" name=\"reports can be compared\">\n"
+	      "      <failure type=\"refused\" message=\"", f);
+	xml_attr(f, why);
+	fputs("\">", f);
+	xml_attr(f, why);
+	fputs("</failure>\n    </testcase>\n  </testsuite>\n</testsuites>\n", f);
 }

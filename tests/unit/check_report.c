@@ -580,7 +580,7 @@ static void fake_json(const struct fake *f, char *buf, size_t size)
 static int diff_of(const struct fake *cur, double acc_drop, double macs_rise, struct ee_diff *d,
 		   struct ee_err *err)
 {
-	struct ee_diff_opts o = { acc_drop, macs_rise, INFINITY, "base.json", "new.json" };
+	struct ee_diff_opts o = { acc_drop, macs_rise, INFINITY, "base.json", "new.json", false };
 	char a[2048], b[2048];
 	struct ee_jv x, y;
 	int rc;
@@ -714,7 +714,8 @@ START_TEST(diff_refuses_other_models_or_data)
 	f.name = "other";
 	ck_assert_int_eq(diff_of(&f, 0, 0, &d, &err), EE_ERR_INPUT);
 	ck_assert_str_eq(err.msg, "reports of different models: 'm' is in 'base.json' but not in "
-			 "'new.json'");
+			 "'new.json' (models are matched by name: --name when reporting, or "
+			 "--match-by arch)");
 	f = base_fake;
 	f.arch = "scan";
 	ck_assert_int_eq(diff_of(&f, 0, 0, &d, &err), EE_ERR_INPUT);
@@ -741,7 +742,7 @@ END_TEST
 
 START_TEST(diff_refuses_malformed_reports)
 {
-	struct ee_diff_opts o = { 0.005, 0.01, INFINITY, "a.json", "b.json" };
+	struct ee_diff_opts o = { 0.005, 0.01, INFINITY, "a.json", "b.json", false };
 	struct ee_err err = { 0 };
 	struct ee_diff d;
 	struct ee_jv x, y;
@@ -775,7 +776,7 @@ END_TEST
 
 START_TEST(diff_markdown_and_junit)
 {
-	struct ee_diff_opts o = { 0.005, 0.01, INFINITY, "a", "b" };
+	struct ee_diff_opts o = { 0.005, 0.01, INFINITY, "a", "b", false };
 	struct fake f = base_fake;
 	struct ee_err err = { 0 };
 	struct ee_diff d;
