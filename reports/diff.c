@@ -433,8 +433,8 @@ static const char *value(char *buf, size_t size, const struct ee_diff_check *k, 
 		ee_fmt_si(buf, size, v);
 	else if (k->kind == EE_DIFF_TIME)
 		snprintf(buf, size, "%.4g ms", 1e3 * v);
-	else
-		snprintf(buf, size, "%.2f%%", 100 * v);
+	else /* accuracy: a fraction, as every text and Markdown output shows it */
+		snprintf(buf, size, "%.4f", v);
 	return buf;
 }
 
@@ -448,7 +448,7 @@ static const char *change(char *buf, size_t size, const struct ee_diff_check *k)
 	else if (k->kind != EE_DIFF_ACCURACY)
 		snprintf(buf, size, "%+.2f%%", 100 * k->change);
 	else
-		snprintf(buf, size, "%+.2f pp", 100 * k->change);
+		snprintf(buf, size, "%+.4f", k->change);
 	return buf;
 }
 
@@ -475,7 +475,7 @@ void ee_diff_markdown(const struct ee_diff *d, const struct ee_diff_opts *o, FIL
 		fprintf(f, isinf(o->max_time_rise) ? "time rise: none" : "time rise %.2f%%",
 			100 * o->max_time_rise);
 	else
-		fprintf(f, "accuracy drop %.2f pp, MACs rise %.2f%%", 100 * o->max_acc_drop,
+		fprintf(f, "accuracy drop %.4f, MACs rise %.2f%%", o->max_acc_drop,
 			100 * o->max_macs_rise);
 	fprintf(f, ")\n");
 }
@@ -518,10 +518,11 @@ void ee_diff_junit(const struct ee_diff *d, const struct ee_diff_opts *o, FILE *
 			fputs("\"/>\n", f);
 			continue;
 		}
-		snprintf(msg, sizeof(msg), "%s: %s -> %s (%s; limit %.2f%s)", k->metric,
+		snprintf(msg, sizeof(msg), k->kind == EE_DIFF_ACCURACY ? "%s: %s -> %s (%s; limit "
+			 "%.4f%s)" : "%s: %s -> %s (%s; limit %.2f%s)", k->metric,
 			 value(a, sizeof(a), k, k->old_v), value(b, sizeof(b), k, k->new_v),
-			 change(c, sizeof(c), k), 100 * limit_of(o, k->kind),
-			 k->kind == EE_DIFF_ACCURACY ? " pp" : "%");
+			 change(c, sizeof(c), k), (k->kind == EE_DIFF_ACCURACY ? 1 : 100) *
+			 limit_of(o, k->kind), k->kind == EE_DIFF_ACCURACY ? "" : "%");
 		fputs("\">\n      <failure type=\"regression\" message=\"", f);
 		xml_attr(f, msg);
 		fputs("\">", f);

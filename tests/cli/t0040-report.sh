@@ -178,7 +178,7 @@ json.dump(d, open('$1', 'w'), indent=2)"
 doctor "$T/worse.json" "m['exits'][0]['accuracy'] -= 0.05"
 run "$EEPROF" diff "$T/r1/report.json" "$T/worse.json" --junit "$T/worse.xml"
 check "accuracy drop: status 1" "[ $rc -eq 1 ]"
-check "accuracy drop: table says REGRESSION" "grep -q 'exit 1 accuracy .*-5.00 pp .*REGRESSION' '$T/out' && grep -q '^1 regression in' '$T/out'"
+check "accuracy drop: table says REGRESSION" "grep -q 'exit 1 accuracy .*-0.0500 .*REGRESSION' '$T/out' && grep -q '^1 regression in' '$T/out'"
 check "accuracy drop: JUnit failure" "grep -q 'failures=\"1\"' '$T/worse.xml' && grep -q '<failure type=\"regression\"' '$T/worse.xml'"
 check "JUnit is well-formed XML" "$PY -c \"import xml.dom.minidom as x; x.parse('$T/worse.xml')\""
 expect_ok "within a wider limit" "$EEPROF" diff "$T/r1/report.json" "$T/worse.json" --max-acc-drop 0.06

@@ -502,11 +502,11 @@ START_TEST(report_writes_directory)
 	a = slurp(in_dir(path, dir, "report.md"), &na);
 	ck_assert_ptr_nonnull(strstr(a, "## modelA (`emgnet`)"));
 	ck_assert_ptr_nonnull(strstr(a, "![accuracy vs MACs](accuracy_vs_macs.png)"));
-	ck_assert(ROW(a, "75%", "225", "75.00%", "0.55", "210"));
-	ck_assert(ROW(a, "25%", "75", "none fits", "", ""));
-	ck_assert(ROW(a, "0.55", "75.00%", "210", "70.0%", "50.0%", "50.0%", "0.0%"));
-	ck_assert(ROW(a, "layer1.0.conv2", "1", "4", "50.00%", "17.68%", "1", "1", "10"));
-	ck_assert(ROW(a, "ensemble", "75.00%", "", "320", "", ""));
+	ck_assert(ROW(a, "75%", "225", "0.7500", "0.55", "210"));
+	ck_assert(ROW(a, "25%", "75", "none fits", "-", "-"));
+	ck_assert(ROW(a, "0.55", "0.7500", "210", "70.0%", "50.0%", "50.0%", "0.0%"));
+	ck_assert(ROW(a, "layer1.0.conv2", "1", "4", "0.5000", "0.1768", "1", "1", "10"));
+	ck_assert(ROW(a, "ensemble", "0.7500", "", "320", "", ""));
 	free(a);
 	a = slurp(in_dir(path, dir, "curve.csv"), &na);
 	ck_assert_ptr_nonnull(strstr(a, "\nmodelA,maxprob,last,0.55,0.75,210,0.5,0.5,0\n"));
@@ -791,10 +791,10 @@ START_TEST(diff_markdown_and_junit)
 	ee_diff_markdown(&d, &o, out);
 	fclose(out);
 	ck_assert(ROW(buf, "metric", "old", "new", "change", "verdict"));
-	ck_assert(ROW(buf, "m: exit 1 accuracy", "80.00%", "70.00%", "-10.00 pp", "REGRESSION"));
+	ck_assert(ROW(buf, "m: exit 1 accuracy", "0.8000", "0.7000", "-0.1000", "REGRESSION"));
 	ck_assert(ROW(buf, "m: exit 1 MACs", "1k", "1k", "0", "same"));
 	ck_assert_ptr_nonnull(strstr(buf, "\n1 regression in 10 checks (limits: accuracy drop "
-				     "0.50 pp, MACs rise 1.00%)\n"));
+				     "0.0050, MACs rise 1.00%)\n"));
 	free(buf);
 	buf = NULL;
 	out = open_memstream(&buf, &len);
@@ -804,7 +804,7 @@ START_TEST(diff_markdown_and_junit)
 				     "failures=\"1\""));
 	ck_assert_ptr_nonnull(strstr(buf, "<testcase classname=\"eeprof.diff.m\" name=\"exit 1 "
 				     "accuracy\">\n      <failure type=\"regression\" message=\"exit 1 "
-				     "accuracy: 80.00% -&gt; 70.00% (-10.00 pp; limit 0.50 pp)\">"));
+				     "accuracy: 0.8000 -&gt; 0.7000 (-0.1000; limit 0.0050)\">"));
 	ck_assert_ptr_nonnull(strstr(buf, "<testcase classname=\"eeprof.diff.m\" name=\"exit 2 "
 				     "accuracy\"/>"));
 	free(buf);
