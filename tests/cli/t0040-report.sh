@@ -112,14 +112,19 @@ chmod +x "$T/badplot"
 expect_fail "failing gnuplot" 3 "gnuplot failed \(status 1\): line 1: undefined variable: oops" \
 	"$EEPROF" report --traces "$T/tr/good.h5" -o "$T/r1" --policy margin --gnuplot "$T/badplot"
 check "failing gnuplot: old report untouched" "cmp -s '$T/r1/report.json' '$T/r2/report.json' && ! ls '$T/r1' | grep -q tmp"
+# slowplot: gnuplot, which passes report's check before the work; at the first real plot it
+# then says so (started) and hangs, to be interrupted there.
 cat >"$T/slowplot" <<EOF
 #!/bin/sh
-exec sleep 3
+gnuplot || exit
+[ -e '$T/checked' ] || { touch '$T/checked'; exit 0; }
+touch '$T/started'
+exec sleep 5
 EOF
 chmod +x "$T/slowplot"
 "$EEPROF" report --traces "$T/tr/good.h5" -o "$T/r6" --gnuplot "$T/slowplot" >/dev/null 2>&1 &
 pid=$!
-sleep 1
+for i in $(seq 100); do [ -e "$T/started" ] && break; sleep 0.2; done
 kill -TERM $pid
 wait $pid 2>/dev/null
 st=$?
