@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 #include "core/status.h"
+#include "reports/spread.h"
 #include "reports/table.h"
 
 enum {
@@ -69,7 +70,7 @@ bool ee_cli_stdout(const char *path);
  * atomically to path (core/outfile.h: whole or not at all). */
 int ee_cli_write(const char *path, void (*put)(FILE *f, const void *ctx), const void *ctx,
 		 struct ee_err *err);
-/* Sets the threads of OpenMP and OpenBLAS (--threads). */
+/* Sets the threads of the team that runs the loops and products (--threads). */
 void ee_cli_threads(int n);
 /* True if stderr is a terminal (progress bars). */
 bool ee_cli_tty(void);
@@ -85,7 +86,7 @@ void ee_cli_close(struct ee_net *net, struct ee_run *run);
 
 /* Options several commands take, spelled and checked the same everywhere. */
 #define EE_OPT_THREADS(dst) \
-	{ "threads", EE_OPT_INT, (dst), "<n>", "threads for OpenMP and OpenBLAS (default 1)", 1, 256 }
+	{ "threads", EE_OPT_INT, (dst), "<n>", "threads for the loops and products (default 1)", 1, 256 }
 #define EE_OPT_BATCH(dst) \
 	{ "batch", EE_OPT_INT, (dst), "<n>", "samples per forward pass (default 64)", 1, 65536 }
 #define EE_OPT_JSON(dst) \
@@ -102,6 +103,13 @@ void ee_cli_close(struct ee_net *net, struct ee_run *run);
 	  "only; off: no per-layer measuring; fake:A,B for the test source", 0, 0 }
 #define EE_OPT_OFFSET(dst) \
 	{ "offset", EE_OPT_INT, (dst), "<n>", "skip the first n samples", 0, 1 << 30 }
+/* Timing repeats: --repeat runs measured (spread.h: median, min, max, IQR), after
+ * --warmup runs that are not kept. */
+#define EE_OPT_REPEAT(dst, dflt) \
+	{ "repeat", EE_OPT_INT, (dst), "<n>", "timed runs; figures are their median, with " \
+	  "min, max and IQR (default " dflt ")", 1, EE_REPEAT_MAX }
+#define EE_OPT_WARMUP(dst) \
+	{ "warmup", EE_OPT_INT, (dst), "<n>", "untimed runs first (default 0)", 0, 100 }
 
 int cmd_info(int argc, char **argv);
 int cmd_infer(int argc, char **argv);

@@ -7,7 +7,8 @@
  * (renamed files). --junit writes JUnit XML atomically (- : to stdout, instead of
  * the table), also when the reports are refused: then one failing test case says
  * why, so that CI shows the reason. --timing compares two timing.json files
- * instead, failing only beyond --max-time-rise.
+ * instead, failing only beyond --max-time-rise and never when the runs of the two
+ * files overlap (their spreads, report --repeat).
  */
 #include <math.h>
 #include <stdio.h>
@@ -23,7 +24,8 @@ static const char synopsis[] =
 	"       [--match-by name|arch] [--junit <file>] [--timing [--max-time-rise <z>]]\n\n"
 	"Compares two report.json files (or, with --timing, two timing.json files).\n"
 	"--max-acc-drop is absolute (0.005 = half a point), --max-macs-rise and\n"
-	"--max-time-rise are relative (0.01 = 1%). Exit status 1 on a regression,\n"
+	"--max-time-rise are relative (0.01 = 1%). With --timing, a change whose runs overlap\n"
+	"(both files written by report --repeat) is noise. Exit status 1 on a regression,\n"
 	"3 when the reports cannot be compared. --junit - writes the XML to stdout.";
 
 struct verdicts {
