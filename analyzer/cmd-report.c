@@ -10,7 +10,8 @@
  *
  * Before any inference (a second at most) it checks what would make it fail late: the
  * output directory is made (with its parents, as mkdir -p), every checkpoint, dataset and
- * trace opens, and gnuplot draws a PNG and an SVG (unless --no-plots).
+ * trace opens, and gnuplot draws a PNG and an SVG (unless --no-plots). Directories it
+ * made are removed again if the report fails.
  *
  * Models are named by --name (one per checkpoint or trace, comma-separated), else by
  * the file stem of their checkpoint; `eeprof diff` pairs models by these names.
@@ -242,13 +243,15 @@ static int check_opts(const struct report_opts *o, const char *const *pos, int n
 	return EE_OK;
 }
 
-/* Creates path and its missing parents, as mkdir -p; EE_ERR_IO naming the one that fails. */
-static int make_dirs(const char *path, struct ee_err *err)
+/* Creates path and its missing parents, as mkdir -p; EE_ERR_IO naming the one that fails.
+ * *made: the length of path's first component that did not exist (0: none was made). */
+static int make_dirs(const char *path, size_t *made, struct ee_err *err)
 {
 	char dir[4096];
 	struct stat st;
 	size_t i, n = strlen(path);
 
+	*made = 0;
 	if (n >= sizeof(dir))
 		return ee_err_set(err, EE_ERR_USAGE, "--output: path is too long");
 	memcpy(dir, path, n + 1);
@@ -256,7 +259,9 @@ static int make_dirs(const char *path, struct ee_err *err)
 		if (dir[i] != '/' && dir[i] != '\0')
 			continue;
 		dir[i] = '\0';
-		if (mkdir(dir, 0777) < 0 && errno != EEXIST)
+		if (mkdir(dir, 0777) == 0 && !*made)
+			*made = i;
+		else if (errno != EEXIST && access(dir, F_OK) < 0)
 			return ee_err_set(err, EE_ERR_IO, "cannot create directory '%s': %s", dir,
 					  strerror(errno));
 		dir[i] = path[i];
@@ -300,13 +305,28 @@ static int inputs_open(const struct report_opts *o, const char *const *pos, int 
 	return EE_OK;
 }
 
-/* What would fail late, checked first (see the top). */
+/* After a failure: removes the directories make_dirs made (the deepest made first up to
+ * path's first new component at length made), those that are still empty. */
+static void unmake_dirs(const char *path, size_t made)
+{
+	char dir[4096];
+	char *slash;
+
+	if (!made || strlen(path) >= sizeof(dir))
+		return;
+	snprintf(dir, sizeof(dir), "%s", path);
+	while (strlen(dir) >= made && rmdir(dir) == 0 && (slash = strrchr(dir, '/')))
+		*slash = '\0';
+}
+
+/* What would fail late, checked first (see the top); *made as make_dirs sets it. */
 static int preflight(const struct report_opts *o, const char *const *pos, int npos,
-		     struct ee_err *err)
+		     size_t *made, struct ee_err *err)
 {
 	int rc;
 
-	if ((rc = make_dirs(o->output, err)) < 0 || (rc = inputs_open(o, pos, npos, err)) < 0)
+	if ((rc = make_dirs(o->output, made, err)) < 0 ||
+	    (rc = inputs_open(o, pos, npos, err)) < 0)
 		return rc;
 	if (!o->no_plots && (rc = ee_plot_check(o->gnuplot, o->output, err)) < 0)
 		snprintf(err->msg + strlen(err->msg), sizeof(err->msg) - strlen(err->msg),
@@ -411,6 +431,7 @@ int cmd_report(int argc, char **argv)
 	struct ee_err err = { 0 };
 	const char *pos[EE_MAX_POS];
 	char *names = NULL;
+	size_t made = 0;
 	int npos, rc;
 
 	rc = ee_parse(argc, argv, synopsis, opts, 1, EE_MAX_POS, pos, &npos, &err);
@@ -423,7 +444,8 @@ int cmd_report(int argc, char **argv)
 	}
 	if (!o.gnuplot)
 		o.gnuplot = getenv("EEPROF_GNUPLOT");
-	if ((rc = preflight(&o, pos, npos, &err)) < 0) {
+	if ((rc = preflight(&o, pos, npos, &made, &err)) < 0) {
+		unmake_dirs(o.output, made);
 		free(names);
 		return ee_fail(&err);
 	}
@@ -431,6 +453,8 @@ int cmd_report(int argc, char **argv)
 	if (ee_cli_tty())
 		o.profile.progress = progress;
 	rc = run(&o, pos, npos, &err);
+	if (rc < 0) /* the report's files appear all or none: leave no new directory either */
+		unmake_dirs(o.output, made);
 	free(names);
 	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK;
 }
