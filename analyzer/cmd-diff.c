@@ -98,7 +98,7 @@ int cmd_diff(int argc, char **argv)
 
 	rc = ee_parse(argc, argv, synopsis, opts, 2, 2, pos, &npos, &err);
 	if (rc)
-		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
+		return ee_cli_exit(rc, &err);
 	if (match && strcmp(match, "name") && strcmp(match, "arch"))
 		return ee_fail_usage(synopsis, "--match-by: '%s' is neither name nor arch", match);
 	o.match_arch = match && !strcmp(match, "arch");

@@ -18,11 +18,19 @@ struct side {
 	const char *file;
 };
 
+/* A model of a report under its name; a report's models sorted by name (matching 60,000
+ * models costs n log n, not n^2). */
+struct named {
+	const char *name;
+	const struct ee_jv *m;
+};
+
 struct ctx {
 	struct side base, cur;
 	const struct ee_diff_opts *o;
 	struct ee_diff *d;
 	struct ee_err *err;
+	struct named *sorted[2]; /* [ee_jv_len(models)] of base and cur, by match_key */
 };
 
 /* ---- reading fields ---- */
@@ -116,51 +124,60 @@ static const char *match_key(const struct ctx *c)
 	return c->o->match_arch ? "arch" : "name";
 }
 
-/* The model of models whose field key is value, or NULL. */
-static const struct ee_jv *find_model(const struct ee_jv *models, const char *key,
-				      const char *value)
+static int cmp_named(const void *a, const void *b)
 {
-	int i;
-
-	for (i = 0; i < ee_jv_len(models); i++) {
-		const char *s = ee_jv_str(ee_jv_get(ee_jv_at(models, i), key));
-
-		if (s && !strcmp(s, value))
-			return ee_jv_at(models, i);
-	}
-	return NULL;
+	return strcmp(((const struct named *)a)->name, ((const struct named *)b)->name);
 }
 
-/* Both reports hold the same model names (or archs), each once, in any order. */
+/* The model whose key (match_key) is name among n sorted ones, or NULL. */
+static const struct ee_jv *find_model(const struct named *v, int n, const char *name)
+{
+	struct named key = { name, NULL };
+	const struct named *hit = n && name ? bsearch(&key, v, (size_t)n, sizeof(*v), cmp_named)
+					    : NULL;
+
+	return hit ? hit->m : NULL;
+}
+
+/* Both reports hold the same model names (or archs), each once, in any order; sorts
+ * c->sorted by that key. */
 static int same_models(struct ctx *c, const struct ee_jv *bm, const struct ee_jv *nm)
 {
 	const struct side *sides[2] = { &c->base, &c->cur };
 	const struct ee_jv *lists[2] = { bm, nm };
-	const char *key = match_key(c), *value;
+	const char *key = match_key(c);
 	char where[32];
-	int s, i, rc;
+	int s, i, rc, n[2] = { ee_jv_len(bm), ee_jv_len(nm) };
 
 	for (s = 0; s < 2; s++) {
-		for (i = 0; i < ee_jv_len(lists[s]); i++) {
-			const struct ee_jv *m = ee_jv_at(lists[s], i);
-
+		c->sorted[s] = malloc((size_t)(n[s] ? n[s] : 1) * sizeof(struct named));
+		if (!c->sorted[s])
+			return ee_err_set(c->err, EE_ERR_NOMEM, "out of memory");
+		for (i = 0; i < n[s]; i++) {
+			c->sorted[s][i].m = ee_jv_at(lists[s], i);
 			snprintf(where, sizeof(where), "models[%d]", i);
-			if ((rc = get_str(m, key, sides[s]->file, where, &value, c->err)) < 0)
+			if ((rc = get_str(c->sorted[s][i].m, key, sides[s]->file, where,
+					  &c->sorted[s][i].name, c->err)) < 0)
 				return rc;
-			if (find_model(lists[s], key, value) != m)
+		}
+		qsort(c->sorted[s], (size_t)n[s], sizeof(struct named), cmp_named);
+		for (i = 1; i < n[s]; i++)
+			if (!strcmp(c->sorted[s][i - 1].name, c->sorted[s][i].name))
 				return ee_err_set(c->err, EE_ERR_INPUT, c->o->match_arch ?
 						  "'%s': two models have arch '%s' (--match-by name "
 						  "pairs them)" : "'%s': two models are named '%s'",
-						  sides[s]->file, value);
-			if (!find_model(lists[1 - s], key, value))
+						  sides[s]->file, c->sorted[s][i].name);
+	}
+	for (s = 0; s < 2; s++)
+		for (i = 0; i < n[s]; i++)
+			if (!find_model(c->sorted[1 - s], n[1 - s], c->sorted[s][i].name))
 				return ee_err_set(c->err, EE_ERR_INPUT, "reports of different models: "
 						  "%s'%s' is in '%s' but not in '%s'%s",
-						  c->o->match_arch ? "arch " : "", value,
-						  sides[s]->file, sides[1 - s]->file,
-						  c->o->match_arch ? "" : " (models are matched by "
-						  "name: --name when reporting, or --match-by arch)");
-		}
-	}
+						  c->o->match_arch ? "arch " : "",
+						  c->sorted[s][i].name, sides[s]->file,
+						  sides[1 - s]->file, c->o->match_arch ? "" :
+						  " (models are matched by name: --name when "
+						  "reporting, or --match-by arch)");
 	return EE_OK;
 }
 
@@ -168,7 +185,7 @@ static int same_models(struct ctx *c, const struct ee_jv *bm, const struct ee_jv
 static const struct ee_jv *counterpart(const struct ctx *c, const struct ee_jv *nm,
 				       const struct ee_jv *b)
 {
-	return find_model(nm, match_key(c), ee_jv_str(ee_jv_get(b, match_key(c))));
+	return find_model(c->sorted[1], ee_jv_len(nm), ee_jv_str(ee_jv_get(b, match_key(c))));
 }
 
 static int identity(struct ctx *c, const struct ee_jv **bm, const struct ee_jv **nm)
@@ -350,7 +367,7 @@ int ee_diff_reports(const struct ee_jv *base, const struct ee_jv *cur,
 		    const struct ee_diff_opts *o, struct ee_diff *d, struct ee_err *err)
 {
 	struct ctx c = { { base, o->base_name ? o->base_name : "base" },
-			 { cur, o->new_name ? o->new_name : "new" }, o, d, err };
+			 { cur, o->new_name ? o->new_name : "new" }, o, d, err, { NULL, NULL } };
 	const struct ee_jv *bm = NULL, *nm = NULL;
 	int i, rc;
 
@@ -361,6 +378,8 @@ int ee_diff_reports(const struct ee_jv *base, const struct ee_jv *cur,
 
 		rc = compare_model(&c, b, counterpart(&c, nm, b));
 	}
+	free(c.sorted[0]);
+	free(c.sorted[1]);
 	if (rc < 0)
 		ee_diff_release(d);
 	return rc;
@@ -413,7 +432,7 @@ int ee_diff_timing(const struct ee_jv *base, const struct ee_jv *cur,
 		   const struct ee_diff_opts *o, struct ee_diff *d, struct ee_err *err)
 {
 	struct ctx c = { { base, o->base_name ? o->base_name : "base" },
-			 { cur, o->new_name ? o->new_name : "new" }, o, d, err };
+			 { cur, o->new_name ? o->new_name : "new" }, o, d, err, { NULL, NULL } };
 	const struct ee_jv *bm = NULL, *nm = NULL;
 	char where[160];
 	double x, y;
@@ -434,6 +453,8 @@ int ee_diff_timing(const struct ee_jv *base, const struct ee_jv *cur,
 		    (rc = add_check(&c, name, "seconds per sample", EE_DIFF_TIME, x, y)) == EE_OK)
 			judge_noise(d, b, counterpart(&c, nm, b));
 	}
+	free(c.sorted[0]);
+	free(c.sorted[1]);
 	if (rc < 0)
 		ee_diff_release(d);
 	return rc;
