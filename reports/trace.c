@@ -97,8 +97,23 @@ void ee_trace_release(struct ee_trace *t)
 	free(t->open);
 	free(t->bits);
 	free(t->layers);
+	free(t->rank_seconds);
 	ee_trace_counters_release(&t->counters);
 	memset(t, 0, sizeof(*t));
+}
+
+int ee_trace_set_ranks(struct ee_trace *t, int ranks, const double *seconds, struct ee_err *err)
+{
+	double *s = ranks > 0 ? malloc((size_t)ranks * sizeof(*s)) : NULL;
+
+	if (ranks > 0 && !s)
+		return ee_err_set(err, EE_ERR_NOMEM, "out of memory");
+	if (s)
+		memcpy(s, seconds, (size_t)ranks * sizeof(*s));
+	free(t->rank_seconds);
+	t->rank_seconds = s;
+	t->ranks = ranks > 0 ? ranks : 0;
+	return EE_OK;
 }
 
 int ee_trace_counters_alloc(struct ee_trace_counters *c, int nlayers, int n, int nwarn,
@@ -686,6 +701,28 @@ static int attrs_of(struct ee_trace *t, struct attr *a)
 }
 
 #define MAX_ATTRS 10
+#define MAX_RANKS (1 << 20)
+
+/* /timing's ranks and rank_seconds, when recorded. */
+static int put_ranks(hid_t f, const struct ee_trace *t, struct ee_err *err)
+{
+	hid_t loc;
+	int i, rc;
+
+	if (t->ranks < 1)
+		return EE_OK;
+	for (i = 0; i < t->ranks; i++)
+		if (!isfinite(t->rank_seconds[i]) || t->rank_seconds[i] < 0)
+			return ee_err_set(err, EE_ERR_INPUT, "refusing to write a malformed trace: "
+					  "rank %d's seconds are %g", i, t->rank_seconds[i]);
+	if ((loc = H5Oopen(f, "/timing", H5P_DEFAULT)) < 0)
+		return ee_err_set(err, EE_ERR_IO, "cannot open /timing");
+	rc = put_attr(loc, "ranks", H5T_NATIVE_INT, &t->ranks, err);
+	if (rc == EE_OK)
+		rc = ee_h5_write_attr_doubles(loc, "rank_seconds", t->rank_seconds, t->ranks, err);
+	H5Oclose(loc);
+	return rc;
+}
 
 static int put_attrs(hid_t f, const struct ee_trace *t, struct ee_err *err)
 {
@@ -707,7 +744,7 @@ static int put_attrs(hid_t f, const struct ee_trace *t, struct ee_err *err)
 		if (loc >= 0)
 			H5Oclose(loc);
 	}
-	return rc;
+	return rc == EE_OK ? put_ranks(f, t, err) : rc;
 }
 
 static int put_groups(hid_t f, const struct ee_trace *t, struct ee_err *err)
@@ -1008,6 +1045,41 @@ static int get_attrs(hid_t f, struct ee_trace *id, struct ee_err *err)
 	return rc;
 }
 
+/* /timing's ranks and rank_seconds into t, if the file has them (both or neither). */
+static int get_ranks(hid_t f, struct ee_trace *t, struct ee_err *err)
+{
+	hid_t loc = H5Oopen(f, "/timing", H5P_DEFAULT);
+	double v = 0, *s = NULL;
+	int i, n = 0, has, rc = EE_OK;
+
+	if (loc < 0)
+		return EE_OK;
+	if ((has = ee_h5_attr_doubles(loc, "ranks", &v, 1, &n)) == 0 &&
+	    !H5Aexists(loc, "rank_seconds")) {
+		H5Oclose(loc);
+		return EE_OK;
+	}
+	if (has != 1 || !(v >= 1 && v <= MAX_RANKS && v == floor(v)))
+		rc = ee_err_set(err, EE_ERR_INPUT, "attribute 'ranks' of '/timing' is missing or "
+				"bad");
+	else if (!(s = malloc((size_t)v * sizeof(*s))))
+		rc = ee_err_set(err, EE_ERR_NOMEM, "out of memory");
+	else if (ee_h5_attr_doubles(loc, "rank_seconds", s, (int)v, &n) != 1 || n != (int)v)
+		rc = ee_err_set(err, EE_ERR_INPUT, "attribute 'rank_seconds' of '/timing' is "
+				"missing or not of %g values", v);
+	for (i = 0; rc == EE_OK && i < n; i++)
+		if (!isfinite(s[i]) || s[i] < 0)
+			rc = ee_err_set(err, EE_ERR_INPUT, "attribute 'rank_seconds' of '/timing' "
+					"holds %g", s[i]);
+	H5Oclose(loc);
+	if (rc == EE_OK) {
+		t->ranks = (int)v;
+		t->rank_seconds = s;
+	} else
+		free(s);
+	return rc;
+}
+
 /* How many samples, gated and timed layers the file holds, whether it has softmax, and
  * its counted events and warnings (c < 0: the layers were not counted). */
 struct sizes {
@@ -1132,6 +1204,8 @@ static int read_trace(hid_t f, struct ee_trace *t, struct ee_err *err)
 		tables_to(&tb, t);
 		rc = get_samples(f, t, err);
 	}
+	if (rc == EE_OK)
+		rc = get_ranks(f, t, err);
 	tables_release(&tb);
 	return rc;
 }
@@ -1149,6 +1223,76 @@ int ee_trace_read(struct ee_trace *t, const char *path, struct ee_err *err)
 	if (rc < 0) {
 		ee_trace_release(t);
 		ee_err_prefix(err, "trace '%s': ", path);
+	}
+	return rc;
+}
+
+/* ---- in memory ------------------------------------------------------------- */
+
+/* File access through HDF5's core driver, in memory only (never written to disk). */
+static hid_t memory_fapl(void)
+{
+	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+
+	if (fapl >= 0 && H5Pset_fapl_core(fapl, (size_t)1 << 20, 0) < 0) {
+		H5Pclose(fapl);
+		return H5I_INVALID_HID;
+	}
+	return fapl;
+}
+
+int ee_trace_to_bytes(const struct ee_trace *t, void **buf, size_t *len, struct ee_err *err)
+{
+	hid_t fapl, f = H5I_INVALID_HID;
+	ssize_t size = -1;
+	int rc;
+
+	ee_h5_quiet();
+	*buf = NULL;
+	*len = 0;
+	if ((fapl = memory_fapl()) >= 0)
+		f = H5Fcreate("trace-in-memory.h5", H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+	rc = f >= 0 ? write_trace(f, t, err)
+		    : ee_err_set(err, EE_ERR_INTERNAL, "cannot make a trace in memory");
+	if (rc == EE_OK && (H5Fflush(f, H5F_SCOPE_LOCAL) < 0 ||
+			    (size = H5Fget_file_image(f, NULL, 0)) <= 0))
+		rc = ee_err_set(err, EE_ERR_INTERNAL, "cannot get the image of a trace in memory");
+	if (rc == EE_OK && !(*buf = malloc((size_t)size)))
+		rc = ee_err_set(err, EE_ERR_NOMEM, "out of memory (%zd bytes of trace)", size);
+	if (rc == EE_OK && H5Fget_file_image(f, *buf, (size_t)size) != size)
+		rc = ee_err_set(err, EE_ERR_INTERNAL, "cannot copy the image of a trace in memory");
+	if (f >= 0)
+		H5Fclose(f);
+	if (fapl >= 0)
+		H5Pclose(fapl);
+	if (rc < 0) {
+		free(*buf);
+		*buf = NULL;
+		return rc;
+	}
+	*len = (size_t)size;
+	return EE_OK;
+}
+
+int ee_trace_from_bytes(struct ee_trace *t, const void *buf, size_t len, const char *name,
+			struct ee_err *err)
+{
+	hid_t fapl, f = H5I_INVALID_HID;
+	int rc;
+
+	ee_h5_quiet();
+	memset(t, 0, sizeof(*t));
+	if ((fapl = memory_fapl()) >= 0 && H5Pset_file_image(fapl, (void *)buf, len) >= 0)
+		f = H5Fopen(name, H5F_ACC_RDONLY, fapl);
+	rc = f >= 0 ? read_trace(f, t, err)
+		    : ee_err_set(err, EE_ERR_INPUT, "not an HDF5 image (%zu bytes)", len);
+	if (f >= 0)
+		H5Fclose(f);
+	if (fapl >= 0)
+		H5Pclose(fapl);
+	if (rc < 0) {
+		ee_trace_release(t);
+		ee_err_prefix(err, "trace of %s: ", name);
 	}
 	return rc;
 }
@@ -1267,6 +1411,29 @@ static int sort_rows(const struct ee_trace *const *in, const char *const *names,
 	return EE_OK;
 }
 
+/* The ranks of in[] one after the other, if every input has them. */
+static int merge_ranks(struct ee_trace *out, const struct ee_trace *const *in, int count)
+{
+	long total = 0;
+	int j;
+
+	for (j = 0; j < count; j++) {
+		if (in[j]->ranks < 1)
+			return EE_OK;
+		total += in[j]->ranks;
+	}
+	if (total > MAX_RANKS)
+		return EE_OK; /* more than a trace records: left out */
+	if (!(out->rank_seconds = malloc((size_t)total * sizeof(double))))
+		return EE_ERR_NOMEM;
+	for (j = 0; j < count; j++) {
+		memcpy(out->rank_seconds + out->ranks, in[j]->rank_seconds,
+		       (size_t)in[j]->ranks * sizeof(double));
+		out->ranks += in[j]->ranks;
+	}
+	return EE_OK;
+}
+
 /* Gate and layer tables of in into out (allocated for them): names copied, timing summed,
  * mean MACs weighted by samples. */
 static int merge_tables(struct ee_trace *out, const struct ee_trace *const *in, int count)
@@ -1295,7 +1462,7 @@ static int merge_tables(struct ee_trace *out, const struct ee_trace *const *in, 
 	}
 	for (j = 1; j < count; j++)
 		out->seconds += in[j]->seconds;
-	return EE_OK;
+	return merge_ranks(out, in, count);
 }
 
 static bool has_warning(const struct ee_trace_counters *c, const char *w)
