@@ -13,6 +13,7 @@
 #include "core/exec.h"
 #include "core/sha256.h"
 #include "core/threads.h"
+#include "plugins/dist.h"
 #include "plugins/loop.h"
 
 void ee_softmax_stats(const float *z, int k, float *p, int32_t *pred, float *maxprob,
@@ -263,14 +264,20 @@ static int run_pass(struct ee_trace *t, struct ee_run *run, const struct ee_net 
 	return rc;
 }
 
-/* Samples [offset, offset + count) of ds that o selects; EE_ERR_USAGE if none. */
+/* Samples [offset, offset + count) of ds that o selects, in o's shard; EE_ERR_USAGE if o
+ * selects none (a shard may have none). */
 static int select_samples(const struct ee_dataset *ds, const struct ee_profile_opts *o,
-			  int *count, struct ee_err *err)
+			  int batch, int *offset, int *count, struct ee_err *err)
 {
+	int first = 0;
+
 	if (o->offset < 0 || o->limit < 0 || o->offset >= ds->n)
 		return ee_err_set(err, EE_ERR_USAGE, "--offset %d selects no samples of '%s' (%d "
 				  "samples)", o->offset, ds->spec, ds->n);
 	*count = o->limit > 0 && o->limit < ds->n - o->offset ? o->limit : ds->n - o->offset;
+	if (o->ranks > 1)
+		ee_dist_shard(*count, batch, o->rank, o->ranks, &first, count);
+	*offset = o->offset + first;
 	return EE_OK;
 }
 
@@ -278,6 +285,7 @@ int ee_profile_run(const char *checkpoint, const char *data, const struct ee_pro
 		   struct ee_trace *t, struct ee_err *err)
 {
 	int batch = o->batch > 0 ? o->batch : 64, count = 0, rc;
+	struct ee_profile_opts shard = *o;
 	struct ee_dataset ds;
 	struct ee_net net;
 	struct ee_run run;
@@ -287,7 +295,12 @@ int ee_profile_run(const char *checkpoint, const char *data, const struct ee_pro
 		return ee_err_set(err, EE_ERR_USAGE, "checkpoint path or data spec is too long");
 	if ((rc = ee_dataset_open(&ds, data, err)) < 0)
 		return rc;
-	rc = select_samples(&ds, o, &count, err);
+	rc = select_samples(&ds, o, batch, &shard.offset, &count, err);
+	o = &shard;
+	if (rc == EE_OK && count == 0) { /* a shard without samples */
+		ee_dataset_release(&ds);
+		return EE_OK;
+	}
 	if (rc == EE_OK && (rc = ee_net_load(&net, checkpoint, err)) == EE_OK) {
 		if (ds.num_classes > net.ck.num_classes)
 			rc = ee_err_set(err, EE_ERR_INPUT, "dataset '%s' has %d classes but the "
