@@ -23,6 +23,7 @@ PY ?= /usr/bin/python3
 CC ?= gcc
 CXX ?= g++
 
+# The one place the version is written: the program (core/version.h), libee.so, eeprof.pc, eeprof(1).
 VERSION := 0.2.0
 SOVERSION := 0
 PREFIX ?= /usr/local
@@ -37,7 +38,7 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 # tools/deps.sh (installing what is missing, as root) and then asks pkg-config; make remakes
 # that file first and restarts itself, so on a fresh machine every goal that builds finds the
 # headers of the packages it has just installed. Goals that build nothing skip it.
-PKGS := hdf5 papi openblas zlib
+PKGS := hdf5 papi openblas zlib libjpeg libpng
 NOBUILD_GOALS := clean deps check-fresh uninstall
 ifneq ($(filter-out $(NOBUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
 include $(O)/pkg.mak
@@ -60,7 +61,8 @@ WARN += -Werror
 endif
 
 CFLAGS ?= -O3 -g
-ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(CFLAGS) -fopenmp \
+ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DEE_VERSION=\"$(VERSION)\" \
+	$(CFLAGS) -fopenmp \
 	-ffp-contract=fast $(WARN) -I. $(PKG_CFLAGS) -MMD -MP
 LDLIBS := $(PKG_LIBS) -lsde -lm -fopenmp
 

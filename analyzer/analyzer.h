@@ -99,6 +99,7 @@ int cmd_budget(int argc, char **argv);
 int cmd_gates(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_version(int argc, char **argv);
 
 /* Options of the trace analyses: the dynamic-exit rule (reports/analysis.h). */
 #define EE_OPT_POLICY(dst) \

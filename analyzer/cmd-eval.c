@@ -54,6 +54,7 @@ static void print_json(const struct ee_trace *t, const struct ee_exit_stats *st)
 
 	ee_json_init(&j, stdout);
 	ee_json_begin(&j, NULL, '{');
+	ee_json_stamp(&j);
 	ee_json_str(&j, "checkpoint", t->checkpoint);
 	ee_json_str(&j, "arch", t->arch);
 	ee_json_str(&j, "data", t->data);

@@ -22,7 +22,7 @@
 
 #include <stddef.h>
 
-#include "reports/profile.h"
+#include "plugins/profile.h"
 
 /* What putting the trace together cost, on rank 0 (zero elsewhere, and when alone). */
 struct ee_profile_dist_info {
