@@ -136,8 +136,11 @@ int cmd_profile(int argc, char **argv)
 	ee_cli_threads(o.threads);
 	if (ee_cli_tty())
 		o.progress = progress;
-	if (open_counters(&c, counters, &o, &err) < 0)
+	/* (agreed: a node of a cluster may lack what another has) */
+	if (ee_dist_agree(open_counters(&c, counters, &o, &err), &err) < 0) {
+		ee_counters_close(&c);
 		return ee_fail(&err);
+	}
 	nwarn = c.nwarn;
 	rc = ee_profile_dist(pos[0], data, &o, &t, &info, &err);
 	warn_counters(&c, nwarn);

@@ -32,7 +32,7 @@ static const struct cmd commands[] = {
 	{ "curve", cmd_curve, "accuracy vs MACs: per-exit points and threshold sweeps of traces", false },
 	{ "budget", cmd_budget, "thresholds meeting a MAC budget on validation, applied to test", false },
 	{ "gates", cmd_gates, "EMG gate (multi-scale) ratios per layer, by exit and by class", false },
-	{ "report", cmd_report, "profile + all analyses into a directory: JSON, Markdown, CSV, plots", false },
+	{ "report", cmd_report, "profile + all analyses into a directory: JSON, Markdown, CSV, plots", true },
 	{ "diff", cmd_diff, "regression verdicts between two report.json files (CI)", false },
 	{ "version", cmd_version, "eeprof's version and those of HDF5, OpenBLAS and PAPI", false },
 };

@@ -46,7 +46,8 @@
  * MACs are multiply-accumulates per sample (FLOPs = 2 x MACs); accuracies fractions.
  *
  * timing.json (docs/timing.md), schema_version 1: schema_version, generator,
- *   [wall_seconds], models[]:
+ *   [wall_seconds], [ranks, rank_seconds[ranks]] (the processes of an MPI job, 1 alone, and
+ *   each one's wall time), models[]:
  *   name, samples, seconds, images_per_second, threads, batch,
  *   counters {counted (CPU time and events were measured per layer), events[] (the
  *            events counted), warnings[] (events asked for but not counted, and why)},
@@ -143,6 +144,8 @@ struct ee_report {
 	int nmodels;
 	struct ee_report_model *models; /* [nmodels] */
 	double wall_seconds;     /* set by the caller for timing.json; 0: not shown */
+	int ranks;               /* processes of the MPI job that made it; 0: not shown */
+	double *rank_seconds;    /* [ranks] each one's wall time (malloc'd; released with r) */
 };
 
 struct ee_report_write_opts {

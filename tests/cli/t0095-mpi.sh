@@ -1,5 +1,5 @@
-# t0095-mpi.sh - eeprof as an MPI program (plugins/dist.h): profile and eval on 1, 2 and 3
-# ranks give the traces and numbers of a single process; commands that do not share their
+# t0095-mpi.sh - eeprof as an MPI program (plugins/dist.h): profile, eval and report on 1, 2
+# and 3 ranks give the traces, numbers and report.json of a single process; commands that do not share their
 # work out run on rank 0 alone and print once; a failure on any rank gives one message from
 # rank 0, a non-zero status and no output.
 . tests/cli/lib.sh
@@ -104,6 +104,29 @@ for p, d in enumerate(docs):
 assert docs[0] == docs[1] == docs[2] == docs[3]
 \""
 
+# ------------------------------------------------------------ report
+# Two models, test and validation passes (budgets) shared out; report.json byte-identical.
+R="$S checkpoints/samples/resnet20-fmnist.h5 --data fashion-mnist:test --val fashion-mnist:val"
+# shellcheck disable=SC2086
+expect_ok "report alone" "$EEPROF" report $R --limit 40 --batch 8 --no-plots -o "$T/r0"
+for p in 1 2 3; do
+	# shellcheck disable=SC2086
+	mpi $p report $R --limit 40 --batch 8 --no-plots -o "$T/r$p" --trace-dir "$T/tr$p"
+	check "report on $p ranks: status 0, summary once" \
+		"[ $rc -eq 0 ] && [ \$(grep -c '^report      ' '$T/out') -eq 1 ]"
+	check "report.json on $p ranks = alone, byte for byte" "cmp -s '$T/r0/report.json' '$T/r$p/report.json'"
+	check "timing.json on $p ranks: ranks $p, rank_seconds [$p]" "$PY -c \"
+import json; d = json.load(open('$T/r$p/timing.json'))
+assert d['ranks'] == $p and len(d['rank_seconds']) == $p and min(d['rank_seconds']) > 0, d
+\""
+done
+check "report --trace-dir on 3 ranks: the traces of a single process" \
+	"$PY '$T/same.py' '$T/alone.h5' '$T/tr3/emgnet20-w8-fmnist.h5' && [ -f '$T/tr3/emgnet20-w8-fmnist.val.h5' ]"
+# --traces: nothing to share out; rank 0 reads and writes.
+mpi 2 report --traces "$T/tr3/emgnet20-w8-fmnist.h5" "$T/tr3/resnet20-fmnist.h5" \
+	--val-traces "$T/tr3/emgnet20-w8-fmnist.val.h5,$T/tr3/resnet20-fmnist.val.h5" --no-plots -o "$T/rt"
+check "report --traces on 2 ranks = alone" "[ $rc -eq 0 ] && cmp -s '$T/r0/report.json' '$T/rt/report.json'"
+
 # ------------------------------------------------------------ failures
 # A failure on rank 1 only (mpirun's MPMD form gives it another checkpoint): rank 0 says
 # so, every rank exits 3, nothing is written.
@@ -117,6 +140,17 @@ no_file "a bad checkpoint on rank 1: no trace" "$T/f.h5"
 mpi 2 profile "$S" --data $D -o "$T/nodir/f.h5"
 check "an unwritable output on 2 ranks: status 3, one message" \
 	"[ $rc -eq 3 ] && [ \$(grep -c '^eeprof: error: ' '$T/err') -eq 1 ] && grep -q 'nodir' '$T/err'"
+# shellcheck disable=SC2086
+mpi 3 report $R --limit 40 --batch 8 --no-plots -o "$T/nodir/r"
+check "report to an unwritable directory on 3 ranks: status 3, one message" \
+	"[ $rc -eq 3 ] && [ \$(grep -c '^eeprof: error: ' '$T/err') -eq 1 ]"
+# shellcheck disable=SC2086
+run $MPIRUN -n 2 "$EEPROF" report $R --limit 40 --batch 8 --no-plots -o "$T/rf" : \
+	-n 1 "$EEPROF" report "$S" --data fashion-mnist:test --val "h5:$T/missing.h5" --limit 40 \
+	--batch 8 --no-plots -o "$T/rf"
+check "report with a bad --val on rank 2: status 3, one message naming rank 2" \
+	"[ $rc -eq 3 ] && [ \$(grep -c '^eeprof: error: ' '$T/err') -eq 1 ] && grep -q 'rank 2: .*missing.h5' '$T/err'"
+no_file "report with a bad --val on rank 2: no directory" "$T/rf"
 # A rank that dies of a signal: mpirun ends the job, non-zero, and no trace is left.
 # shellcheck disable=SC2086
 run $MPIRUN -n 2 "$EEPROF" profile "$S" --data $D -o "$T/c.h5" : -n 1 sh -c 'kill -SEGV $$'
