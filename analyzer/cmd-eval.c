@@ -6,9 +6,11 @@
  * under mpirun or srun the samples are shared out over the ranks and rank 0 prints.
  *
  * JSON (--json): exits[] with accuracy (a fraction), correct, macs_mean
- * (standalone, executed) and macs_cascade_mean; ensemble.accuracy; and
- * timing.inference_seconds (the inference loop alone, loading excluded, summed over the
- * ranks), ranks and rank_seconds (each rank's wall time).
+ * (standalone, executed) and macs_cascade_mean; ensemble.accuracy; and timing:
+ * inference_seconds (the inference loop alone, loading excluded, summed over the ranks;
+ * the median of the --repeat runs, after --warmup untimed ones), images_per_second (from
+ * it), repeat, warmup and spread {runs, median, min, max, iqr, values[]} of the runs'
+ * seconds, ranks and rank_seconds (each rank's wall time in the last run).
  */
 #include <math.h>
 #include <stdio.h>
@@ -20,11 +22,19 @@
 #include "plugins/profile_dist.h"
 #include "reports/analysis.h"
 #include "reports/json.h"
+#include "reports/spread.h"
 #include "reports/table.h"
 
 static const char synopsis[] =
 	"eeprof eval <checkpoint.h5> --data <spec> [--json] [--limit <n>] [--offset <n>] "
-	"[--batch <n>] [--threads <n>]";
+	"[--batch <n>] [--threads <n>] [--repeat <n>] [--warmup <n>]";
+
+/* Seconds of the timed runs and what they say together. */
+struct timing {
+	double v[EE_REPEAT_MAX];
+	int warmup;
+	struct ee_spread s;
+};
 
 static void progress(void *ctx, long done, long total)
 {
@@ -47,7 +57,8 @@ static void json_ranks(struct ee_json *j, const struct ee_trace *t)
 	ee_json_nums(j, "rank_seconds", t->rank_seconds, t->ranks);
 }
 
-static void print_json(const struct ee_trace *t, const struct ee_exit_stats *st)
+static void print_json(const struct ee_trace *t, const struct ee_exit_stats *st,
+		       const struct timing *tm)
 {
 	struct ee_json j;
 	int k;
@@ -75,14 +86,18 @@ static void print_json(const struct ee_trace *t, const struct ee_exit_stats *st)
 	ee_json_int(&j, "correct", correct_of(st->ensemble_accuracy, t->n));
 	ee_json_end(&j);
 	ee_json_begin(&j, "timing", '{');
-	ee_json_num(&j, "inference_seconds", t->seconds);
-	ee_json_num(&j, "images_per_second", t->n / t->seconds);
+	ee_json_num(&j, "inference_seconds", tm->s.median);
+	ee_json_num(&j, "images_per_second", t->n / tm->s.median);
+	ee_json_int(&j, "repeat", tm->s.n);
+	ee_json_int(&j, "warmup", tm->warmup);
+	ee_json_spread(&j, "spread", &tm->s, tm->v);
 	json_ranks(&j, t);
 	ee_json_end(&j);
 	ee_json_end(&j);
 }
 
-static void print_text(const struct ee_trace *t, const struct ee_exit_stats *st)
+static void print_text(const struct ee_trace *t, const struct ee_exit_stats *st,
+		       const struct timing *tm)
 {
 	static const char *const head[] = { "exit", "accuracy", "correct", "MACs mean",
 					    "MACs cascade" };
@@ -101,7 +116,11 @@ static void print_text(const struct ee_trace *t, const struct ee_exit_stats *st)
 		      correct_of(st->ensemble_accuracy, t->n));
 	ee_table_print(&tab, stdout, false);
 	ee_table_release(&tab);
-	printf("\ninference   %.2f s, %.0f images/s\n", t->seconds, t->n / t->seconds);
+	printf("\ninference   %.2f s, %.0f images/s", tm->s.median, t->n / tm->s.median);
+	if (tm->s.n > 1)
+		printf(" (median of %d runs: %.2f-%.2f s, IQR %.3f s)", tm->s.n, tm->s.min,
+		       tm->s.max, tm->s.q3 - tm->s.q1);
+	putchar('\n');
 	if (t->ranks > 1)
 		printf("ranks       %d\n", t->ranks);
 }
@@ -109,29 +128,38 @@ static void print_text(const struct ee_trace *t, const struct ee_exit_stats *st)
 struct eval_opts {
 	const char *data;
 	bool json;
-	int limit, offset, batch, threads;
+	int limit, offset, batch, threads, repeat, warmup;
 };
 
-/* One pass (shared out over the ranks of an MPI job) and the statistics of its trace. */
+/* --warmup untimed passes, then --repeat timed ones, each over every selected sample and
+ * shared out over the ranks of an MPI job; the statistics of the last one's trace. */
 static int evaluate(const char *ckpt, const struct eval_opts *o, struct ee_err *err)
 {
 	struct ee_profile_opts po = { .batch = o->batch, .threads = o->threads,
 				      .offset = o->offset, .limit = o->limit };
 	struct ee_profile_dist_info info;
+	struct timing tm = { .warmup = o->warmup };
 	struct ee_exit_stats st;
-	struct ee_trace t;
-	int rc;
+	struct ee_trace t = { 0 };
+	int i, rc = EE_OK;
 
 	if (ee_cli_tty())
 		po.progress = progress;
-	if ((rc = ee_profile_dist(ckpt, o->data, &po, &t, &info, err)) < 0)
+	for (i = 0; rc == EE_OK && i < o->warmup + o->repeat; i++) {
+		ee_trace_release(&t);
+		rc = ee_profile_dist(ckpt, o->data, &po, &t, &info, err);
+		if (rc == EE_OK && i >= o->warmup)
+			tm.v[i - o->warmup] = t.seconds;
+	}
+	if (rc < 0)
 		return rc;
 	if (ee_dist_rank() == 0) {
+		ee_spread_of(tm.v, o->repeat, &tm.s);
 		ee_exit_stats(&t, &st);
 		if (o->json)
-			print_json(&t, &st);
+			print_json(&t, &st, &tm);
 		else
-			print_text(&t, &st);
+			print_text(&t, &st, &tm);
 	}
 	ee_trace_release(&t);
 	return EE_OK;
@@ -139,7 +167,7 @@ static int evaluate(const char *ckpt, const struct eval_opts *o, struct ee_err *
 
 int cmd_eval(int argc, char **argv)
 {
-	struct eval_opts o = { NULL, false, 0, 0, 64, 1 };
+	struct eval_opts o = { NULL, false, 0, 0, 64, 1, 1, 0 };
 	const struct ee_opt opts[] = {
 		{ "data", EE_OPT_STR, &o.data, "<spec>", "dataset, e.g. fashion-mnist:test", 0, 0 },
 		EE_OPT_JSON(&o.json),
@@ -147,6 +175,8 @@ int cmd_eval(int argc, char **argv)
 		EE_OPT_OFFSET(&o.offset),
 		EE_OPT_BATCH(&o.batch),
 		EE_OPT_THREADS(&o.threads),
+		EE_OPT_REPEAT(&o.repeat, "1"),
+		EE_OPT_WARMUP(&o.warmup),
 		{ 0 },
 	};
 	struct ee_err err = { 0 };
