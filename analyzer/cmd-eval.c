@@ -22,6 +22,7 @@
 #include "plugins/profile_dist.h"
 #include "reports/analysis.h"
 #include "reports/json.h"
+#include "plugins/rows.h"
 #include "reports/spread.h"
 #include "reports/table.h"
 
@@ -165,30 +166,28 @@ static int evaluate(const char *ckpt, const struct eval_opts *o, struct ee_err *
 	return EE_OK;
 }
 
+static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
+{
+	const struct eval_opts *o = ctx;
+
+	(void)npos;
+	if (!o->data)
+		return ee_err_set(err, EE_ERR_USAGE, "--data is required%s", hint(synopsis));
+	ee_cli_threads(o->threads);
+	return evaluate(pos[0], o, err);
+}
+
 int cmd_eval(int argc, char **argv)
 {
 	struct eval_opts o = { NULL, false, 0, 0, 64, 1, 1, 0 };
 	const struct ee_opt opts[] = {
 		{ "data", EE_OPT_STR, &o.data, "<spec>", "dataset, e.g. fashion-mnist:test", 0, 0 },
 		EE_OPT_JSON(&o.json),
-		EE_OPT_LIMIT(&o.limit),
-		EE_OPT_OFFSET(&o.offset),
-		EE_OPT_BATCH(&o.batch),
-		EE_OPT_THREADS(&o.threads),
+		EE_OPTS_SAMPLES(&o),
 		EE_OPT_REPEAT(&o.repeat, "1"),
 		EE_OPT_WARMUP(&o.warmup),
 		{ 0 },
 	};
-	struct ee_err err = { 0 };
-	const char *pos[1];
-	int npos, rc;
 
-	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
-	if (rc)
-		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
-	if (!o.data)
-		return ee_fail_usage(synopsis, "--data is required");
-	ee_cli_threads(o.threads);
-	rc = evaluate(pos[0], &o, &err);
-	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK;
+	return ee_cli_main(argc, argv, synopsis, opts, 1, 1, body, &o);
 }

@@ -33,14 +33,6 @@ static const char synopsis[] =
 	"eeprof profile <checkpoint.h5> --data <spec> (-o | --output) <trace.h5> [--softmax] "
 	"[--counters <events>] [--limit <n>] [--offset <n>] [--batch <n>] [--threads <n>]";
 
-static void warn_counters(const struct ee_counters *c, int from)
-{
-	int i;
-
-	for (i = from; ee_dist_rank() == 0 && i < c->nwarn; i++)
-		fprintf(stderr, "eeprof: warning: %s\n", c->warn[i]);
-}
-
 /* Opens the set a --counters spec names into c and points o at it; "off": none. */
 static int open_counters(struct ee_counters *c, const char *spec, struct ee_profile_opts *o,
 			 struct ee_err *err)
@@ -52,7 +44,7 @@ static int open_counters(struct ee_counters *c, const char *spec, struct ee_prof
 		return EE_OK;
 	if ((rc = ee_counters_open(c, spec ? spec : "none", err)) < 0)
 		return rc;
-	warn_counters(c, 0);
+	ee_cli_warn_counters(c, 0);
 	o->counters = c;
 	return EE_OK;
 }
@@ -128,7 +120,7 @@ int cmd_profile(int argc, char **argv)
 
 	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
 	if (rc)
-		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
+		return ee_cli_exit(rc, &err);
 	if (!data || !output)
 		return ee_fail_usage(synopsis, "--data and --output are required");
 	ee_cli_threads(o.threads);
@@ -141,7 +133,7 @@ int cmd_profile(int argc, char **argv)
 	}
 	nwarn = c.nwarn;
 	rc = ee_profile_dist(pos[0], data, &o, &t, &info, &err);
-	warn_counters(&c, nwarn);
+	ee_cli_warn_counters(&c, nwarn);
 	ee_counters_close(&c);
 	if (rc < 0)
 		return ee_fail(&err);
@@ -150,5 +142,5 @@ int cmd_profile(int argc, char **argv)
 	if (rc == EE_OK && ee_dist_rank() == 0)
 		print_summary(&t, output, &info);
 	ee_trace_release(&t);
-	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK;
+	return ee_cli_exit(rc, &err);
 }
