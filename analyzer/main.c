@@ -33,6 +33,8 @@ static const struct cmd commands[] = {
 	{ "gates", cmd_gates, "EMG gate (multi-scale) ratios per layer, by exit and by class", false },
 	{ "report", cmd_report, "profile + all analyses into a directory: JSON, Markdown, CSV, plots", false },
 	{ "diff", cmd_diff, "regression verdicts between two report.json files (CI)", false },
+	{ "dataset", cmd_dataset, "convert a dataset spec (e.g. a folder of JPEGs) into an h5: file",
+	  false },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
