@@ -219,6 +219,7 @@ demo: deps all
 bench: deps all
 	@$(PY) tools/bench.py $(O)/eeprof
 	@$(PY) tools/overhead.py $(O)/eeprof
+	@$(PY) tools/bench_images.py $(O)/eeprof
 
 # Every header compiles on its own, and the usage examples of those that say so compile; the
 # public headers also as C99 and as C++ (a program's compiler may be either).

@@ -14,6 +14,7 @@
 
 #include "analyzer.h"
 #include "core/exec.h"
+#include "core/imgprep.h"
 #include "core/threads.h"
 #include "plugins/dist.h"
 #include "plugins/net.h"
@@ -270,4 +271,19 @@ void ee_cli_share_cells(struct ee_cli_row *r, const struct ee_dyn_result *res, i
 
 	for (k = 0; k <= nexits; k++)
 		ee_cli_cell(r, "%.1f%%", 100.0 * res->exits[k] / n);
+}
+
+int ee_cli_images(const struct ee_cli_images *o, struct ee_imgprep *p, struct ee_err *err)
+{
+	int interp = o->interp ? ee_interp_parse(o->interp) : EE_INTERP_BILINEAR;
+
+	if (interp < 0)
+		return ee_err_set(err, EE_ERR_USAGE, "unknown --interpolation '%s' (bilinear, "
+				  "bicubic or nearest)", o->interp);
+	if (o->no_resize && o->resize)
+		return ee_err_set(err, EE_ERR_USAGE, "--resize and --no-resize contradict each "
+				  "other");
+	p->resize = o->no_resize ? EE_IMGPREP_NO_RESIZE : o->resize;
+	p->interp = (enum ee_interp)interp;
+	return EE_OK;
 }

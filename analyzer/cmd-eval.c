@@ -19,7 +19,7 @@
 
 static const char synopsis[] =
 	"eeprof eval <checkpoint.h5> --data <spec> [--json] [--limit <n>] [--offset <n>] "
-	"[--batch <n>] [--threads <n>]";
+	"[--batch <n>] [--threads <n>] [--resize <s>] [--interpolation <i>] [--no-resize]";
 
 struct tally {
 	const struct ee_dataset *ds;
@@ -125,6 +125,7 @@ struct eval_opts {
 	const char *data;
 	bool json;
 	int limit, offset, batch, threads;
+	struct ee_cli_images img;
 };
 
 static int evaluate(const char *ckpt, const struct eval_opts *o, struct ee_err *err)
@@ -138,6 +139,10 @@ static int evaluate(const char *ckpt, const struct eval_opts *o, struct ee_err *
 
 	if ((rc = ee_dataset_open(&ds, o->data, err)) < 0)
 		return rc;
+	if ((rc = ee_cli_images(&o->img, &ds.prep, err)) < 0) {
+		ee_dataset_release(&ds);
+		return rc;
+	}
 	count = o->limit > 0 && o->limit < ds.n - o->offset ? o->limit : ds.n - o->offset;
 	rc = ee_cli_open(ckpt, o->batch, false, &net, &run, err);
 	if (rc == EE_OK) {
@@ -171,7 +176,7 @@ static int evaluate(const char *ckpt, const struct eval_opts *o, struct ee_err *
 
 int cmd_eval(int argc, char **argv)
 {
-	struct eval_opts o = { NULL, false, 0, 0, 64, 1 };
+	struct eval_opts o = { .batch = 64, .threads = 1 };
 	const struct ee_opt opts[] = {
 		{ "data", EE_OPT_STR, &o.data, "<spec>", "dataset, e.g. fashion-mnist:test", 0, 0 },
 		EE_OPT_JSON(&o.json),
@@ -179,6 +184,7 @@ int cmd_eval(int argc, char **argv)
 		EE_OPT_OFFSET(&o.offset),
 		EE_OPT_BATCH(&o.batch),
 		EE_OPT_THREADS(&o.threads),
+		EE_OPT_IMAGES(&o.img),
 		{ 0 },
 	};
 	struct ee_err err = { 0 };

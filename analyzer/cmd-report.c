@@ -30,6 +30,7 @@ static const char synopsis[] =
 	"eeprof report <checkpoint.h5>... --data <spec> (-o | --output) <dir> [--val <spec>]\n"
 	"       [--policy <p>] [--fallback <f>] [--trace-dir <dir>] [--no-plots] [--gnuplot <prog>]\n"
 	"       [--counters <events>] [--limit <n>] [--batch <n>] [--threads <n>]\n"
+	"       [--resize <s>] [--interpolation <i>] [--no-resize]\n"
 	"   or: eeprof report --traces <trace.h5>... [--val-traces <v1.h5,v2.h5,...>] -o <dir> "
 	"[...]\n\n"
 	"policies: maxprob, entropy, margin, patience; fallbacks: last, ensemble, best.\n"
@@ -41,6 +42,7 @@ struct report_opts {
 	const char *counters;
 	bool traces, no_plots;
 	struct ee_profile_opts profile;
+	struct ee_cli_images img;
 };
 
 static void progress(void *ctx, long done, long total)
@@ -291,6 +293,7 @@ int cmd_report(int argc, char **argv)
 		  0, 1 << 30 },
 		EE_OPT_BATCH(&o.profile.batch),
 		EE_OPT_THREADS(&o.profile.threads),
+		EE_OPT_IMAGES(&o.img),
 		{ 0 },
 	};
 	struct ee_err err = { 0 };
@@ -300,7 +303,8 @@ int cmd_report(int argc, char **argv)
 	rc = ee_parse(argc, argv, synopsis, opts, 1, EE_MAX_POS, pos, &npos, &err);
 	if (rc)
 		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
-	if ((rc = check_opts(&o, pos, npos, &err)) < 0)
+	if ((rc = check_opts(&o, pos, npos, &err)) < 0 ||
+	    (rc = ee_cli_images(&o.img, &o.profile.prep, &err)) < 0)
 		return ee_fail(&err);
 	if (!o.gnuplot)
 		o.gnuplot = getenv("EEPROF_GNUPLOT");

@@ -61,12 +61,14 @@
 static const char synopsis[] =
 	"eeprof run <checkpoint.h5> --data <spec> (--threshold <t> | --thresholds <t>,<t>...) "
 	"[--policy <p>] [--fallback <f>] [--counters <events>] [--layers] [--plot <file>] [--json] "
-	"[--limit <n>] [--offset <n>] [--batch <n>] [--threads <n>]";
+	"[--limit <n>] [--offset <n>] [--batch <n>] [--threads <n>] [--resize <s>] "
+	"[--interpolation <i>] [--no-resize]";
 
 struct run_opts {
 	const char *data, *policy, *fallback, *threshold, *thresholds, *counters, *plot;
 	bool json, layers;
 	int limit, offset, batch, threads;
+	struct ee_cli_images img;
 };
 
 /* What one kind of pass measured over all batches. */
@@ -735,10 +737,11 @@ static int run_checkpoint(const char *ckpt, const struct run_opts *o, struct ee_
 	s.o = o;
 	if ((rc = ee_dataset_open(&s.ds, o->data, err)) < 0)
 		return rc;
-	if (o->offset >= s.ds.n) {
+	rc = ee_cli_images(&o->img, &s.ds.prep, err);
+	if (rc == EE_OK && o->offset >= s.ds.n) {
 		rc = ee_err_set(err, EE_ERR_USAGE, "--offset %d selects no samples of '%s' (%d "
 				"samples)", o->offset, o->data, s.ds.n);
-	} else {
+	} else if (rc == EE_OK) {
 		s.count = o->limit > 0 && o->limit < s.ds.n - o->offset ? o->limit :
 									 s.ds.n - o->offset;
 		rc = ee_cli_open(ckpt, s.count < o->batch ? s.count : o->batch, false, &s.net,
@@ -776,6 +779,7 @@ int cmd_run(int argc, char **argv)
 		EE_OPT_OFFSET(&o.offset),
 		EE_OPT_BATCH(&o.batch),
 		EE_OPT_THREADS(&o.threads),
+		EE_OPT_IMAGES(&o.img),
 		{ 0 },
 	};
 	struct ee_err err = { 0 };

@@ -287,6 +287,7 @@ int ee_profile_run(const char *checkpoint, const char *data, const struct ee_pro
 		return ee_err_set(err, EE_ERR_USAGE, "checkpoint path or data spec is too long");
 	if ((rc = ee_dataset_open(&ds, data, err)) < 0)
 		return rc;
+	ds.prep = o->prep;
 	rc = select_samples(&ds, o, &count, err);
 	if (rc == EE_OK && (rc = ee_net_load(&net, checkpoint, err)) == EE_OK) {
 		if (ds.num_classes > net.ck.num_classes)
