@@ -140,6 +140,33 @@ def check_list(eeprof, root, work):
            "imagelist: %d images, same pixels and labels as imagefolder" % len(la))
 
 
+ORDER_TREE = ["B/z.png", "a/z.png", "a/B.PNG", "a/y.Jpg", "a/b/c.png", "a/b-x/d.png",
+              "a/b/c/e.png", "a/b.png", "a/x.txt", ".hidden/f.png", "a-x/g.jpeg",
+              "a-x/h/i.webp.png"]
+
+
+def check_order(eeprof, work):
+    """Classes and files in ImageFolder's order: each file a flat grey of its own value."""
+    root = os.path.join(work, "order")
+    for i, rel in enumerate(ORDER_TREE):
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        if rel.endswith(".txt"):
+            open(path, "w").write("not an image\n")
+            continue
+        fmt = "JPEG" if rel.lower().endswith((".jpg", ".jpeg")) else "PNG"
+        Image.new("L", (8, 8), 10 + 20 * i).save(path, fmt, quality=100)
+    ref = datasets.ImageFolder(root, loader=loader(1), transform=T.PILToTensor())
+    got, labels = eeprof_pixels(eeprof, "imagefolder:" + root, os.path.join(work, "o.h5"), 1,
+                                8, 8, "none", "bilinear")
+    want = [int(x[0, 4, 4]) for x, _ in ref]
+    have = [int(x[0, 4, 4]) for x in got]
+    report(have == want and list(labels) == [y for _, y in ref],
+           "imagefolder order: %d files in %d classes as ImageFolder lists them%s" % (
+               len(ref), len(ref.classes), "" if have == want else
+               " (eeprof %s, torchvision %s)" % (have, want)))
+
+
 def resnet18(work):
     torch.manual_seed(0)
     m = torchvision.models.resnet18(num_classes=10)
@@ -211,6 +238,7 @@ def main():
         n, __import__("skimage").__version__, PIL.__version__, torchvision.__version__))
     total, same = check_pixels(a.eeprof, root, work)
     check_list(a.eeprof, root, work)
+    check_order(a.eeprof, work)
     check_logits(a.eeprof, root, work)
     print("images: %d/%d crops identical to torchvision's, %d checks failed" % (
         same, total, failed))
