@@ -42,6 +42,12 @@ check "eval: folder and its uint8 h5 give the same results" "$PY -c \"
 import json; a, b = (json.load(open(p)) for p in ('$T/eval_folder.json', '$T/out'))
 assert a['exits'] == b['exits'] and a['samples'] == 6, (a['exits'], b['exits'])
 \""
+expect_ok "eval: --batch 2 (the next batch decoded while one runs), 2 threads" "$EEPROF" eval "$CK" \
+	--data "imagefolder:$D" --json --batch 2 --threads 2
+check "eval: batches of 2 give the same results" "$PY -c \"
+import json; a, b = (json.load(open(p)) for p in ('$T/eval_folder.json', '$T/out'))
+assert a['exits'] == b['exits'], (a['exits'], b['exits'])
+\""
 expect_ok "eval: imagelist: with --offset/--limit" "$EEPROF" eval "$CK" --data "imagelist:$D/list.txt" \
 	--offset 2 --limit 3 --json
 check "eval: imagelist: counts 3 samples" "grep -q '\"samples\": 3' '$T/out'"
