@@ -103,9 +103,7 @@ int cmd_profile(int argc, char **argv)
 		  0 },
 		{ "softmax", EE_OPT_FLAG, &o.softmax, NULL, "also keep every exit's full softmax",
 		  0, 0 },
-		{ "counters", EE_OPT_STR, &counters, "<events>", "count every layer: PAPI events, "
-		  "comma-separated, or default (" EE_COUNTERS_DEFAULT "); none (the default): CPU "
-		  "time only; off: no counting; fake:A,B for the test source", 0, 0 },
+		EE_OPT_COUNTERS(&counters),
 		{ "limit", EE_OPT_INT, &o.limit, "<n>", "at most n samples (a shard)", 0, 1 << 30 },
 		EE_OPT_OFFSET(&o.offset),
 		EE_OPT_BATCH(&o.batch),

@@ -285,10 +285,7 @@ int cmd_report(int argc, char **argv)
 		{ "no-plots", EE_OPT_FLAG, &o.no_plots, NULL, "write no PNG/SVG (no gnuplot needed)",
 		  0, 0 },
 		{ "gnuplot", EE_OPT_STR, &o.gnuplot, "<prog>", "the gnuplot program", 0, 0 },
-		{ "counters", EE_OPT_STR, &o.counters, "<events>", "count every layer while "
-		  "profiling: PAPI events, comma-separated, or default (" EE_COUNTERS_DEFAULT "); "
-		  "none (the default): CPU time only; off: no counting; fake:A,B for the test "
-		  "source", 0, 0 },
+		EE_OPT_COUNTERS(&o.counters),
 		{ "limit", EE_OPT_INT, &o.profile.limit, "<n>", "at most n samples of each dataset",
 		  0, 1 << 30 },
 		EE_OPT_BATCH(&o.profile.batch),
