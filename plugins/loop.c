@@ -3,12 +3,12 @@
  * events (sde.h), so that PAPI tools see `eval` and `profile` as they see `run`.
  *
  * For image files (decoded batch by batch) a feeder thread prepares the next batch into
- * a second buffer while the current one runs, with the same number of OpenMP threads;
- * the inputs, and so every result, are those of the plain loop.
+ * a second buffer while the current one runs (its decoding loop runs on the thread team
+ * when the team is free, on the feeder alone while the forward pass holds it); the
+ * inputs, and so every result, are those of the plain loop.
  */
 #include "loop.h"
 
-#include <omp.h>
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -28,7 +28,7 @@ int ee_argmax(const float *v, int n)
 struct prep {
 	const struct ee_net *net;
 	const struct ee_dataset *ds;
-	int first, n, threads;
+	int first, n;
 	float *buf;
 	int rc;
 	struct ee_err err;
@@ -38,7 +38,6 @@ static void *prepare(void *arg)
 {
 	struct prep *p = arg;
 
-	omp_set_num_threads(p->threads); /* a new thread starts from OpenMP's default */
 	p->rc = ee_dataset_batch(p->ds, p->first, p->n, p->net->model.input, p->net->ck.mean,
 				 p->net->ck.std, p->buf, &p->err);
 	return NULL;
@@ -50,7 +49,7 @@ int ee_loop_dataset(struct ee_run *r, const struct ee_net *net, const struct ee_
 {
 	struct ee_shape in = net->model.input;
 	size_t bytes = ee_align_up(ee_shape_numel(in) * r->max_batch * sizeof(float));
-	struct prep next = { net, ds, offset, 0, omp_get_max_threads(), NULL, EE_OK, { 0 } };
+	struct prep next = { net, ds, offset, 0, NULL, EE_OK, { 0 } };
 	double t0 = ee_now();
 	float *buf[2] = { aligned_alloc(64, bytes), ds->paths ? aligned_alloc(64, bytes) : NULL };
 	int first, cur = 0, rc = EE_OK;
