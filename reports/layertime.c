@@ -1,4 +1,4 @@
-/* layertime.c - see layertime.h. */
+/* layertime.c - time against MACs per layer: slowest layers, plot, counters; see layertime.h. */
 #include "layertime.h"
 
 #include <ctype.h>
