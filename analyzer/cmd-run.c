@@ -16,8 +16,12 @@
  * benchmark (tools/overhead.py); layer figures are then 0.
  *
  * JSON (--json): checkpoint, arch, data, samples, batch, threads, policy, fallback,
- * thresholds[E], accuracy, macs_mean, macs_all_exits, seconds, seconds_all_exits,
- * cpu_seconds, cpu_seconds_all_exits (process CPU time of the forwards),
+ * thresholds[E], accuracy, macs_mean, macs_all_exits, seconds, seconds_all_exits (the
+ * medians of the --repeat runs, default 3, after --warmup untimed ones),
+ * cpu_seconds, cpu_seconds_all_exits (process CPU time of the forwards, last run),
+ * repeat, warmup, spread {dynamic, all_exits: {runs, median, min, max, iqr, values[]}},
+ * warnings[] (in the text after the time line: a pass whose runs spread over 10 %, a
+ * measured speedup over 25 % off the predicted one, each with its likely cause),
  * speedup_measured, speedup_predicted, simulated {accuracy, macs_mean, exit_count[E],
  * fallback_count, agree}, counters {source, events[], warnings[]}, exits[] {exit,
  * count, entered, macs_mean (per sample entering), seconds, seconds_all_exits,
@@ -41,14 +45,14 @@
 static const char synopsis[] =
 	"eeprof run <checkpoint.h5> --data <spec> --threshold <t>[,<t>...] "
 	"[--policy <p>] [--fallback <f>] [--counters <events>] [--layers] [--plot <file>] [--json] "
-	"[--limit <n>] [--offset <n>] [--batch <n>] [--threads <n>] [--resize <s>] "
-	"[--interpolation <i>] [--no-resize]";
+	"[--limit <n>] [--offset <n>] [--batch <n>] [--threads <n>] [--repeat <n>] [--warmup <n>] "
+	"[--resize <s>] [--interpolation <i>] [--no-resize]";
 
 struct run_opts {
 	struct ee_cli_rule rule;
 	const char *data, *counters, *plot;
 	bool json, layers;
-	int limit, offset, batch, threads;
+	int limit, offset, batch, threads, repeat, warmup;
 	struct ee_cli_images img;
 };
 
@@ -98,8 +102,13 @@ static void print_summary(const struct ee_realexit *s)
 	printf("MACs        %s executed per sample, %s with every exit: predicted speedup "
 	       "%.2fx\n", ee_fmt_si(a, sizeof(a), s->real.macs_mean),
 	       ee_fmt_si(b, sizeof(b), s->macs_all), ratio(s->macs_all, s->real.macs_mean));
-	printf("time        %.3f s dynamic, %.3f s every exit: measured speedup %.2fx\n",
+	printf("time        %.3f s dynamic, %.3f s every exit: measured speedup %.2fx",
 	       s->dynamic.seconds, s->all.seconds, ratio(s->all.seconds, s->dynamic.seconds));
+	if (s->dyn_spread.n > 1)
+		printf(" (medians of %d runs: %.3f-%.3f s dynamic, %.3f-%.3f s every exit)",
+		       s->dyn_spread.n, s->dyn_spread.min, s->dyn_spread.max, s->all_spread.min,
+		       s->all_spread.max);
+	putchar('\n');
 }
 
 /* "12.3" or "n/a" for a NAN. */
@@ -268,6 +277,12 @@ static void json_head(struct ee_json *j, const struct ee_realexit *s,
 	ee_json_num(j, "cpu_seconds_all_exits", s->all.cpu_seconds);
 	ee_json_num(j, "speedup_measured", ratio(s->all.seconds, s->dynamic.seconds));
 	ee_json_num(j, "speedup_predicted", ratio(s->macs_all, s->real.macs_mean));
+	ee_json_int(j, "repeat", s->dyn_spread.n);
+	ee_json_int(j, "warmup", s->o.warmup);
+	ee_json_begin(j, "spread", '{');
+	ee_json_spread(j, "dynamic", &s->dyn_spread, s->dyn_runs);
+	ee_json_spread(j, "all_exits", &s->all_spread, s->all_runs);
+	ee_json_end(j);
 	ee_json_begin(j, "simulated", '{');
 	ee_json_num(j, "accuracy", s->sim.accuracy);
 	ee_json_num(j, "macs_mean", s->sim.macs_mean);
@@ -354,14 +369,20 @@ static void json_layers(struct ee_json *j, const struct ee_realexit *s)
 	ee_json_end(j);
 }
 
-static void print_json(const struct ee_realexit *s, const char *ckpt)
+static void print_json(const struct ee_realexit *s, const char *ckpt, char (*warn)[256],
+		       int nwarn)
 {
 	struct ee_json j;
+	int i;
 
 	ee_json_init(&j, stdout);
 	ee_json_begin(&j, NULL, '{');
 	ee_json_stamp(&j);
 	json_head(&j, s, ckpt);
+	ee_json_begin(&j, "warnings", '[');
+	for (i = 0; i < nwarn; i++)
+		ee_json_str(&j, NULL, warn[i]);
+	ee_json_end(&j);
 	json_counters(&j, s->ctr, s->hooked);
 	json_exits(&j, s);
 	json_layers(&j, s);
@@ -391,11 +412,16 @@ static void progress(void *ctx, long done, long total)
 static int print_results(const struct ee_realexit *re, const struct run_opts *o,
 			 const char *ckpt, struct ee_err *err)
 {
+	char warn[EE_REALEXIT_WARN_MAX][256];
+	int nwarn = ee_realexit_warnings(re, warn), i;
+
 	if (o->json) {
-		print_json(re, ckpt);
+		print_json(re, ckpt, warn, nwarn);
 		return o->plot ? save_plot(re, o->plot, ckpt, err) : EE_OK;
 	}
 	print_summary(re);
+	for (i = 0; i < nwarn; i++)
+		printf("warning     %s\n", warn[i]);
 	print_exits(re);
 	print_events(re);
 	if (o->layers)
@@ -429,6 +455,7 @@ static int run_opened(struct ee_realexit *re, const struct run_opts *o, const ch
 static int run_checkpoint(const char *ckpt, const struct run_opts *o, struct ee_err *err)
 {
 	struct ee_realexit_opts ro = { .offset = o->offset, .limit = o->limit, .batch = o->batch,
+				       .repeat = o->repeat, .warmup = o->warmup,
 				       .progress = o->json ? NULL : progress };
 	struct ee_realexit re;
 	int rc = ee_cli_images(&o->img, &ro.prep, err);
@@ -456,7 +483,7 @@ static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
 
 int cmd_run(int argc, char **argv)
 {
-	struct run_opts o = { .batch = 64, .threads = 1 };
+	struct run_opts o = { .batch = 64, .threads = 1, .repeat = 3 };
 	const struct ee_opt opts[] = {
 		{ "data", EE_OPT_STR, &o.data, "<spec>", "dataset, e.g. fashion-mnist:test", 0, 0 },
 		EE_OPT_RULE(&o.rule, "one threshold, or one per exit (SCAN style; required)"),
@@ -466,6 +493,8 @@ int cmd_run(int argc, char **argv)
 		  "SVG for a name ending in .svg)", 0, 0 },
 		EE_OPT_JSON(&o.json),
 		EE_OPTS_SAMPLES(&o),
+		EE_OPT_REPEAT(&o.repeat, "3"),
+		EE_OPT_WARMUP(&o.warmup),
 		EE_OPT_IMAGES(&o.img),
 		{ 0 },
 	};

@@ -229,6 +229,40 @@ static int allocate(struct ee_realexit *re, struct ee_err *err)
 	return EE_OK;
 }
 
+/* Forgets what a pass measured (each run is measured afresh). */
+static void pass_reset(struct ee_realexit_pass *p)
+{
+	p->seconds = p->cpu_seconds = 0;
+	memset(p->stage_seconds, 0, sizeof(p->stage_seconds));
+	ee_counts_clear(&p->counts);
+}
+
+/* o.warmup untimed runs, then o.repeat timed ones; the medians of their seconds. */
+static int runs(struct ee_realexit *re, struct ee_err *err)
+{
+	int repeat = re->o.repeat > 0 ? re->o.repeat : 1, r, rc = EE_OK;
+
+	if (repeat > EE_REPEAT_MAX)
+		repeat = EE_REPEAT_MAX;
+	for (r = 0; rc == EE_OK && r < re->o.warmup + repeat; r++) {
+		pass_reset(&re->all);
+		pass_reset(&re->dynamic);
+		rc = ee_loop_inputs(&re->net, &re->ds, re->o.offset, re->count, re->run.max_batch,
+				    both_passes, re, err);
+		if (r >= re->o.warmup) {
+			re->all_runs[r - re->o.warmup] = re->all.seconds;
+			re->dyn_runs[r - re->o.warmup] = re->dynamic.seconds;
+		}
+	}
+	if (rc < 0)
+		return rc;
+	ee_spread_of(re->all_runs, repeat, &re->all_spread);
+	ee_spread_of(re->dyn_runs, repeat, &re->dyn_spread);
+	re->all.seconds = re->all_spread.median;
+	re->dynamic.seconds = re->dyn_spread.median;
+	return EE_OK;
+}
+
 int ee_realexit_run(struct ee_realexit *re, const struct ee_exit_rule *rule,
 		    struct ee_counters *c, bool measure, struct ee_err *err)
 {
@@ -241,14 +275,65 @@ int ee_realexit_run(struct ee_realexit *re, const struct ee_exit_rule *rule,
 	if (rc == EE_OK)
 		rc = allocate(re, err);
 	if (rc == EE_OK)
-		rc = ee_loop_inputs(&re->net, &re->ds, re->o.offset, re->count, re->run.max_batch,
-				    both_passes, re, err);
+		rc = runs(re, err);
 	ee_counters_detach(c);
 	if (rc < 0)
 		return rc;
 	layer_times(re);
 	outcome(re);
 	return EE_OK;
+}
+
+/* Why timings may be off: runs under SHORT_RUN seconds are too short to time, else the
+ * likely cause is the machine's other load. */
+#define SHORT_RUN 0.05
+
+static void cause(const struct ee_spread *s, char *buf, size_t size)
+{
+	double load[1] = { -1 };
+
+	if (s->median < SHORT_RUN)
+		snprintf(buf, size, "too few samples (a run takes %.1f ms; use more samples or "
+			 "--repeat)", 1e3 * s->median);
+	else if (getloadavg(load, 1) == 1)
+		snprintf(buf, size, "likely load from other processes (load average %.1f)", load[0]);
+	else
+		snprintf(buf, size, "likely load from other processes");
+}
+
+int ee_realexit_warnings(const struct ee_realexit *re, char (*warn)[256])
+{
+	const struct ee_spread *sp[2] = { &re->dyn_spread, &re->all_spread };
+	static const char *const name[2] = { "dynamic", "all-exits" };
+	double measured = ratio(re->all.seconds, re->dynamic.seconds);
+	double predicted = ratio(re->macs_all, re->real.macs_mean), gap = measured / predicted - 1;
+	char why[160];
+	int n = 0, p;
+
+	for (p = 0; p < 2; p++) {
+		double rel = ee_spread_rel(sp[p]);
+
+		if (!(rel > EE_REALEXIT_SPREAD_MAX))
+			continue;
+		cause(sp[p], why, sizeof(why));
+		snprintf(warn[n++], 256, "the %s pass's %d runs spread %.0f%% (%.4g-%.4g s): %s",
+			 name[p], sp[p]->n, 100 * rel, sp[p]->min, sp[p]->max, why);
+	}
+	if (fabs(gap) > EE_REALEXIT_SPEEDUP_GAP) {
+		if (n)
+			snprintf(why, sizeof(why), "the timing noise above");
+		else if (re->dyn_spread.median < SHORT_RUN)
+			cause(&re->dyn_spread, why, sizeof(why));
+		else if (gap < 0)
+			snprintf(why, sizeof(why), "the late exits run smaller, compacted batches, "
+				 "where the kernels do less per second");
+		else
+			snprintf(why, sizeof(why), "the early layers cost more time per MAC than "
+				 "the late ones");
+		snprintf(warn[n++], 256, "measured speedup %.2fx is %+.0f%% off the %.2fx the MACs "
+			 "predict: likely %s", measured, 100 * gap, predicted, why);
+	}
+	return n;
 }
 
 void ee_realexit_release(struct ee_realexit *re)

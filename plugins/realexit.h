@@ -19,6 +19,10 @@
  * dynamic pass sample by sample (agree). The measured speedup is all.seconds /
  * dynamic.seconds; the one the MACs predict macs_all / real.macs_mean.
  *
+ * Both passes run o.warmup untimed times, then o.repeat timed times over every sample;
+ * all.seconds and dynamic.seconds are the medians (all_spread, dyn_spread: min, max,
+ * quartiles), stage, layer and counter figures those of the last run.
+ *
  * Stage and layer times are summed over lanes: with several threads running
  * micro-batches side by side they add up to more than the wall time. Without
  * measuring (measure false: the plain run of the overhead benchmark) no layer is
@@ -44,11 +48,14 @@
 #include "plugins/net.h"
 #include "reports/analysis.h"
 #include "reports/layertime.h"
+#include "reports/spread.h"
 #include "reports/trace.h"
 
 struct ee_realexit_opts {
 	int offset, limit; /* samples [offset, offset + limit); limit 0 = to the end */
 	int batch;         /* samples per forward pass (default 64) */
+	int repeat;        /* timed runs over every sample (0: 1); seconds are their median */
+	int warmup;        /* untimed runs first */
 	/* called after each batch with samples done and total (progress bars); may be NULL */
 	void (*progress)(void *ctx, long done, long total);
 	void *progress_ctx;
@@ -79,7 +86,10 @@ struct ee_realexit {
 	struct ee_trace dyn;  /* the exits the dynamic pass saw, per sample */
 	int *taken;           /* [count] where the rule let each sample go (e: fallback) */
 	double *macs;         /* [count] MACs each executed in the dynamic pass */
-	struct ee_realexit_pass all, dynamic;
+	struct ee_realexit_pass all, dynamic; /* seconds: the median of the runs; the rest:
+					       * the last run */
+	double all_runs[EE_REPEAT_MAX], dyn_runs[EE_REPEAT_MAX]; /* seconds of each timed run */
+	struct ee_spread all_spread, dyn_spread;
 	struct ee_layer_time *lt; /* [nodes] the all-exits pass per sample */
 	/* the outcome */
 	struct ee_dyn_result real, sim; /* the dynamic pass; the rule simulated on full */
@@ -108,6 +118,18 @@ int ee_realexit_open(struct ee_realexit *re, const char *checkpoint, const char 
 int ee_realexit_run(struct ee_realexit *re, const struct ee_exit_rule *rule,
 		    struct ee_counters *c, bool measure, struct ee_err *err);
 void ee_realexit_release(struct ee_realexit *re);
+
+#define EE_REALEXIT_SPREAD_MAX 0.10  /* (max - min) / median of a pass's runs */
+#define EE_REALEXIT_SPEEDUP_GAP 0.25 /* |measured / predicted - 1| */
+#define EE_REALEXIT_WARN_MAX 3
+
+/*
+ * After ee_realexit_run: what makes its timings doubtful, one sentence each with the
+ * likely cause, into warn[0..return): a pass whose runs spread more than
+ * EE_REALEXIT_SPREAD_MAX (load from other processes, or runs too short to time), and a
+ * measured speedup more than EE_REALEXIT_SPEEDUP_GAP away from the predicted one.
+ */
+int ee_realexit_warnings(const struct ee_realexit *re, char (*warn)[256]);
 
 /* A node's name, or its kind when it has none. */
 const char *ee_realexit_node_name(const struct ee_node *nd);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static bool any_gates(const struct ee_report *r)
 {
@@ -165,11 +166,13 @@ static int plots(struct outset *s, const struct ee_report *r, const char *progra
 	return EE_OK;
 }
 
-static int make_dir(const char *dir, struct ee_err *err)
+/* Makes dir unless it exists; *made tells whether this call created it. */
+static int make_dir(const char *dir, bool *made, struct ee_err *err)
 {
 	struct stat st;
 
-	if (mkdir(dir, 0777) < 0 && errno != EEXIST)
+	*made = mkdir(dir, 0777) == 0;
+	if (!*made && errno != EEXIST)
 		return ee_err_set(err, EE_ERR_IO, "cannot create directory '%s': %s", dir,
 				  strerror(errno));
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
@@ -207,9 +210,10 @@ int ee_report_write(const struct ee_report *r, const char *dir,
 		    const struct ee_report_write_opts *o, struct ee_err *err)
 {
 	struct outset s = { dir, NULL, 0, 0, err };
+	bool made;
 	int rc, i;
 
-	if ((rc = make_dir(dir, err)) < 0)
+	if ((rc = make_dir(dir, &made, err)) < 0)
 		return rc;
 	rc = write_all(&s, r, o);
 	for (i = 0; i < s.n; i++) { /* in order: report.json, begun last, is renamed last */
@@ -219,5 +223,7 @@ int ee_report_write(const struct ee_report *r, const char *dir,
 			ee_out_abort(&s.o[i]);
 	}
 	free(s.o);
+	if (rc < 0 && made)
+		rmdir(dir); /* a directory this run made holds nothing after a failure */
 	return rc;
 }
