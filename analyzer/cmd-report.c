@@ -47,7 +47,7 @@ static const char synopsis[] =
 	"eeprof report <checkpoint.h5>... --data <spec> (-o | --output) <dir> [--val <spec>]\n"
 	"       [--policy <p>] [--fallback <f>] [--trace-dir <dir>] [--no-plots] [--gnuplot <prog>]\n"
 	"       [--name <name>[,<name>...]] [--counters <events>] [--limit <n>] [--batch <n>]\n"
-	"       [--threads <n>]\n"
+	"       [--threads <n>] [--resize <s>] [--interpolation <i>] [--no-resize]\n"
 	"   or: eeprof report --traces <trace.h5>... [--val-traces <v1.h5,v2.h5,...>] -o <dir> "
 	"[...]\n\n"
 	"policies: maxprob, entropy, margin, patience; fallbacks: last, ensemble, best.\n"
@@ -60,6 +60,7 @@ struct report_opts {
 	const char *names[EE_MAX_POS]; /* the model of argument i (NULL: its checkpoint's stem) */
 	bool traces, no_plots;
 	struct ee_profile_opts profile;
+	struct ee_cli_images img;
 };
 
 static void progress(void *ctx, long done, long total)
@@ -447,7 +448,8 @@ static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
 	int rc;
 
 	if ((o->name_list && (rc = name_models(o, npos, &names, err)) < 0) ||
-	    (rc = check_opts(o, pos, npos, err)) < 0) {
+	    (rc = check_opts(o, pos, npos, err)) < 0 ||
+	    (rc = ee_cli_images(&o->img, &o->profile.prep, err)) < 0) {
 		free(names);
 		return rc;
 	}
@@ -494,6 +496,7 @@ int cmd_report(int argc, char **argv)
 		EE_OPT_LIMIT_HELP(&o.profile.limit, "at most n samples of each dataset (default: all)"),
 		EE_OPT_BATCH(&o.profile.batch),
 		EE_OPT_THREADS(&o.profile.threads),
+		EE_OPT_IMAGES(&o.img),
 		{ 0 },
 	};
 
