@@ -39,6 +39,7 @@ static uint64_t le(const unsigned char *p, int n)
 struct raw {
 	int fd;
 	uint64_t size, base;
+	unsigned char *mem; /* [size] the file's image, if it lives in memory (else NULL) */
 };
 
 /* Reads n bytes at file address addr (relative to the base); -1 if any lies outside. */
@@ -48,7 +49,18 @@ static int raw_get(const struct raw *r, uint64_t addr, void *buf, size_t n)
 
 	if (addr == UNDEF || a < addr || a > r->size || n > r->size - a)
 		return -1;
+	if (r->mem) {
+		memcpy(buf, r->mem + a, n);
+		return 0;
+	}
 	return pread(r->fd, buf, n, (off_t)a) == (ssize_t)n ? 0 : -1;
+}
+
+static void raw_close(struct raw *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->mem);
 }
 
 struct find;
@@ -58,7 +70,7 @@ static const char *check_root(const struct raw *r, uint64_t addr, char *buf, siz
 int ee_h5_check_file(const char *path, const char *what, struct ee_err *err)
 {
 	unsigned char sb[128];
-	struct raw r = { -1, 0, 0 };
+	struct raw r = { .fd = -1 };
 	struct stat st;
 	uint64_t at, eof = 0, root = 0;
 	int version, rc = EE_OK;
@@ -698,12 +710,34 @@ static const char *isolated_read(hid_t loc, const char *name, char *buf, size_t 
 	return NULL;
 }
 
+#define MAX_IMAGE (1u << 30) /* bytes of a file in memory (HDF5's core driver) copied */
+
+/* The image of file (opened with HDF5's core driver, e.g. a trace sent by an MPI rank)
+ * into r->mem; EE_OK, or 1 if the file is not in memory. */
+static int raw_image(hid_t file, struct raw *r, const char *path, struct ee_err *err)
+{
+	hid_t fapl = H5Fget_access_plist(file);
+	int core = fapl >= 0 && H5Pget_driver(fapl) == H5FD_CORE;
+	ssize_t n = core ? H5Fget_file_image(file, NULL, 0) : 0;
+
+	if (fapl >= 0)
+		H5Pclose(fapl);
+	if (!core)
+		return 1;
+	if (n <= 0 || (size_t)n > MAX_IMAGE || !(r->mem = malloc((size_t)n)) ||
+	    H5Fget_file_image(file, r->mem, (size_t)n) != n)
+		return FAIL(err, "%s: cannot copy its HDF5 image (%zd bytes)", path, n);
+	r->size = (uint64_t)n;
+	return EE_OK;
+}
+
 /* Opens the file of object loc for raw reads into r (path gets its name). */
 static int raw_open(hid_t loc, struct raw *r, char *path, size_t size, struct ee_err *err)
 {
 	hid_t file = H5Iget_file_id(loc), fcpl;
 	hsize_t userblock = 0;
 	struct stat st;
+	int rc;
 
 	if (file < 0 || H5Fget_name(file, path, size) <= 0) {
 		if (file >= 0)
@@ -715,8 +749,11 @@ static int raw_open(hid_t loc, struct raw *r, char *path, size_t size, struct ee
 		H5Pget_userblock(fcpl, &userblock);
 		H5Pclose(fcpl);
 	}
-	H5Fclose(file);
 	r->base = userblock;
+	rc = raw_image(file, r, path, err);
+	H5Fclose(file);
+	if (rc <= 0)
+		return rc;
 	r->fd = open(path, O_RDONLY);
 	if (r->fd < 0 || fstat(r->fd, &st) < 0) {
 		if (r->fd >= 0)
@@ -730,7 +767,7 @@ static int raw_open(hid_t loc, struct raw *r, char *path, size_t size, struct ee
 int ee_h5_check_attrs(int64_t loc, const char *file_desc, const char *what, struct ee_err *err)
 {
 	struct find f = { .name = NULL };
-	struct raw r = { -1, 0, 0 };
+	struct raw r = { .fd = -1 };
 	char path[4096];
 	int rc = raw_open(loc, &r, path, sizeof(path), err);
 	const char *sep = *file_desc ? ": " : "";
@@ -738,7 +775,7 @@ int ee_h5_check_attrs(int64_t loc, const char *file_desc, const char *what, stru
 	if (rc < 0)
 		return rc;
 	walk_header(&r, object_address(loc), &f);
-	close(r.fd);
+	raw_close(&r);
 	if (f.bad && f.bad_name[0])
 		return FAIL(err, "%s%s%s has a malformed attribute '%s' (%s)", file_desc, sep, what,
 			    f.bad_name, f.bad);
@@ -751,7 +788,7 @@ int ee_h5_check_attrs(int64_t loc, const char *file_desc, const char *what, stru
 int ee_h5_vlen_string(int64_t loc, const char *name, char *buf, size_t size, struct ee_err *err)
 {
 	struct find f = { .name = name };
-	struct raw r = { -1, 0, 0 };
+	struct raw r = { .fd = -1 };
 	char path[4096];
 	const char *bad = NULL;
 	int rc;
@@ -769,7 +806,7 @@ int ee_h5_vlen_string(int64_t loc, const char *name, char *buf, size_t size, str
 		bad = "an attribute message eeprof cannot find";
 	else if (f.seq) /* an empty string may have no heap object */
 		bad = heap_string(&r, f.heap, f.index, f.seq, buf, size);
-	close(r.fd);
+	raw_close(&r);
 	if (bad)
 		return FAIL(err, "'%s': attribute '%s' is malformed (%s)", path, name, bad);
 	return 1;
