@@ -230,6 +230,7 @@ demo: deps all
 bench: deps all $(O)/fmapeak
 	@$(PY) tools/bench.py $(O)/eeprof --fmapeak $(O)/fmapeak
 	@$(PY) tools/overhead.py $(O)/eeprof
+	@$(PY) tools/bench_images.py $(O)/eeprof
 	@$(PY) tools/mpi_bench.py $(O)/eeprof
 
 # libFuzzer targets (tests/fuzz/fuzz_<name>.c) against a libee built by clang with the
