@@ -2,6 +2,9 @@
  * cmd-profile.c - `eeprof profile CKPT --data SPEC -o TRACE.h5`: one inference
  * pass over a dataset, or over the shard --offset/--limit of it, into a trace
  * (reports/trace.h) that every analysis reads without running the model again.
+ * Under mpirun or srun the samples are shared out over the ranks and rank 0 alone writes
+ * the trace (plugins/profile_dist.h); the summary then shows each rank's wall time and
+ * what gathering the trace cost.
  *
  * stdout gets a short summary (samples, time, per-exit accuracy and MACs); a
  * progress bar goes to stderr when it is a terminal. The trace is written under
@@ -21,12 +24,15 @@
 
 #include "analyzer.h"
 #include "plugins/counters.h"
-#include "plugins/profile.h"
+#include "plugins/dist.h"
+#include "plugins/profile_dist.h"
+#include "reports/analysis.h"
 #include "reports/table.h"
 
 static const char synopsis[] =
 	"eeprof profile <checkpoint.h5> --data <spec> (-o | --output) <trace.h5> [--softmax] "
-	"[--counters <events>] [--limit <n>] [--offset <n>] [--batch <n>] [--threads <n>]";
+	"[--counters <events>] [--limit <n>] [--offset <n>] [--batch <n>] [--threads <n>] "
+	"[--resize <s>] [--interpolation <i>] [--no-resize]";
 
 /* Opens the set a --counters spec names into c and points o at it; "off": none. */
 static int open_counters(struct ee_counters *c, const char *spec, struct ee_profile_opts *o,
@@ -50,33 +56,40 @@ static void progress(void *ctx, long done, long total)
 	ee_cli_progress("profile", done, total);
 }
 
-static void print_summary(const struct ee_trace *t, const char *output)
+/* With several ranks: each one's wall time and what putting the trace together cost. */
+static void print_ranks(const struct ee_trace *t, const struct ee_profile_dist_info *info)
+{
+	int r;
+
+	if (t->ranks < 2)
+		return;
+	printf("ranks       %d, wall s:", t->ranks);
+	for (r = 0; r < t->ranks; r++)
+		printf(" %.3f", t->rank_seconds[r]);
+	printf("\ngather      %zu bytes, %.4f s (rank 0 waited %.4f s for the others)\n",
+	       info->bytes, info->gather_seconds, info->wait_seconds);
+}
+
+static void print_summary(const struct ee_trace *t, const char *output,
+			  const struct ee_profile_dist_info *info)
 {
 	static const char *const head[] = { "exit", "accuracy", "MACs mean", "MACs cascade" };
+	struct ee_exit_stats st;
 	struct ee_table tab;
 	char a[32], b[32];
-	int i, k;
+	int k;
 
 	printf("profiled    %d samples of '%s' (from %d of %d) in %.2f s, %.0f images/s\n", t->n,
 	       t->data, t->index[0], t->dataset_size, t->seconds,
 	       t->seconds > 0 ? t->n / t->seconds : 0.0);
+	print_ranks(t, info);
+	ee_exit_stats(t, &st);
 	ee_table_init(&tab, 4, head);
-	for (k = 0; k < t->nexits; k++) {
-		double macs = 0, cascade = 0;
-		long correct = 0;
-
-		for (i = 0; i < t->n; i++) {
-			correct += t->pred[(size_t)i * t->nexits + k] == t->label[i];
-			macs += t->macs[(size_t)i * t->nexits + k];
-			cascade += t->macs_cascade[(size_t)i * t->nexits + k];
-		}
-		ee_table_rowf(&tab, "%d\t%.4f\t%s\t%s", k + 1, (double)correct / t->n,
-			      ee_fmt_si(a, sizeof(a), macs / t->n),
-			      ee_fmt_si(b, sizeof(b), cascade / t->n));
-	}
-	for (i = 0, k = 0; i < t->n; i++)
-		k += t->ens_pred[i] == t->label[i];
-	ee_table_rowf(&tab, "ensemble\t%.4f\t\t", (double)k / t->n);
+	for (k = 0; k < t->nexits; k++)
+		ee_table_rowf(&tab, "%d\t%.4f\t%s\t%s", k + 1, st.accuracy[k],
+			      ee_fmt_si(a, sizeof(a), st.macs_mean[k]),
+			      ee_fmt_si(b, sizeof(b), st.cascade_mean[k]));
+	ee_table_rowf(&tab, "ensemble\t%.4f\t\t", st.ensemble_accuracy);
 	putchar('\n');
 	ee_table_print(&tab, stdout, false);
 	ee_table_release(&tab);
@@ -87,21 +100,24 @@ int cmd_profile(int argc, char **argv)
 {
 	struct ee_profile_opts o = { .batch = 64, .threads = 1 };
 	const char *data = NULL, *output = NULL, *counters = NULL, *pos[1];
+	struct ee_cli_images img = { 0 };
 	const struct ee_opt opts[] = {
 		{ "data", EE_OPT_STR, &data, "<spec>", "dataset, e.g. fashion-mnist:test", 0, 0 },
-		{ "output", EE_OPT_STR, &output, "<file>", "trace to write (also -o <file>)", 0,
+		{ "output", EE_OPT_STR, &output, "<file>", "trace to write", 0,
 		  0 },
 		{ "softmax", EE_OPT_FLAG, &o.softmax, NULL, "also keep every exit's full softmax",
 		  0, 0 },
 		EE_OPT_COUNTERS(&counters),
-		{ "limit", EE_OPT_INT, &o.limit, "<n>", "at most n samples (a shard)", 0, 1 << 30 },
+		EE_OPT_LIMIT_HELP(&o.limit, "at most n samples (a shard; default: all)"),
 		EE_OPT_OFFSET(&o.offset),
 		EE_OPT_BATCH(&o.batch),
 		EE_OPT_THREADS(&o.threads),
+		EE_OPT_IMAGES(&img),
 		{ 0 },
 	};
 	struct ee_err err = { 0 };
 	struct ee_counters c = { 0 };
+	struct ee_profile_dist_info info;
 	struct ee_trace t;
 	int npos, nwarn, rc;
 
@@ -110,20 +126,26 @@ int cmd_profile(int argc, char **argv)
 		return ee_cli_exit(rc, &err);
 	if (!data || !output)
 		return ee_fail_usage(synopsis, "--data and --output are required");
+	if (ee_cli_images(&img, &o.prep, &err) < 0)
+		return ee_fail(&err);
 	ee_cli_threads(o.threads);
 	if (ee_cli_tty())
 		o.progress = progress;
-	if (open_counters(&c, counters, &o, &err) < 0)
+	/* (agreed: a node of a cluster may lack what another has) */
+	if (ee_dist_agree(open_counters(&c, counters, &o, &err), &err) < 0) {
+		ee_counters_close(&c);
 		return ee_fail(&err);
+	}
 	nwarn = c.nwarn;
-	rc = ee_profile_run(pos[0], data, &o, &t, &err);
+	rc = ee_profile_dist(pos[0], data, &o, &t, &info, &err);
 	ee_cli_warn_counters(&c, nwarn);
 	ee_counters_close(&c);
 	if (rc < 0)
 		return ee_fail(&err);
-	rc = ee_trace_write(&t, output, &err);
-	if (rc == EE_OK)
-		print_summary(&t, output);
+	if (ee_dist_rank() == 0) /* the other ranks hold nothing and write nothing */
+		rc = ee_trace_write(&t, output, &err);
+	if (rc == EE_OK && ee_dist_rank() == 0)
+		print_summary(&t, output, &info);
 	ee_trace_release(&t);
 	return ee_cli_exit(rc, &err);
 }

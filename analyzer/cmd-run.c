@@ -26,7 +26,7 @@
  * fallback_count, agree}, counters {source, events[], warnings[]}, exits[] {exit,
  * count, entered, macs_mean (per sample entering), seconds, seconds_all_exits,
  * cpu_seconds (thread CPU time, PAPI), gflops, events{}, events_all_exits{}},
- * fallback {count}, and layers[] {name, kind, exit, head, samples, macs, seconds,
+ * fallback_count (samples no exit let go), and layers[] {name, kind, exit, head, samples, macs, seconds,
  * cpu_seconds, gflops, events{}} of the all-exits pass, with macs_dynamic and
  * seconds_dynamic.
  */
@@ -45,13 +45,15 @@
 static const char synopsis[] =
 	"eeprof run <checkpoint.h5> --data <spec> --threshold <t>[,<t>...] "
 	"[--policy <p>] [--fallback <f>] [--counters <events>] [--layers] [--plot <file>] [--json] "
-	"[--limit <n>] [--offset <n>] [--batch <n>] [--threads <n>] [--repeat <n>] [--warmup <n>]";
+	"[--limit <n>] [--offset <n>] [--batch <n>] [--threads <n>] [--repeat <n>] [--warmup <n>] "
+	"[--resize <s>] [--interpolation <i>] [--no-resize]";
 
 struct run_opts {
 	struct ee_cli_rule rule;
 	const char *data, *counters, *plot;
 	bool json, layers;
 	int limit, offset, batch, threads, repeat, warmup;
+	struct ee_cli_images img;
 };
 
 /* ---------------------------------------------------------------- results */
@@ -334,9 +336,7 @@ static void json_exits(struct ee_json *j, const struct ee_realexit *s)
 		ee_json_end(j);
 	}
 	ee_json_end(j);
-	ee_json_begin(j, "fallback", '{');
-	ee_json_int(j, "count", s->real.exits[s->e]);
-	ee_json_end(j);
+	ee_json_int(j, "fallback_count", s->real.exits[s->e]); /* as curve and gates name it */
 }
 
 static void json_layers(struct ee_json *j, const struct ee_realexit *s)
@@ -452,11 +452,14 @@ static int run_opened(struct ee_realexit *re, const struct run_opts *o, const ch
 
 static int run_checkpoint(const char *ckpt, const struct run_opts *o, struct ee_err *err)
 {
-	struct ee_realexit_opts ro = { o->offset, o->limit, o->batch, o->repeat, o->warmup,
-				       o->json ? NULL : progress, NULL };
+	struct ee_realexit_opts ro = { .offset = o->offset, .limit = o->limit, .batch = o->batch,
+				       .repeat = o->repeat, .warmup = o->warmup,
+				       .progress = o->json ? NULL : progress };
 	struct ee_realexit re;
-	int rc = ee_realexit_open(&re, ckpt, o->data, &ro, err);
+	int rc = ee_cli_images(&o->img, &ro.prep, err);
 
+	if (rc == EE_OK)
+		rc = ee_realexit_open(&re, ckpt, o->data, &ro, err);
 	if (rc < 0)
 		return rc;
 	rc = run_opened(&re, o, ckpt, err);
@@ -490,6 +493,7 @@ int cmd_run(int argc, char **argv)
 		EE_OPTS_SAMPLES(&o),
 		EE_OPT_REPEAT(&o.repeat, "3"),
 		EE_OPT_WARMUP(&o.warmup),
+		EE_OPT_IMAGES(&o.img),
 		{ 0 },
 	};
 

@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 
+#include "core/imgprep.h"
 #include "plugins/counters.h"
 #include "reports/trace.h"
 
@@ -26,6 +27,9 @@ struct ee_profile_opts {
 	int batch;         /* samples per forward pass (default 64) */
 	int threads;       /* set by the caller with ee_threads_set() before this call */
 	int offset, limit; /* samples [offset, offset + limit); limit 0 = to the end */
+	/* ranks > 1: only shard rank of those samples split in ranks (plugins/dist.h,
+	 * ee_dist_shard); the trace may then have no sample. 0, 0 or 0, 1: all of them */
+	int rank, ranks;
 	bool softmax;      /* record the full softmax of every exit */
 	/* called after each batch with samples done and total (progress bars); may be NULL */
 	void (*progress)(void *ctx, long done, long total);
@@ -33,6 +37,8 @@ struct ee_profile_opts {
 	/* (optional) counters attached to the run while it profiles; NULL: the layers are
 	 * timed but not counted */
 	struct ee_counters *counters;
+	/* image files (imagefolder:, imagelist:): resize and filter; zero: the defaults */
+	struct ee_imgprep prep;
 };
 
 int ee_profile_run(const char *checkpoint, const char *data, const struct ee_profile_opts *o,
