@@ -51,13 +51,15 @@
 static const char synopsis[] =
 	"eeprof run <checkpoint.h5> --data <spec> --threshold <t>[,<t>...] "
 	"[--policy <p>] [--fallback <f>] [--counters <events>] [--layers] [--plot <file>] [--json] "
-	"[--limit <n>] [--offset <n>] [--batch <n>] [--threads <n>] [--repeat <n>] [--warmup <n>]";
+	"[--limit <n>] [--offset <n>] [--batch <n>] [--threads <n>] [--repeat <n>] [--warmup <n>] "
+	"[--resize <s>] [--interpolation <i>] [--no-resize]";
 
 struct run_opts {
 	struct ee_cli_rule rule;
 	const char *data, *counters, *plot;
 	bool json, layers;
 	int limit, offset, batch, threads, repeat, warmup;
+	struct ee_cli_images img;
 };
 
 /* ---------------------------------------------------------------- results */
@@ -473,8 +475,11 @@ static int run_checkpoint(const char *ckpt, const struct run_opts *o, struct ee_
 				       .repeat = o->repeat, .warmup = o->warmup,
 				       .progress = o->json ? NULL : progress };
 	struct ee_realexit re;
-	int rc = ee_realexit_dist_open(&re, ckpt, o->data, &ro, err);
+	int rc = ee_cli_images(&o->img, &ro.prep, err);
 
+	/* one agreement on every rank, whichever step failed */
+	rc = rc == EE_OK ? ee_realexit_dist_open(&re, ckpt, o->data, &ro, err)
+			 : ee_dist_agree(rc, err);
 	if (rc < 0)
 		return rc;
 	rc = run_opened(&re, o, ckpt, err);
@@ -508,6 +513,7 @@ int cmd_run(int argc, char **argv)
 		EE_OPTS_SAMPLES(&o),
 		EE_OPT_REPEAT(&o.repeat, "3"),
 		EE_OPT_WARMUP(&o.warmup),
+		EE_OPT_IMAGES(&o.img),
 		{ 0 },
 	};
 

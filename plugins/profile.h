@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 
+#include "core/imgprep.h"
 #include "plugins/counters.h"
 #include "reports/trace.h"
 
@@ -36,6 +37,8 @@ struct ee_profile_opts {
 	/* (optional) counters attached to the run while it profiles; NULL: the layers are
 	 * timed but not counted */
 	struct ee_counters *counters;
+	/* image files (imagefolder:, imagelist:): resize and filter; zero: the defaults */
+	struct ee_imgprep prep;
 };
 
 int ee_profile_run(const char *checkpoint, const char *data, const struct ee_profile_opts *o,

@@ -191,6 +191,7 @@ int ee_realexit_open(struct ee_realexit *re, const char *checkpoint, const char 
 		free(re->checkpoint);
 		return rc;
 	}
+	re->ds.prep = o->prep;
 	rc = ee_loop_select(&re->ds, o->offset, o->limit, &re->count, err);
 	re->first = o->offset;
 	if (rc == EE_OK && o->ranks > 1) { /* this rank's shard of the selection */

@@ -66,6 +66,8 @@ struct ee_realexit_opts {
 	/* called after each batch with samples done and total (progress bars); may be NULL */
 	void (*progress)(void *ctx, long done, long total);
 	void *progress_ctx;
+	/* image files (imagefolder:, imagelist:): resize and filter; zero: the defaults */
+	struct ee_imgprep prep;
 };
 
 /* What one kind of pass measured over all batches. */
