@@ -456,7 +456,8 @@ static int run_checkpoint(const char *ckpt, const struct run_opts *o, struct ee_
 {
 	struct ee_realexit_opts ro = { .offset = o->offset, .limit = o->limit, .batch = o->batch,
 				       .repeat = o->repeat, .warmup = o->warmup,
-				       .progress = o->json ? NULL : progress };
+				       .progress = o->json ? NULL : progress,
+				       .skip_bad = o->img.skip_bad };
 	struct ee_realexit re;
 	int rc = ee_cli_images(&o->img, &ro.prep, err);
 
@@ -464,6 +465,7 @@ static int run_checkpoint(const char *ckpt, const struct run_opts *o, struct ee_
 		rc = ee_realexit_open(&re, ckpt, o->data, &ro, err);
 	if (rc < 0)
 		return rc;
+	ee_cli_warn_skipped(&re.skipped);
 	rc = run_opened(&re, o, ckpt, err);
 	ee_realexit_release(&re);
 	return rc;

@@ -186,6 +186,8 @@ int ee_realexit_open(struct ee_realexit *re, const char *checkpoint, const char 
 		return rc;
 	re->ds.prep = o->prep;
 	rc = ee_loop_select(&re->ds, o->offset, o->limit, &re->count, err);
+	if (rc == EE_OK && o->skip_bad)
+		rc = ee_dataset_keep_good(&re->ds, &re->o.offset, &re->count, &re->skipped, err);
 	if (rc == EE_OK && (rc = ee_net_load(&re->net, checkpoint, err)) == EE_OK) {
 		rc = ee_run_init(&re->run, &re->net.model, re->count < batch ? re->count : batch,
 				 false, err);
@@ -223,7 +225,8 @@ static int allocate(struct ee_realexit *re, struct ee_err *err)
 	if (!re->taken || !re->macs || !re->prob || !re->ens || !re->lt)
 		return ee_err_set(err, EE_ERR_NOMEM, "out of memory");
 	for (i = 0; i < re->count; i++) {
-		re->full.index[i] = re->dyn.index[i] = re->o.offset + i;
+		re->full.index[i] = re->dyn.index[i] = ee_dataset_position(&re->ds,
+									    re->o.offset + i);
 		re->full.label[i] = re->dyn.label[i] = re->ds.labels[re->o.offset + i];
 	}
 	return EE_OK;
