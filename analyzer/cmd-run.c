@@ -26,7 +26,7 @@
  * fallback_count, agree}, counters {source, events[], warnings[]}, exits[] {exit,
  * count, entered, macs_mean (per sample entering), seconds, seconds_all_exits,
  * cpu_seconds (thread CPU time, PAPI), gflops, events{}, events_all_exits{}},
- * fallback {count}, and layers[] {name, kind, exit, head, samples, macs, seconds,
+ * fallback_count (samples no exit let go), and layers[] {name, kind, exit, head, samples, macs, seconds,
  * cpu_seconds, gflops, events{}} of the all-exits pass, with macs_dynamic and
  * seconds_dynamic.
  */
@@ -336,9 +336,7 @@ static void json_exits(struct ee_json *j, const struct ee_realexit *s)
 		ee_json_end(j);
 	}
 	ee_json_end(j);
-	ee_json_begin(j, "fallback", '{');
-	ee_json_int(j, "count", s->real.exits[s->e]);
-	ee_json_end(j);
+	ee_json_int(j, "fallback_count", s->real.exits[s->e]); /* as curve and gates name it */
 }
 
 static void json_layers(struct ee_json *j, const struct ee_realexit *s)

@@ -140,10 +140,15 @@ no_file "a bad checkpoint on rank 1: no trace" "$T/f.h5"
 mpi 2 profile "$S" --data $D -o "$T/nodir/f.h5"
 check "an unwritable output on 2 ranks: status 3, one message" \
 	"[ $rc -eq 3 ] && [ \$(grep -c '^eeprof: error: ' '$T/err') -eq 1 ] && grep -q 'nodir' '$T/err'"
+echo "not a directory" > "$T/plainfile"
 # shellcheck disable=SC2086
-mpi 3 report $R --limit 40 --batch 8 --no-plots -o "$T/nodir/r"
+mpi 3 report $R --limit 40 --batch 8 --no-plots -o "$T/plainfile/r"
 check "report to an unwritable directory on 3 ranks: status 3, one message" \
-	"[ $rc -eq 3 ] && [ \$(grep -c '^eeprof: error: ' '$T/err') -eq 1 ]"
+	"[ $rc -eq 3 ] && [ \$(grep -c '^eeprof: error: ' '$T/err') -eq 1 ] && grep -q 'plainfile' '$T/err'"
+# shellcheck disable=SC2086
+mpi 3 report $R --limit 40 --batch 8 --no-plots -o "$T/newparent/r"
+check "report on 3 ranks makes the missing parents of its directory (mkdir -p)" \
+	"[ $rc -eq 0 ] && [ -f '$T/newparent/r/report.json' ]"
 # shellcheck disable=SC2086
 run $MPIRUN -n 2 "$EEPROF" report $R --limit 40 --batch 8 --no-plots -o "$T/rf" : \
 	-n 1 "$EEPROF" report "$S" --data fashion-mnist:test --val "h5:$T/missing.h5" --limit 40 \
