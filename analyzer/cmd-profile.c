@@ -107,6 +107,7 @@ static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
 	struct profile_cmd *p = ctx;
 	struct ee_counters c = { 0 };
 	struct ee_profile_dist_info info;
+	struct ee_skipped skipped = { 0 };
 	struct ee_trace t;
 	int nwarn, rc;
 
@@ -116,6 +117,7 @@ static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
 				  hint(synopsis));
 	if ((rc = ee_cli_images(&p->img, &p->o.prep, err)) < 0)
 		return rc;
+	p->o.skipped = p->img.skip_bad ? &skipped : NULL;
 	ee_cli_threads(p->o.threads);
 	if (ee_cli_tty())
 		p->o.progress = progress;
@@ -132,8 +134,10 @@ static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
 		return rc;
 	if (ee_dist_rank() == 0) /* the other ranks hold nothing and write nothing */
 		rc = ee_trace_write(&t, p->output, err);
-	if (rc == EE_OK && ee_dist_rank() == 0)
+	if (rc == EE_OK && ee_dist_rank() == 0) {
+		ee_cli_warn_skipped(&skipped);
 		print_summary(&t, p->output, &info);
+	}
 	ee_trace_release(&t);
 	return rc;
 }
