@@ -99,6 +99,7 @@ int cmd_budget(int argc, char **argv);
 int cmd_gates(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_calibration(int argc, char **argv);
 
 /* Options of the trace analyses: the dynamic-exit rule (reports/analysis.h). */
 #define EE_OPT_POLICY(dst) \
@@ -107,6 +108,30 @@ int cmd_diff(int argc, char **argv);
 #define EE_OPT_FALLBACK(dst) \
 	{ "fallback", EE_OPT_STR, (dst), "<f>", \
 	  "when no exit is confident: last (default), ensemble or best", 0, 0 }
+
+/* Plots drawn by a command (cli-plot.c): --plot FILE and how it looks. */
+struct ee_plot;
+struct ee_cli_plot_opts {
+	const char *size;  /* --plot-size W,H */
+	int font_size;     /* --font-size N (0: default) */
+	const char *title; /* --title TEXT */
+};
+#define EE_OPT_PLOT_LOOK(o) \
+	{ "plot-size", EE_OPT_STR, &(o)->size, "<w,h>", "plot size in pixels (default 960,600)", \
+	  0, 0 }, \
+	{ "font-size", EE_OPT_INT, &(o)->font_size, "<n>", "plot font size in points (default 10)", \
+	  4, 72 }, \
+	{ "title", EE_OPT_STR, &(o)->title, "<text>", "plot title instead of the default ('' none)", \
+	  0, 0 }
+/* Checks the look options into *look, and path's extension (.png or .svg) if not NULL,
+ * before any work; EE_ERR_USAGE naming the option. */
+struct ee_plot_look;
+int ee_cli_plot_check(const char *path, const struct ee_cli_plot_opts *o,
+		      struct ee_plot_look *look, struct ee_err *err);
+/* Opens a plot (ee_plot_init) with the look applied. */
+int ee_cli_plot_begin(struct ee_plot *p, const struct ee_plot_look *look, struct ee_err *err);
+/* Draws p into path (PNG or SVG by its extension) and releases p. */
+int ee_cli_plot_end(struct ee_plot *p, const char *path, struct ee_err *err);
 
 /* What the trace analyses (curve, budget, gates) share. */
 struct ee_trace;

@@ -24,6 +24,8 @@ static const struct cmd commands[] = {
 	{ "curve", cmd_curve, "accuracy vs MACs: per-exit points and threshold sweeps of traces" },
 	{ "budget", cmd_budget, "thresholds meeting a MAC budget on validation, applied to test" },
 	{ "gates", cmd_gates, "EMG gate (multi-scale) ratios per layer, by exit and by class" },
+	{ "calibration", cmd_calibration,
+	  "per-exit calibration: ECE, MCE, Brier, reliability, temperature scaling" },
 	{ "report", cmd_report, "profile + all analyses into a directory: JSON, Markdown, CSV, plots" },
 	{ "diff", cmd_diff, "regression verdicts between two report.json files (CI)" },
 };

@@ -89,6 +89,7 @@ void ee_trace_release(struct ee_trace *t)
 	free(t->entropy);
 	free(t->margin);
 	free(t->softmax);
+	free(t->logits);
 	free(t->ens_pred);
 	free(t->ens_maxprob);
 	free(t->macs);

@@ -104,6 +104,7 @@ struct ee_trace {
 	float *entropy;           /* [n][E] softmax entropy, nats */
 	float *margin;            /* [n][E] top-1 minus top-2 softmax */
 	float *softmax;           /* [n][E][K], or NULL when not recorded */
+	float *logits;            /* [n][E][K], or NULL when not recorded */
 	int32_t *ens_pred;        /* [n] argmax of the mean of the exits' softmax */
 	float *ens_maxprob;       /* [n] its max */
 	double *macs;             /* [n][E] standalone executed MACs */
