@@ -26,7 +26,7 @@
 
 static const char synopsis[] =
 	"eeprof profile <checkpoint.h5> --data <spec> (-o | --output) <trace.h5> [--softmax] "
-	"[--counters <events>] [--limit <n>] [--offset <n>] [--batch <n>] [--threads <n>]";
+	"[--no-logits] [--counters <events>] [--limit <n>] [--offset <n>] [--batch <n>] [--threads <n>]";
 
 static void warn_counters(const struct ee_counters *c, int from)
 {
@@ -100,6 +100,9 @@ int cmd_profile(int argc, char **argv)
 		{ "output", EE_OPT_STR, &output, "<file>", "trace to write (also -o <file>)", 0,
 		  0 },
 		{ "softmax", EE_OPT_FLAG, &o.softmax, NULL, "also keep every exit's full softmax",
+		  0, 0 },
+		{ "no-logits", EE_OPT_FLAG, &o.no_logits, NULL, "do not keep the exits' logits "
+		  "(a smaller trace; calibration then has no Brier score, NLL or temperatures)",
 		  0, 0 },
 		{ "counters", EE_OPT_STR, &counters, "<events>", "count every layer: PAPI events, "
 		  "comma-separated, or default (" EE_COUNTERS_DEFAULT "); none (the default): CPU "

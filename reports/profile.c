@@ -72,6 +72,8 @@ static void fill_exits(struct fill *f, const struct ee_run *r, int i, int row)
 		size_t at = (size_t)row * e + x;
 		float *p = t->softmax ? t->softmax + at * k : f->prob;
 
+		if (t->logits)
+			memcpy(t->logits + at * k, ee_tensor_sample(&out, i), (size_t)k * sizeof(float));
 		ee_softmax_stats(ee_tensor_sample(&out, i), k, p, &t->pred[at], &t->maxprob[at],
 				 &t->entropy[at], &t->margin[at]);
 		t->macs[at] = ee_run_sample_macs(r, x, i, false);
@@ -298,6 +300,8 @@ int ee_profile_run(const char *checkpoint, const char *data, const struct ee_pro
 					 err);
 		if (rc == EE_OK) {
 			rc = start_trace(t, &net, checkpoint, data, &ds, count, o->softmax, err);
+			if (rc == EE_OK && !o->no_logits)
+				rc = ee_trace_logits_alloc(t, err);
 			if (rc == EE_OK)
 				rc = run_pass(t, &run, &net, &ds, o, err);
 			ee_run_release(&run);

@@ -27,6 +27,7 @@ struct ee_profile_opts {
 	int threads;       /* set by the caller with ee_threads_set() before this call */
 	int offset, limit; /* samples [offset, offset + limit); limit 0 = to the end */
 	bool softmax;      /* record the full softmax of every exit */
+	bool no_logits;    /* do not record every exit's logits (calibration needs them) */
 	/* called after each batch with samples done and total (progress bars); may be NULL */
 	void (*progress)(void *ctx, long done, long total);
 	void *progress_ctx;

@@ -69,6 +69,16 @@ int ee_trace_alloc(struct ee_trace *t, int n, int nexits, int num_classes, bool 
 	return ee_err_set(err, EE_ERR_NOMEM, "out of memory for a trace of %d samples", n);
 }
 
+int ee_trace_logits_alloc(struct ee_trace *t, struct ee_err *err)
+{
+	size_t count = (size_t)t->n * t->nexits * t->num_classes;
+
+	free(t->logits);
+	if ((t->logits = calloc(count ? count : 1, sizeof(*t->logits))))
+		return EE_OK;
+	return ee_err_set(err, EE_ERR_NOMEM, "out of memory for the logits of %d samples", t->n);
+}
+
 void ee_trace_release(struct ee_trace *t)
 {
 	int i;
@@ -412,7 +422,7 @@ static void tables_to(struct tables *tb, struct ee_trace *t)
 	memset(&tb->cn, 0, sizeof(tb->cn));
 }
 
-/* The per-sample datasets of t into c[12 + G]; returns their count. */
+/* The per-sample datasets of t into c[13 + G]; returns their count. */
 static int sample_cols(const struct ee_trace *t, struct col *c)
 {
 	hsize_t n = t->n, e = t->nexits, k = t->num_classes;
@@ -427,6 +437,8 @@ static int sample_cols(const struct ee_trace *t, struct col *c)
 	c[m++] = col("", "margin", 'f', t->margin, 2, n, e, 0, 0, 1);
 	if (t->softmax)
 		c[m++] = col("", "softmax", 'f', t->softmax, 3, n, e, k, 0, 1);
+	if (t->logits)
+		c[m++] = col("", "logits", 'f', t->logits, 3, n, e, k, -inf, inf);
 	c[m++] = col("", "ens_pred", 'i', t->ens_pred, 1, n, 0, 0, 0, top);
 	c[m++] = col("", "ens_maxprob", 'f', t->ens_maxprob, 1, n, 0, 0, 0, 1);
 	c[m++] = col("", "macs", 'd', t->macs, 2, n, e, 0, 0, inf);
@@ -469,7 +481,7 @@ static int table_cols(const struct tables *tb, struct col *c)
 	return m;
 }
 #define MAX_TABLE_COLS 10
-#define MAX_SAMPLE_COLS(g) (12 + (size_t)(g))
+#define MAX_SAMPLE_COLS(g) (13 + (size_t)(g))
 
 /* ---- checks shared by writing and reading ---------------------------------- */
 
@@ -1013,7 +1025,7 @@ static int get_attrs(hid_t f, struct ee_trace *id, struct ee_err *err)
  * its counted events and warnings (c < 0: the layers were not counted). */
 struct sizes {
 	int n, g, l, c, w;
-	bool softmax;
+	bool softmax, logits;
 };
 
 /* Any of the counter datasets there (then all of them must be). */
@@ -1030,6 +1042,7 @@ static int get_sizes(hid_t f, const struct ee_trace *id, struct sizes *s, struct
 	s->g = s->l = s->w = 0;
 	s->c = -1;
 	s->softmax = exists(f, "/softmax");
+	s->logits = exists(f, "/logits");
 	if (rc == EE_OK && s->n < 1)
 		rc = ee_err_set(err, EE_ERR_INPUT, "dataset '/index' is empty");
 	if (rc == EE_OK && exists(f, "/gates"))
@@ -1072,6 +1085,8 @@ static int check_sizes(const struct ee_trace *id, const struct sizes *s, const s
 	int g;
 
 	if (s->softmax)
+		row += e * id->num_classes * sizeof(float);
+	if (s->logits)
 		row += e * id->num_classes * sizeof(float);
 	for (g = 0; g < tb->g; g++)
 		row += tb->gate_channels[g];
@@ -1128,6 +1143,8 @@ static int read_trace(hid_t f, struct ee_trace *t, struct ee_err *err)
 	if (rc == EE_OK)
 		rc = ee_trace_alloc(t, s.n, id.nexits, id.num_classes, s.softmax, s.g,
 				    tb.gate_channels, s.l, err);
+	if (rc == EE_OK && s.logits)
+		rc = ee_trace_logits_alloc(t, err);
 	if (rc == EE_OK) {
 		copy_header(t, &id);
 		tables_to(&tb, t);
@@ -1208,6 +1225,9 @@ static int match(const struct ee_trace *a, const struct ee_trace *b, const char 
 	if (rc == EE_OK)
 		rc = differ("softmax", a->softmax ? "recorded" : "not recorded",
 			    b->softmax ? "recorded" : "not recorded", na, nb, err);
+	if (rc == EE_OK)
+		rc = differ("logits", a->logits ? "recorded" : "not recorded",
+			    b->logits ? "recorded" : "not recorded", na, nb, err);
 	if (rc == EE_OK)
 		rc = differ_int("gated layers", a->ngated, b->ngated, na, nb, err);
 	for (i = 0; i < a->ngated && rc == EE_OK; i++) {
@@ -1397,6 +1417,8 @@ int ee_trace_merge_named(struct ee_trace *out, const struct ee_trace *const *in,
 		rc = ee_trace_alloc(out, (int)total, in[0]->nexits, in[0]->num_classes,
 				    in[0]->softmax != NULL, in[0]->ngated, channels, in[0]->nlayers,
 				    err);
+	if (rc == EE_OK && in[0]->logits)
+		rc = ee_trace_logits_alloc(out, err);
 	if (rc == EE_OK) {
 		copy_header(out, in[0]);
 		if (merge_tables(out, in, count) < 0 || merge_counters(out, in, count) < 0 ||
