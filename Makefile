@@ -11,7 +11,8 @@
 #   make check-fresh  README's make demo + make test on a fresh Debian root (root; slow)
 #
 # Knobs (command line or config.mak): DEVELOPER=0 drops -Werror, SANITIZE=address,undefined,
-# O=build-dir, V=1 shows full commands, CK_RUN_SUITE=name runs one Check suite; for install:
+# O=build-dir, V=1 shows full commands, CK_RUN_SUITE=name runs one Check suite, MPI=1 or MPI=0
+# builds with or without MPI (default: with it when pkg-config finds Open MPI, ompi-c); for install:
 # PREFIX, DESTDIR, BINDIR, LIBDIR, INCLUDEDIR, MANDIR, BASHCOMPDIR.
 
 -include config.mak
@@ -36,10 +37,20 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 # tools/deps.sh (installing what is missing, as root) and then asks pkg-config; make remakes
 # that file first and restarts itself, so on a fresh machine every goal that builds finds the
 # headers of the packages it has just installed. Goals that build nothing skip it.
-PKGS := hdf5 papi openblas zlib
+PKGS := hdf5 papi openblas zlib libjpeg libpng
 NOBUILD_GOALS := clean deps check-fresh uninstall
 ifneq ($(filter-out $(NOBUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
 include $(O)/pkg.mak
+# MPI (plugins/dist.c): on when pkg.mak found Open MPI, unless MPI=0; MPI=1 insists on it.
+MPI ?= $(HAVE_MPI)
+ifeq ($(MPI),1)
+ifneq ($(HAVE_MPI),1)
+$(error MPI=1, but pkg-config finds no Open MPI (ompi-c); make deps installs libopenmpi-dev)
+endif
+# -isystem: the MPI headers are not held to this project's warnings
+PKG_CFLAGS += -DEE_MPI $(patsubst -I%,-isystem %,$(MPI_CFLAGS))
+PKG_LIBS += $(MPI_LIBS)
+endif
 endif
 
 WARN := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wold-style-definition -Wvla \
@@ -133,7 +144,10 @@ $(O)/pkg.mak: tools/deps.sh Makefile
 	@cflags=$$(pkg-config --cflags $(PKGS) check) && libs=$$(pkg-config --libs $(PKGS)) && \
 		check=$$(pkg-config --libs check) && \
 		printf 'PKG_CFLAGS := %s\nPKG_LIBS := %s\nCHECK_LIBS := %s\n' "$$cflags" "$$libs" "$$check" \
-		> $@.tmp && mv $@.tmp $@
+		> $@.tmp && \
+		if pkg-config --exists ompi-c; then printf 'HAVE_MPI := 1\nMPI_CFLAGS := %s\nMPI_LIBS := %s\n' \
+			"$$(pkg-config --cflags ompi-c)" "$$(pkg-config --libs ompi-c)" >> $@.tmp; fi && \
+		mv $@.tmp $@
 
 deps:
 	@tools/deps.sh

@@ -15,6 +15,7 @@
 #include "analyzer.h"
 #include "core/exec.h"
 #include "core/threads.h"
+#include "plugins/dist.h"
 #include "plugins/net.h"
 #include "reports/analysis.h"
 
@@ -143,7 +144,8 @@ int ee_exit_status(int code)
 
 int ee_fail(const struct ee_err *err)
 {
-	fprintf(stderr, "eeprof: error: %s\n", err->msg[0] ? err->msg : ee_strerror(err->code));
+	if (ee_dist_rank() == 0) /* ranks agree on errors (plugins/dist.h): one message */
+		fprintf(stderr, "eeprof: error: %s\n", err->msg[0] ? err->msg : ee_strerror(err->code));
 	return ee_exit_status(err->code ? err->code : EE_ERR_INTERNAL);
 }
 
@@ -167,7 +169,7 @@ void ee_cli_threads(int n)
 
 bool ee_cli_tty(void)
 {
-	return isatty(STDERR_FILENO);
+	return ee_dist_rank() == 0 && isatty(STDERR_FILENO);
 }
 
 void ee_cli_progress(const char *what, long done, long total)

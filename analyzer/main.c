@@ -1,33 +1,40 @@
 /*
  * main.c - eeprof: the subcommand table, global options and the exit policy.
+ *
+ * Started by mpirun or srun (plugins/dist.h), every rank runs main(): a distributed
+ * command runs on every rank, which share its samples out; any other command runs on
+ * rank 0 alone and the other ranks exit with its status. Only rank 0 prints.
  */
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "analyzer.h"
 #include "checkpoints/h5io.h"
+#include "plugins/dist.h"
 
 struct cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *summary;
+	bool dist; /* shares its work out over the ranks of an MPI job */
 };
 
 static const struct cmd commands[] = {
-	{ "info", cmd_info, "describe a checkpoint: architecture, exits, parameters, MACs" },
-	{ "infer", cmd_infer, "run a checkpoint on an HDF5 batch; write logits, MACs, gates" },
-	{ "eval", cmd_eval, "per-exit accuracy and MACs of a checkpoint on a dataset" },
-	{ "profile", cmd_profile, "one pass over a dataset into a per-sample trace (HDF5)" },
-	{ "run", cmd_run, "real early exit: measured time, counters and MACs against every exit" },
-	{ "merge", cmd_merge, "join the traces of disjoint shards of a dataset" },
-	{ "curve", cmd_curve, "accuracy vs MACs: per-exit points and threshold sweeps of traces" },
-	{ "budget", cmd_budget, "thresholds meeting a MAC budget on validation, applied to test" },
-	{ "gates", cmd_gates, "EMG gate (multi-scale) ratios per layer, by exit and by class" },
+	{ "info", cmd_info, "describe a checkpoint: architecture, exits, parameters, MACs", false },
+	{ "infer", cmd_infer, "run a checkpoint on an HDF5 batch; write logits, MACs, gates", false },
+	{ "eval", cmd_eval, "per-exit accuracy and MACs of a checkpoint on a dataset", false },
+	{ "profile", cmd_profile, "one pass over a dataset into a per-sample trace (HDF5)", false },
+	{ "run", cmd_run, "real early exit: measured time, counters and MACs against every exit", false },
+	{ "merge", cmd_merge, "join the traces of disjoint shards of a dataset", false },
+	{ "curve", cmd_curve, "accuracy vs MACs: per-exit points and threshold sweeps of traces", false },
+	{ "budget", cmd_budget, "thresholds meeting a MAC budget on validation, applied to test", false },
+	{ "gates", cmd_gates, "EMG gate (multi-scale) ratios per layer, by exit and by class", false },
 	{ "calibration", cmd_calibration,
-	  "per-exit calibration: ECE, MCE, Brier, reliability, temperature scaling" },
-	{ "report", cmd_report, "profile + all analyses into a directory: JSON, Markdown, CSV, plots" },
-	{ "diff", cmd_diff, "regression verdicts between two report.json files (CI)" },
+	  "per-exit calibration: ECE, MCE, Brier, reliability, temperature scaling", false },
+	{ "report", cmd_report, "profile + all analyses into a directory: JSON, Markdown, CSV, plots", false },
+	{ "diff", cmd_diff, "regression verdicts between two report.json files (CI)", false },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -61,24 +68,58 @@ static int finish_stdout(int status)
 	return status;
 }
 
-int main(int argc, char **argv)
+/* The command on this job's ranks (see the top); returns this rank's exit status, the same
+ * on every rank. */
+static int run_command(const struct cmd *c, int argc, char **argv)
 {
+	int status;
+
+	if (ee_dist_rank() != 0) {
+		if (!freopen("/dev/null", "w", stdout))
+			return EE_EXIT_INTERNAL;
+		return ee_dist_max(c->dist ? c->fn(argc, argv) : 0);
+	}
+	status = finish_stdout(c->fn(argc, argv));
+	return ee_dist_max(status);
+}
+
+/* Everything but the command: usage, --help, an unknown command. */
+static int dispatch(int argc, char **argv)
+{
+	bool quiet = ee_dist_rank() != 0;
 	size_t i;
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
 	if (argc < 2) {
-		usage(stderr);
+		if (!quiet)
+			usage(stderr);
 		return EE_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		if (quiet)
+			return EE_EXIT_OK;
 		usage(stdout);
 		return finish_stdout(EE_EXIT_OK);
 	}
 	for (i = 0; i < NCOMMANDS; i++)
 		if (!strcmp(argv[1], commands[i].name))
-			return finish_stdout(commands[i].fn(argc - 1, argv + 1));
-	fprintf(stderr, "eeprof: error: unknown command '%s' (eeprof --help lists them)\n", argv[1]);
+			return run_command(&commands[i], argc - 1, argv + 1);
+	if (!quiet)
+		fprintf(stderr, "eeprof: error: unknown command '%s' (eeprof --help lists them)\n",
+			argv[1]);
 	return EE_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	struct ee_err err = { 0 };
+	int status;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	if (ee_dist_init(&argc, &argv, &err) < 0)
+		return ee_fail(&err);
+	status = dispatch(argc, argv);
+	ee_dist_finalize();
+	return status;
 }

@@ -18,12 +18,19 @@ libhdf5-dev             # checkpoints and traces (HDF5)
 libopenblas-dev         # GEMM behind convolutions and linear layers
 libpapi-dev             # hardware counters (and the sde/timer components)
 zlib1g-dev              # gzip'd IDX datasets
+libjpeg62-turbo-dev     # JPEG images (imagefolder:, imagelist:), decoded as Pillow does
+libpng-dev              # PNG images (imagefolder:, imagelist:)
 check                   # unit tests (tests/unit)
+libopenmpi-dev          # MPI build: distributed profile/eval/report/run (plugins/dist.c)
+openmpi-bin             # mpirun: running eeprof on several ranks, and its tests (t0095)
 gnuplot-nox             # report plots
 help2man                # the man page eeprof(1) (make install)
 python3-torch           # parity tests and the exporter (tests/parity, checkpoints/)
 python3-h5py            # parity tests and the exporter
 python3-numpy           # parity tests and the exporter
+python3-pil             # image parity tests (tests/parity/images.py): Pillow's pixels
+python3-torchvision     # image parity tests and make bench: torchvision's transforms
+python3-skimage         # image parity tests and make bench: its sample photographs
 dataset-fashion-mnist   # make demo and the sample checks (/usr/share/datasets/fashion-mnist)
 LIST
 }

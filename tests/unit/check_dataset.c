@@ -1082,16 +1082,6 @@ START_TEST(real_fashion_mnist)
 }
 END_TEST
 
-static void add(Suite *s, const char *name, const TTest *const *tests, double timeout)
-{
-	TCase *tc = tcase_create(name);
-
-	tcase_set_timeout(tc, timeout);
-	for (; *tests; tests++)
-		tcase_add_test(tc, *tests);
-	suite_add_tcase(s, tc);
-}
-
 static Suite *dataset_suite(void)
 {
 	const TTest *const spec[] = { spec_unknown_reader, spec_bad_split_or_dir,
@@ -1116,13 +1106,13 @@ static Suite *dataset_suite(void)
 	const TTest *const real[] = { real_fashion_mnist, NULL };
 	Suite *s = suite_create("dataset");
 
-	add(s, "spec", spec, 10);
-	add(s, "idx", idx, 30);
-	add(s, "idx_bad", idx_bad, 30);
-	add(s, "cifar", cifar, 60);
-	add(s, "h5", h5, 30);
-	add(s, "batch", batch, 10);
-	add(s, "real", real, 120);
+	tu_add_case(s, "spec", spec, 10);
+	tu_add_case(s, "idx", idx, 30);
+	tu_add_case(s, "idx_bad", idx_bad, 30);
+	tu_add_case(s, "cifar", cifar, 60);
+	tu_add_case(s, "h5", h5, 30);
+	tu_add_case(s, "batch", batch, 10);
+	tu_add_case(s, "real", real, 120);
 	return s;
 }
 

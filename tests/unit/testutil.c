@@ -58,3 +58,13 @@ const char *tu_tmpdir(void)
 	}
 	return dir;
 }
+
+void tu_add_case(Suite *s, const char *name, const TTest *const *tests, double timeout)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_set_timeout(tc, timeout);
+	for (; *tests; tests++)
+		tcase_add_test(tc, *tests);
+	suite_add_tcase(s, tc);
+}

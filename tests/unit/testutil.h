@@ -7,6 +7,7 @@
 #ifndef EE_TESTUTIL_H
 #define EE_TESTUTIL_H
 
+#include <check.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,9 @@ void tu_fill(float *x, size_t n, uint64_t seed, float lo, float hi);
  */
 int tu_close(const char *what, const float *got, const float *want, size_t n, double atol,
 	     double rtol);
+
+/* Adds a case of the NULL-terminated tests to s, each with timeout seconds. */
+void tu_add_case(Suite *s, const char *name, const TTest *const *tests, double timeout);
 
 /* A fresh temporary directory for this test process (removed by the runner). */
 const char *tu_tmpdir(void);

@@ -1,0 +1,186 @@
+/*
+ * check_images.c - Pillow's resampling (core/resample.c), image decoding
+ * (plugins/image_*.c) and torchvision's evaluation transforms (core/imgprep.c).
+ *
+ * Expected pixels were produced by Pillow 9.4.0 (Debian bookworm's python3-pil) on the
+ * same inputs: Image.fromarray(a).resize((w, h), Image.BILINEAR / BICUBIC / NEAREST).
+ * tests/parity/images.py checks the same code against Pillow and torchvision on real
+ * photographs at test time.
+ */
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/resample.h"
+#include "tests/unit/testutil.h"
+
+/* The inputs of the expectations below: a smooth-ish RGB ramp and a 0/255 checkerboard. */
+static void ramp(uint8_t *a, int w, int h)
+{
+	int x, y, c;
+
+	for (y = 0; y < h; y++)
+		for (x = 0; x < w; x++)
+			for (c = 0; c < 3; c++)
+				a[(y * w + x) * 3 + c] =
+					(uint8_t)((x * 37 + y * 91 + c * 53 + (x * y) % 7 * 29) & 255);
+}
+
+static void checker(uint8_t *a, int w, int h)
+{
+	int x, y;
+
+	for (y = 0; y < h; y++)
+		for (x = 0; x < w; x++)
+			a[y * w + x] = (uint8_t)((x + y) % 2 * 255);
+}
+
+/* Resizes the whole image and compares every value with Pillow's. */
+static void check_resize(const uint8_t *src, int sw, int sh, int c, int dw, int dh,
+			 enum ee_interp interp, const uint8_t *want)
+{
+	uint8_t got[512];
+	struct ee_err err = { 0 };
+	int i;
+
+	ck_assert_int_le(dw * dh * c, (int)sizeof(got));
+	ck_assert_int_eq(ee_resample(src, sw, sh, c, dw, dh, (struct ee_window){ 0, 0, dw, dh },
+				     interp, got, &err), EE_OK);
+	for (i = 0; i < dw * dh * c; i++)
+		ck_assert_msg(got[i] == want[i], "%s %dx%d -> %dx%d: value %d is %d, Pillow %d",
+			      ee_interp_name(interp), sw, sh, dw, dh, i, got[i], want[i]);
+}
+
+START_TEST(resample_bilinear_down)
+{
+	static const uint8_t want[] = { 96, 127, 114, 119, 123, 151, 166, 147, 95, 84, 117, 145,
+					124, 120, 125, 146, 115, 109 };
+	uint8_t a[7 * 5 * 3];
+
+	ramp(a, 7, 5);
+	check_resize(a, 7, 5, 3, 3, 2, EE_INTERP_BILINEAR, want);
+}
+END_TEST
+
+/* Upscaling a checkerboard overshoots: the horizontal pass clips to 0..255 before the
+ * vertical one, which is what makes the rows of 128 in the middle. */
+START_TEST(resample_bicubic_up_clips)
+{
+	static const uint8_t want[] = {
+		0, 71, 255, 152, 0, 152, 255, 71, 0, 87, 112, 165, 134, 87, 134, 165, 112, 87,
+		251, 175, 12, 107, 251, 107, 12, 175, 251, 128, 128, 128, 128, 128, 128, 128, 128,
+		128, 4, 80, 243, 148, 4, 148, 243, 80, 4, 168, 143, 90, 121, 168, 121, 90, 143, 168,
+		255, 184, 0, 103, 255, 103, 0, 184, 255 };
+	uint8_t a[5 * 4];
+
+	checker(a, 5, 4);
+	check_resize(a, 5, 4, 1, 9, 7, EE_INTERP_BICUBIC, want);
+}
+END_TEST
+
+START_TEST(resample_one_axis)
+{
+	static const uint8_t width[] = {
+		19, 72, 125, 77, 130, 183, 145, 198, 200, 203, 122, 65, 126, 166, 110, 157, 76, 78,
+		94, 147, 149, 196, 115, 59, 110, 163, 82, 124, 105, 158, 152, 134, 135, 109, 162,
+		105, 70, 123, 176, 85, 138, 119, 126, 128, 109, 153, 97, 150, 69, 110, 163, 141, 61,
+		114, 103, 104, 157, 178, 121, 40 };
+	static const uint8_t height[] = {
+		40, 93, 146, 87, 140, 79, 142, 81, 134, 74, 127, 188, 129, 182, 235, 175, 236, 25,
+		230, 19, 72, 128, 181, 86, 84, 137, 127, 114, 113, 166, 169, 73, 63, 90, 143, 196,
+		198, 197, 48, 89, 88, 151, 68, 121, 174, 61, 114, 175, 121, 32, 85, 145, 198, 137,
+		55, 108, 161, 221, 10, 71, 131, 192, 95 };
+	uint8_t a[7 * 5 * 3];
+
+	ramp(a, 7, 5);
+	check_resize(a, 7, 5, 3, 4, 5, EE_INTERP_BILINEAR, width);
+	check_resize(a, 7, 5, 3, 7, 3, EE_INTERP_BICUBIC, height);
+	check_resize(a, 7, 5, 3, 7, 5, EE_INTERP_BICUBIC, a); /* same size: a copy */
+}
+END_TEST
+
+START_TEST(resample_nearest)
+{
+	static const uint8_t down[] = { 0, 53, 106, 74, 127, 180, 148, 201, 254, 222, 19, 72, 182,
+					235, 32, 116, 169, 222, 103, 156, 209, 37, 90, 143, 108,
+					161, 214, 211, 8, 61, 58, 111, 164, 161, 214, 11 };
+	static const uint8_t up_row[] = { 0, 53, 106, 0, 53, 106, 37, 90, 143, 37, 90, 143, 37,
+					  90, 143, 74, 127, 180, 74, 127, 180 };
+	static const uint8_t up_row2[] = { 91, 144, 197, 91, 144, 197, 157, 210, 7, 157, 210, 7,
+					   157, 210, 7, 223, 20, 73, 223, 20, 73 };
+	uint8_t a[7 * 5 * 3], up[7 * 5 * 3];
+	int y;
+
+	ramp(a, 7, 5);
+	check_resize(a, 7, 5, 3, 4, 3, EE_INTERP_NEAREST, down);
+	/* 3x2 -> 7x5: rows 0-1 repeat source row 0, rows 2-4 source row 1. */
+	for (y = 0; y < 5; y++)
+		memcpy(up + y * 21, y < 2 ? up_row : up_row2, 21);
+	ramp(a, 3, 2);
+	check_resize(a, 3, 2, 3, 7, 5, EE_INTERP_NEAREST, up);
+}
+END_TEST
+
+/* A window of the resize equals the same rectangle of the whole resize. */
+START_TEST(resample_window_is_part_of_whole)
+{
+	enum { SW = 23, SH = 17, DW = 11, DH = 29, C = 3 };
+	uint8_t a[SW * SH * C], whole[DW * DH * C], part[DW * DH * C];
+	struct ee_err err = { 0 };
+	int interp, y;
+
+	ramp(a, SW, SH);
+	for (interp = 0; interp <= EE_INTERP_NEAREST; interp++) {
+		struct ee_window win = { 3, 5, 6, 19 };
+
+		ck_assert_int_eq(ee_resample(a, SW, SH, C, DW, DH, (struct ee_window){ 0, 0, DW,
+					     DH }, interp, whole, &err), EE_OK);
+		ck_assert_int_eq(ee_resample(a, SW, SH, C, DW, DH, win, interp, part, &err), EE_OK);
+		for (y = 0; y < win.h; y++)
+			ck_assert_mem_eq(part + y * win.w * C,
+					 whole + ((y + win.y) * DW + win.x) * C, (size_t)win.w * C);
+	}
+}
+END_TEST
+
+START_TEST(resample_bad_arguments)
+{
+	uint8_t a[12], b[12];
+	struct ee_err err = { 0 };
+
+	memset(a, 7, sizeof(a));
+	ck_assert_int_eq(ee_resample(a, 2, 2, 3, 2, 2, (struct ee_window){ 1, 0, 2, 2 },
+				     EE_INTERP_BILINEAR, b, &err), EE_ERR_USAGE);
+	ck_assert_int_eq(ee_resample(a, 0, 2, 3, 2, 2, (struct ee_window){ 0, 0, 2, 2 },
+				     EE_INTERP_BILINEAR, b, &err), EE_ERR_USAGE);
+	ck_assert_int_eq(ee_resample(a, 2, 2, 5, 2, 2, (struct ee_window){ 0, 0, 1, 1 },
+				     EE_INTERP_BILINEAR, b, &err), EE_ERR_USAGE);
+	ck_assert_int_eq(ee_interp_parse("bicubic"), EE_INTERP_BICUBIC);
+	ck_assert_int_eq(ee_interp_parse("lanczos"), -1);
+	ck_assert_str_eq(ee_interp_name(EE_INTERP_NEAREST), "nearest");
+}
+END_TEST
+
+static Suite *images_suite(void)
+{
+	const TTest *const resample[] = { resample_bilinear_down, resample_bicubic_up_clips,
+					  resample_one_axis, resample_nearest,
+					  resample_window_is_part_of_whole, resample_bad_arguments,
+					  NULL };
+	Suite *s = suite_create("images");
+
+	tu_add_case(s, "resample", resample, 10);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(images_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
