@@ -35,7 +35,7 @@
 #include <string.h>
 
 #include "analyzer.h"
-#include "checkpoints/h5io.h"
+#include "core/outfile.h"
 #include "reports/analysis.h"
 #include "reports/csv.h"
 #include "reports/json.h"

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "analyzer.h"
-#include "checkpoints/h5io.h"
+#include "core/outfile.h"
 #include "reports/diff.h"
 
 #define MAX_REPORT_BYTES ((size_t)256 << 20)

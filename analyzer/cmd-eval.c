@@ -14,7 +14,7 @@
 #include "core/exec.h"
 #include "plugins/loop.h"
 #include "reports/json.h"
-#include "reports/profile.h"
+#include "plugins/profile.h"
 #include "reports/table.h"
 
 static const char synopsis[] =

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "analyzer.h"
-#include "checkpoints/h5io.h"
+#include "core/h5io.h"
 #include "core/exec.h"
 #include "plugins/net.h"
 

@@ -21,7 +21,7 @@
 
 #include "analyzer.h"
 #include "plugins/counters.h"
-#include "reports/profile.h"
+#include "plugins/profile.h"
 #include "reports/table.h"
 
 static const char synopsis[] =

@@ -22,7 +22,7 @@
 
 #include "analyzer.h"
 #include "plugins/counters.h"
-#include "reports/profile.h"
+#include "plugins/profile.h"
 #include "reports/report.h"
 #include "reports/table.h"
 

@@ -55,7 +55,7 @@
 #include "reports/json.h"
 #include "reports/layertime.h"
 #include "reports/plot.h"
-#include "reports/profile.h"
+#include "plugins/profile.h"
 #include "reports/table.h"
 
 static const char synopsis[] =

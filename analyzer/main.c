@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "analyzer.h"
-#include "checkpoints/h5io.h"
+#include "core/outfile.h"
 #include "plugins/dist.h"
 
 struct cmd {

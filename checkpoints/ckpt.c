@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "h5io.h"
+#include "core/h5io.h"
 
 #define FAIL(err, ...) ee_err_set(err, EE_ERR_INPUT, __VA_ARGS__)
 

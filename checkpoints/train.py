@@ -5,6 +5,8 @@
         committed: the preset carries its epochs, alpha and augmentation; flags override)
     /usr/bin/python3 checkpoints/train.py --arch emgnet --model variant=cifar depth=20 \
         --name emgnet20-fmnist --epochs 10 --alpha 1e-4
+    /usr/bin/python3 checkpoints/train.py --resume /tmp/eeprof-train/emgnet20-fmnist/run
+        (continue a stopped run; see "Resuming" below)
 
 Data: the gzipped IDX files of /usr/share/datasets/fashion-mnist read with numpy (no
 torchvision). Inputs are prepared exactly as eeprof's dataset reader does
@@ -35,6 +37,18 @@ module, checkpoints/models/<family>.py (loss(), LOSS_TEXT):
 equivalent training form of MLConv2d (TrainingMLConv2d in checkpoints/models/emgnet.py)
 unless --reference-emg.
 
+Resuming: after every epoch the run's state is written atomically to RUN_DIR/state.pt
+(--run-dir, default WORK/NAME/run: model, optimiser with its momentum buffers, the
+learning-rate step, the torch/numpy/python random states and the data-order generator's,
+the best validation score with its epoch and weights, the training seconds so far, one
+history entry per epoch), its settings once to RUN_DIR/run.json and the progress lines to
+RUN_DIR/log.txt. `train.py --resume RUN_DIR` continues from the last completed epoch and
+gives the same weights, bit for bit, as a run that was never stopped (with the same
+--threads; tests/parity/test_models.py checks it). --max-seconds S stops at the end of the
+epoch after which another one would pass S seconds of this invocation, resumable, without
+exporting. A finished run is evaluated and exported when its last epoch ends (and again by
+--resume).
+
 The trained model is saved the way its public repository saves it (the family's save():
 akamaster dict with `state_dict` and `best_prec1` for resnet-cifar, BYOT's DataParallel
 dict, bare state_dicts otherwise) under --work, then exported with checkpoints/export.py to
@@ -48,6 +62,7 @@ import gzip
 import json
 import math
 import os
+import random
 import sys
 import time
 
@@ -105,6 +120,11 @@ PRESETS = {
 # Training settings that a preset may change (its "train" entry): the committed samples were
 # trained with `train.py --preset NAME` and nothing else. Flags given on the command line win.
 TRAIN_DEFAULTS = dict(epochs=5, alpha=1e-4, augment=True)
+# What a run directory records of the command line (run.json), so that --resume continues
+# with the same settings; the rest of the state (state.pt) changes after every epoch.
+RUN_SETTINGS = ("arch", "model", "name", "epochs", "seed", "batch", "lr", "wd", "alpha",
+                "augment", "reference_emg", "max_train", "max_eval", "threads")
+RUN_FILE, STATE_FILE, LOG_FILE = "run.json", "state.pt", "log.txt"
 
 
 # ---------------------------------------------------------------- data
@@ -284,15 +304,34 @@ def parse_args(argv):
     p.add_argument("--augment", action=argparse.BooleanOptionalAction,
                    help="random crop and flip (default on, or the preset's)")
     p.add_argument("--max-train", type=int, default=0, help="use only N training images (tests)")
+    p.add_argument("--max-eval", type=int, default=0,
+                   help="use only the first N validation and test images (tests)")
     p.add_argument("--data", default=DATA_DIR)
     p.add_argument("--out", default=os.path.join(HERE, "samples"))
     p.add_argument("--work", default="/tmp/eeprof-train")
-    p.add_argument("--threads", type=int, default=2,
-                   help="torch threads (at most 2 here; 1 is faster when the other core is busy)")
+    p.add_argument("--threads", type=int,
+                   help="torch threads (default 2, or the resumed run's; at most 2 here, 1 is "
+                        "faster when the other core is busy)")
     p.add_argument("--max-seconds", type=float, default=0,
-                   help="stop after the epoch that passes this wall time (a guard against a "
-                        "slower machine; the epochs actually run are recorded)")
+                   help="stop at the end of the epoch after which another one would pass this "
+                        "many seconds of this invocation; the run stays resumable (--resume) "
+                        "and nothing is exported")
+    p.add_argument("--run-dir",
+                   help="where the run's state is saved after every epoch (default "
+                        "WORK/NAME/run); must not hold a run already")
+    p.add_argument("--resume", metavar="RUN_DIR",
+                   help="continue the run saved in RUN_DIR from its last completed epoch, "
+                        "with its settings (only --max-seconds, --threads, --data, --out and "
+                        "--work may be given); a finished run is evaluated and exported again")
     a = p.parse_args(argv)
+    if a.resume:
+        given = [k for k in RUN_SETTINGS + ("preset", "run_dir") if k != "threads"
+                 and getattr(a, k) != p.get_default(k)]
+        if given:
+            p.error("--resume takes the run's settings from %s; drop %s"
+                    % (os.path.join(a.resume, RUN_FILE),
+                       ", ".join("--" + k.replace("_", "-") for k in given)))
+        return a
     if not a.preset and not a.arch:
         p.error("give --preset or --arch")
     a.name = a.name or a.preset
@@ -317,6 +356,7 @@ def resolve_run(a):
         kw["layers"] = tuple(kw["layers"])
     kw.setdefault("in_channels", 1)
     kw.setdefault("num_classes", 10)
+    a.arch, a.model, a.threads = arch, kw, a.threads or 2
     return arch, kw
 
 
@@ -327,8 +367,10 @@ def load_data(a):
     xtr, ytr = xtr_all[:-VAL_SIZE], ytr_all[:-VAL_SIZE]
     if a.max_train:
         xtr, ytr = xtr[:a.max_train], ytr[:a.max_train]
-    return {"train": (xtr, ytr), "val": (xtr_all[-VAL_SIZE:], ytr_all[-VAL_SIZE:]),
-            "test": (xte, yte)}
+    xva, yva = xtr_all[-VAL_SIZE:], ytr_all[-VAL_SIZE:]
+    if a.max_eval:
+        xva, yva, xte, yte = xva[:a.max_eval], yva[:a.max_eval], xte[:a.max_eval], yte[:a.max_eval]
+    return {"train": (xtr, ytr), "val": (xva, yva), "test": (xte, yte)}
 
 
 def make_optimizer(model, a):
@@ -357,16 +399,16 @@ class Schedule:
                 * 0.5 * (1 + math.cos(math.pi * step / self.total)))
 
 
-def recipe_text(arch, kw, a, sched):
+def recipe_text(arch, kw, a, sched, threads):
     fam = models.family(arch)
     return ("arch %s %s; Fashion-MNIST 55k train (last 5k of train = val), x/255, zero-pad "
             "28->32, normalise %.4f/%.4f%s; SGD nesterov momentum 0.9, batch %d, lr %g "
             "(linear warm-up %d steps, cosine to 0), wd %g; loss: %s; %d epochs, seed %d, "
-            "%d thread%s; best val (%s) kept; checkpoints/train.py"
+            "%s; best val (%s) kept; checkpoints/train.py"
             % (arch, json.dumps(kw, sort_keys=True), MEAN, STD,
                ", random crop (pad 2) + h-flip" if a.augment else "",
                a.batch, a.lr, sched.warm, a.wd, fam.LOSS_TEXT % {"alpha": a.alpha},
-               a.epochs, a.seed, a.threads, "" if a.threads == 1 else "s", fam.SELECTED_BY))
+               a.epochs, a.seed, threads, fam.SELECTED_BY))
 
 
 def has_gates(model):
@@ -402,34 +444,155 @@ def train_epoch(arch, model, opt, sched, step, data, a, gen):
     return loss_sum / seen, step, lr
 
 
-def train(arch, model, data, a, sched, gen):
-    """The epochs; keeps the state with the best validation score (the family's
-    SELECTED_BY). -> (best state_dict, best epoch, epochs run, seconds)."""
+# ---------------------------------------------------------------- the run's state
+
+def write_atomically(path, save):
+    """save(tmp_path) then rename over path: a reader sees the old file or the new one,
+    never half of one (a run stopped while saving keeps its previous epoch)."""
+    tmp = path + ".tmp"
+    save(tmp)
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def start_run_dir(a):
+    """A new run: its directory, with run.json (the settings --resume reuses)."""
+    if os.path.exists(os.path.join(a.run_dir, STATE_FILE)):
+        raise SystemExit("train.py: error: %s already holds a run (continue it with --resume "
+                         "%s, or remove it)" % (a.run_dir, a.run_dir))
+    os.makedirs(a.run_dir, exist_ok=True)
+    settings = {k: getattr(a, k) for k in RUN_SETTINGS}
+
+    def save(tmp):
+        with open(tmp, "w") as f:
+            json.dump(settings, f, indent=1, sort_keys=True)
+            f.write("\n")
+    write_atomically(os.path.join(a.run_dir, RUN_FILE), save)
+    for stale in (LOG_FILE,):
+        if os.path.exists(os.path.join(a.run_dir, stale)):
+            os.remove(os.path.join(a.run_dir, stale))
+
+
+def resume_settings(a):
+    """--resume RUN_DIR: the run's settings from its run.json into a (--threads, --data,
+    --out, --work, --max-seconds from the command line) -> (arch, build kwargs)."""
+    path = os.path.join(a.resume, RUN_FILE)
+    try:
+        with open(path) as f:
+            settings = json.load(f)
+    except (OSError, ValueError) as e:
+        raise SystemExit("train.py: error: %s: cannot read the run's settings (%s)" % (path, e))
+    missing = [k for k in RUN_SETTINGS if k not in settings]
+    if missing:
+        raise SystemExit("train.py: error: %s lacks %s" % (path, ", ".join(missing)))
+    threads = a.threads
+    for k in RUN_SETTINGS:
+        setattr(a, k, settings[k])
+    a.threads = threads or a.threads
+    a.run_dir, a.preset = a.resume, None
+    kw = dict(a.model)
+    if isinstance(kw.get("layers"), list):
+        kw["layers"] = tuple(kw["layers"])
+    return a.arch, kw
+
+
+def rng_states(gen):
+    return {"torch": torch.get_rng_state(), "numpy": np.random.get_state(),
+            "python": random.getstate(), "data": gen.get_state()}
+
+
+def set_rng_states(st, gen):
+    torch.set_rng_state(st["torch"])
+    np.random.set_state(st["numpy"])
+    random.setstate(st["python"])
+    gen.set_state(st["data"])
+
+
+class Run:
+    """Where training is: the epochs done, the optimiser step, the best validation score,
+    its epoch and weights, the training seconds so far and one history entry per epoch.
+    save() writes it with the model, the optimiser (momentum buffers) and every random
+    generator's state to RUN_DIR/state.pt; load() restores all of it, so that the epochs
+    after a resume are the same computation as without the stop."""
+
+    def __init__(self):
+        self.epoch, self.step, self.best, self.best_epoch = 0, 0, -1.0, 0
+        self.best_state, self.seconds, self.history = None, 0.0, []
+
+    def save(self, run_dir, model, opt, gen):
+        state = {"format": 1, "epoch": self.epoch, "step": self.step, "best": self.best,
+                 "best_epoch": self.best_epoch, "seconds": self.seconds,
+                 "history": self.history, "model": model.state_dict(),
+                 "optimizer": opt.state_dict(), "rng": rng_states(gen),
+                 # the best weights only when they are not the current ones (smaller file)
+                 "best_state": None if self.best_epoch == self.epoch else self.best_state}
+        write_atomically(os.path.join(run_dir, STATE_FILE), lambda tmp: torch.save(state, tmp))
+
+    def load(self, run_dir, model, opt, gen):
+        path = os.path.join(run_dir, STATE_FILE)
+        try:
+            state = torch.load(path, weights_only=False)
+        except (OSError, RuntimeError, EOFError) as e:
+            raise SystemExit("train.py: error: %s: cannot read the run's state (%s)" % (path, e))
+        if not isinstance(state, dict) or state.get("format") != 1:
+            raise SystemExit("train.py: error: %s: not a train.py run state" % path)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        set_rng_states(state["rng"], gen)
+        self.epoch, self.step = state["epoch"], state["step"]
+        self.best, self.best_epoch = state["best"], state["best_epoch"]
+        self.seconds, self.history = state["seconds"], state["history"]
+        self.best_state = state["best_state"] or clone_state(model)
+
+
+def clone_state(model):
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def log(run_dir, line):
+    """A progress line on stdout and in RUN_DIR/log.txt (the run's history in words)."""
+    print(line, flush=True)
+    with open(os.path.join(run_dir, LOG_FILE), "a") as f:
+        f.write(line + "\n")
+
+
+def train(arch, model, opt, data, a, sched, gen, run):
+    """The epochs after run.epoch; keeps the state with the best validation score (the
+    family's SELECTED_BY); saves the run after every epoch. -> whether all epochs are done
+    (False: stopped by --max-seconds)."""
     ensemble = models.family(arch).SELECTED_BY == "ensemble"
-    opt = make_optimizer(model, a)
-    best, best_state, best_epoch, step = -1.0, None, 0, 0
-    t_start = time.time()
-    for epoch in range(1, a.epochs + 1):
+    t_start, done_here = time.time(), 0
+    while run.epoch < a.epochs:
         t0 = time.time()
-        loss, step, lr = train_epoch(arch, model, opt, sched, step, data, a, gen)
+        loss, run.step, lr = train_epoch(arch, model, opt, sched, run.step, data, a, gen)
         gates = {} if has_gates(model) else None
         val, val_ens, _ = evaluate(arch, model, *data["val"], gates=gates)
+        run.epoch += 1
         score = val_ens if ensemble else val[-1]
-        if score > best:
-            best, best_epoch = score, epoch
-            best_state = {k: v.clone() for k, v in model.state_dict().items()}
-        print("epoch %d/%d  loss %.4f  val acc %s  ens %.4f  lr %.4f  %.0fs"
-              % (epoch, a.epochs, loss, " ".join("%.4f" % v for v in val), val_ens,
-                 lr, time.time() - t0), flush=True)
+        if score > run.best:
+            run.best, run.best_epoch = score, run.epoch
+            run.best_state = clone_state(model)
+        seconds = time.time() - t0
+        run.seconds += seconds
+        run.history.append({"epoch": run.epoch, "loss": loss, "val": val, "val_ens": val_ens,
+                            "lr": lr, "seconds": round(seconds, 1), "threads": a.threads})
+        run.save(a.run_dir, model, opt, gen)
+        done_here += 1
+        log(a.run_dir, "epoch %d/%d  loss %.4f  val acc %s  ens %.4f  lr %.4f  %.0fs"
+            % (run.epoch, a.epochs, loss, " ".join("%.4f" % v for v in val), val_ens,
+               lr, seconds))
         if gates:
-            print("    val open-gate ratio: %s" % gate_summary(gates["names"], gates["ratios"]),
-                  flush=True)
+            log(a.run_dir, "    val open-gate ratio: %s"
+                % gate_summary(gates["names"], gates["ratios"]))
         spent = time.time() - t_start
-        if a.max_seconds and epoch < a.epochs and spent * (epoch + 1) / epoch > a.max_seconds:
-            print("stopping after epoch %d: %.0fs spent, another epoch would pass --max-seconds "
-                  "%.0f" % (epoch, spent, a.max_seconds), flush=True)
-            break
-    return best_state, best_epoch, epoch, time.time() - t_start
+        if a.max_seconds and run.epoch < a.epochs \
+                and spent * (done_here + 1) / done_here > a.max_seconds:
+            log(a.run_dir, "stopping after epoch %d: %.0fs spent, another epoch would pass "
+                "--max-seconds %.0f; continue with train.py --resume %s"
+                % (run.epoch, spent, a.max_seconds, a.run_dir))
+            return False
+    return True
 
 
 def final_evaluation(arch, model, data, best_epoch, train_seconds):
@@ -476,32 +639,49 @@ def save_and_export(arch, model, kw, a, best_epoch, ev, attrs):
                     eval_data=ev, extra_attrs=attrs)
 
 
+def threads_text(run):
+    used = sorted({h["threads"] for h in run.history})
+    return "-".join(str(t) for t in used) + (" thread" if used == [1] else " threads")
+
+
 def main(argv=None):
     a = parse_args(argv)
-    arch, kw = resolve_run(a)
+    if a.resume:
+        arch, kw = resume_settings(a)
+    else:
+        arch, kw = resolve_run(a)
+        a.run_dir = a.run_dir or os.path.join(a.work, a.name, "run")
     keep_freed_memory()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     np.random.seed(a.seed)
+    random.seed(a.seed)
     gen = torch.Generator().manual_seed(a.seed)
     data = load_data(a)
     model = models.build(arch, **kw)
     use_training_form(model, not a.reference_emg)
+    opt = make_optimizer(model, a)
     sched = Schedule(a, data["train"][0].shape[0])
-    recipe = recipe_text(arch, kw, a, sched)
-    print("train.py: %s: %s, %d parameters, %d train / %d val / %d test images, %d steps"
+    run = Run()
+    if a.resume:
+        run.load(a.run_dir, model, opt, gen)
+    else:
+        start_run_dir(a)
+    print("train.py: %s: %s, %d parameters, %d train / %d val / %d test images, %d steps%s"
           % (a.name, arch, sum(q.numel() for q in model.parameters()),
              data["train"][0].shape[0], data["val"][0].shape[0], data["test"][0].shape[0],
-             sched.total), flush=True)
+             sched.total, ("; resuming %s after epoch %d (%.0fs so far)"
+                           % (a.run_dir, run.epoch, run.seconds)) if a.resume else ""),
+          flush=True)
 
-    best_state, best_epoch, epochs_run, seconds = train(arch, model, data, a, sched, gen)
-    if epochs_run < a.epochs:
-        recipe += "; stopped by --max-seconds after %d of the %d epochs" % (epochs_run, a.epochs)
-    model.load_state_dict(best_state)
-    ev, gate_attrs = final_evaluation(arch, model, data, best_epoch, seconds)
-    attrs = {"recipe": recipe, "seed": np.int64(a.seed), "epochs": np.int64(epochs_run),
-             "train_seconds": np.float64(round(seconds, 1)), **gate_attrs}
-    save_and_export(arch, model, kw, a, best_epoch, ev, attrs)
+    if not train(arch, model, opt, data, a, sched, gen, run):
+        return 0
+    recipe = recipe_text(arch, kw, a, sched, threads_text(run))
+    model.load_state_dict(run.best_state)
+    ev, gate_attrs = final_evaluation(arch, model, data, run.best_epoch, run.seconds)
+    attrs = {"recipe": recipe, "seed": np.int64(a.seed), "epochs": np.int64(run.epoch),
+             "train_seconds": np.float64(round(run.seconds, 1)), **gate_attrs}
+    save_and_export(arch, model, kw, a, run.best_epoch, ev, attrs)
     return 0
 
 

@@ -8,7 +8,7 @@
  * what pclose() says: a missing program, a gnuplot error (its last stderr line
  * is quoted in the message), a crash, or an empty output file all fail with
  * EE_ERR_IO, and leave no output file behind. Outputs are drawn at the
- * temporary names of struct ee_out (checkpoints/h5io.h), so the caller decides
+ * temporary names of struct ee_out (core/outfile.h), so the caller decides
  * when they appear under their real names; ee_plot_save() does it all for one
  * PNG and one SVG. Nothing is printed: gnuplot's stderr goes to a temporary log
  * next to the first output, read back for the message and removed.
@@ -26,7 +26,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "checkpoints/h5io.h"
+#include "core/outfile.h"
 #include "core/status.h"
 
 #define EE_PLOT_PROGRAM "gnuplot" /* the default program, looked up in PATH */

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoints/h5io.h"
+#include "core/h5io.h"
 #include "core/arena.h"
 
 static void *array(size_t n, size_t size, bool *ok)

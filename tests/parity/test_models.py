@@ -667,6 +667,73 @@ def test_train_pipeline():
     check_fast_emg_training(A)
 
 
+TRAIN = os.path.join(ROOT, "checkpoints", "train.py")
+
+
+def _train(args):
+    """checkpoints/train.py args -> (exit status, stdout + stderr)."""
+    r = subprocess.run([sys.executable, TRAIN] + args, capture_output=True, text=True)
+    return r.returncode, r.stdout + r.stderr
+
+
+def test_train_resume():
+    """train.py --resume: a 2-epoch toy run (EMGNet, 256 images, augmentation on) stopped by
+    --max-seconds after epoch 1 and resumed ends with the same model, optimiser, random
+    generators, best weights and exported file as the uninterrupted run, bit for bit. A
+    stopped run exports nothing; --resume refuses new settings; a new run does not
+    overwrite a run directory."""
+    toy = ["--arch", "emgnet", "--model", "variant=cifar", "depth=20", "width=4", "--name",
+           "toy", "--epochs", "2", "--max-train", "256", "--max-eval", "200", "--batch", "64",
+           "--threads", "1"]
+    with tempfile.TemporaryDirectory() as d:
+        def run(which, extra):
+            return _train(extra + ["--work", os.path.join(d, which, "work"),
+                                   "--out", os.path.join(d, which, "out")])
+        full, split = os.path.join(d, "full", "run"), os.path.join(d, "split", "run")
+        rc, out = run("full", toy + ["--run-dir", full])
+        check(rc == 0, "uninterrupted run: %s" % out[-500:])
+        rc, out = run("split", toy + ["--run-dir", split, "--max-seconds", "1e-6"])
+        check(rc == 0 and "stopping after epoch 1" in out, "stopped run: %s" % out[-500:])
+        check(not os.path.exists(os.path.join(d, "split", "out", "toy.h5")),
+              "a stopped run exports nothing")
+        st = torch.load(os.path.join(split, "state.pt"), weights_only=False)
+        check(st["epoch"] == 1, "the stopped run saved epoch 1")
+        rc, out = run("split", ["--resume", split, "--epochs", "3"])
+        check(rc == 2 and "drop --epochs" in out, "--resume refuses new settings: %s" % out)
+        rc, out = run("split", toy + ["--run-dir", split])
+        check(rc != 0 and "already holds a run" in out, "no new run over a run: %s" % out)
+        rc, out = run("split", ["--resume", split])
+        check(rc == 0 and "resuming" in out, "resumed run: %s" % out[-500:])
+        a = torch.load(os.path.join(full, "state.pt"), weights_only=False)
+        b = torch.load(os.path.join(split, "state.pt"), weights_only=False)
+
+        def same(x, y):
+            if isinstance(x, torch.Tensor):
+                return isinstance(y, torch.Tensor) and torch.equal(x, y)
+            if isinstance(x, dict):
+                return isinstance(y, dict) and x.keys() == y.keys() \
+                    and all(same(x[k], y[k]) for k in x)
+            if isinstance(x, (list, tuple)):
+                return len(x) == len(y) and all(same(u, v) for u, v in zip(x, y))
+            if isinstance(x, np.ndarray):
+                return np.array_equal(x, y)
+            return x == y
+        check(a["epoch"] == b["epoch"] == 2 and a["step"] == b["step"], "epochs and steps")
+        for key in ("model", "optimizer", "rng", "best_state", "best", "best_epoch"):
+            check(same(a[key], b[key]), "resumed = uninterrupted: %s" % key)
+        for k in ("loss", "val", "val_ens", "lr"):
+            check([h[k] for h in a["history"]] == [h[k] for h in b["history"]],
+                  "resumed = uninterrupted: history %s" % k)
+        fa, fb = (h5py.File(os.path.join(d, w, "out", "toy.h5"), "r") for w in ("full", "split"))
+        names = []
+        fa.visit(names.append)
+        for n in names:
+            if isinstance(fa[n], h5py.Dataset):
+                check(np.array_equal(fa[n][()], fb[n][()]), "exported %s equal" % n)
+        check(fa.attrs["recipe"] == fb.attrs["recipe"] and fb.attrs["epochs"] == 2,
+              "recipe and epochs")
+
+
 def check_fast_emg_training(args):
     """The training form of MLConv2d (TrainingMLConv2d: 3x3 centre + gated ring, hand-written
     depthwise backward) computes the reference forward's loss and gradients. In float64 the

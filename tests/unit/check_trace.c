@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "core/sha256.h"
-#include "reports/profile.h"
+#include "plugins/profile.h"
 #include "reports/trace.h"
 #include "tests/unit/testutil.h"
 

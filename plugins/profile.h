@@ -4,7 +4,7 @@
  * The library side of `eeprof profile` (and of `eeprof report`, which profiles
  * every checkpoint it is given): loads the checkpoint, runs the samples
  * [offset, offset + limit) of the dataset in batches with per-layer timing on,
- * and fills a trace (trace.h), identity included. With a counter set
+ * and fills a trace (reports/trace.h), identity included. With a counter set
  * (plugins/counters.h, opened by the caller) the layers are also counted: their CPU
  * time and events go into the trace's /timing, the set's warnings with them.
  *
@@ -20,7 +20,7 @@
 #include <stdbool.h>
 
 #include "plugins/counters.h"
-#include "trace.h"
+#include "reports/trace.h"
 
 struct ee_profile_opts {
 	int batch;         /* samples per forward pass (default 64) */

@@ -1,11 +1,11 @@
 /*
- * h5io.h - the few HDF5 operations eeprof needs, with errors as ee_err.
+ * h5io.h - the few HDF5 operations checkpoints and traces need, with errors as ee_err.
  *
  * HDF5 prints its own error stack by default; ee_h5_quiet() turns that off so
  * that a failure is reported once, by us, naming the file and the object.
- * Output files are written under a temporary name in the same directory and
- * renamed into place only when complete (ee_out_*), so an interrupted or failed
- * run never leaves a half-written file under the name the user asked for.
+ * Shared by checkpoints (checkpoints/ckpt.c) and traces (reports/trace.c). Output
+ * files are created through core/outfile.h (ee_out_h5create), so they appear whole
+ * or not at all.
  */
 #ifndef EE_H5IO_H
 #define EE_H5IO_H
@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/outfile.h"
 #include "core/status.h"
 
 void ee_h5_quiet(void);
@@ -42,20 +43,7 @@ int ee_h5_write_attr_doubles(int64_t loc, const char *name, const double *v, int
 /* Creates group path (parents included) under loc; returns its hid or < 0. */
 int64_t ee_h5_group(int64_t loc, const char *path, struct ee_err *err);
 
-/* An output file written under a temporary name, renamed on commit. */
-struct ee_out {
-	char path[4096]; /* final name */
-	char tmp[4200];  /* temporary name in the same directory */
-};
-/* Chooses the temporary name and registers it for removal if the process is interrupted. */
-int ee_out_begin(struct ee_out *o, const char *path, struct ee_err *err);
-/* Renames tmp to path (after the caller closed it). */
-int ee_out_commit(struct ee_out *o, struct ee_err *err);
-/* Removes tmp (after a failure). */
-void ee_out_abort(struct ee_out *o);
 /* Creates the HDF5 file at o->tmp; returns its hid or < 0. */
 int64_t ee_out_h5create(struct ee_out *o, struct ee_err *err);
-/* Unlinks every temporary file still registered: call from a signal handler. */
-void ee_out_cleanup_signal(void);
 
 #endif
