@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "json.h"
-#include "profile.h"
+#include "plugins/profile.h"
 
 struct ranked {
 	double conf;
