@@ -23,10 +23,11 @@
 #include "plugins/counters.h"
 #include "plugins/profile.h"
 #include "reports/table.h"
+#include "reports/timeline.h"
 
 static const char synopsis[] =
 	"eeprof profile <checkpoint.h5> --data <spec> (-o | --output) <trace.h5> [--softmax] "
-	"[--no-logits] [--counters <events>] [--limit <n>] [--offset <n>] [--batch <n>] [--threads <n>]";
+	"[--no-logits] [--timeline <file.json>] [--counters <events>] [--limit <n>] [--offset <n>] [--batch <n>] [--threads <n>]";
 
 static void warn_counters(const struct ee_counters *c, int from)
 {
@@ -91,10 +92,23 @@ static void print_summary(const struct ee_trace *t, const char *output)
 	printf("\ntrace       %s\n", output);
 }
 
+/* The timeline of the pass, its process named after the model. */
+static int write_timeline(const struct ee_timeline *tl, const struct ee_trace *t,
+			  const char *path, struct ee_err *err)
+{
+	char name[256], process[300];
+	const char *names[1] = { process };
+
+	snprintf(process, sizeof(process), "eeprof profile %s",
+		 ee_cli_model_name(t, name, sizeof(name)));
+	return ee_timeline_write(&tl, names, 1, path, err);
+}
+
 int cmd_profile(int argc, char **argv)
 {
 	struct ee_profile_opts o = { .batch = 64, .threads = 1 };
-	const char *data = NULL, *output = NULL, *counters = NULL, *pos[1];
+	const char *data = NULL, *output = NULL, *counters = NULL, *timeline = NULL, *pos[1];
+	struct ee_timeline tl = { 0 };
 	const struct ee_opt opts[] = {
 		{ "data", EE_OPT_STR, &data, "<spec>", "dataset, e.g. fashion-mnist:test", 0, 0 },
 		{ "output", EE_OPT_STR, &output, "<file>", "trace to write (also -o <file>)", 0,
@@ -104,6 +118,8 @@ int cmd_profile(int argc, char **argv)
 		{ "no-logits", EE_OPT_FLAG, &o.no_logits, NULL, "do not keep the exits' logits "
 		  "(a smaller trace; calibration then has no Brier score, NLL or temperatures)",
 		  0, 0 },
+		{ "timeline", EE_OPT_STR, &timeline, "<file.json>", "write a per-layer timeline of "
+		  "the pass (Chrome trace events: chrome://tracing, Perfetto)", 0, 0 },
 		{ "counters", EE_OPT_STR, &counters, "<events>", "count every layer: PAPI events, "
 		  "comma-separated, or default (" EE_COUNTERS_DEFAULT "); none (the default): CPU "
 		  "time only; off: no counting; fake:A,B for the test source", 0, 0 },
@@ -129,14 +145,23 @@ int cmd_profile(int argc, char **argv)
 	if (open_counters(&c, counters, &o, &err) < 0)
 		return ee_fail(&err);
 	nwarn = c.nwarn;
+	if (timeline)
+		o.timeline = &tl;
 	rc = ee_profile_run(pos[0], data, &o, &t, &err);
 	warn_counters(&c, nwarn);
 	ee_counters_close(&c);
-	if (rc < 0)
+	if (rc < 0) {
+		ee_timeline_release(&tl);
 		return ee_fail(&err);
-	rc = ee_trace_write(&t, output, &err);
+	}
+	rc = timeline ? write_timeline(&tl, &t, timeline, &err) : EE_OK;
+	ee_timeline_release(&tl);
+	if (rc == EE_OK)
+		rc = ee_trace_write(&t, output, &err);
 	if (rc == EE_OK)
 		print_summary(&t, output);
+	if (rc == EE_OK && timeline)
+		printf("timeline    %s\n", timeline);
 	ee_trace_release(&t);
 	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK;
 }

@@ -14,6 +14,7 @@
 #include "core/sha256.h"
 #include "core/threads.h"
 #include "plugins/loop.h"
+#include "reports/timeline.h"
 
 void ee_softmax_stats(const float *z, int k, float *p, int32_t *pred, float *maxprob,
 		      float *entropy, float *margin)
@@ -116,6 +117,8 @@ static int fill_batch(void *ctx, const struct ee_run *r, int first, struct ee_er
 		fill_gates(f, r, i, row);
 	}
 	f->done += r->n;
+	if (f->o->timeline)
+		ee_timeline_batch(f->o->timeline, first, r->n);
 	if (f->o->progress)
 		f->o->progress(f->o->progress_ctx, f->done, f->t->n);
 	return EE_OK;
@@ -231,7 +234,15 @@ static int counted_loop(struct ee_trace *t, struct ee_run *run, const struct ee_
 		ee_counts_release(&counts);
 		return rc;
 	}
+	if (o->timeline && (rc = ee_timeline_attach(o->timeline, run, err)) < 0) {
+		if (c)
+			ee_counters_detach(c);
+		ee_counts_release(&counts);
+		return rc;
+	}
 	rc = ee_loop_dataset(run, net, ds, o->offset, t->n, fill_batch, f, &t->seconds, err);
+	if (o->timeline)
+		ee_timeline_detach(o->timeline, run);
 	if (c) {
 		ee_counters_collect(c, &counts);
 		ee_counters_detach(c);

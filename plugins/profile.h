@@ -34,6 +34,10 @@ struct ee_profile_opts {
 	/* (optional) counters attached to the run while it profiles; NULL: the layers are
 	 * timed but not counted */
 	struct ee_counters *counters;
+	/* (optional, the caller's) records every layer of every micro-batch (reports/
+	 * timeline.h): attached to the run for the loop, after the counters; the caller
+	 * writes it and releases it */
+	struct ee_timeline *timeline;
 };
 
 int ee_profile_run(const char *checkpoint, const char *data, const struct ee_profile_opts *o,
