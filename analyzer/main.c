@@ -31,6 +31,8 @@ static const struct cmd commands[] = {
 	{ "curve", cmd_curve, "accuracy vs MACs: per-exit points and threshold sweeps of traces", false },
 	{ "budget", cmd_budget, "thresholds meeting a MAC budget on validation, applied to test", false },
 	{ "gates", cmd_gates, "EMG gate (multi-scale) ratios per layer, by exit and by class", false },
+	{ "gallery", cmd_gallery, "grid of the most and least confident images leaving at each exit",
+	  false },
 	{ "calibration", cmd_calibration,
 	  "per-exit calibration: ECE, MCE, Brier, reliability, temperature scaling", false },
 	{ "report", cmd_report, "profile + all analyses into a directory: JSON, Markdown, CSV, plots", false },
