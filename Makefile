@@ -23,6 +23,7 @@ PY ?= /usr/bin/python3
 CC ?= gcc
 CXX ?= g++
 
+# The one place the version is written: the program (core/version.h), libee.so, eeprof.pc, eeprof(1).
 VERSION := 0.2.0
 SOVERSION := 0
 PREFIX ?= /usr/local
@@ -60,7 +61,8 @@ WARN += -Werror
 endif
 
 CFLAGS ?= -O3 -g
-ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(CFLAGS) -fopenmp \
+ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DEE_VERSION=\"$(VERSION)\" \
+	$(CFLAGS) -fopenmp \
 	-ffp-contract=fast $(WARN) -I. $(PKG_CFLAGS) -MMD -MP
 LDLIBS := $(PKG_LIBS) -lsde -lm -fopenmp
 

@@ -101,6 +101,7 @@ int cmd_report(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_calibration(int argc, char **argv);
 int cmd_gallery(int argc, char **argv);
+int cmd_version(int argc, char **argv);
 
 /* Options of the trace analyses: the dynamic-exit rule (reports/analysis.h). */
 #define EE_OPT_POLICY(dst) \

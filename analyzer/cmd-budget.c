@@ -201,6 +201,7 @@ static void print_json(const struct found *f)
 
 	ee_json_init(&j, stdout);
 	ee_json_begin(&j, NULL, '{');
+	ee_json_stamp(&j);
 	ee_json_str(&j, "name", ee_cli_model_name(&f->test, name, sizeof(name)));
 	ee_json_str(&j, "checkpoint", f->test.checkpoint);
 	ee_json_str(&j, "arch", f->test.arch);

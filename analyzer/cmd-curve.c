@@ -281,6 +281,7 @@ static void print_json(const struct model *models, int count)
 
 	ee_json_init(&j, stdout);
 	ee_json_begin(&j, NULL, '{');
+	ee_json_stamp(&j);
 	ee_json_str(&j, "policy", ee_policy_name(models[0].rule.policy));
 	ee_json_str(&j, "fallback", ee_fallback_name(models[0].rule.fallback));
 	ee_json_begin(&j, "models", '[');

@@ -74,6 +74,7 @@ static void print_json(const struct tally *t, const char *ckpt, const char *arch
 
 	ee_json_init(&j, stdout);
 	ee_json_begin(&j, NULL, '{');
+	ee_json_stamp(&j);
 	ee_json_str(&j, "checkpoint", ckpt);
 	ee_json_str(&j, "arch", arch);
 	ee_json_str(&j, "data", data);

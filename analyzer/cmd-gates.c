@@ -432,6 +432,7 @@ static void print_json(const struct gates *g)
 
 	ee_json_init(&j, stdout);
 	ee_json_begin(&j, NULL, '{');
+	ee_json_stamp(&j);
 	ee_json_str(&j, "name", ee_cli_model_name(t, name, sizeof(name)));
 	ee_json_str(&j, "trace", g->path);
 	ee_json_str(&j, "checkpoint", t->checkpoint);

@@ -105,6 +105,7 @@ static void print_json(const struct ee_net *net, bool layers)
 
 	ee_json_init(&j, stdout);
 	ee_json_begin(&j, NULL, '{');
+	ee_json_stamp(&j);
 	ee_json_str(&j, "checkpoint", net->ck.path);
 	ee_json_str(&j, "arch", net->arch->name);
 	ee_json_int(&j, "num_classes", net->ck.num_classes);

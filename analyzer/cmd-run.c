@@ -607,6 +607,7 @@ static void print_json(const struct session *s, const struct outcome *out, const
 
 	ee_json_init(&j, stdout);
 	ee_json_begin(&j, NULL, '{');
+	ee_json_stamp(&j);
 	json_head(&j, s, out, ckpt);
 	json_counters(&j, &s->ctr, s->hooked);
 	json_exits(&j, s, out);

@@ -1,5 +1,6 @@
 /*
- * main.c - eeprof: the subcommand table, global options and the exit policy.
+ * main.c - eeprof: the subcommand table, global options (--help, --version), `eeprof help
+ * CMD` (= `eeprof CMD --help`) and the exit policy.
  *
  * Started by mpirun or srun (plugins/dist.h), every rank runs main(): a distributed
  * command runs on every rank, which share its samples out; any other command runs on
@@ -37,6 +38,7 @@ static const struct cmd commands[] = {
 	  "per-exit calibration: ECE, MCE, Brier, reliability, temperature scaling", false },
 	{ "report", cmd_report, "profile + all analyses into a directory: JSON, Markdown, CSV, plots", false },
 	{ "diff", cmd_diff, "regression verdicts between two report.json files (CI)", false },
+	{ "version", cmd_version, "eeprof's version and those of HDF5, OpenBLAS and PAPI", false },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -45,7 +47,8 @@ static void usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: eeprof <command> [<args>] (eeprof <command> --help for details)\n\n"
+	fprintf(f, "usage: eeprof <command> [<args>] (eeprof help <command> for details)\n"
+		   "       eeprof --version | --help\n\n"
 		   "eeprof audits early-exit CNNs (EMGNet, SD-ResNet, SCAN, ResNet): exact\n"
 		   "inference from HDF5 checkpoints, executed MACs per exit and gate.\n\ncommands:\n");
 	for (i = 0; i < NCOMMANDS; i++)
@@ -85,12 +88,23 @@ static int run_command(const struct cmd *c, int argc, char **argv)
 	return ee_dist_max(status);
 }
 
-/* Everything but the command: usage, --help, an unknown command. */
+/* Everything but the command: usage, --help, --version, help CMD, an unknown command. */
 static int dispatch(int argc, char **argv)
 {
+	char version[] = "version", help[] = "--help", *alias[3] = { argv[0], NULL, NULL };
 	bool quiet = ee_dist_rank() != 0;
 	size_t i;
 
+	if (argc >= 2 && !strcmp(argv[1], "--version")) { /* eeprof version */
+		alias[1] = version;
+		argc = 2;
+		argv = alias;
+	} else if (argc > 2 && !strcmp(argv[1], "help")) { /* eeprof CMD --help */
+		alias[1] = argv[2];
+		alias[2] = help;
+		argc = 3;
+		argv = alias;
+	}
 	if (argc < 2) {
 		if (!quiet)
 			usage(stderr);

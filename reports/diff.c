@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/version.h"
 #include "table.h"
 
 #define SLACK 1e-9 /* "more than the limit" ignores rounding noise this small */
@@ -103,9 +104,9 @@ static int schema(const struct side *s, struct ee_err *err)
 				  s->file);
 	if ((rc = get_num(s->doc, "schema_version", s->file, "", &v, err)) < 0)
 		return rc;
-	if (v != 1)
+	if (v != EE_SCHEMA_VERSION)
 		return ee_err_set(err, EE_ERR_INPUT, "'%s': schema_version %g is not supported "
-				  "(this eeprof reads 1)", s->file, v);
+				  "(this eeprof reads %d)", s->file, v, EE_SCHEMA_VERSION);
 	return EE_OK;
 }
 

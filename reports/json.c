@@ -3,6 +3,8 @@
 
 #include <math.h>
 
+#include "core/version.h"
+
 void ee_json_init(struct ee_json *j, FILE *f)
 {
 	j->f = f;
@@ -120,4 +122,10 @@ void ee_json_strs(struct ee_json *j, const char *key, char *const *v, int count)
 	for (i = 0; i < count; i++)
 		ee_json_str(j, NULL, v[i]);
 	ee_json_end(j);
+}
+
+void ee_json_stamp(struct ee_json *j)
+{
+	ee_json_int(j, "schema_version", EE_SCHEMA_VERSION);
+	ee_json_str(j, "generator", ee_generator());
 }

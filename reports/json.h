@@ -42,5 +42,8 @@ void ee_json_null(struct ee_json *j, const char *key);
 void ee_json_nums(struct ee_json *j, const char *key, const double *v, int count);
 /* An array of count strings under key. */
 void ee_json_strs(struct ee_json *j, const char *key, char *const *v, int count);
+/* schema_version (EE_SCHEMA_VERSION) and generator ("eeprof 0.2.0"): the first two keys
+ * of every JSON object eeprof writes as a whole output (core/version.h). */
+void ee_json_stamp(struct ee_json *j);
 
 #endif

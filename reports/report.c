@@ -434,8 +434,7 @@ void ee_report_json(const struct ee_report *r, FILE *f)
 
 	ee_json_init(&j, f);
 	ee_json_begin(&j, NULL, '{');
-	ee_json_int(&j, "schema_version", EE_REPORT_SCHEMA);
-	ee_json_str(&j, "generator", "eeprof");
+	ee_json_stamp(&j);
 	ee_json_str(&j, "data", r->data);
 	ee_json_int(&j, "samples", r->samples);
 	ee_json_str(&j, "labels_hash", r->labels_hash);
@@ -603,7 +602,7 @@ void ee_report_timing(const struct ee_report *r, FILE *f)
 
 	ee_json_init(&j, f);
 	ee_json_begin(&j, NULL, '{');
-	ee_json_int(&j, "schema_version", EE_REPORT_SCHEMA);
+	ee_json_stamp(&j);
 	if (r->wall_seconds > 0)
 		ee_json_num(&j, "wall_seconds", r->wall_seconds);
 	ee_json_begin(&j, "models", '[');

@@ -25,8 +25,8 @@
  * plots included) are complete are they renamed into place, report.json last. A
  * failed or interrupted run leaves the directory as it was.
  *
- * report.json, schema_version 1:
- *   schema_version, generator "eeprof", data (the dataset spec, directories dropped
+ * report.json (docs/report.md), schema_version 1 (EE_SCHEMA_VERSION):
+ *   schema_version, generator "eeprof <version>", data (the dataset spec, directories dropped
  *   from paths), samples, labels_hash (FNV-1a 64 of the (index, label) rows: two
  *   reports of the same data have the same hash), policy, fallback,
  *   [val_data, val_samples], models[]:
@@ -45,7 +45,8 @@
  *              (with validation traces only)
  * MACs are multiply-accumulates per sample (FLOPs = 2 x MACs); accuracies fractions.
  *
- * timing.json, schema_version 1: schema_version, [wall_seconds], models[]:
+ * timing.json (docs/timing.md), schema_version 1: schema_version, generator,
+ *   [wall_seconds], models[]:
  *   name, samples, seconds, images_per_second, threads, batch,
  *   counters {counted (CPU time and events were measured per layer), events[] (the
  *            events counted), warnings[] (events asked for but not counted, and why)},
@@ -69,7 +70,6 @@
 #include "plot.h"
 #include "trace.h"
 
-#define EE_REPORT_SCHEMA 1
 #define EE_REPORT_NFRAC 4     /* budgets: 25, 50, 75, 100 % of the deepest exit */
 #define EE_REPORT_MAX_CURVE 256 /* sweep points per model */
 

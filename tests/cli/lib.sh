@@ -46,3 +46,13 @@ check() {
 no_file() {
 	if [ -e "$2" ] || ls "$2".tmp-* >/dev/null 2>&1; then not_ok "$1: '$2' exists"; else ok "$1"; fi
 }
+
+# stamped WHAT FILE: FILE is a JSON object stamped as every eeprof JSON output is: schema_version
+# 1 and generator "eeprof <the Makefile's VERSION>".
+EE_VERSION=$(sed -n 's/^VERSION := //p' Makefile)
+stamped() {
+	check "$1: schema_version and generator" "$PY -c \"
+import json; d=json.load(open('$2'))
+assert list(d)[:2]==['schema_version','generator'] and d['schema_version']==1, list(d)[:3]
+assert d['generator']=='eeprof $EE_VERSION', d['generator']\""
+}

@@ -24,6 +24,7 @@ expect_ok "info: arch detected from the keys" "$EEPROF" info "$F/noarch.h5"
 check "detected as resnet-cifar" "grep -q '^arch *resnet-cifar' '$T/out'"
 expect_ok "info --json --layers" "$EEPROF" info "$F/good.h5" --json --layers
 cp "$T/out" "$T/info.json"
+stamped "info --json" "$T/info.json"
 check "info json fields" "$PY -c \"
 import json,sys; d=json.load(open('$T/info.json'))
 assert d['arch']=='resnet-cifar' and d['num_classes']==10 and d['input_shape']==[1,32,32]
@@ -41,6 +42,7 @@ check "infer leaves no temporary file" "! ls '$T'/y.h5.tmp-* 2>/dev/null"
 
 expect_ok "eval on an h5 dataset" "$EEPROF" eval "$F/good.h5" --data "h5:$F/data.h5" --json --batch 7
 cp "$T/out" "$T/eval.json"
+stamped "eval --json" "$T/eval.json"
 check "eval json fields" "$PY -c \"
 import json; d=json.load(open('$T/eval.json'))
 assert d['samples']==20 and len(d['exits'])==1

@@ -87,6 +87,7 @@ check "--help lists the analyses" "$EEPROF --help | grep -q '^  curve' && $EEPRO
 # ---------------------------------------------------------------- curve
 expect_ok "curve of a hand-made trace" "$EEPROF" curve "$T/t6.h5" --json
 cp "$T/out" "$T/t6.json"
+stamped "curve --json" "$T/t6.json"
 check "curve: per-exit points, ensemble, 101 sweep points" "$J '$T/t6.json' '
 m = d[\"models\"][0]
 assert d[\"policy\"] == \"maxprob\" and d[\"fallback\"] == \"last\" and m[\"name\"] == \"t6\"
@@ -138,6 +139,7 @@ check "curve is deterministic" "cmp -s '$T/out' '$T/two.json' && cmp -s '$T/c.cs
 
 # ---------------------------------------------------------------- budget
 expect_ok "budget 20 MACs" "$EEPROF" budget "$T/w4.h5" --val "$T/v4.h5" --budget 20 --json
+stamped "budget --json" "$T/out"
 check "budget: thresholds from validation, test accuracy and MACs" "$J '$T/out' '
 assert d[\"policy\"] == \"maxprob\" and d[\"fallback\"] == \"last\" and d[\"budget_macs\"] == 20
 assert d[\"fraction\"] is None and d[\"deepest_macs\"] == 28
@@ -163,6 +165,7 @@ expect_fail "budget of zero" 2 "--budget: '0%' is neither" "$EEPROF" budget "$T/
 
 # ---------------------------------------------------------------- gates
 expect_ok "gates --threshold 0.75" "$EEPROF" gates "$T/t6.h5" --threshold 0.75 --json
+stamped "gates --json" "$T/out"
 check "gates: ratio, spread, histogram, by exit, by class, constant channels" "$J '$T/out' '
 assert d[\"policy\"] == \"maxprob\" and d[\"thresholds\"] == [0.75] * 3 and d[\"exit_count\"] == [1, 1, 1]
 g0, g1 = d[\"gates\"]

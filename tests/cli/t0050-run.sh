@@ -40,6 +40,7 @@ expect_fail "run: offset past the end" 2 "--offset 20 selects no samples" \
 expect_ok "eval of the one-exit model" "$EEPROF" eval "$F/good.h5" --data "$D" --json
 cp "$T/out" "$T/eval.json"
 expect_ok "run of the one-exit model" "$EEPROF" run "$F/good.h5" --data "$D" --threshold 0.5 --counters none --json
+stamped "run --json" "$T/out"
 check "one exit: accuracy and MACs of eval, every sample at exit 1" "$PY -c \"
 import json
 e, r = json.load(open('$T/eval.json')), json.load(open('$T/out'))
