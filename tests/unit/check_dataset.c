@@ -298,7 +298,8 @@ static void check_split(const char *reader, const char *dir, const char *split, 
 START_TEST(spec_unknown_reader)
 {
 	ck_assert_str_eq(open_fails("x", EE_ERR_USAGE, "x", NULL),
-			 "unknown dataset 'x' (known: fashion-mnist, mnist, cifar10, cifar100, h5)");
+			 "unknown dataset 'x' (known: fashion-mnist, mnist, cifar10, cifar100, h5, "
+			 "imagefolder, imagelist)");
 	open_fails("imagenet:/data:val", EE_ERR_USAGE, "unknown dataset 'imagenet'", NULL);
 	open_fails("", EE_ERR_USAGE, "unknown dataset ''", NULL);
 }
