@@ -708,6 +708,24 @@ static void accuracy_span(const struct ee_report *r, double *lo, double *hi)
 	}
 }
 
+/* A log x axis with ticks at 1, 2 and 5 times the powers of ten in [lo, hi], labelled
+ * with SI suffixes (2M, 5M, 10M): gnuplot alone gives one tick per decade. */
+static void log_ticks(FILE *f, double lo, double hi)
+{
+	static const double steps[] = { 1, 2, 5 };
+	double d;
+	char buf[32];
+	int i, n = 0;
+
+	fprintf(f, "set logscale x\nset xtics (");
+	for (d = pow(10, floor(log10(lo))); d <= hi; d *= 10)
+		for (i = 0; i < 3; i++)
+			if (steps[i] * d >= lo && steps[i] * d <= hi)
+				fprintf(f, "%s'%s' %.10g", n++ ? ", " : "",
+					ee_fmt_si(buf, sizeof(buf), steps[i] * d), steps[i] * d);
+	fprintf(f, ")\n");
+}
+
 /* Datablocks $cI (sweep), $eI (exits) and $nI (ensemble) of model i. */
 static void accuracy_data(const struct ee_report_model *m, int i, FILE *f)
 {
@@ -725,14 +743,16 @@ static void accuracy_data(const struct ee_report_model *m, int i, FILE *f)
 }
 
 #define MAX_EXIT_LABELS 256
+#define MAX_OBSTACLES 2048
 
-/* The exit numbers, placed next to their points without overlap (labels.h), as $lab. */
+/* The exit numbers, placed next to their points without overlap (labels.h) with the
+ * points and the sweep curves (every 4th of their points), as $lab. */
 static void exit_labels(const struct ee_report *r, const struct ee_label_axes *ax, FILE *f)
 {
 	static const char *const digits[] = { "1", "2", "3", "4", "5", "6", "7", "8" };
+	static double pts[MAX_OBSTACLES][2];
 	struct ee_label l[MAX_EXIT_LABELS];
-	double pts[MAX_EXIT_LABELS][2];
-	int n = 0, i, k;
+	int n = 0, np, i, k;
 
 	for (i = 0; i < r->nmodels; i++)
 		for (k = 0; k < r->models[i].nexits && n < MAX_EXIT_LABELS; k++, n++) {
@@ -740,7 +760,14 @@ static void exit_labels(const struct ee_report *r, const struct ee_label_axes *a
 			pts[n][1] = l[n].y = 100 * r->models[i].stats.accuracy[k];
 			l[n].text = digits[k % 8];
 		}
-	ee_labels_place(l, n, (const double(*)[2])pts, n, ax, 0);
+	np = n;
+	for (i = 0; i < r->nmodels; i++)
+		for (k = 0; k < r->models[i].ncurve && np < MAX_OBSTACLES; k += 4)
+			if (isfinite(r->models[i].curve[k].accuracy)) {
+				pts[np][0] = r->models[i].curve[k].macs_mean;
+				pts[np++][1] = 100 * r->models[i].curve[k].accuracy;
+			}
+	ee_labels_place(l, n, (const double(*)[2])pts, np, ax, 0);
 	fprintf(f, "$lab << EOD\n");
 	for (i = 0, n = 0; i < r->nmodels; i++)
 		for (k = 0; k < r->models[i].nexits && n < MAX_EXIT_LABELS; k++, n++)
@@ -776,8 +803,10 @@ void ee_report_plot_accuracy(const struct ee_report *r, struct ee_plot *p)
 		"set grid\nset key bottom right box opaque samplen 2\nset xrange [%.10g:%.10g]\n"
 		"set yrange [%.10g:%.10g]\n", logx ? " (log scale)" : "", ax.xmin, ax.xmax,
 		ax.ymin, ax.ymax);
-	fprintf(p->cmds, logx ? "set logscale x\nset format x '%%.0s%%c'\n"
-			      : "set format x '%%.1s%%c'\n");
+	if (logx)
+		log_ticks(p->cmds, ax.xmin, ax.xmax);
+	else
+		fprintf(p->cmds, "set format x '%%.1s%%c'\n");
 	exit_labels(r, &ax, p->data);
 	fprintf(p->cmds, "plot ");
 	for (i = 0; i < r->nmodels; i++) {
