@@ -44,7 +44,8 @@
 
 static const char synopsis[] =
 	"eeprof curve <trace.h5>... [--policy <p>] [--fallback <f>] [--thresholds <t>[,<t>...]] "
-	"[--json] [--csv <file>]";
+	"[--json] [--csv <file>] [--plot <file.png|svg> [--log-x] [--plot-size <w,h>] "
+	"[--font-size <n>] [--title <text>]]";
 
 /* What curve reports about one trace (the trace itself is released once analysed). */
 struct model {
@@ -57,8 +58,9 @@ struct model {
 };
 
 struct curve_opts {
-	const char *policy, *fallback, *thresholds, *csv;
-	bool json;
+	const char *policy, *fallback, *thresholds, *csv, *plot;
+	bool json, log_x;
+	struct ee_cli_plot_opts look;
 	double v[EE_MAX_EXITS];        /* --thresholds parsed */
 	int nv;
 };
@@ -340,6 +342,34 @@ static int write_csv(const char *path, const struct model *models, int count,
 	return ee_out_commit(&out, err);
 }
 
+/* ---------------------------------------------------------------- plot */
+
+/* accuracy vs MACs of every model, as report draws accuracy_vs_macs. */
+static int draw(const struct model *models, int count, const struct curve_opts *o,
+		struct ee_err *err)
+{
+	struct ee_report all;
+	struct ee_plot_look look;
+	struct ee_plot p;
+	int i, rc = ee_cli_plot_check(o->plot, &o->look, &look, err);
+
+	if (rc < 0)
+		return rc;
+	ee_report_init(&all, models[0].report.policy, models[0].report.fallback);
+	all.log_x = o->log_x;
+	if (!(all.models = malloc((size_t)count * sizeof(*all.models))))
+		return ee_err_set(err, EE_ERR_NOMEM, "out of memory");
+	for (i = 0; i < count; i++) /* borrowed: not released through all */
+		all.models[i] = *models[i].r;
+	all.nmodels = count;
+	if ((rc = ee_cli_plot_begin(&p, &look, err)) == EE_OK) {
+		ee_report_plot_accuracy(&all, &p);
+		rc = ee_cli_plot_end(&p, o->plot, err);
+	}
+	free(all.models);
+	return rc;
+}
+
 /* ---------------------------------------------------------------- command */
 
 static int curve(const char *const *paths, int count, const struct curve_opts *o,
@@ -352,6 +382,8 @@ static int curve(const char *const *paths, int count, const struct curve_opts *o
 		rc = load_model(&models[i], paths[i], o, err);
 	if (rc == EE_OK && o->csv)
 		rc = write_csv(o->csv, models, count, err);
+	if (rc == EE_OK && o->plot)
+		rc = draw(models, count, o, err);
 	if (rc == EE_OK && o->json)
 		print_json(models, count);
 	for (i = 0; i < count && rc == EE_OK && !o->json; i++) {
@@ -375,6 +407,10 @@ int cmd_curve(int argc, char **argv)
 		  "apply one threshold, or one per exit, instead of the sweep", 0, 0 },
 		EE_OPT_JSON(&o.json),
 		{ "csv", EE_OPT_STR, &o.csv, "<file>", "also write the plotted points as CSV", 0, 0 },
+		{ "plot", EE_OPT_STR, &o.plot, "<file>", "draw accuracy vs MACs (.png or .svg)", 0,
+		  0 },
+		{ "log-x", EE_OPT_FLAG, &o.log_x, NULL, "log MACs axis (the default past 5x)", 0, 0 },
+		EE_OPT_PLOT_LOOK(&o.look),
 		{ 0 },
 	};
 	struct ee_exit_rule r;
@@ -388,6 +424,11 @@ int cmd_curve(int argc, char **argv)
 	rc = ee_rule_names(&r, o.policy, o.fallback, &err);
 	if (rc == EE_OK && o.thresholds)
 		rc = ee_thresholds_parse(o.thresholds, o.v, &o.nv, &err);
+	if (rc == EE_OK) {
+		struct ee_plot_look look;
+
+		rc = ee_cli_plot_check(o.plot, &o.look, &look, &err);
+	}
 	if (rc == EE_OK)
 		rc = curve(pos, npos, &o, &err);
 	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK;

@@ -48,7 +48,7 @@
 
 static const char synopsis[] =
 	"eeprof gates <trace.h5> [--policy <p>] [--threshold <t>[,<t>...]] [--fallback <f>] "
-	"[--json]";
+	"[--json] [--plot <file.png|svg> [--plot-size <w,h>] [--font-size <n>] [--title <text>]]";
 
 #define DEFAULT_THRESHOLD 0.9
 #define DEFAULT_PATIENCE 1
@@ -56,8 +56,9 @@ static const char synopsis[] =
 #define MAX_LISTED 32 /* channel indices listed per layer in text */
 
 struct gates_opts {
-	const char *policy, *fallback, *threshold;
+	const char *policy, *fallback, *threshold, *plot;
 	bool json;
+	struct ee_cli_plot_opts look;
 };
 
 struct gates {
@@ -458,6 +459,26 @@ static void print_json(const struct gates *g)
 	ee_json_end(&j);
 }
 
+/* ---------------------------------------------------------------- plot */
+
+/* The open ratio per layer, as report draws gates.png. */
+static int draw(const struct gates *g, const char *path, const struct ee_plot_look *look,
+		struct ee_err *err)
+{
+	struct ee_report r;
+	struct ee_plot p;
+	int rc;
+
+	ee_report_init(&r, g->rule.policy, g->rule.fallback);
+	if ((rc = ee_report_add(&r, &g->t, NULL, err)) == EE_OK &&
+	    (rc = ee_cli_plot_begin(&p, look, err)) == EE_OK) {
+		ee_report_plot_gates(&r, &p);
+		rc = ee_cli_plot_end(&p, path, err);
+	}
+	ee_report_release(&r);
+	return rc;
+}
+
 /* ---------------------------------------------------------------- command */
 
 int cmd_gates(int argc, char **argv)
@@ -469,8 +490,12 @@ int cmd_gates(int argc, char **argv)
 		  "one threshold or one per exit (default 0.9; patience 1)", 0, 0 },
 		EE_OPT_FALLBACK(&o.fallback),
 		EE_OPT_JSON(&o.json),
+		{ "plot", EE_OPT_STR, &o.plot, "<file>", "draw the open ratio per layer (.png or "
+		  ".svg)", 0, 0 },
+		EE_OPT_PLOT_LOOK(&o.look),
 		{ 0 },
 	};
+	struct ee_plot_look look;
 	struct gates g = { 0 };
 	struct ee_err err = { 0 };
 	double v[EE_MAX_EXITS] = { DEFAULT_THRESHOLD };
@@ -487,7 +512,11 @@ int cmd_gates(int argc, char **argv)
 	else if (g.rule.policy == EE_POLICY_PATIENCE)
 		v[0] = DEFAULT_PATIENCE;
 	if (rc == EE_OK)
+		rc = ee_cli_plot_check(o.plot, &o.look, &look, &err);
+	if (rc == EE_OK)
 		rc = analyse(&g, v, nv, &err);
+	if (rc == EE_OK && o.plot)
+		rc = draw(&g, o.plot, &look, &err);
 	if (rc == EE_OK && o.json)
 		print_json(&g);
 	else if (rc == EE_OK)

@@ -746,7 +746,7 @@ static void accuracy_data(const struct ee_report_model *m, int i, FILE *f)
 #define MAX_OBSTACLES 2048
 
 /* The exit numbers, placed next to their points without overlap (labels.h) with the
- * points and the sweep curves (every 4th of their points), as $lab. */
+ * points and the sweep curves (every other point), as $lab. */
 static void exit_labels(const struct ee_report *r, const struct ee_label_axes *ax, FILE *f)
 {
 	static const char *const digits[] = { "1", "2", "3", "4", "5", "6", "7", "8" };
@@ -762,7 +762,7 @@ static void exit_labels(const struct ee_report *r, const struct ee_label_axes *a
 		}
 	np = n;
 	for (i = 0; i < r->nmodels; i++)
-		for (k = 0; k < r->models[i].ncurve && np < MAX_OBSTACLES; k += 4)
+		for (k = 0; k < r->models[i].ncurve && np < MAX_OBSTACLES; k += 2)
 			if (isfinite(r->models[i].curve[k].accuracy)) {
 				pts[np][0] = r->models[i].curve[k].macs_mean;
 				pts[np++][1] = 100 * r->models[i].curve[k].accuracy;

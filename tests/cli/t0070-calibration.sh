@@ -204,3 +204,7 @@ import csv
 for row in csv.DictReader(open(\"$T/rep/classes.csv\")):
     s = sum(float(row[k]) for k in (\"exit_1\", \"exit_2\", \"exit_3\", \"fallback\"))
     assert abs(s - 1) < 1e-9, row'"
+expect_ok "curve --plot of two traces, log axis forced" "$EEPROF" curve "$T/test.h5" "$T/p.h5" \
+	--plot "$T/c.svg" --log-x --font-size 9
+check "curve plot: log axis, SI tick labels, a key for the markers" "grep -q 'log scale' '$T/c.svg' &&
+grep -q 'exit k (number: k)' '$T/c.svg' && grep -q 'ensemble of the exits' '$T/c.svg'"
