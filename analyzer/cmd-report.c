@@ -296,10 +296,7 @@ int cmd_report(int argc, char **argv)
 		{ "log-x", EE_OPT_FLAG, &o.log_x, NULL, "log MACs axis (the default when the "
 		  "models span more than 5x)", 0, 0 },
 		EE_OPT_PLOT_LOOK(&o.look),
-		{ "counters", EE_OPT_STR, &o.counters, "<events>", "count every layer while "
-		  "profiling: PAPI events, comma-separated, or default (" EE_COUNTERS_DEFAULT "); "
-		  "none (the default): CPU time only; off: no counting; fake:A,B for the test "
-		  "source", 0, 0 },
+		EE_OPT_COUNTERS(&o.counters),
 		{ "limit", EE_OPT_INT, &o.profile.limit, "<n>", "at most n samples of each dataset",
 		  0, 1 << 30 },
 		EE_OPT_BATCH(&o.profile.batch),

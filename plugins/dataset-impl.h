@@ -37,6 +37,17 @@ int ee_dataset_cifar100_open(struct ee_dataset *ds, const char *where,
 			     enum ee_dataset_part part, struct ee_err *err);
 int ee_dataset_h5_open(struct ee_dataset *ds, const char *where, enum ee_dataset_part part,
 		       struct ee_err *err);
+int ee_dataset_imagefolder_open(struct ee_dataset *ds, const char *where,
+				enum ee_dataset_part part, struct ee_err *err);
+int ee_dataset_imagelist_open(struct ee_dataset *ds, const char *where,
+			      enum ee_dataset_part part, struct ee_err *err);
+
+/*
+ * Decodes image files [start, start + count) of ds and applies ds->prep into dst
+ * [count][in.c][in.h][in.w] uint8, in parallel (OpenMP). bad: as ee_dataset_batch_u8.
+ */
+int ee_dataset_images_u8(const struct ee_dataset *ds, int start, int count, struct ee_shape in,
+			 uint8_t *dst, int *bad, struct ee_err *err);
 
 /*
  * Checks n images of c x h x w elements of elem bytes against the caps before anything

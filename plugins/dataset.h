@@ -9,6 +9,12 @@
  *   cifar10:DIR:SPLIT          CIFAR-10 binary batches (data_batch_1..5.bin, test_batch.bin)
  *   cifar100:DIR:SPLIT         CIFAR-100 binary (train.bin, test.bin), fine labels
  *   h5:FILE                    /images uint8 or float32 [N,C,H,W] and /labels [N]
+ *   imagefolder:DIR            JPEG/PNG files in torchvision's ImageFolder layout
+ *   imagelist:FILE             JPEG/PNG files listed as "PATH LABEL" lines
+ *
+ * Image files (imagefolder, imagelist; plugins/dataset_images.c) are only listed at open:
+ * each batch decodes its files as Pillow does and applies torchvision's Resize and
+ * CenterCrop to the model's input shape (ds->prep, core/imgprep.h), on all OpenMP threads.
  *
  * The reader name ends at the first ':' and SPLIT starts after the last one, so DIR
  * and FILE may themselves hold colons. IDX files are train-images-idx3-ubyte,
@@ -38,6 +44,7 @@
 
 #include <stdint.h>
 
+#include "core/imgprep.h"
 #include "core/status.h"
 #include "core/tensor.h"
 
@@ -54,11 +61,14 @@ struct ee_dataset {
 	char spec[256];     /* the spec it was opened with */
 	char name[32];      /* reader name: "fashion-mnist", "cifar10", "h5", ... */
 	int n;              /* samples */
-	int c, h, w;        /* stored image shape */
+	int c, h, w;        /* stored image shape; 0 for image files (decoded to the model's) */
 	int num_classes;    /* classes of the format (10, 100), or 1 + max label (h5) */
 	uint8_t *u8;        /* [n][c][h][w] pixels 0..255, or NULL */
 	float *f32;         /* [n][c][h][w] float pixels (h5 float32, used as is), or NULL */
 	int32_t *labels;    /* [n], 0 <= label < num_classes */
+	char **paths;       /* [n] image files, decoded batch by batch, or NULL */
+	struct ee_imgprep prep; /* image files: resize and filter (zero: torchvision's
+				 * defaults); set it after opening */
 };
 
 /* Opens a spec (see above). Errors name the file and the problem: EE_ERR_INPUT for a
@@ -87,6 +97,15 @@ void ee_dataset_release(struct ee_dataset *ds);
  */
 int ee_dataset_batch(const struct ee_dataset *ds, int start, int count, struct ee_shape in,
 		     const float *mean, const float *std, float *dst, struct ee_err *err);
+
+/*
+ * As ee_dataset_batch, but dst gets the uint8 pixels [count, in.c, in.h, in.w] before
+ * ToTensor and Normalize (padding 0). EE_ERR_INPUT for float32 datasets. If bad is not
+ * NULL, image files that cannot be decoded set bad[i] = 1 (their pixels are undefined)
+ * instead of failing; otherwise the first one fails the call naming the file.
+ */
+int ee_dataset_batch_u8(const struct ee_dataset *ds, int start, int count, struct ee_shape in,
+			uint8_t *dst, int *bad, struct ee_err *err);
 
 /* One line per reader for --help: "  name  description", each ending in '\n'. */
 const char *ee_dataset_help(void);

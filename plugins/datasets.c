@@ -34,6 +34,10 @@ static const struct reader readers[] = {
 	  1, ee_dataset_cifar100_open },
 	{ "h5", ":FILE", "HDF5: /images uint8 or float32 [N,C,H,W], /labels integer [N]", NULL,
 	  0, ee_dataset_h5_open },
+	{ "imagefolder", ":DIR", "JPEG/PNG files in DIR/<class>/ (torchvision's ImageFolder)",
+	  NULL, 0, ee_dataset_imagefolder_open },
+	{ "imagelist", ":FILE", "JPEG/PNG files listed as 'PATH LABEL' lines", NULL, 0,
+	  ee_dataset_imagelist_open },
 };
 
 #define NREADERS (sizeof(readers) / sizeof(readers[0]))
@@ -208,6 +212,12 @@ int ee_dataset_open(struct ee_dataset *ds, const char *spec, struct ee_err *err)
 
 void ee_dataset_release(struct ee_dataset *ds)
 {
+	int i;
+
+	for (i = 0; ds->paths && i < ds->n; i++)
+		free(ds->paths[i]);
+	free(ds->paths);
+	ds->paths = NULL;
 	free(ds->u8);
 	free(ds->f32);
 	free(ds->labels);
@@ -419,7 +429,7 @@ static int check_batch(const struct ee_dataset *ds, int start, int count, struct
 	if (in.c <= 0 || in.h <= 0 || in.w <= 0)
 		return ee_err_set(err, EE_ERR_USAGE, "dataset '%s': empty model input shape "
 				  "%dx%dx%d", ds->spec, in.c, in.h, in.w);
-	if (in.c != ds->c)
+	if (in.c != ds->c && !ds->paths)
 		return ee_err_set(err, EE_ERR_INPUT, "dataset '%s' has %d channel%s but the model "
 				  "expects %d", ds->spec, ds->c, ds->c == 1 ? "" : "s", in.c);
 	for (ch = 0; std && ch < in.c; ch++)
@@ -441,19 +451,17 @@ static void make_norm(struct norm *nm, float mean, float std)
 		nm->lut[v] = ((float)v / 255.0f - mean) / std;
 }
 
-int ee_dataset_batch(const struct ee_dataset *ds, int start, int count, struct ee_shape in,
-		     const float *mean, const float *std, float *dst, struct ee_err *err)
+/* ee_dataset_batch on pixels in memory, once checked. */
+static int place_batch(const struct ee_dataset *ds, int start, int count, struct ee_shape in,
+		       const float *mean, const float *std, float *dst, struct ee_err *err)
 {
 	struct axis ay = place_axis(ds->h, in.h), ax = place_axis(ds->w, in.w);
 	size_t elem = ds->u8 ? 1 : sizeof(float), plane = (size_t)ds->h * ds->w;
 	const char *base = ds->u8 ? (const char *)ds->u8 : (const char *)ds->f32;
 	row_fn row = ds->u8 ? row_u8 : row_f32;
 	struct norm *nm;
-	int i, ch, rc;
+	int i, ch;
 
-	rc = check_batch(ds, start, count, in, std, err);
-	if (rc < 0)
-		return rc;
 	nm = malloc((size_t)in.c * sizeof(*nm));
 	if (!nm)
 		return ee_err_set(err, EE_ERR_NOMEM, "dataset '%s': cannot allocate "
@@ -467,4 +475,59 @@ int ee_dataset_batch(const struct ee_dataset *ds, int start, int count, struct e
 				    ds->w, elem, ay, ax, row, &nm[ch]);
 	free(nm);
 	return EE_OK;
+}
+
+int ee_dataset_batch(const struct ee_dataset *ds, int start, int count, struct ee_shape in,
+		     const float *mean, const float *std, float *dst, struct ee_err *err)
+{
+	struct ee_dataset view;
+	uint8_t *u8;
+	int rc = check_batch(ds, start, count, in, std, err);
+
+	if (rc < 0 || !ds->paths || count == 0)
+		return rc < 0 ? rc : place_batch(ds, start, count, in, mean, std, dst, err);
+	/* Image files: decoded and cropped to the input shape, then as uint8 pixels. */
+	u8 = malloc((size_t)count * ee_shape_numel(in));
+	if (!u8)
+		return ee_err_set(err, EE_ERR_NOMEM, "dataset '%s': out of memory for %d images",
+				  ds->spec, count);
+	rc = ee_dataset_images_u8(ds, start, count, in, u8, NULL, err);
+	if (rc == EE_OK) {
+		view = *ds;
+		view.u8 = u8;
+		view.f32 = NULL;
+		view.c = in.c;
+		view.h = in.h;
+		view.w = in.w;
+		rc = place_batch(&view, 0, count, in, mean, std, dst, err);
+	}
+	free(u8);
+	return rc;
+}
+
+int ee_dataset_batch_u8(const struct ee_dataset *ds, int start, int count, struct ee_shape in,
+			uint8_t *dst, int *bad, struct ee_err *err)
+{
+	size_t per = ee_shape_numel(in), k;
+	float *x;
+	int i, rc = check_batch(ds, start, count, in, NULL, err);
+
+	if (rc < 0 || ds->paths)
+		return rc < 0 ? rc : ee_dataset_images_u8(ds, start, count, in, dst, bad, err);
+	if (!ds->u8)
+		return ee_err_set(err, EE_ERR_INPUT, "dataset '%s' holds float32 pixels, not "
+				  "uint8", ds->spec);
+	x = malloc(per * sizeof(float));
+	if (!x)
+		return ee_err_set(err, EE_ERR_NOMEM, "dataset '%s': out of memory", ds->spec);
+	/* v / 255.0f * 255 rounds back to v exactly. */
+	for (i = 0; i < count && rc == EE_OK; i++) {
+		rc = place_batch(ds, start + i, 1, in, NULL, NULL, x, err);
+		for (k = 0; rc == EE_OK && k < per; k++)
+			dst[(size_t)i * per + k] = (uint8_t)lrintf(x[k] * 255.0f);
+		if (bad)
+			bad[i] = 0;
+	}
+	free(x);
+	return rc;
 }

@@ -559,7 +559,8 @@ static void json_cost(struct ee_json *j, const struct ee_report_model *m,
 static void json_counters(struct ee_json *j, const struct ee_trace_counters *c)
 {
 	ee_json_begin(j, "counters", '{');
-	ee_json_bool(j, "counted", c->counted);
+	ee_json_bool(j, "cpu_time", c->counted);
+	ee_json_bool(j, "counted", c->counted && c->n > 0);
 	ee_json_strs(j, "events", c->names, c->n);
 	ee_json_strs(j, "warnings", c->warn, c->nwarn);
 	ee_json_end(j);

@@ -48,8 +48,9 @@
  * timing.json (docs/timing.md), schema_version 1: schema_version, generator,
  *   [wall_seconds], models[]:
  *   name, samples, seconds, images_per_second, threads, batch,
- *   counters {counted (CPU time and events were measured per layer), events[] (the
- *            events counted), warnings[] (events asked for but not counted, and why)},
+ *   counters {cpu_time (CPU time was measured per layer), counted (some event was
+ *            counted: events[] is not empty), events[] (the events counted), warnings[]
+ *            (events asked for but not counted, and why)},
  *   exits[] {exit, layers, <cost>}: the layers of the exit's region (the layers that run
  *            first for that exit: its stage) summed,
  *   layers[] {name, kind, exit, head, <cost>}

@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "core/resample.h"
+#include "plugins/image.h"
+#include "tests/unit/images_data.h"
 #include "tests/unit/testutil.h"
 
 /* The inputs of the expectations below: a smooth-ish RGB ramp and a 0/255 checkerboard. */
@@ -162,15 +164,102 @@ START_TEST(resample_bad_arguments)
 }
 END_TEST
 
+/* ---- decoding ---- */
+
+/* Decodes a buffer and compares every value with Pillow's. */
+static void check_decode(const uint8_t *file, size_t len, int channels, int w, int h,
+			 const uint8_t *want)
+{
+	struct ee_image img;
+	struct ee_err err = { 0 };
+	int i;
+
+	ck_assert_msg(ee_image_decode(&img, file, len, channels, "x", &err) == EE_OK, "%s",
+		      err.msg);
+	ck_assert_int_eq(img.w, w);
+	ck_assert_int_eq(img.h, h);
+	ck_assert_int_eq(img.c, channels);
+	for (i = 0; i < w * h * channels; i++)
+		ck_assert_msg(img.px[i] == want[i], "value %d is %d, Pillow %d", i, img.px[i],
+			      want[i]);
+	ee_image_release(&img);
+	ck_assert_ptr_null(img.px);
+}
+
+/* Decoding must fail with EE_ERR_INPUT and a message naming the file and saying what. */
+static void check_undecodable(const uint8_t *file, size_t len, const char *what)
+{
+	struct ee_image img;
+	struct ee_err err = { 0 };
+
+	ck_assert_int_eq(ee_image_decode(&img, file, len, 3, "f.png", &err), EE_ERR_INPUT);
+	ck_assert_ptr_null(img.px);
+	ck_assert_msg(strstr(err.msg, "image 'f.png': ") == err.msg, "%s", err.msg);
+	ck_assert_msg(strstr(err.msg, what) != NULL, "'%s' does not say '%s'", err.msg, what);
+}
+
+START_TEST(decode_jpeg_rgb_and_l)
+{
+	check_decode(jpeg_rgb, sizeof(jpeg_rgb), 3, 5, 4, jpeg_rgb_as_rgb);
+	check_decode(jpeg_rgb, sizeof(jpeg_rgb), 1, 5, 4, jpeg_rgb_as_l);
+}
+END_TEST
+
+START_TEST(decode_jpeg_cmyk_inverted)
+{
+	check_decode(jpeg_cmyk, sizeof(jpeg_cmyk), 3, 3, 2, jpeg_cmyk_as_rgb);
+}
+END_TEST
+
+START_TEST(decode_png_palette_past_end_is_grey)
+{
+	check_decode(png_palette, sizeof(png_palette), 3, 4, 2, png_palette_as_rgb);
+}
+END_TEST
+
+START_TEST(decode_png_gray16_clips)
+{
+	check_decode(png_gray16, sizeof(png_gray16), 1, 4, 2, png_gray16_as_l);
+}
+END_TEST
+
+START_TEST(decode_bad_input)
+{
+	static const uint8_t text[] = "hello, not an image";
+	uint8_t broken[sizeof(png_gray16)], bad_jpeg[sizeof(jpeg_rgb)];
+	struct ee_image img;
+	struct ee_err err = { 0 };
+
+	check_undecodable(jpeg_rgb, sizeof(jpeg_rgb) / 2, "truncated JPEG");
+	check_undecodable(png_gray16, sizeof(png_gray16) - 20, "truncated PNG");
+	check_undecodable(text, sizeof(text), "not a JPEG or PNG image");
+	memcpy(bad_jpeg, jpeg_rgb, sizeof(bad_jpeg));
+	bad_jpeg[3] = 0x73; /* not a marker */
+	check_undecodable(bad_jpeg, sizeof(bad_jpeg), "corrupt JPEG: Unsupported marker");
+	memcpy(broken, png_gray16, sizeof(broken));
+	broken[20] ^= 0xff; /* inside IHDR: its CRC no longer matches */
+	check_undecodable(broken, sizeof(broken), "corrupt PNG");
+	ck_assert_int_eq(ee_image_decode(&img, jpeg_rgb, sizeof(jpeg_rgb), 2, "x", &err),
+			 EE_ERR_INPUT);
+	ck_assert_int_eq(ee_image_load(&img, "/nonexistent/x.jpg", 3, &err), EE_ERR_INPUT);
+	ck_assert_str_eq(err.msg, "image '/nonexistent/x.jpg': cannot open: No such file or "
+			 "directory");
+}
+END_TEST
+
 static Suite *images_suite(void)
 {
 	const TTest *const resample[] = { resample_bilinear_down, resample_bicubic_up_clips,
 					  resample_one_axis, resample_nearest,
 					  resample_window_is_part_of_whole, resample_bad_arguments,
 					  NULL };
+	const TTest *const decode[] = { decode_jpeg_rgb_and_l, decode_jpeg_cmyk_inverted,
+					decode_png_palette_past_end_is_grey, decode_png_gray16_clips,
+					decode_bad_input, NULL };
 	Suite *s = suite_create("images");
 
 	tu_add_case(s, "resample", resample, 10);
+	tu_add_case(s, "decode", decode, 10);
 	return s;
 }
 
