@@ -5,6 +5,8 @@
 #   make asan       the unit and CLI tests under AddressSanitizer + UBSan (build-asan/)
 #   make demo       install missing packages, build, report on the bundled samples
 #   make bench      eeprof against PyTorch on the same weights; cost of per-layer counters
+#   make fuzz       build the libFuzzer targets of tests/fuzz (clang, build-fuzz/) and run each
+#                   for FUZZ_SECONDS (60); make fuzz-smoke: replay their corpora, 3 s each
 #   make deps       install the Debian packages that are missing (tools/deps.sh)
 #   make install    eeprof, libee.a, libee.so, <eeprof/ee.h>, eeprof.pc, eeprof(1), bash
 #                   completion under DESTDIR + PREFIX (/usr/local); make uninstall
@@ -62,9 +64,9 @@ endif
 
 CFLAGS ?= -O3 -g
 ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DEE_VERSION=\"$(VERSION)\" \
-	$(CFLAGS) -fopenmp \
+	$(CFLAGS) -fopenmp-simd -pthread \
 	-ffp-contract=fast $(WARN) -I. $(PKG_CFLAGS) -MMD -MP
-LDLIBS := $(PKG_LIBS) -lsde -lm -fopenmp
+LDLIBS := $(PKG_LIBS) -lsde -lm -pthread
 
 comma := ,
 ifdef SANITIZE
@@ -95,7 +97,7 @@ TEST_HELPER_OBJ := $(TEST_HELPERS:%.c=$(O)/%.o)
 
 .SECONDARY:
 .PHONY: all test unit cli parity asan demo bench deps clean check-headers check-fresh \
-	install uninstall stage
+	install uninstall stage fuzz fuzz-build fuzz-smoke
 all: $(O)/libee.a $(O)/eeprof
 
 $(O)/%.o: %.c $(O)/CFLAGS
@@ -151,13 +153,18 @@ $(O)/pkg.mak: tools/deps.sh Makefile
 			"$$(pkg-config --cflags ompi-c)" "$$(pkg-config --libs ompi-c)" >> $@.tmp; fi && \
 		mv $@.tmp $@
 
+# The FMA-peak loop of make bench (tools/fmapeak.c; not part of libee).
+$(O)/fmapeak: tools/fmapeak.c
+	@mkdir -p $(O)
+	$(QUIET_LINK)$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -O2 $(WARN) -pthread -o $@ $<
+
 deps:
 	@tools/deps.sh
 
 # Unit suites (Check), then CLI tests, then PyTorch parity tests.
 test: deps
 	@$(MAKE) --no-print-directory all $(TEST_BIN)
-	@$(MAKE) --no-print-directory check-headers unit cli parity
+	@$(MAKE) --no-print-directory check-headers unit cli parity fuzz-smoke
 
 # A directory as eeprof.pc writes it: relative to ${prefix} when it lies under PREFIX.
 pc_dir = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
@@ -216,9 +223,41 @@ asan: deps
 demo: deps all
 	@tools/demo.sh $(O)/eeprof $(O)/demo-report
 
-bench: deps all
-	@$(PY) tools/bench.py $(O)/eeprof
+bench: deps all $(O)/fmapeak
+	@$(PY) tools/bench.py $(O)/eeprof --fmapeak $(O)/fmapeak
 	@$(PY) tools/overhead.py $(O)/eeprof
+
+# libFuzzer targets (tests/fuzz/fuzz_<name>.c) against a libee built by clang with the
+# fuzzer's coverage and ASan + UBSan, in build-fuzz/. make test runs fuzz-smoke.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 3
+FO := build-fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O1 -g -fopenmp \
+	-DEE_NO_CLONES -Wall -Wextra -Wno-pass-failed -I. $(PKG_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -MMD -MP
+FUZZ_SRC := $(filter-out tests/fuzz/fuzz.c,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FO)/%)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FO)/%.o)
+
+$(FO)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(QUIET_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FO)/libee.a: $(FUZZ_LIB_OBJ)
+	$(QUIET_AR)rm -f $@ && ar rcs $@ $^
+
+$(FO)/fuzz_%: $(FO)/tests/fuzz/fuzz_%.o $(FO)/tests/fuzz/fuzz.o $(FO)/libee.a
+	$(QUIET_LINK)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -fopenmp -o $@ $^ $(PKG_LIBS) -lsde -lm
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@tools/fuzz.sh run $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+fuzz-smoke: fuzz-build
+	@tools/fuzz.sh smoke $(FUZZ_SMOKE_SECONDS) $(FUZZ_BIN)
 
 # Every header compiles on its own, and the usage examples of those that say so compile; the
 # public headers also as C99 and as C++ (a program's compiler may be either).
@@ -237,6 +276,7 @@ check-fresh:
 	@tools/fresh-check.sh
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
+-include $(FUZZ_LIB_OBJ:.o=.d)
 -include $(LIB_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SRC:tests/unit/%.c=$(O)/tests/unit/%.d)

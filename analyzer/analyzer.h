@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "core/status.h"
+#include "reports/spread.h"
 #include "reports/table.h"
 
 enum {
@@ -62,7 +63,7 @@ int ee_fail(const struct ee_err *err);
 int ee_fail_usage(const char *synopsis, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The exit status of a library status code. */
 int ee_exit_status(int code);
-/* Sets the threads of OpenMP and OpenBLAS (--threads). */
+/* Sets the threads of the team that runs the loops and products (--threads). */
 void ee_cli_threads(int n);
 /* True if stderr is a terminal (progress bars). */
 bool ee_cli_tty(void);
@@ -78,15 +79,28 @@ void ee_cli_close(struct ee_net *net, struct ee_run *run);
 
 /* Options several commands take, spelled and checked the same everywhere. */
 #define EE_OPT_THREADS(dst) \
-	{ "threads", EE_OPT_INT, (dst), "<n>", "threads for OpenMP and OpenBLAS (default 1)", 1, 256 }
+	{ "threads", EE_OPT_INT, (dst), "<n>", "threads for the loops and products (default 1)", 1, 256 }
 #define EE_OPT_BATCH(dst) \
 	{ "batch", EE_OPT_INT, (dst), "<n>", "samples per forward pass (default 64)", 1, 65536 }
 #define EE_OPT_JSON(dst) \
 	{ "json", EE_OPT_FLAG, (dst), NULL, "print JSON", 0, 0 }
 #define EE_OPT_LIMIT(dst) \
 	{ "limit", EE_OPT_INT, (dst), "<n>", "at most n samples", 0, 1 << 30 }
+/* --counters of profile, run and report (EE_COUNTERS_DEFAULT: plugins/counters.h). An event
+ * PAPI does not know is a usage error; one it knows but cannot count here, a warning. */
+#define EE_OPT_COUNTERS(dst) \
+	{ "counters", EE_OPT_STR, (dst), "<events>", "count every layer: PAPI events, " \
+	  "comma-separated, or default (" EE_COUNTERS_DEFAULT "); none (the default): times " \
+	  "only; off: no per-layer measuring; fake:A,B for the test source", 0, 0 }
 #define EE_OPT_OFFSET(dst) \
 	{ "offset", EE_OPT_INT, (dst), "<n>", "skip the first n samples", 0, 1 << 30 }
+/* Timing repeats: --repeat runs measured (spread.h: median, min, max, IQR), after
+ * --warmup runs that are not kept. */
+#define EE_OPT_REPEAT(dst, dflt) \
+	{ "repeat", EE_OPT_INT, (dst), "<n>", "timed runs; figures are their median, with " \
+	  "min, max and IQR (default " dflt ")", 1, EE_REPEAT_MAX }
+#define EE_OPT_WARMUP(dst) \
+	{ "warmup", EE_OPT_INT, (dst), "<n>", "untimed runs first (default 0)", 0, 100 }
 
 int cmd_info(int argc, char **argv);
 int cmd_infer(int argc, char **argv);
@@ -103,13 +117,39 @@ int cmd_calibration(int argc, char **argv);
 int cmd_gallery(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
-/* Options of the trace analyses: the dynamic-exit rule (reports/analysis.h). */
+/*
+ * The dynamic-exit rule (reports/analysis.h), given the same way to every command that
+ * applies one (curve, gates, run, report): --policy P, --fallback F and --threshold T,
+ * where T is one number or one per exit ("0.98,0.97,0.98,0.95", SCAN style); --thresholds
+ * is a synonym. budget takes --policy alone: it chooses the thresholds itself, and its
+ * last exit takes every sample left, so no fallback applies.
+ */
 #define EE_OPT_POLICY(dst) \
 	{ "policy", EE_OPT_STR, (dst), "<p>", "maxprob (default), entropy, margin or patience", \
 	  0, 0 }
 #define EE_OPT_FALLBACK(dst) \
 	{ "fallback", EE_OPT_STR, (dst), "<f>", \
 	  "when no exit is confident: last (default), ensemble or best", 0, 0 }
+struct ee_cli_rule {
+	const char *policy, *fallback, *threshold, *thresholds; /* as given, or NULL */
+};
+/* The four options; thr_help says what --threshold does in this command. */
+#define EE_OPT_RULE(r, thr_help) \
+	EE_OPT_POLICY(&(r)->policy), EE_OPT_FALLBACK(&(r)->fallback), \
+	{ "threshold", EE_OPT_STR, &(r)->threshold, "<t>[,<t>...]", (thr_help), 0, 0 }, \
+	{ "thresholds", EE_OPT_STR, &(r)->thresholds, "<t>[,<t>...]", "the same as --threshold", \
+	  0, 0 }
+struct ee_exit_rule;
+/* Policy and fallback into rule, the threshold list into v[0..*nv) (*nv = 0 when neither
+ * --threshold nor --thresholds was given). EE_ERR_USAGE for an unknown name, a list that is
+ * not numbers, or both options. The count is checked against a model's exits by
+ * ee_rule_thresholds (a usage error naming the count expected). */
+int ee_cli_rule_parse(const struct ee_cli_rule *o, struct ee_exit_rule *rule, double *v,
+		      int *nv, struct ee_err *err);
+/* The rule's thresholds as text, every exit's value: "0.9,0.9,0.85" (patience: its one
+ * number); 9 significant digits, so that a threshold read back is the same float. */
+const char *ee_cli_thresholds_text(const struct ee_exit_rule *r, int nexits, char *buf,
+				   size_t size);
 
 /* Plots drawn by a command (cli-plot.c): --plot FILE and how it looks. */
 struct ee_plot;

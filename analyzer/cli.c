@@ -271,3 +271,33 @@ void ee_cli_share_cells(struct ee_cli_row *r, const struct ee_dyn_result *res, i
 	for (k = 0; k <= nexits; k++)
 		ee_cli_cell(r, "%.1f%%", 100.0 * res->exits[k] / n);
 }
+
+/* ---------------------------------------------------------------- exit rule */
+
+int ee_cli_rule_parse(const struct ee_cli_rule *o, struct ee_exit_rule *rule, double *v,
+		      int *nv, struct ee_err *err)
+{
+	int rc = ee_rule_names(rule, o->policy, o->fallback, err);
+
+	*nv = 0;
+	if (rc < 0)
+		return rc;
+	if (o->threshold && o->thresholds)
+		return ee_err_set(err, EE_ERR_USAGE, "give one of --threshold or --thresholds (they "
+				  "are the same option)");
+	if (!o->threshold && !o->thresholds)
+		return EE_OK;
+	return ee_thresholds_parse(o->threshold ? o->threshold : o->thresholds, v, nv, err);
+}
+
+const char *ee_cli_thresholds_text(const struct ee_exit_rule *r, int nexits, char *buf,
+				   size_t size)
+{
+	size_t len = 0;
+	int k, n = r->policy == EE_POLICY_PATIENCE ? 1 : nexits;
+
+	buf[0] = '\0';
+	for (k = 0; k < n && len < size; k++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%.9g", k ? "," : "", r->thr[k]);
+	return buf;
+}

@@ -8,7 +8,7 @@
  *  - dynamic exit under a policy and fallback (reports/analysis.h): the sweep of
  *    its default threshold grid (maxprob and margin 0..1 by 0.01, entropy 0..ln K
  *    in 100 steps, patience 1..E-1), each point's accuracy, mean cascade MACs and
- *    where samples left; or, with --thresholds, the one rule given (a global
+ *    where samples left; or, with --threshold, the one rule given (a global
  *    threshold or one per exit, SCAN style);
  *  - the budget table: the most accurate of those points (the first on ties) within
  *    25, 50, 75 and 100 % of the deepest exit's mean standalone MACs (none fits: "-"
@@ -21,7 +21,7 @@
  * JSON (--json), named as in report.json: policy, fallback, models[] with name,
  * trace, checkpoint, arch, data, samples, deepest_macs, exits[] (exit, accuracy,
  * macs_mean, macs_cascade_mean), ensemble (accuracy, macs_mean), thresholds[]
- * (only with --thresholds: the per-exit vector applied), curve[] (threshold,
+ * (only with --threshold: the per-exit vector applied), curve[] (threshold,
  * accuracy, macs_mean, exit_share[E], fallback_share, exit_count[E],
  * fallback_count) and budget_table[] (fraction, budget_macs, and of the point
  * chosen accuracy, threshold, macs_mean).
@@ -43,8 +43,9 @@
 #include "reports/table.h"
 
 static const char synopsis[] =
-	"eeprof curve <trace.h5>... [--policy <p>] [--fallback <f>] [--thresholds <t>[,<t>...]] "
-	"[--json] [--csv <file>]";
+	"eeprof curve <trace.h5>... [--policy <p>] [--fallback <f>] [--threshold <t>[,<t>...]] "
+	"[--json] [--csv <file>] [--plot <file.png|svg> [--log-x] [--plot-size <w,h>] "
+	"[--font-size <n>] [--title <text>]]";
 
 /* What curve reports about one trace (the trace itself is released once analysed). */
 struct model {
@@ -52,14 +53,17 @@ struct model {
 	char name[256], checkpoint[4096], data[256];
 	struct ee_report report;       /* of this trace alone */
 	const struct ee_report_model *r; /* its one model: the numbers */
-	struct ee_exit_rule rule;      /* with --thresholds: the vector applied */
-	bool vector;                   /* --thresholds: one point, not a sweep */
+	struct ee_exit_rule rule;      /* with --threshold: the vector applied */
+	bool vector;                   /* --threshold: one point, not a sweep */
 };
 
 struct curve_opts {
-	const char *policy, *fallback, *thresholds, *csv;
-	bool json;
-	double v[EE_MAX_EXITS];        /* --thresholds parsed */
+	struct ee_cli_rule rule;
+	const char *csv, *plot;
+	bool json, log_x;
+	struct ee_cli_plot_opts look;
+	struct ee_exit_rule names;     /* policy and fallback parsed */
+	double v[EE_MAX_EXITS];        /* --threshold parsed */
 	int nv;
 };
 
@@ -69,7 +73,7 @@ static double deepest(const struct ee_report_model *r)
 	return r->stats.macs_mean[r->nexits - 1];
 }
 
-/* The report of t under the options' rule: a sweep, or with --thresholds one point. */
+/* The report of t under the options' rule: a sweep, or with --threshold one point. */
 static int analyse(struct model *m, const struct ee_trace *t, struct ee_err *err)
 {
 	struct ee_report_model *r;
@@ -100,10 +104,9 @@ static int load_model(struct model *m, const char *path, const struct curve_opts
 	if (rc < 0)
 		return rc;
 	m->trace = path;
-	rc = ee_rule_names(&m->rule, o->policy, o->fallback, err);
-	m->vector = o->thresholds != NULL;
-	if (rc == EE_OK && m->vector && (rc = ee_rule_thresholds(&m->rule, o->v, o->nv, t.nexits,
-								  err)) < 0)
+	m->rule = o->names;
+	m->vector = o->nv > 0;
+	if (m->vector && (rc = ee_rule_thresholds(&m->rule, o->v, o->nv, t.nexits, err)) < 0)
 		ee_err_prefix(err, "trace '%s': ", path);
 	if (rc == EE_OK)
 		rc = analyse(m, &t, err);
@@ -150,23 +153,17 @@ static void print_exits(const struct ee_report_model *r)
 }
 
 /* The threshold cell of sweep rows [first, last] in the grid's precision, or the vector
- * applied (one number if it repeats one value). */
+ * applied (every exit's value). */
 static void threshold_cell(struct ee_cli_row *row, const struct model *m, int first, int last)
 {
 	const int digits = m->rule.policy == EE_POLICY_PATIENCE ? 0 :
 			   m->rule.policy == EE_POLICY_ENTROPY ? 4 : 2;
 	const struct ee_dyn_result *curve = m->r->curve;
-	char buf[96] = "";
-	size_t len = 0;
-	int k, e = m->r->nexits;
+	char buf[96];
 
-	for (k = 1; m->vector && k < e && m->rule.thr[k] == m->rule.thr[0]; k++)
-		;
 	if (m->vector) {
-		for (k = k < e ? 0 : e - 1; k < e && len < sizeof(buf); k++)
-			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%.6g",
-						len ? "," : "", m->rule.thr[k]);
-		ee_cli_cell(row, "%s", buf);
+		ee_cli_cell(row, "%s", ee_cli_thresholds_text(&m->rule, m->r->nexits, buf,
+							      sizeof(buf)));
 	} else if (first == last) {
 		ee_cli_cell(row, "%.*f", digits, curve[first].threshold);
 	} else {
@@ -340,6 +337,34 @@ static int write_csv(const char *path, const struct model *models, int count,
 	return ee_out_commit(&out, err);
 }
 
+/* ---------------------------------------------------------------- plot */
+
+/* accuracy vs MACs of every model, as report draws accuracy_vs_macs. */
+static int draw(const struct model *models, int count, const struct curve_opts *o,
+		struct ee_err *err)
+{
+	struct ee_report all;
+	struct ee_plot_look look;
+	struct ee_plot p;
+	int i, rc = ee_cli_plot_check(o->plot, &o->look, &look, err);
+
+	if (rc < 0)
+		return rc;
+	ee_report_init(&all, models[0].report.policy, models[0].report.fallback);
+	all.log_x = o->log_x;
+	if (!(all.models = malloc((size_t)count * sizeof(*all.models))))
+		return ee_err_set(err, EE_ERR_NOMEM, "out of memory");
+	for (i = 0; i < count; i++) /* borrowed: not released through all */
+		all.models[i] = *models[i].r;
+	all.nmodels = count;
+	if ((rc = ee_cli_plot_begin(&p, &look, err)) == EE_OK) {
+		ee_report_plot_accuracy(&all, &p);
+		rc = ee_cli_plot_end(&p, o->plot, err);
+	}
+	free(all.models);
+	return rc;
+}
+
 /* ---------------------------------------------------------------- command */
 
 static int curve(const char *const *paths, int count, const struct curve_opts *o,
@@ -352,6 +377,8 @@ static int curve(const char *const *paths, int count, const struct curve_opts *o
 		rc = load_model(&models[i], paths[i], o, err);
 	if (rc == EE_OK && o->csv)
 		rc = write_csv(o->csv, models, count, err);
+	if (rc == EE_OK && o->plot)
+		rc = draw(models, count, o, err);
 	if (rc == EE_OK && o->json)
 		print_json(models, count);
 	for (i = 0; i < count && rc == EE_OK && !o->json; i++) {
@@ -369,15 +396,15 @@ int cmd_curve(int argc, char **argv)
 {
 	struct curve_opts o = { 0 };
 	const struct ee_opt opts[] = {
-		EE_OPT_POLICY(&o.policy),
-		EE_OPT_FALLBACK(&o.fallback),
-		{ "thresholds", EE_OPT_STR, &o.thresholds, "<t,...>",
-		  "apply one threshold, or one per exit, instead of the sweep", 0, 0 },
+		EE_OPT_RULE(&o.rule, "apply one threshold, or one per exit, instead of the sweep"),
 		EE_OPT_JSON(&o.json),
 		{ "csv", EE_OPT_STR, &o.csv, "<file>", "also write the plotted points as CSV", 0, 0 },
+		{ "plot", EE_OPT_STR, &o.plot, "<file>", "draw accuracy vs MACs (.png or .svg)", 0,
+		  0 },
+		{ "log-x", EE_OPT_FLAG, &o.log_x, NULL, "log MACs axis (the default past 5x)", 0, 0 },
+		EE_OPT_PLOT_LOOK(&o.look),
 		{ 0 },
 	};
-	struct ee_exit_rule r;
 	struct ee_err err = { 0 };
 	const char *pos[EE_MAX_POS];
 	int npos, rc;
@@ -385,9 +412,12 @@ int cmd_curve(int argc, char **argv)
 	rc = ee_parse(argc, argv, synopsis, opts, 1, EE_MAX_POS, pos, &npos, &err);
 	if (rc)
 		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
-	rc = ee_rule_names(&r, o.policy, o.fallback, &err);
-	if (rc == EE_OK && o.thresholds)
-		rc = ee_thresholds_parse(o.thresholds, o.v, &o.nv, &err);
+	rc = ee_cli_rule_parse(&o.rule, &o.names, o.v, &o.nv, &err);
+	if (rc == EE_OK) {
+		struct ee_plot_look look;
+
+		rc = ee_cli_plot_check(o.plot, &o.look, &look, &err);
+	}
 	if (rc == EE_OK)
 		rc = curve(pos, npos, &o, &err);
 	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK;

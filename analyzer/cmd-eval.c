@@ -3,8 +3,10 @@
  * dataset, plus the ensemble (mean of the exits' softmax).
  *
  * JSON (--json): exits[] with accuracy (a fraction), correct, macs_mean
- * (standalone, executed) and macs_cascade_mean; ensemble.accuracy; and
- * timing.inference_seconds (the inference loop alone, loading excluded).
+ * (standalone, executed) and macs_cascade_mean; ensemble.accuracy; and timing:
+ * inference_seconds (the inference loop alone, loading excluded; the median of the
+ * --repeat runs, after --warmup untimed ones), images_per_second (from it), repeat,
+ * warmup and spread {runs, median, min, max, iqr, values[]} of the runs' seconds.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,12 +16,13 @@
 #include "core/exec.h"
 #include "plugins/loop.h"
 #include "reports/json.h"
+#include "reports/spread.h"
 #include "plugins/profile.h"
 #include "reports/table.h"
 
 static const char synopsis[] =
 	"eeprof eval <checkpoint.h5> --data <spec> [--json] [--limit <n>] [--offset <n>] "
-	"[--batch <n>] [--threads <n>]";
+	"[--batch <n>] [--threads <n>] [--repeat <n>] [--warmup <n>]";
 
 struct tally {
 	const struct ee_dataset *ds;
@@ -66,8 +69,15 @@ static int tally_batch(void *ctx, const struct ee_run *r, int first, struct ee_e
 	return EE_OK;
 }
 
+/* Seconds of the timed runs and what they say together. */
+struct timing {
+	double v[EE_REPEAT_MAX];
+	int warmup;
+	struct ee_spread s;
+};
+
 static void print_json(const struct tally *t, const char *ckpt, const char *arch,
-		       const char *data, double seconds)
+		       const char *data, const struct timing *tm)
 {
 	struct ee_json j;
 	int k;
@@ -95,13 +105,16 @@ static void print_json(const struct tally *t, const char *ckpt, const char *arch
 	ee_json_int(&j, "correct", t->ens_correct);
 	ee_json_end(&j);
 	ee_json_begin(&j, "timing", '{');
-	ee_json_num(&j, "inference_seconds", seconds);
-	ee_json_num(&j, "images_per_second", t->n / seconds);
+	ee_json_num(&j, "inference_seconds", tm->s.median);
+	ee_json_num(&j, "images_per_second", t->n / tm->s.median);
+	ee_json_int(&j, "repeat", tm->s.n);
+	ee_json_int(&j, "warmup", tm->warmup);
+	ee_json_spread(&j, "spread", &tm->s, tm->v);
 	ee_json_end(&j);
 	ee_json_end(&j);
 }
 
-static void print_text(const struct tally *t, const char *data, double seconds)
+static void print_text(const struct tally *t, const char *data, const struct timing *tm)
 {
 	static const char *const head[] = { "exit", "accuracy", "correct", "MACs mean",
 					    "MACs cascade" };
@@ -118,14 +131,49 @@ static void print_text(const struct tally *t, const char *data, double seconds)
 	ee_table_rowf(&tab, "ensemble\t%.4f\t%ld\t\t", (double)t->ens_correct / t->n, t->ens_correct);
 	ee_table_print(&tab, stdout, false);
 	ee_table_release(&tab);
-	printf("\ninference   %.2f s, %.0f images/s\n", seconds, t->n / seconds);
+	printf("\ninference   %.2f s, %.0f images/s", tm->s.median, t->n / tm->s.median);
+	if (tm->s.n > 1)
+		printf(" (median of %d runs: %.2f-%.2f s, IQR %.3f s)", tm->s.n, tm->s.min,
+		       tm->s.max, tm->s.q3 - tm->s.q1);
+	putchar('\n');
 }
 
 struct eval_opts {
 	const char *data;
 	bool json;
-	int limit, offset, batch, threads;
+	int limit, offset, batch, threads, repeat, warmup;
 };
+
+/* Forgets the counts of a run (each timed run counts the same samples again). */
+static void tally_reset(struct tally *t)
+{
+	memset(t->correct, 0, sizeof(t->correct));
+	memset(t->macs, 0, sizeof(t->macs));
+	memset(t->cascade, 0, sizeof(t->cascade));
+	t->ens_correct = 0;
+	t->n = 0;
+}
+
+/* --warmup untimed runs, then --repeat timed ones, each over every selected sample. */
+static int run_all(struct ee_run *run, const struct ee_net *net, const struct ee_dataset *ds,
+		   const struct eval_opts *o, int count, struct tally *t, struct timing *tm,
+		   struct ee_err *err)
+{
+	int i, rc = EE_OK;
+
+	tm->warmup = o->warmup;
+	for (i = 0; rc == EE_OK && i < o->warmup + o->repeat; i++) {
+		double seconds = 0;
+
+		tally_reset(t);
+		rc = ee_loop_dataset(run, net, ds, o->offset, count, tally_batch, t, &seconds, err);
+		if (i >= o->warmup)
+			tm->v[i - o->warmup] = seconds;
+	}
+	if (rc == EE_OK)
+		ee_spread_of(tm->v, o->repeat, &tm->s);
+	return rc;
+}
 
 static int evaluate(const char *ckpt, const struct eval_opts *o, struct ee_err *err)
 {
@@ -133,7 +181,7 @@ static int evaluate(const char *ckpt, const struct eval_opts *o, struct ee_err *
 	struct tally t = { 0 };
 	struct ee_net net;
 	struct ee_run run;
-	double seconds = 0;
+	struct timing tm;
 	int rc, count;
 
 	if ((rc = ee_dataset_open(&ds, o->data, err)) < 0)
@@ -155,12 +203,11 @@ static int evaluate(const char *ckpt, const struct eval_opts *o, struct ee_err *
 			rc = ee_err_set(err, EE_ERR_INPUT, "dataset '%s' has %d classes but the "
 					"model predicts %d", o->data, ds.num_classes, t.k);
 		if (rc == EE_OK)
-			rc = ee_loop_dataset(&run, &net, &ds, o->offset, count, tally_batch, &t,
-					     &seconds, err);
+			rc = run_all(&run, &net, &ds, o, count, &t, &tm, err);
 		if (rc == EE_OK && o->json)
-			print_json(&t, ckpt, net.arch->name, o->data, seconds);
+			print_json(&t, ckpt, net.arch->name, o->data, &tm);
 		else if (rc == EE_OK)
-			print_text(&t, o->data, seconds);
+			print_text(&t, o->data, &tm);
 		free(t.prob);
 		free(t.ens);
 		ee_cli_close(&net, &run);
@@ -171,7 +218,7 @@ static int evaluate(const char *ckpt, const struct eval_opts *o, struct ee_err *
 
 int cmd_eval(int argc, char **argv)
 {
-	struct eval_opts o = { NULL, false, 0, 0, 64, 1 };
+	struct eval_opts o = { NULL, false, 0, 0, 64, 1, 1, 0 };
 	const struct ee_opt opts[] = {
 		{ "data", EE_OPT_STR, &o.data, "<spec>", "dataset, e.g. fashion-mnist:test", 0, 0 },
 		EE_OPT_JSON(&o.json),
@@ -179,6 +226,8 @@ int cmd_eval(int argc, char **argv)
 		EE_OPT_OFFSET(&o.offset),
 		EE_OPT_BATCH(&o.batch),
 		EE_OPT_THREADS(&o.threads),
+		EE_OPT_REPEAT(&o.repeat, "1"),
+		EE_OPT_WARMUP(&o.warmup),
 		{ 0 },
 	};
 	struct ee_err err = { 0 };

@@ -94,7 +94,8 @@ static void list(const struct ee_trace *t, const struct ee_gallery *g)
 }
 
 struct gallery_opts {
-	const char *data, *output, *policy, *fallback, *threshold;
+	const char *data, *output;
+	struct ee_cli_rule rule;
 	int per;
 	struct ee_cli_plot_opts look;
 };
@@ -108,17 +109,17 @@ static int draw(const struct gallery_opts *o, const char *path, struct ee_err *e
 	struct ee_gallery g;
 	struct ee_plot_look look;
 	struct ee_plot p;
-	double v[EE_MAX_EXITS] = { DEFAULT_THRESHOLD };
+	double v[EE_MAX_EXITS];
 	char name[256], title[400];
-	int nv = 1, rc;
+	int nv, rc;
 
-	if ((rc = ee_rule_names(&rule, o->policy, o->fallback, err)) < 0 ||
+	if ((rc = ee_cli_rule_parse(&o->rule, &rule, v, &nv, err)) < 0 ||
 	    (rc = ee_cli_plot_check(o->output, &o->look, &look, err)) < 0)
 		return rc;
-	if (o->threshold && (rc = ee_thresholds_parse(o->threshold, v, &nv, err)) < 0)
-		return rc;
-	if (!o->threshold && rule.policy == EE_POLICY_PATIENCE)
-		v[0] = DEFAULT_PATIENCE;
+	if (nv == 0) {
+		v[0] = rule.policy == EE_POLICY_PATIENCE ? DEFAULT_PATIENCE : DEFAULT_THRESHOLD;
+		nv = 1;
+	}
 	if ((rc = ee_cli_trace_load(&t, path, err)) < 0)
 		return rc;
 	rc = ee_rule_thresholds(&rule, v, nv, t.nexits, err);
@@ -165,10 +166,7 @@ int cmd_gallery(int argc, char **argv)
 		  0 },
 		{ "per", EE_OPT_INT, &o.per, "<n>", "most and least confident samples shown per "
 		  "exit (default 8)", 1, EE_GALLERY_MAX },
-		EE_OPT_POLICY(&o.policy),
-		{ "threshold", EE_OPT_STR, &o.threshold, "<t,...>",
-		  "one threshold or one per exit (default 0.9; patience 1)", 0, 0 },
-		EE_OPT_FALLBACK(&o.fallback),
+		EE_OPT_RULE(&o.rule, "one threshold or one per exit (default 0.9; patience 1)"),
 		EE_OPT_PLOT_LOOK(&o.look),
 		{ 0 },
 	};

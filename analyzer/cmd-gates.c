@@ -48,7 +48,7 @@
 
 static const char synopsis[] =
 	"eeprof gates <trace.h5> [--policy <p>] [--threshold <t>[,<t>...]] [--fallback <f>] "
-	"[--json]";
+	"[--json] [--plot <file.png|svg> [--plot-size <w,h>] [--font-size <n>] [--title <text>]]";
 
 #define DEFAULT_THRESHOLD 0.9
 #define DEFAULT_PATIENCE 1
@@ -56,8 +56,10 @@ static const char synopsis[] =
 #define MAX_LISTED 32 /* channel indices listed per layer in text */
 
 struct gates_opts {
-	const char *policy, *fallback, *threshold;
+	struct ee_cli_rule rule;
+	const char *plot;
 	bool json;
+	struct ee_cli_plot_opts look;
 };
 
 struct gates {
@@ -320,18 +322,15 @@ static void print_channels(const struct gates *g)
 static void print_text(const struct gates *g)
 {
 	const struct ee_trace *t = &g->t;
-	char name[256];
+	char name[256], thr[EE_MAX_EXITS * 20];
 	int k;
 
 	printf("model       %s (%s), trace %s\n", ee_cli_model_name(t, name, sizeof(name)),
 	       t->arch, g->path);
 	printf("data        %s, %d samples\n", t->data, t->n);
-	printf("exits       %s %g", ee_policy_name(g->rule.policy), g->rule.thr[0]);
-	for (k = 1; k < t->nexits && g->rule.thr[k] == g->rule.thr[0]; k++)
-		;
-	for (k = k < t->nexits ? 1 : t->nexits; k < t->nexits; k++)
-		printf(",%g", g->rule.thr[k]); /* a vector, unless one value repeats */
-	printf(", fallback %s:", ee_fallback_name(g->rule.fallback));
+	printf("exits       %s %s, fallback %s:", ee_policy_name(g->rule.policy),
+	       ee_cli_thresholds_text(&g->rule, t->nexits, thr, sizeof(thr)),
+	       ee_fallback_name(g->rule.fallback));
 	for (k = 0; k < t->nexits; k++)
 		printf(" exit %d %.1f%%,", k + 1, 100.0 * g->taken_res.exits[k] / t->n);
 	printf(" fallback %.1f%%\n", 100.0 * g->taken_res.exits[k] / t->n);
@@ -458,36 +457,61 @@ static void print_json(const struct gates *g)
 	ee_json_end(&j);
 }
 
+/* ---------------------------------------------------------------- plot */
+
+/* The open ratio per layer, as report draws gates.png. */
+static int draw(const struct gates *g, const char *path, const struct ee_plot_look *look,
+		struct ee_err *err)
+{
+	struct ee_report r;
+	struct ee_plot p;
+	int rc;
+
+	ee_report_init(&r, g->rule.policy, g->rule.fallback);
+	if ((rc = ee_report_add(&r, &g->t, NULL, err)) == EE_OK &&
+	    (rc = ee_cli_plot_begin(&p, look, err)) == EE_OK) {
+		ee_report_plot_gates(&r, &p);
+		rc = ee_cli_plot_end(&p, path, err);
+	}
+	ee_report_release(&r);
+	return rc;
+}
+
 /* ---------------------------------------------------------------- command */
 
 int cmd_gates(int argc, char **argv)
 {
 	struct gates_opts o = { 0 };
 	const struct ee_opt opts[] = {
-		EE_OPT_POLICY(&o.policy),
-		{ "threshold", EE_OPT_STR, &o.threshold, "<t,...>",
-		  "one threshold or one per exit (default 0.9; patience 1)", 0, 0 },
-		EE_OPT_FALLBACK(&o.fallback),
+		EE_OPT_RULE(&o.rule, "one threshold or one per exit (default 0.9; patience 1)"),
 		EE_OPT_JSON(&o.json),
+		{ "plot", EE_OPT_STR, &o.plot, "<file>", "draw the open ratio per layer (.png or "
+		  ".svg)", 0, 0 },
+		EE_OPT_PLOT_LOOK(&o.look),
 		{ 0 },
 	};
+	struct ee_plot_look look;
 	struct gates g = { 0 };
 	struct ee_err err = { 0 };
-	double v[EE_MAX_EXITS] = { DEFAULT_THRESHOLD };
+	double v[EE_MAX_EXITS];
 	const char *pos[1];
-	int npos, nv = 1, rc;
+	int npos, nv, rc;
 
 	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
 	if (rc)
 		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
 	g.path = pos[0];
-	rc = ee_rule_names(&g.rule, o.policy, o.fallback, &err);
-	if (rc == EE_OK && o.threshold)
-		rc = ee_thresholds_parse(o.threshold, v, &nv, &err);
-	else if (g.rule.policy == EE_POLICY_PATIENCE)
-		v[0] = DEFAULT_PATIENCE;
+	rc = ee_cli_rule_parse(&o.rule, &g.rule, v, &nv, &err);
+	if (rc == EE_OK && nv == 0) {
+		v[0] = g.rule.policy == EE_POLICY_PATIENCE ? DEFAULT_PATIENCE : DEFAULT_THRESHOLD;
+		nv = 1;
+	}
+	if (rc == EE_OK)
+		rc = ee_cli_plot_check(o.plot, &o.look, &look, &err);
 	if (rc == EE_OK)
 		rc = analyse(&g, v, nv, &err);
+	if (rc == EE_OK && o.plot)
+		rc = draw(&g, o.plot, &look, &err);
 	if (rc == EE_OK && o.json)
 		print_json(&g);
 	else if (rc == EE_OK)

@@ -9,6 +9,7 @@
  * /gate_z/<prefix> float32 [N, C] (z = mean(|I| - t)) with --gate-z.
  */
 #include <hdf5.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,6 +161,7 @@ static int read_images(const char *path, struct ee_shape want, float **x, int *n
 {
 	uint64_t d[4];
 	int64_t f = ee_h5_open_read(path, "input", err);
+	size_t i;
 	int rc;
 
 	if (f < 0)
@@ -179,6 +181,17 @@ static int read_images(const char *path, struct ee_shape want, float **x, int *n
 				  (unsigned long long)d[3], want.c, want.h, want.w);
 	}
 	*n = (int)d[0];
+	for (i = 0; i < (size_t)*n * ee_shape_numel(want); i++)
+		if (!isfinite((*x)[i])) {
+			size_t per = ee_shape_numel(want);
+			float v = (*x)[i];
+
+			free(*x);
+			*x = NULL;
+			return ee_err_set(err, EE_ERR_INPUT, "input '%s': /images holds %s in image "
+					  "%zu (a network input must be finite)", path,
+					  isnan(v) ? "NaN" : "Inf", i / per);
+		}
 	return EE_OK;
 }
 

@@ -120,9 +120,7 @@ int cmd_profile(int argc, char **argv)
 		  0, 0 },
 		{ "timeline", EE_OPT_STR, &timeline, "<file.json>", "write a per-layer timeline of "
 		  "the pass (Chrome trace events: chrome://tracing, Perfetto)", 0, 0 },
-		{ "counters", EE_OPT_STR, &counters, "<events>", "count every layer: PAPI events, "
-		  "comma-separated, or default (" EE_COUNTERS_DEFAULT "); none (the default): CPU "
-		  "time only; off: no counting; fake:A,B for the test source", 0, 0 },
+		EE_OPT_COUNTERS(&counters),
 		{ "limit", EE_OPT_INT, &o.limit, "<n>", "at most n samples (a shard)", 0, 1 << 30 },
 		EE_OPT_OFFSET(&o.offset),
 		EE_OPT_BATCH(&o.batch),

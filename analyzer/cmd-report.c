@@ -38,8 +38,9 @@ static const char synopsis[] =
 
 struct report_opts {
 	const char *data, *val, *output, *policy, *fallback, *trace_dir, *gnuplot, *val_traces;
-	const char *counters;
-	bool traces, no_plots;
+	const char *counters, *threshold;
+	bool traces, no_plots, log_x;
+	struct ee_cli_plot_opts look;
 	struct ee_profile_opts profile;
 };
 
@@ -230,7 +231,8 @@ static int build_counted(struct ee_report *r, struct report_opts *o, const char 
 
 static int run(struct report_opts *o, const char *const *pos, int npos, struct ee_err *err)
 {
-	struct ee_report_write_opts wo = { !o->no_plots, o->gnuplot };
+	struct ee_report_write_opts wo = { !o->no_plots, o->gnuplot, NULL };
+	struct ee_plot_look look;
 	const char *vals[EE_MAX_POS];
 	char *list = NULL;
 	struct ee_report r;
@@ -238,8 +240,10 @@ static int run(struct report_opts *o, const char *const *pos, int npos, struct e
 	double start = now();
 	int nvals = 0, rc;
 
-	if ((rc = ee_rule_names(&rule, o->policy, o->fallback, err)) < 0)
+	if ((rc = ee_rule_names(&rule, o->policy, o->fallback, err)) < 0 ||
+	    (rc = ee_cli_plot_check(NULL, &o->look, &look, err)) < 0)
 		return rc;
+	wo.look = &look;
 	if (o->val_traces) {
 		if (!(list = strdup(o->val_traces)))
 			return ee_err_set(err, EE_ERR_NOMEM, "out of memory");
@@ -249,6 +253,9 @@ static int run(struct report_opts *o, const char *const *pos, int npos, struct e
 					"traces", nvals, npos);
 	}
 	ee_report_init(&r, rule.policy, rule.fallback);
+	r.log_x = o->log_x;
+	if (rc == EE_OK && o->threshold)
+		rc = ee_thresholds_parse(o->threshold, r.thr, &r.nthr, err);
 	if (rc == EE_OK)
 		rc = build_counted(&r, o, pos, npos, o->val_traces ? vals : NULL, err);
 	r.wall_seconds = now() - start;
@@ -275,6 +282,9 @@ int cmd_report(int argc, char **argv)
 		  0, 0 },
 		{ "fallback", EE_OPT_STR, &o.fallback, "<f>", "when no exit is confident (default "
 		  "last)", 0, 0 },
+		{ "threshold", EE_OPT_STR, &o.threshold, "<t,...>", "the rule for the class shares "
+		  "and gates against difficulty: one threshold or one per exit (default 0.9; "
+		  "patience 1)", 0, 0 },
 		{ "trace-dir", EE_OPT_STR, &o.trace_dir, "<dir>", "keep the traces there", 0, 0 },
 		{ "traces", EE_OPT_FLAG, &o.traces, NULL, "arguments are traces, not checkpoints",
 		  0, 0 },
@@ -283,10 +293,10 @@ int cmd_report(int argc, char **argv)
 		{ "no-plots", EE_OPT_FLAG, &o.no_plots, NULL, "write no PNG/SVG (no gnuplot needed)",
 		  0, 0 },
 		{ "gnuplot", EE_OPT_STR, &o.gnuplot, "<prog>", "the gnuplot program", 0, 0 },
-		{ "counters", EE_OPT_STR, &o.counters, "<events>", "count every layer while "
-		  "profiling: PAPI events, comma-separated, or default (" EE_COUNTERS_DEFAULT "); "
-		  "none (the default): CPU time only; off: no counting; fake:A,B for the test "
-		  "source", 0, 0 },
+		{ "log-x", EE_OPT_FLAG, &o.log_x, NULL, "log MACs axis (the default when the "
+		  "models span more than 5x)", 0, 0 },
+		EE_OPT_PLOT_LOOK(&o.look),
+		EE_OPT_COUNTERS(&o.counters),
 		{ "limit", EE_OPT_INT, &o.profile.limit, "<n>", "at most n samples of each dataset",
 		  0, 1 << 30 },
 		EE_OPT_BATCH(&o.profile.batch),

@@ -59,12 +59,13 @@
 #include "reports/table.h"
 
 static const char synopsis[] =
-	"eeprof run <checkpoint.h5> --data <spec> (--threshold <t> | --thresholds <t>,<t>...) "
+	"eeprof run <checkpoint.h5> --data <spec> --threshold <t>[,<t>...] "
 	"[--policy <p>] [--fallback <f>] [--counters <events>] [--layers] [--plot <file>] [--json] "
 	"[--limit <n>] [--offset <n>] [--batch <n>] [--threads <n>]";
 
 struct run_opts {
-	const char *data, *policy, *fallback, *threshold, *thresholds, *counters, *plot;
+	struct ee_cli_rule rule;
+	const char *data, *counters, *plot;
 	bool json, layers;
 	int limit, offset, batch, threads;
 };
@@ -314,12 +315,13 @@ static double ipc(const struct ee_counters *c, const long long *ch)
 
 static void print_summary(const struct session *s, const struct outcome *out)
 {
-	char a[32], b[32];
+	char a[32], b[32], thr[EE_MAX_EXITS * 20];
 
 	printf("run         %d samples of '%s' (from %d), batch %d, threads %d\n", s->count,
 	       s->o->data, s->o->offset, s->run.max_batch, ee_threads_get());
-	printf("rule        %s, threshold %g%s, fallback %s\n", ee_policy_name(s->rule.policy),
-	       s->rule.thr[0], s->o->thresholds ? " (per exit)" : "",
+	printf("rule        %s, threshold%s %s, fallback %s\n", ee_policy_name(s->rule.policy),
+	       s->rule.policy == EE_POLICY_PATIENCE ? "" : "s per exit",
+	       ee_cli_thresholds_text(&s->rule, s->e, thr, sizeof(thr)),
 	       ee_fallback_name(s->rule.fallback));
 	printf("accuracy    %.4f (simulated on the all-exits pass: %.4f; %ld of %d samples "
 	       "agree)\n", out->real.accuracy, out->sim.accuracy, out->agree, s->count);
@@ -624,13 +626,8 @@ static int parse_rule(const struct run_opts *o, int nexits, struct ee_exit_rule 
 	double v[EE_MAX_EXITS];
 	int count, rc;
 
-	if ((rc = ee_rule_names(rule, o->policy, o->fallback, err)) < 0 ||
-	    (rc = ee_thresholds_parse(o->threshold ? o->threshold : o->thresholds, v, &count,
-				      err)) < 0)
+	if ((rc = ee_cli_rule_parse(&o->rule, rule, v, &count, err)) < 0)
 		return rc;
-	if (o->threshold && count != 1)
-		return ee_err_set(err, EE_ERR_USAGE, "--threshold takes one number (--thresholds "
-				  "takes one per exit)");
 	return ee_rule_thresholds(rule, v, count, nexits, err);
 }
 
@@ -681,7 +678,7 @@ static void release(struct session *s)
 /* Counters attached to the opened run, rule parsed, memory in place. */
 static int prepare(struct session *s, struct ee_err *err)
 {
-	const char *spec = s->o->counters ? s->o->counters : "default";
+	const char *spec = s->o->counters ? s->o->counters : "none";
 	bool off = !strcmp(spec, "off");
 	int rc;
 
@@ -759,15 +756,8 @@ int cmd_run(int argc, char **argv)
 	struct run_opts o = { .batch = 64, .threads = 1 };
 	const struct ee_opt opts[] = {
 		{ "data", EE_OPT_STR, &o.data, "<spec>", "dataset, e.g. fashion-mnist:test", 0, 0 },
-		{ "threshold", EE_OPT_STR, &o.threshold, "<t>", "one threshold for every exit", 0,
-		  0 },
-		{ "thresholds", EE_OPT_STR, &o.thresholds, "<t>,<t>...",
-		  "one threshold per exit (SCAN style)", 0, 0 },
-		EE_OPT_POLICY(&o.policy),
-		EE_OPT_FALLBACK(&o.fallback),
-		{ "counters", EE_OPT_STR, &o.counters, "<events>",
-		  "PAPI events, comma-separated (default: " EE_COUNTERS_DEFAULT "; none: times "
-		  "only; off: no per-layer measuring; fake:A,B for the test source)", 0, 0 },
+		EE_OPT_RULE(&o.rule, "one threshold, or one per exit (SCAN style; required)"),
+		EE_OPT_COUNTERS(&o.counters),
 		{ "layers", EE_OPT_FLAG, &o.layers, NULL, "also print the per-layer table", 0, 0 },
 		{ "plot", EE_OPT_STR, &o.plot, "<file>", "plot time against MACs per layer (PNG, or "
 		  "SVG for a name ending in .svg)", 0, 0 },
@@ -785,9 +775,8 @@ int cmd_run(int argc, char **argv)
 	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
 	if (rc)
 		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
-	if (!o.data || !o.threshold == !o.thresholds)
-		return ee_fail_usage(synopsis, "--data and one of --threshold or --thresholds are "
-				     "required");
+	if (!o.data || (!o.rule.threshold && !o.rule.thresholds))
+		return ee_fail_usage(synopsis, "--data and --threshold are required");
 	ee_cli_threads(o.threads);
 	rc = run_checkpoint(pos[0], &o, &err);
 	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK;

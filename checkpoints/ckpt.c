@@ -10,9 +10,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/h5check.h"
 #include "core/h5io.h"
 
 #define FAIL(err, ...) ee_err_set(err, EE_ERR_INPUT, __VA_ARGS__)
+
+/* Tensor key's data was written and lies inside the file. */
+static int check_storage(struct ee_ckpt *ck, hid_t ds, const char *key, struct ee_err *err)
+{
+	char desc[4200], what[1100];
+
+	snprintf(desc, sizeof(desc), "checkpoint '%s'", ck->path);
+	snprintf(what, sizeof(what), "tensor '%s'", key);
+	return ee_h5_check_storage(ds, desc, what, err);
+}
 
 /* One dataset of /state_dict: its shape, or an error naming it. */
 static int stat_tensor(struct ee_ckpt *ck, hid_t group, const char *key,
@@ -27,7 +38,7 @@ static int stat_tensor(struct ee_ckpt *ck, hid_t group, const char *key,
 	sp = H5Dget_space(ds);
 	ty = H5Dget_type(ds);
 	rank = H5Sget_simple_extent_ndims(sp);
-	if (H5Tget_class(ty) != H5T_FLOAT && H5Tget_class(ty) != H5T_INTEGER)
+	if (!ee_h5_number_type_ok(ty))
 		rc = FAIL(err, "checkpoint '%s': tensor '%s' is not numeric", ck->path, key);
 	else if (rank < 0 || rank > EE_CKPT_MAX_RANK)
 		rc = FAIL(err, "checkpoint '%s': tensor '%s' has rank %d (at most %d)", ck->path,
@@ -44,6 +55,8 @@ static int stat_tensor(struct ee_ckpt *ck, hid_t group, const char *key,
 					  key);
 		}
 	}
+	if (rc == EE_OK)
+		rc = check_storage(ck, ds, key, err);
 	H5Tclose(ty);
 	H5Sclose(sp);
 	H5Dclose(ds);
@@ -138,7 +151,11 @@ static int read_format(struct ee_ckpt *ck, struct ee_err *err)
 	char fmt[64] = "";
 	int version = 0, rc;
 
-	if (ee_h5_attr_string(ck->file, "format", fmt, sizeof(fmt)) != 1 || strcmp(fmt, EE_CKPT_FORMAT))
+	rc = ee_h5_attr_string(ck->file, "format", fmt, sizeof(fmt));
+	if (rc < 0)
+		return FAIL(err, "checkpoint '%s': attribute 'format' is malformed (corrupt file?)",
+			    ck->path);
+	if (rc != 1 || strcmp(fmt, EE_CKPT_FORMAT))
 		return FAIL(err, "checkpoint '%s': not an eeprof checkpoint (attribute 'format' is "
 			    "not '%s'; convert PyTorch files with checkpoints/export.py)",
 			    ck->path, EE_CKPT_FORMAT);
@@ -148,7 +165,8 @@ static int read_format(struct ee_ckpt *ck, struct ee_err *err)
 		return FAIL(err, "checkpoint '%s': format_version %d is not supported (this eeprof "
 			    "reads version %d)", ck->path, version, EE_CKPT_VERSION);
 	if (ee_h5_attr_string(ck->file, "arch", ck->arch, sizeof(ck->arch)) < 0)
-		return FAIL(err, "checkpoint '%s': attribute 'arch' is not a string", ck->path);
+		return FAIL(err, "checkpoint '%s': attribute 'arch' is not a readable string",
+			    ck->path);
 	return EE_OK; /* an absent arch is detected from the key names (plugins/net.c) */
 }
 
@@ -165,19 +183,26 @@ static int read_input(struct ee_ckpt *ck, struct ee_err *err)
 	      v[2] <= 8192))
 		return FAIL(err, "checkpoint '%s': input_shape [%g, %g, %g] is out of range",
 			    ck->path, v[0], v[1], v[2]);
+	if (v[0] != (int)v[0] || v[1] != (int)v[1] || v[2] != (int)v[2])
+		return FAIL(err, "checkpoint '%s': input_shape [%g, %g, %g] is not whole numbers",
+			    ck->path, v[0], v[1], v[2]);
 	ck->input = (struct ee_shape){ (int)v[0], (int)v[1], (int)v[2] };
 	if (ee_h5_attr_doubles(ck->file, "mean", v, EE_MAX_CHANNELS, &n) != 1 || n != ck->input.c)
 		return FAIL(err, "checkpoint '%s': attribute 'mean' must have %d values", ck->path,
 			    ck->input.c);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		if (!(fabs(v[i]) <= EE_CKPT_MAX_MEAN))
+			return FAIL(err, "checkpoint '%s': mean[%d] = %g is not a number in [-%g, %g]",
+				    ck->path, i, v[i], EE_CKPT_MAX_MEAN, EE_CKPT_MAX_MEAN);
 		ck->mean[i] = (float)v[i];
+	}
 	if (ee_h5_attr_doubles(ck->file, "std", v, EE_MAX_CHANNELS, &n) != 1 || n != ck->input.c)
 		return FAIL(err, "checkpoint '%s': attribute 'std' must have %d values", ck->path,
 			    ck->input.c);
 	for (i = 0; i < n; i++) {
-		if (!(v[i] > 0) || !isfinite(v[i]))
-			return FAIL(err, "checkpoint '%s': std[%d] = %g must be positive", ck->path, i,
-				    v[i]);
+		if (!(v[i] >= EE_CKPT_MIN_STD && v[i] <= EE_CKPT_MAX_MEAN))
+			return FAIL(err, "checkpoint '%s': std[%d] = %g is not a number in [%g, %g]",
+				    ck->path, i, v[i], EE_CKPT_MIN_STD, EE_CKPT_MAX_MEAN);
 		ck->std[i] = (float)v[i];
 	}
 	return EE_OK;
@@ -185,6 +210,15 @@ static int read_input(struct ee_ckpt *ck, struct ee_err *err)
 
 static int read_options(struct ee_ckpt *ck, struct ee_err *err)
 {
+	const struct { const char *name; char *buf; size_t size; } text[] = {
+		{ "source", ck->source, sizeof(ck->source) },
+		{ "source_sha256", ck->sha256, sizeof(ck->sha256) },
+		{ "exporter", ck->exporter, sizeof(ck->exporter) },
+		{ "dataset", ck->dataset, sizeof(ck->dataset) },
+		{ "recipe", ck->recipe, sizeof(ck->recipe) },
+	};
+	size_t i;
+
 	double v;
 	int n;
 
@@ -197,11 +231,10 @@ static int read_options(struct ee_ckpt *ck, struct ee_err *err)
 	ck->stem_maxpool = -1;
 	if (ee_h5_attr_doubles(ck->file, "stem_maxpool", &v, 1, &n) == 1)
 		ck->stem_maxpool = v != 0;
-	ee_h5_attr_string(ck->file, "source", ck->source, sizeof(ck->source));
-	ee_h5_attr_string(ck->file, "source_sha256", ck->sha256, sizeof(ck->sha256));
-	ee_h5_attr_string(ck->file, "exporter", ck->exporter, sizeof(ck->exporter));
-	ee_h5_attr_string(ck->file, "dataset", ck->dataset, sizeof(ck->dataset));
-	ee_h5_attr_string(ck->file, "recipe", ck->recipe, sizeof(ck->recipe));
+	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++) /* optional, but well-formed */
+		if (ee_h5_attr_string(ck->file, text[i].name, text[i].buf, text[i].size) < 0)
+			return FAIL(err, "checkpoint '%s': attribute '%s' is not a readable string",
+				    ck->path, text[i].name);
 	return EE_OK;
 }
 
@@ -227,7 +260,6 @@ static void read_eval(struct ee_ckpt *ck, const char *name, double *v, int *n)
 
 int ee_ckpt_open(struct ee_ckpt *ck, const char *path, struct ee_err *err)
 {
-	FILE *probe;
 	int rc;
 
 	memset(ck, 0, sizeof(*ck));
@@ -236,10 +268,8 @@ int ee_ckpt_open(struct ee_ckpt *ck, const char *path, struct ee_err *err)
 	ck->path = ee_pool_strdup(&ck->pool, path);
 	if (!ck->path)
 		return ee_err_set(err, EE_ERR_NOMEM, "out of memory");
-	probe = fopen(path, "rb");
-	if (!probe)
-		return FAIL(err, "checkpoint '%s': cannot open: %s", path, strerror(errno));
-	fclose(probe);
+	if ((rc = ee_h5_check_file(path, "checkpoint", err)) < 0)
+		return rc;
 	if (H5Fis_hdf5(path) <= 0)
 		return FAIL(err, "checkpoint '%s': not an HDF5 file (or truncated)", path);
 	ck->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -278,6 +308,13 @@ bool ee_ckpt_has_prefix(const struct ee_ckpt *ck, const char *prefix)
 	return lo < ck->nt && !strncmp(ck->t[lo].key, prefix, n);
 }
 
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
 int ee_ckpt_read(const struct ee_ckpt *ck, const struct ee_ckpt_tensor *t, float *dst,
 		 struct ee_err *err)
 {
@@ -299,6 +336,12 @@ int ee_ckpt_read(const struct ee_ckpt *ck, const struct ee_ckpt_tensor *t, float
 		if (!isfinite(dst[i]))
 			return FAIL(err, "checkpoint '%s': tensor '%s' holds %s at index %zu", ck->path,
 				    t->key, isnan(dst[i]) ? "NaN" : "Inf", i);
+	if (ends_with(t->key, ".running_var"))
+		for (i = 0; i < t->numel; i++)
+			if (dst[i] < 0)
+				return FAIL(err, "checkpoint '%s': tensor '%s' holds %g at index %zu (a "
+					    "variance is never negative)", ck->path, t->key,
+					    (double)dst[i], i);
 	return EE_OK;
 }
 
@@ -316,13 +359,6 @@ void ee_ckpt_release(struct ee_ckpt *ck)
 	ee_pool_release(&ck->pool);
 	memset(ck, 0, sizeof(*ck));
 	ck->file = -1;
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && !strcmp(s + n - m, suffix);
 }
 
 long long ee_ckpt_params(const struct ee_ckpt *ck)

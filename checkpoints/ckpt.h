@@ -9,8 +9,8 @@
  *     arch            resnet | resnet-cifar | sdresnet | sdresnet-tpami | scan | emgnet
  *                     (if absent, detected from the key names)
  *     num_classes     int
- *     input_shape     int[3] = C, H, W (the network input)
- *     mean, std       float[C], the input normalisation
+ *     input_shape     int[3] = C, H, W (the network input), whole numbers
+ *     mean, std       float[C], the input normalisation: |mean| <= 1e6, 1e-6 <= std <= 1e6
  *     bn_eps          float, default 1e-5
  *     stem_maxpool    int 0/1 (resnet only), default: 1 for a 7x7 stem, 0 for 3x3
  *     source, source_sha256, exporter, dataset, recipe, dropped_tensors  (free text)
@@ -22,7 +22,9 @@
  * ee_ckpt_open() reads the attributes and the directory of /state_dict (names,
  * ranks, dims) but no tensor data, so that an architecture can check every shape
  * before anything large is read; ee_ckpt_read() then reads one tensor, refusing
- * NaN and Inf. Every failure names the file and, where there is one, the tensor.
+ * NaN and Inf, and negative values in a BatchNorm's running_var. Before any of this the
+ * file's bytes pass core/h5check.h, and every tensor's data must have been written.
+ * Every failure names the file and, where there is one, the tensor.
  */
 #ifndef EE_CKPT_H
 #define EE_CKPT_H
@@ -40,6 +42,8 @@
 #define EE_CKPT_MAX_TENSORS 65536
 #define EE_CKPT_MAX_FLOATS ((size_t)1 << 30) /* 4 GiB of weights */
 #define EE_MAX_CHANNELS 64                   /* input channels */
+#define EE_CKPT_MAX_MEAN 1e6                 /* |mean| and std at most this */
+#define EE_CKPT_MIN_STD 1e-6                 /* std at least this */
 
 struct ee_ckpt_tensor {
 	const char *key;                /* state_dict key, "layer1.0.conv1.weight" */

@@ -121,7 +121,7 @@ int ee_run_init_micro(struct ee_run *r, const struct ee_model *m, int max_batch,
 	r->max_batch = max_batch;
 	r->micro = micro >= 1 && micro <= max_batch ? micro : ee_run_micro(m, max_batch);
 	r->threads = ee_threads_get();
-	r->nlanes = r->micro < max_batch ? r->threads : 1;
+	r->nlanes = r->threads > 1 && max_batch > 1 ? r->threads : 1;
 	for (i = 0; i < m->nnodes; i++) {
 		const struct ee_layer *l = m->nodes[i].layer;
 		size_t w = l->ops->workspace ? l->ops->workspace(l, r->micro) : 0;
@@ -322,15 +322,31 @@ static void run_micro(struct ee_run *r, struct ee_lane *lane, int first, int n, 
 	}
 }
 
-/* Micro-batch size for n samples: at most r->micro, in a number of micro-batches that the
- * lanes share evenly. */
-static int micro_for(const struct ee_run *r, int n)
+/*
+ * How n samples run: in lanes (micro-batches of *mb samples claimed by the team's threads,
+ * each in its own lane with unsplit layers: one synchronisation per forward instead of
+ * one per layer, which small layers cannot pay for) when there are at least
+ * LANE_MIN_SAMPLES per lane, else one micro-batch after the other in lane 0 with the
+ * layers split. In lanes, the batch is cut into LANE_CHUNKS micro-batches per lane (at
+ * most r->micro samples each) so that a helper delayed by other processes holds up a
+ * small part of it.
+ */
+#define LANE_MIN_SAMPLES 2
+#define LANE_CHUNKS 2
+
+static bool use_lanes(const struct ee_run *r, int n, int *mb)
 {
 	int chunks = (n + r->micro - 1) / r->micro;
+	bool lanes = r->nlanes > 1 && n >= LANE_MIN_SAMPLES * r->nlanes;
 
-	if (chunks > 1 && r->nlanes > 1)
-		chunks = (chunks + r->nlanes - 1) / r->nlanes * r->nlanes;
-	return (n + chunks - 1) / chunks;
+	if (lanes) {
+		int want = n >= LANE_MIN_SAMPLES * LANE_CHUNKS * r->nlanes ? LANE_CHUNKS * r->nlanes
+									   : r->nlanes;
+
+		chunks = (chunks + want - 1) / want * want;
+	}
+	*mb = (n + chunks - 1) / chunks;
+	return lanes;
 }
 
 static void collect_lanes(struct ee_run *r)
@@ -353,18 +369,42 @@ static void collect_lanes(struct ee_run *r)
 	}
 }
 
+struct lanes_job {
+	struct ee_run *r;
+	int mb; /* samples per micro-batch */
+	ee_exit_fn decide;
+	void *ctx;
+};
+
+/* Micro-batches [lo, hi) through run_micro in the lane of thread tid, layers unsplit. */
+static void lanes_range(void *ctx, long lo, long hi, int tid)
+{
+	const struct lanes_job *j = ctx;
+	int n = j->r->input.n;
+	long c;
+
+	for (c = lo; c < hi; c++) {
+		int first = (int)c * j->mb;
+
+		run_micro(j->r, &j->r->lanes[tid], first, n - first < j->mb ? n - first : j->mb, 1,
+			  j->decide, j->ctx);
+	}
+}
+
 /* Micro-batches of the input, each through run_micro: one after the other in lane 0 with
  * split layers, or whole micro-batches per thread in their own lanes. */
 static void forward(struct ee_run *r, const struct ee_tensor *input, ee_exit_fn decide, void *ctx)
 {
-	int mb = micro_for(r, input->n), chunks = (input->n + mb - 1) / mb, i;
+	int mb, i;
+	bool lanes = use_lanes(r, input->n, &mb);
+	int chunks = (input->n + mb - 1) / mb;
 	long c;
 
 	r->n = input->n;
 	r->input = *input;
 	for (i = 0; i < input->n; i++)
 		r->taken[i] = r->m->nexits - 1;
-	if (chunks == 1 || r->nlanes == 1) {
+	if (!lanes) {
 		for (c = 0; c < chunks; c++) {
 			int first = (int)c * mb;
 
@@ -372,13 +412,11 @@ static void forward(struct ee_run *r, const struct ee_tensor *input, ee_exit_fn 
 				  r->threads, decide, ctx);
 		}
 	} else {
-#pragma omp parallel for schedule(dynamic, 1) num_threads(r->nlanes)
-		for (c = 0; c < chunks; c++) {
-			int first = (int)c * mb;
+		struct lanes_job job = { r, mb, decide, ctx };
 
-			run_micro(r, &r->lanes[ee_thread_id()], first,
-				  input->n - first < mb ? input->n - first : mb, 1, decide, ctx);
-		}
+		ee_parallel_for(r->nlanes, chunks,
+				(double)input->n * ee_model_exit_macs(r->m, r->m->nexits - 1, true, 0),
+				lanes_range, &job);
 	}
 	collect_lanes(r);
 }

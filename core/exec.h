@@ -77,7 +77,7 @@ struct ee_run {
 	const struct ee_model *m;
 	int max_batch;
 	int micro;               /* samples per micro-batch (a lane's slots hold this many) */
-	int nlanes;              /* lanes = threads at init */
+	int nlanes;              /* lanes = threads at init (1 for one thread or max_batch 1) */
 	int n;                   /* samples in the last forward */
 	struct ee_arena arena;
 	struct ee_lane *lanes;   /* [nlanes] */

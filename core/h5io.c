@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/h5check.h"
 
 void ee_h5_quiet(void)
 {
@@ -16,15 +17,11 @@ void ee_h5_quiet(void)
 
 int64_t ee_h5_open_read(const char *path, const char *what, struct ee_err *err)
 {
-	FILE *probe = fopen(path, "rb");
 	hid_t f;
 
 	ee_h5_quiet();
-	if (!probe) {
-		ee_err_set(err, EE_ERR_INPUT, "%s '%s': cannot open: %s", what, path, strerror(errno));
+	if (ee_h5_check_file(path, what, err) < 0)
 		return -1;
-	}
-	fclose(probe);
 	if (H5Fis_hdf5(path) <= 0 || (f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0) {
 		ee_err_set(err, EE_ERR_INPUT, "%s '%s': not an HDF5 file (or truncated)", what, path);
 		return -1;
@@ -42,7 +39,7 @@ int ee_h5_read_floats(int64_t file, const char *path, const char *name, int rank
 		      size_t max, float **data, struct ee_err *err)
 {
 	hsize_t d[8];
-	hid_t ds, sp;
+	hid_t ds, sp, ty;
 	size_t n = 1;
 	int r, i, rc = EE_OK;
 
@@ -50,8 +47,12 @@ int ee_h5_read_floats(int64_t file, const char *path, const char *name, int rank
 	if (H5Lexists(file, name, H5P_DEFAULT) <= 0 || (ds = H5Dopen2(file, name, H5P_DEFAULT)) < 0)
 		return ee_err_set(err, EE_ERR_INPUT, "'%s': no dataset '%s'", path, name);
 	sp = H5Dget_space(ds);
+	ty = H5Dget_type(ds);
 	r = H5Sget_simple_extent_ndims(sp);
-	if (r != rank) {
+	if (!ee_h5_number_type_ok(ty)) {
+		rc = ee_err_set(err, EE_ERR_INPUT, "'%s': dataset '%s' does not hold numbers", path,
+				name);
+	} else if (r != rank) {
 		rc = ee_err_set(err, EE_ERR_INPUT, "'%s': dataset '%s' has rank %d, expected %d", path,
 				name, r, rank);
 	} else {
@@ -63,6 +64,13 @@ int ee_h5_read_floats(int64_t file, const char *path, const char *name, int rank
 						path, name);
 		}
 	}
+	if (rc == EE_OK) {
+		char desc[4200], what[1100];
+
+		snprintf(desc, sizeof(desc), "'%s'", path);
+		snprintf(what, sizeof(what), "dataset '%s'", name);
+		rc = ee_h5_check_storage(ds, desc, what, err);
+	}
 	if (rc == EE_OK && !(*data = malloc((n ? n : 1) * sizeof(float))))
 		rc = ee_err_set(err, EE_ERR_NOMEM, "out of memory reading '%s'", path);
 	if (rc == EE_OK && n && H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, *data) < 0)
@@ -72,6 +80,7 @@ int ee_h5_read_floats(int64_t file, const char *path, const char *name, int rank
 		free(*data);
 		*data = NULL;
 	}
+	H5Tclose(ty);
 	H5Sclose(sp);
 	H5Dclose(ds);
 	return rc;
@@ -86,24 +95,21 @@ static hid_t open_attr(hid_t loc, const char *name)
 
 int ee_h5_attr_string(int64_t loc, const char *name, char *buf, size_t size)
 {
-	hid_t a = open_attr(loc, name), t, mt;
+	hid_t a = open_attr(loc, name), t, mt, sp;
 	int rc = EE_ERR_INPUT;
 
 	if (a < 0)
 		return 0;
 	t = H5Aget_type(a);
-	if (H5Tget_class(t) == H5T_STRING && H5Sget_simple_extent_npoints(H5Aget_space(a)) == 1) {
+	sp = H5Aget_space(a);
+	if (H5Tget_class(t) == H5T_STRING && H5Sget_simple_extent_npoints(sp) == 1) {
 		mt = H5Tcopy(H5T_C_S1);
 		H5Tset_cset(mt, H5Tget_cset(t));
 		if (H5Tis_variable_str(t) > 0) {
-			char *s = NULL;
+			/* read from the file's bytes: libhdf5 trusts the global heap (h5check.h) */
+			struct ee_err ignored = { 0 };
 
-			H5Tset_size(mt, H5T_VARIABLE);
-			if (H5Aread(a, mt, &s) >= 0 && s) {
-				snprintf(buf, size, "%s", s);
-				H5free_memory(s);
-				rc = 1;
-			}
+			rc = ee_h5_vlen_string(loc, name, buf, size, &ignored);
 		} else {
 			size_t n = H5Tget_size(t);
 			char *s = calloc(n + 1, 1);
@@ -117,6 +123,7 @@ int ee_h5_attr_string(int64_t loc, const char *name, char *buf, size_t size)
 		}
 		H5Tclose(mt);
 	}
+	H5Sclose(sp);
 	H5Tclose(t);
 	H5Aclose(a);
 	return rc;
@@ -134,7 +141,7 @@ int ee_h5_attr_doubles(int64_t loc, const char *name, double *v, int max, int *n
 	t = H5Aget_type(a);
 	s = H5Aget_space(a);
 	count = H5Sget_simple_extent_npoints(s);
-	if ((H5Tget_class(t) == H5T_INTEGER || H5Tget_class(t) == H5T_FLOAT) &&
+	if (ee_h5_number_type_ok(t) &&
 	    H5Sget_simple_extent_ndims(s) <= 1 && count >= 1 && count <= max &&
 	    H5Aread(a, H5T_NATIVE_DOUBLE, v) >= 0) {
 		*n = (int)count;

@@ -15,36 +15,50 @@ static void sgemm(bool ta, bool tb, int m, int n, int k, const float *a, int lda
 		    m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
 }
 
-#define GEMM_SPLIT_MACS (1 << 18) /* smaller products run on one thread */
+/* A product split into blocks of `step` columns (cols) or rows. */
+struct gemm_split {
+	bool ta, tb, cols;
+	int m, n, k, lda, ldb, ldc, step;
+	const float *a, *b;
+	float beta, *c;
+};
+
+static void gemm_blocks(void *ctx, long lo, long hi, int tid)
+{
+	const struct gemm_split *g = ctx;
+	int len = g->cols ? g->n : g->m, i0 = (int)lo * g->step;
+	int i1 = (int)hi * g->step < len ? (int)hi * g->step : len, cnt = i1 - i0;
+
+	(void)tid;
+	if (g->cols)
+		sgemm(g->ta, g->tb, g->m, cnt, g->k, g->a, g->lda,
+		      g->tb ? g->b + (size_t)i0 * g->ldb : g->b + i0, g->ldb, g->beta, g->c + i0,
+		      g->ldc);
+	else
+		sgemm(g->ta, g->tb, cnt, g->n, g->k, g->ta ? g->a + i0 : g->a + (size_t)i0 * g->lda,
+		      g->lda, g->b, g->ldb, g->beta, g->c + (size_t)i0 * g->ldc, g->ldc);
+}
 
 /*
- * OpenBLAS runs single-threaded (threads.h); outside a parallel region a large
- * product is split into one block of columns (or, if there are few columns, of
- * rows) per thread, block edges on 16-float boundaries.
+ * OpenBLAS runs single-threaded (threads.h); a large product is split into blocks
+ * of columns (or, if there are few columns, of rows), two per thread so that a
+ * helper that starts late leaves little to wait for, block edges on 16-float
+ * boundaries; the team's loop decides from the MACs whether to split at all.
  */
 void ee_gemm_ex(bool ta, bool tb, int m, int n, int k, const float *a, int lda, const float *b,
 		int ldb, float beta, float *c, int ldc)
 {
-	int t = ee_threads_get();
-	bool cols = n >= 32 * t;
+	int t = ee_threads_get(), len, blocks;
+	struct gemm_split g = { ta, tb, n >= 64 * t, m, n, k, lda, ldb, ldc, 0, a, b, beta, c };
 
-	if (t == 1 || ee_in_parallel() || (double)m * n * k < GEMM_SPLIT_MACS || (!cols && m < 16 * t)) {
+	if (t == 1 || ee_in_parallel() || (!g.cols && m < 32 * t)) {
 		sgemm(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
 		return;
 	}
-#pragma omp parallel num_threads(t)
-	{
-		int id = ee_thread_id(), len = cols ? n : m;
-		int step = ((len + t - 1) / t + 15) & ~15, lo = id * step;
-		int cnt = lo >= len ? 0 : (len - lo < step ? len - lo : step);
-
-		if (cnt > 0 && cols)
-			sgemm(ta, tb, m, cnt, k, a, lda, tb ? b + (size_t)lo * ldb : b + lo, ldb, beta,
-			      c + lo, ldc);
-		else if (cnt > 0)
-			sgemm(ta, tb, cnt, n, k, ta ? a + lo : a + (size_t)lo * lda, lda, b, ldb, beta,
-			      c + (size_t)lo * ldc, ldc);
-	}
+	len = g.cols ? n : m;
+	g.step = ((len + 2 * t - 1) / (2 * t) + 15) & ~15;
+	blocks = (len + g.step - 1) / g.step;
+	ee_parallel_for(t, blocks, (double)m * n * k, gemm_blocks, &g);
 }
 
 void ee_gemm(int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c,

@@ -1,19 +1,299 @@
-/* threads.c - see threads.h. */
+/*
+ * threads.c - the thread team: helpers started on first use, loops whose ranges
+ * are claimed by whoever runs, futex sleeps after a short spin. See threads.h.
+ *
+ * One loop ("job") at a time is published by its caller ("master"): the job's
+ * fields, then seq (the job number) that sleeping helpers wait on. Ranges are
+ * claimed from `claim` = seq << 32 | next item with a compare-and-swap, so a
+ * helper that wakes after its job is over (seq moved on) claims nothing. `done`
+ * counts finished items; the master waits for done == count, i.e. only for ranges
+ * that were claimed. All shared fields are sequentially consistent atomics: the
+ * sleep/wake handshakes (sleepers vs seq, master_waits vs done) rely on it.
+ */
 #include "threads.h"
 
 #include <cblas.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_THREADS 256
 
 static int threads = 1;
 
+static struct {
+	pthread_mutex_t lock; /* held by the master of the current job */
+	int started;          /* helper threads running (ids 1..started) */
+	_Atomic uint32_t seq; /* number of the last job published; helpers sleep on it */
+	_Atomic int sleepers; /* helpers in futex_wait on seq */
+	_Atomic uint64_t claim; /* seq << 32 | next unclaimed item */
+	_Atomic uint32_t done;  /* items finished of the job */
+	_Atomic int master_waits; /* the master sleeps on done */
+	/* the job (valid for the seq it was published with) */
+	_Atomic(ee_loop_fn *) fn;
+	_Atomic(void (*)(void *, int)) each; /* ee_team_each's job, else NULL */
+	_Atomic(void *) ctx;
+	_Atomic long count, grain;
+	_Atomic int nthreads;
+} team = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static _Thread_local int my_tid;
+static _Thread_local int in_task;
+
+static void futex_wait(_Atomic uint32_t *addr, uint32_t val)
+{
+	syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+
+static void futex_wake(_Atomic uint32_t *addr, int n)
+{
+	syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Spins up to EE_SPIN_NS while *addr == val; returns the value it saw last. */
+static uint32_t spin_while(_Atomic uint32_t *addr, uint32_t val)
+{
+	int64_t until = 0;
+	uint32_t v;
+	int i;
+
+	for (i = 0;; i++) {
+		if ((v = atomic_load(addr)) != val)
+			return v;
+		if ((i & 63) == 0) {
+			int64_t t = now_ns();
+
+			if (!until)
+				until = t + EE_SPIN_NS;
+			else if (t > until)
+				return v;
+		}
+		cpu_relax();
+	}
+}
+
+/* Claims and runs ranges of job s until none are left; returns the items it did. */
+static long run_ranges(uint32_t s, int tid)
+{
+	long did = 0;
+
+	for (;;) {
+		uint64_t c = atomic_load(&team.claim);
+		ee_loop_fn *fn = atomic_load(&team.fn);
+		void *ctx = atomic_load(&team.ctx);
+		long count = atomic_load(&team.count), grain = atomic_load(&team.grain);
+		long lo = (long)(uint32_t)c, hi = lo + grain < count ? lo + grain : count;
+
+		if ((uint32_t)(c >> 32) != s || lo >= count)
+			return did;
+		if (!atomic_compare_exchange_weak(&team.claim, &c, ((uint64_t)s << 32) | (uint64_t)hi))
+			continue;
+		in_task = 1;
+		fn(ctx, lo, hi, tid);
+		in_task = 0;
+		did += hi - lo;
+		if (atomic_fetch_add(&team.done, (uint32_t)(hi - lo)) + (uint32_t)(hi - lo) ==
+			    (uint32_t)count && atomic_load(&team.master_waits))
+			futex_wake(&team.done, 1);
+	}
+}
+
+static void *helper(void *arg)
+{
+	uint32_t seen = (uint32_t)(uintptr_t)arg >> 16; /* seq when started */
+
+	my_tid = (int)((uintptr_t)arg & 0xffff);
+	for (;;) {
+		uint32_t s = spin_while(&team.seq, seen);
+		void (*each)(void *, int);
+
+		if (s == seen) {
+			atomic_fetch_add(&team.sleepers, 1);
+			while ((s = atomic_load(&team.seq)) == seen)
+				futex_wait(&team.seq, seen);
+			atomic_fetch_sub(&team.sleepers, 1);
+		}
+		seen = s;
+		if (my_tid >= atomic_load(&team.nthreads))
+			continue;
+		each = atomic_load(&team.each);
+		/* an each-job waits for every thread, so its fields stay those of seq s; its
+		 * claim word carries s too (a loop's fields read here may be a later job's) */
+		if (each && (uint32_t)(atomic_load(&team.claim) >> 32) == s) {
+			each(atomic_load(&team.ctx), my_tid);
+			if (atomic_fetch_add(&team.done, 1) + 1 ==
+				    (uint32_t)atomic_load(&team.nthreads) &&
+			    atomic_load(&team.master_waits))
+				futex_wake(&team.done, 1);
+			continue;
+		}
+		if (!each)
+			run_ranges(s, my_tid);
+	}
+	return NULL;
+}
+
+/* Starts helpers up to n - 1 (under team.lock); fewer if the system refuses. */
+static int start_helpers(int n)
+{
+	while (team.started < n - 1 && team.started < MAX_THREADS - 1) {
+		pthread_t t;
+		pthread_attr_t attr;
+		uintptr_t arg = ((uintptr_t)atomic_load(&team.seq) << 16) | (uintptr_t)(team.started + 1);
+		int rc;
+
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		rc = pthread_create(&t, &attr, helper, (void *)arg);
+		pthread_attr_destroy(&attr);
+		if (rc)
+			break;
+		team.started++;
+	}
+	return team.started + 1 < n ? team.started + 1 : n;
+}
+
+/* Publishes a job for n threads (under team.lock) and wakes sleeping helpers. */
+static uint32_t publish(int n, ee_loop_fn *fn, void (*each)(void *, int), void *ctx, long count,
+			long grain)
+{
+	uint32_t s = atomic_load(&team.seq) + 1;
+
+	atomic_store(&team.fn, fn);
+	atomic_store(&team.each, each);
+	atomic_store(&team.ctx, ctx);
+	atomic_store(&team.count, count);
+	atomic_store(&team.grain, grain);
+	atomic_store(&team.nthreads, n);
+	atomic_store(&team.done, 0);
+	atomic_store(&team.claim, (uint64_t)s << 32);
+	atomic_store(&team.seq, s);
+	if (atomic_load(&team.sleepers) > 0)
+		futex_wake(&team.seq, INT_MAX);
+	return s;
+}
+
+/* The master waits until done reaches target: a spin, then futex sleeps. True if it had
+ * to sleep. */
+static bool wait_done(uint32_t target)
+{
+	uint32_t d = atomic_load(&team.done);
+	bool slept = false;
+
+	while (d != target) {
+		d = spin_while(&team.done, d);
+		if (d == target)
+			break;
+		atomic_store(&team.master_waits, 1);
+		if ((d = atomic_load(&team.done)) != target) {
+			futex_wait(&team.done, d);
+			slept = true;
+		}
+		atomic_store(&team.master_waits, 0);
+		d = atomic_load(&team.done);
+	}
+	return slept;
+}
+
+/*
+ * The threshold adapts to the machine: a loop pays off when the helpers did a fair part
+ * of its items (at least half of an even share) and the caller did not have to sleep
+ * waiting for a range a helper held (a helper descheduled by other processes). Every loop
+ * that did not pay doubles `scale` (up to MAX_SCALE), every one that did halves it; loops
+ * below EE_PARALLEL_MIN_WORK * scale run on the calling thread. On a busy machine only
+ * large loops are split, and they keep measuring whether splitting helps again.
+ */
+#define MAX_SCALE 64
+static int scale = 1; /* under team.lock */
+static double min_work = EE_PARALLEL_MIN_WORK;
+
+void ee_parallel_min_work(double work)
+{
+	pthread_mutex_lock(&team.lock);
+	min_work = work < 0 ? EE_PARALLEL_MIN_WORK : work;
+	scale = 1;
+	pthread_mutex_unlock(&team.lock);
+}
+
+void ee_parallel_for(int n, long count, double work, ee_loop_fn *fn, void *ctx)
+{
+	uint32_t s;
+	long grain, mine;
+	bool slept;
+
+	if (n > threads)
+		n = threads;
+	if (count <= 0)
+		return;
+	if (n <= 1 || count == 1 || in_task || work < min_work || count > INT_MAX ||
+	    pthread_mutex_trylock(&team.lock)) {
+		fn(ctx, 0, count, 0);
+		return;
+	}
+	if (work < min_work * scale) {
+		pthread_mutex_unlock(&team.lock);
+		fn(ctx, 0, count, 0);
+		return;
+	}
+	n = start_helpers(n);
+	if (n > count)
+		n = (int)count;
+	/* ranges small enough that a late helper's share is small, large enough to make the
+	 * claims cheap */
+	grain = count / ((long)n * 8);
+	if (grain < 1)
+		grain = 1;
+	s = publish(n, fn, NULL, ctx, count, grain);
+	mine = run_ranges(s, 0);
+	slept = wait_done((uint32_t)count);
+	if (slept || (count - mine) * 2 * n < count * (n - 1))
+		scale = scale * 2 > MAX_SCALE ? MAX_SCALE : scale * 2;
+	else if (scale > 1)
+		scale /= 2;
+	pthread_mutex_unlock(&team.lock);
+}
+
+void ee_team_each(int n, void (*fn)(void *ctx, int tid), void *ctx)
+{
+	if (n > threads)
+		n = threads;
+	if (n <= 1 || in_task) {
+		fn(ctx, my_tid);
+		return;
+	}
+	pthread_mutex_lock(&team.lock);
+	n = start_helpers(n);
+	publish(n, NULL, fn, ctx, n, 1);
+	fn(ctx, 0);
+	atomic_fetch_add(&team.done, 1);
+	wait_done((uint32_t)n);
+	pthread_mutex_unlock(&team.lock);
+}
+
 void ee_threads_set(int n)
 {
-	threads = n < 1 ? 1 : n;
-#ifdef _OPENMP
-	omp_set_num_threads(threads);
-#endif
+	threads = n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : n;
 	openblas_set_num_threads(1);
 }
 
@@ -25,20 +305,12 @@ __attribute__((constructor)) static void threads_init(void)
 
 int ee_thread_id(void)
 {
-#ifdef _OPENMP
-	return omp_get_thread_num();
-#else
-	return 0;
-#endif
+	return my_tid;
 }
 
 int ee_in_parallel(void)
 {
-#ifdef _OPENMP
-	return omp_in_parallel();
-#else
-	return 0;
-#endif
+	return in_task;
 }
 
 int ee_threads_get(void)

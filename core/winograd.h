@@ -44,9 +44,10 @@ static inline size_t ee_wino_workspace(int cin, int cout, int tiles)
 /*
  * out = act(conv(in) + bias) for the samples of in (all of them: one batch of tiles),
  * u from ee_wino_weights, bias [cout] or NULL, pad the conv's padding. The loops and
- * products are split among the calling team's threads unless in a parallel region.
+ * products are split among up to `threads` threads of the team (threads.h; the padded
+ * planes at the end of work are one per thread).
  */
 void ee_wino_conv(const float *u, const float *bias, enum ee_act act, const struct ee_tensor *in,
-		  struct ee_tensor *out, int pad, float *work);
+		  struct ee_tensor *out, int pad, float *work, int threads);
 
 #endif

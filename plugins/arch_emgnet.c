@@ -47,7 +47,7 @@ static int mlbottleneck(struct ee_builder *b, int x, const char *p)
 	int y = mlmodule(b, x, ee_b_key(b, "%s.conv.0", p), planes, true), sc = x;
 
 	if (stride > 1)
-		y = ee_b_conv(b, y, dw, ee_b_key(b, "%s.conv.1.1", p), stride, 1, EE_ACT_RELU);
+		y = ee_b_dwconv(b, y, dw, ee_b_key(b, "%s.conv.1.1", p), stride, 1, EE_ACT_RELU);
 	y = mlmodule(b, y, ee_b_key(b, "%s.conv.2", p), out, false);
 	ee_b_scope(b, p);
 	if (ee_b_has(b, ds, "weight"))

@@ -14,9 +14,9 @@
 
 static int sepconv(struct ee_builder *b, int x, const char *p, int stride)
 {
-	x = ee_b_conv(b, x, ee_b_key(b, "%s.op.0", p), NULL, stride, 1, EE_ACT_NONE);
+	x = ee_b_dwconv(b, x, ee_b_key(b, "%s.op.0", p), NULL, stride, 1, EE_ACT_NONE);
 	x = ee_b_conv(b, x, ee_b_key(b, "%s.op.1", p), ee_b_key(b, "%s.op.2", p), 1, 0, EE_ACT_RELU);
-	x = ee_b_conv(b, x, ee_b_key(b, "%s.op.4", p), NULL, 1, 1, EE_ACT_NONE);
+	x = ee_b_dwconv(b, x, ee_b_key(b, "%s.op.4", p), NULL, 1, 1, EE_ACT_NONE);
 	return ee_b_conv(b, x, ee_b_key(b, "%s.op.5", p), ee_b_key(b, "%s.op.6", p), 1, 0,
 			 EE_ACT_RELU);
 }

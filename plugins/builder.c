@@ -257,31 +257,46 @@ static float *zero_bias(struct ee_builder *b, int c)
 	return p;
 }
 
-int ee_b_conv(struct ee_builder *b, int x, const char *conv, const char *bn, int stride, int pad,
-	      enum ee_act act)
+/*
+ * A conv whose weight must be [cout, in.c, kh, kw] (depthwise: [in.c, 1, kh, kw], one group
+ * per channel): the groups are the architecture's, never guessed from the weight's shape.
+ */
+static int conv(struct ee_builder *b, int x, const char *name, const char *bn, int stride,
+		int pad, bool depthwise, enum ee_act act)
 {
 	struct ee_shape in = ee_b_shape(b, x);
-	int cout = ee_b_dim(b, conv, "weight", 0), cpg = ee_b_dim(b, conv, "weight", 1);
-	int kh = ee_b_dim(b, conv, "weight", 2), kw = ee_b_dim(b, conv, "weight", 3);
+	int cout = ee_b_dim(b, name, "weight", 0);
+	int kh = ee_b_dim(b, name, "weight", 2), kw = ee_b_dim(b, name, "weight", 3);
 	struct ee_conv2d *cv;
 
 	if (b->rc < 0)
 		return b->rc;
-	if (cpg < 1 || in.c % cpg || cout % (in.c / cpg))
-		return ee_b_fail(b, "conv '%s' takes %d channels per group, its input has %d", conv,
-				 cpg, in.c);
-	cv = ee_conv2d_new(&b->m->pool, in.c, cout, kh, kw, stride, pad, in.c / cpg);
+	if (depthwise)
+		cout = in.c;
+	cv = ee_conv2d_new(&b->m->pool, in.c, cout, kh, kw, stride, pad, depthwise ? in.c : 1);
 	if (!cv)
 		return nomem(b);
-	bind(b, conv, "weight", &cv->weight, 4, DIMS(cout, cpg, kh, kw));
-	bind_bias(b, conv, &cv->bias, cout);
+	bind(b, name, "weight", &cv->weight, 4, DIMS(cout, depthwise ? 1 : in.c, kh, kw));
+	bind_bias(b, name, &cv->bias, cout);
 	cv->act = act;
 	if (bn) {
 		bind_bn(b, bn, cout, &cv->bn);
 		if (!cv->bias)
 			cv->bias = zero_bias(b, cout);
 	}
-	return add_node(b, &cv->base, conv, fused_name(b, bn, act), &x, 1);
+	return add_node(b, &cv->base, name, fused_name(b, bn, act), &x, 1);
+}
+
+int ee_b_conv(struct ee_builder *b, int x, const char *name, const char *bn, int stride, int pad,
+	      enum ee_act act)
+{
+	return conv(b, x, name, bn, stride, pad, false, act);
+}
+
+int ee_b_dwconv(struct ee_builder *b, int x, const char *name, const char *bn, int stride,
+		int pad, enum ee_act act)
+{
+	return conv(b, x, name, bn, stride, pad, true, act);
 }
 
 int ee_b_conv_t(struct ee_builder *b, int x, const char *conv, const char *bn, int stride,

@@ -64,10 +64,13 @@ void ee_b_scope(struct ee_builder *b, const char *scope);
 /* Per-sample shape of node x (the network input for EE_NODE_INPUT). */
 struct ee_shape ee_b_shape(struct ee_builder *b, int x);
 
-/* Conv "<conv>.weight" [cout, cin/groups, kh, kw] (+ "<conv>.bias"), then BN "<bn>.*"
- * (NULL: none) and act, fused. groups = input channels / (cin/groups). */
+/* Conv "<conv>.weight" [cout, cin, kh, kw] (+ "<conv>.bias"), then BN "<bn>.*" (NULL:
+ * none) and act, fused. cin must be the input's channels: no groups. */
 int ee_b_conv(struct ee_builder *b, int x, const char *conv, const char *bn, int stride, int pad,
 	      enum ee_act act);
+/* Depthwise conv (groups = channels): "<conv>.weight" [cin, 1, kh, kw], BN, act. */
+int ee_b_dwconv(struct ee_builder *b, int x, const char *conv, const char *bn, int stride,
+		int pad, enum ee_act act);
 /* ConvTranspose2d "<conv>.weight" [cin, cout, k, k] (+ bias), BN and act fused. */
 int ee_b_conv_t(struct ee_builder *b, int x, const char *conv, const char *bn, int stride,
 		int pad, enum ee_act act);

@@ -5,6 +5,8 @@
  */
 #include "counters.h"
 
+#include "../core/threads.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,12 +355,19 @@ void ee_counters_collect(struct ee_counters *c, struct ee_counts *t)
 	}
 }
 
+static void stop_one(void *ctx, int tid)
+{
+	struct ee_counters *c = ctx;
+
+	(void)tid;
+	c->be->thread_done(c->state);
+}
+
 /* Every thread of a team as large as the run's lanes stops its counting; the calling
  * thread is thread 0 of that team. */
 static void stop_threads(struct ee_counters *c, int threads)
 {
-#pragma omp parallel num_threads(threads)
-	c->be->thread_done(c->state);
+	ee_team_each(threads, stop_one, c);
 }
 
 void ee_counters_detach(struct ee_counters *c)

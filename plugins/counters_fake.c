@@ -5,15 +5,16 @@
  *   real = 1000 r, virtual = 500 r, event i = 10 (i + 1) r,
  * so every begin/end pair of a node adds exactly 1000, 500 and 10 (i + 1): a node's
  * sums are those steps times its calls, whatever lane or thread ran it. Events whose
- * name starts with "BAD" cannot be counted (reason FAKE_REASON), to exercise the
- * warnings. Used by tests/unit/check_counters.c and by `--counters fake:...`.
+ * name starts with "BAD" exist but cannot be counted (reason FAKE_REASON), to exercise the
+ * warnings; names starting with "NOSUCH" do not exist at all (a usage error, as PAPI's
+ * unknown names are). Used by tests/unit/check_counters.c and by `--counters fake:...`.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "counters.h"
 
-#define FAKE_REASON "Event does not exist (fake source)"
+#define FAKE_REASON "Event exists but cannot be counted here (fake source)"
 
 struct fake {
 	unsigned long id; /* tells this set's per-thread count from an older set's */
@@ -36,6 +37,12 @@ static int fake_open(void **state, const char *const *events, int n, const char 
 	if (!f)
 		return ee_err_set(err, EE_ERR_NOMEM, "out of memory");
 	f->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < n; i++)
+		if (!strncmp(events[i], "NOSUCH", 6)) {
+			free(f);
+			return ee_err_set(err, EE_ERR_USAGE, "unknown event '%s': Event does not "
+					  "exist (fake source)", events[i]);
+		}
 	for (i = 0; i < n; i++) {
 		why[i] = strncmp(events[i], "BAD", 3) ? NULL : FAKE_REASON;
 		f->nevents += !why[i];

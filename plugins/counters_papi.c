@@ -10,6 +10,12 @@
  * state is thread-local and tagged with the set's id, so a thread that still holds
  * the sets of a closed counter set stops them before making new ones.
  *
+ * A name PAPI does not know at all is a usage error (EE_ERR_USAGE with PAPI's message): a
+ * preset (PAPI_*) PAPI has no entry for, or a native name whose component is enabled but
+ * has no such event (or that no component owns). PAPI cannot look up native names of a
+ * disabled component (perf_event on a VM without a PMU): those, like known events that
+ * cannot be counted here, are dropped with the reason (a warning).
+ *
  * PAPI is initialised once with a thread id function (pthread_self) unless the
  * process already did; if that fails every event is reported with PAPI's reason and
  * CPU time comes from clock_gettime (thread CPU time). Real time is always the
@@ -145,6 +151,45 @@ static int set_for(struct papi *p, int comp)
 	return p->nsets++;
 }
 
+/* The component a native name names ("perf::CYCLES", "sde:::eeprof::x": before "::"), or
+ * with no prefix the CPU's (perf_event, component 0); -1 if no component has that name. */
+static int component_of(const char *name)
+{
+	const char *sep = strstr(name, "::");
+	int cid, n = PAPI_num_components();
+
+	if (!sep)
+		return n > 0 ? 0 : -1;
+	for (cid = 0; cid < n; cid++) {
+		const PAPI_component_info_t *c = PAPI_get_component_info(cid);
+		size_t len = (size_t)(sep - name);
+
+		if (c && ((strlen(c->name) == len && !strncmp(c->name, name, len)) ||
+			  (strlen(c->short_name) == len && !strncmp(c->short_name, name, len))))
+			return cid;
+	}
+	return -1;
+}
+
+/* Why PAPI could not look name up (PAPI_event_name_to_code failed): NULL when PAPI does
+ * not know the name at all, else the reason it may exist but cannot be looked up here (its
+ * component is disabled; static text). */
+static const char *lookup_failure(const char *name)
+{
+	static char reason[EE_COUNTERS_MAX][240];
+	static int next;
+	const PAPI_component_info_t *c;
+	int cid;
+
+	if (!strncmp(name, "PAPI_", 5) || (cid = component_of(name)) < 0 ||
+	    !(c = PAPI_get_component_info(cid)) || !c->disabled)
+		return NULL;
+	next = (next + 1) % EE_COUNTERS_MAX;
+	snprintf(reason[next], sizeof(reason[next]), "PAPI component %.40s is disabled (%.160s)",
+		 c->name, c->disabled_reason);
+	return reason[next];
+}
+
 /* Tries event name in the probe sets of this thread; NULL if it counts, else PAPI's
  * reason. A set that no longer starts with it gives it back. */
 static const char *probe(struct papi *p, int *probes, const char *name)
@@ -153,7 +198,7 @@ static const char *probe(struct papi *p, int *probes, const char *name)
 	int code, s, rc;
 
 	if ((rc = PAPI_event_name_to_code(name, &code)) != PAPI_OK)
-		return PAPI_strerror(rc);
+		return lookup_failure(name);
 	if ((s = set_for(p, PAPI_get_event_component(code))) < 0)
 		return "too many PAPI components";
 	if (probes[s] == PAPI_NULL && (rc = PAPI_create_eventset(&probes[s])) != PAPI_OK)
@@ -175,13 +220,21 @@ static int papi_open(void **state, const char *const *events, int n, const char 
 		     struct ee_err *err)
 {
 	static unsigned long next_id;
-	int probes[EE_COUNTERS_MAX], i, s;
+	int probes[EE_COUNTERS_MAX], i, s, code, rc;
 	struct papi *p = calloc(1, sizeof(*p));
 
 	if (!p)
 		return ee_err_set(err, EE_ERR_NOMEM, "out of memory");
 	p->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
 	p->clocks = papi_ready() == PAPI_OK;
+	for (i = 0; i < n && p->clocks; i++)
+		if ((rc = PAPI_event_name_to_code(events[i], &code)) != PAPI_OK &&
+		    !lookup_failure(events[i])) {
+			free(p);
+			return ee_err_set(err, EE_ERR_USAGE, "unknown event '%s': %s (PAPI; "
+					  "papi_avail and papi_native_avail list the events)",
+					  events[i], PAPI_strerror(rc));
+		}
 	for (s = 0; s < EE_COUNTERS_MAX; s++)
 		probes[s] = PAPI_NULL;
 	for (i = 0; i < n; i++)

@@ -10,6 +10,7 @@
  * after): every HDF5 failure becomes an ee_err naming the file, the dataset and the
  * innermost message of HDF5's error stack.
  */
+#include "core/h5check.h"
 #include "plugins/dataset-impl.h"
 
 #include <hdf5.h>
@@ -40,7 +41,7 @@ static int h5_open_file(const char *path, hid_t *file, struct ee_err *err)
 	uint64_t size;
 	int rc = ee_dataset_file_size(path, &size, err);
 
-	if (rc < 0)
+	if (rc < 0 || (rc = ee_h5_check_file(path, "dataset", err)) < 0)
 		return rc;
 	if (H5Fis_hdf5(path) <= 0)
 		return ee_err_set(err, EE_ERR_INPUT, "dataset '%s': not an HDF5 file", path);
@@ -123,13 +124,23 @@ static int h5_type(hid_t dset, const char *path, const char *name, int labels, s
 		return h5_fail(path, labels ? "read the type of '/labels'" :
 				     "read the type of '/images'", err);
 	*elem = labels ? sizeof(int32_t) : image_elem(type);
-	ok = labels ? H5Tget_class(type) == H5T_INTEGER : *elem != 0;
+	ok = ee_h5_number_type_ok(type) && (labels ? H5Tget_class(type) == H5T_INTEGER : *elem != 0);
 	type_name(type, got, sizeof(got));
 	H5Tclose(type);
 	if (!ok)
 		return ee_err_set(err, EE_ERR_INPUT, "dataset '%s': '%s' has type %s, expected %s",
 				  path, name, got, labels ? "an integer type" : "uint8 or float32");
 	return EE_OK;
+}
+
+/* The data of dset was written and lies in the file (core/h5check.h). */
+static int h5_storage(hid_t dset, const char *path, const char *name, struct ee_err *err)
+{
+	char desc[EE_ERR_MSG_MAX], what[64];
+
+	snprintf(desc, sizeof(desc), "dataset '%s'", path);
+	snprintf(what, sizeof(what), "'%s'", name);
+	return ee_h5_check_storage(dset, desc, what, err);
 }
 
 /* Fails on the first NaN or infinity: no network input may hold one. */
@@ -156,6 +167,8 @@ static int read_images(struct ee_dataset *ds, hid_t file, const char *path,
 		rc = h5_dims(dset, path, "/images", 4, "[N,C,H,W]", d, err);
 	if (rc >= 0)
 		rc = h5_type(dset, path, "/images", 0, &elem, err);
+	if (rc >= 0)
+		rc = h5_storage(dset, path, "/images", err);
 	if (rc >= 0)
 		rc = ee_dataset_check_size(path, d[0], d[1], d[2], d[3], elem, err);
 	if (rc >= 0)
@@ -185,6 +198,8 @@ static int read_labels(struct ee_dataset *ds, hid_t file, const char *path,
 		rc = h5_dims(dset, path, "/labels", 1, "[N]", &n, err);
 	if (rc >= 0)
 		rc = h5_type(dset, path, "/labels", 1, &elem, err);
+	if (rc >= 0)
+		rc = h5_storage(dset, path, "/labels", err);
 	if (rc >= 0 && n != (hsize_t)ds->n)
 		rc = ee_err_set(err, EE_ERR_INPUT, "dataset '%s': '/images' holds %d images but "
 				"'/labels' %llu labels", path, ds->n, (unsigned long long)n);
@@ -200,7 +215,7 @@ static int read_labels(struct ee_dataset *ds, hid_t file, const char *path,
 static int read_num_classes(hid_t file, const char *path, int *classes, struct ee_err *err)
 {
 	long long v = 0;
-	hid_t attr, space;
+	hid_t attr, space, type;
 	int ok;
 
 	*classes = 0;
@@ -210,10 +225,13 @@ static int read_num_classes(hid_t file, const char *path, int *classes, struct e
 	if (attr < 0)
 		return h5_fail(path, "open root attribute 'num_classes'", err);
 	space = H5Aget_space(attr);
-	ok = space >= 0 && H5Sget_simple_extent_npoints(space) == 1 &&
+	type = H5Aget_type(attr);
+	ok = space >= 0 && H5Sget_simple_extent_npoints(space) == 1 && ee_h5_number_type_ok(type) &&
 	     H5Aread(attr, H5T_NATIVE_LLONG, &v) >= 0;
 	if (space >= 0)
 		H5Sclose(space);
+	if (type >= 0)
+		H5Tclose(type);
 	H5Aclose(attr);
 	if (!ok || v < 1 || v > H5_MAX_CLASSES)
 		return ee_err_set(err, EE_ERR_INPUT, "dataset '%s': root attribute 'num_classes' "

@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include <sys/stat.h>
 
 #include "core/imgprep.h"
+#include "core/threads.h"
 #include "plugins/dataset-impl.h"
 #include "plugins/image.h"
 
@@ -337,33 +339,60 @@ int ee_dataset_imagelist_open(struct ee_dataset *ds, const char *where,
 
 /* ---- decoding a batch ---- */
 
+/* The batch being decoded and the first failure among its images. */
+struct decode_job {
+	const struct ee_dataset *ds;
+	int start;
+	struct ee_shape in;
+	uint8_t *dst;
+	int *bad;
+	pthread_mutex_t lock; /* guards first_bad, rc and err */
+	int first_bad, rc;
+	struct ee_err *err;
+};
+
+/* Images [lo, hi) of the batch, decoded and prepared; the failure of the lowest index is
+ * the one reported. */
+static void decode_range(void *ctx, long lo, long hi, int tid)
+{
+	struct decode_job *j = ctx;
+	size_t per = (size_t)j->in.c * j->in.h * j->in.w;
+	int i;
+
+	(void)tid;
+	for (i = (int)lo; i < (int)hi; i++) {
+		const char *path = j->ds->paths[j->start + i];
+		struct ee_image img;
+		struct ee_err e = { 0 };
+		int r = ee_image_load(&img, path, j->in.c, &e);
+
+		if (r == EE_OK)
+			r = ee_imgprep_apply(img.px, img.w, img.h, img.c, j->in.h, j->in.w,
+					     &j->ds->prep, path, j->dst + (size_t)i * per, &e);
+		ee_image_release(&img);
+		if (j->bad)
+			j->bad[i] = r == EE_ERR_INPUT;
+		if (r < 0 && (!j->bad || r != EE_ERR_INPUT)) {
+			pthread_mutex_lock(&j->lock);
+			if (i < j->first_bad) {
+				j->first_bad = i;
+				j->rc = r;
+				if (j->err)
+					*j->err = e;
+			}
+			pthread_mutex_unlock(&j->lock);
+		}
+	}
+}
+
 int ee_dataset_images_u8(const struct ee_dataset *ds, int start, int count, struct ee_shape in,
 			 uint8_t *dst, int *bad, struct ee_err *err)
 {
-	size_t per = (size_t)in.c * in.h * in.w;
-	int i, first_bad = INT_MAX, rc = EE_OK;
+	struct decode_job j = { ds, start, in, dst, bad, PTHREAD_MUTEX_INITIALIZER, INT_MAX,
+				EE_OK, err };
 
-#pragma omp parallel for schedule(dynamic)
-	for (i = 0; i < count; i++) {
-		struct ee_image img;
-		struct ee_err e = { 0 };
-		int r = ee_image_load(&img, ds->paths[start + i], in.c, &e);
-
-		if (r == EE_OK)
-			r = ee_imgprep_apply(img.px, img.w, img.h, img.c, in.h, in.w, &ds->prep,
-					     ds->paths[start + i], dst + (size_t)i * per, &e);
-		ee_image_release(&img);
-		if (bad)
-			bad[i] = r == EE_ERR_INPUT;
-		if (r < 0 && (!bad || r != EE_ERR_INPUT)) {
-#pragma omp critical(ee_images_err)
-			if (i < first_bad) {
-				first_bad = i;
-				rc = r;
-				if (err)
-					*err = e;
-			}
-		}
-	}
-	return rc;
+	/* decoding a file takes about a millisecond: always worth the team */
+	ee_parallel_for(ee_threads_get(), count, 1e7 * count, decode_range, &j);
+	pthread_mutex_destroy(&j.lock);
+	return j.rc;
 }

@@ -107,8 +107,9 @@ int ee_rule_thresholds(struct ee_exit_rule *r, const double *v, int count, int n
 	if (r->policy == EE_POLICY_PATIENCE && (count != 1 || v[0] < 0 || v[0] != floor(v[0])))
 		return ee_err_set(err, EE_ERR_USAGE, "patience takes one whole number >= 0");
 	if (count != 1 && count != nexits)
-		return ee_err_set(err, EE_ERR_USAGE, "%d thresholds for a model of %d exits (give "
-				  "one, or one per exit)", count, nexits);
+		return ee_err_set(err, EE_ERR_USAGE, "%d thresholds for a model of %d exits: give "
+				  "%d (one per exit) or 1 (the same for every exit)", count, nexits,
+				  nexits);
 	for (k = 0; k < EE_MAX_EXITS; k++)
 		r->thr[k] = v[count == 1 ? 0 : k < count ? k : count - 1];
 	return EE_OK;

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_MEMBERS 10000 /* keys of one object: duplicate checks stay quadratic but small */
+#define MAX_MEMBERS 1000000 /* keys of one object */
 
 struct parser {
 	const char *s;
@@ -335,9 +335,8 @@ static int next_member(struct parser *p, char close, bool *done)
 
 static int parse_key(struct parser *p, struct ee_jv *v)
 {
-	size_t at = p->pos;
 	char *key;
-	int i, rc;
+	int rc;
 
 	if (peek(p) != '"')
 		return fail(p, "expected a string key");
@@ -345,13 +344,6 @@ static int parse_key(struct parser *p, struct ee_jv *v)
 		return fail(p, "object with more than %d members", MAX_MEMBERS);
 	if ((rc = parse_string(p, &key)) < 0)
 		return rc;
-	for (i = 0; i < v->n; i++) {
-		if (!strcmp(v->keys[i], key)) {
-			free(key);
-			p->pos = at;
-			return fail(p, "duplicate key '%.64s'", v->keys[i]);
-		}
-	}
 	v->keys[v->n] = key;
 	skip_space(p);
 	if (peek(p) != ':') {
@@ -362,12 +354,50 @@ static int parse_key(struct parser *p, struct ee_jv *v)
 	return EE_OK;
 }
 
+/* A key of an object being checked for duplicates, and where it starts. */
+struct key_at {
+	const char *key;
+	size_t pos;
+};
+
+static int cmp_key_at(const void *a, const void *b)
+{
+	const struct key_at *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Fails at the second occurrence of a repeated key: n log n, not n^2 (10,000-key objects). */
+static int check_duplicates(struct parser *p, const struct ee_jv *v, const size_t *pos)
+{
+	struct key_at *k;
+	int i, rc = EE_OK;
+
+	if (v->n < 2)
+		return EE_OK;
+	k = malloc((size_t)v->n * sizeof(*k));
+	if (!k)
+		return nomem(p);
+	for (i = 0; i < v->n; i++)
+		k[i] = (struct key_at){ v->keys[i], pos[i] };
+	qsort(k, (size_t)v->n, sizeof(*k), cmp_key_at);
+	for (i = 1; i < v->n && rc == EE_OK; i++)
+		if (!strcmp(k[i - 1].key, k[i].key)) {
+			p->pos = k[i].pos;
+			rc = fail(p, "duplicate key '%.64s'", k[i].key);
+		}
+	free(k);
+	return rc;
+}
+
 /* An array or object (p->pos at the opening bracket); members count in v->n when complete. */
 static int parse_container(struct parser *p, struct ee_jv *v, int depth)
 {
 	char close = p->s[p->pos] == '[' ? ']' : '}';
 	bool done = false;
-	int cap = 0, rc;
+	size_t *pos = NULL; /* [cap] where each key starts (objects) */
+	int cap = 0, rc = EE_OK;
 
 	if (depth >= EE_JV_MAX_DEPTH)
 		return fail(p, "nested deeper than %d levels", EE_JV_MAX_DEPTH);
@@ -378,18 +408,35 @@ static int parse_container(struct parser *p, struct ee_jv *v, int depth)
 		p->pos++;
 		return EE_OK;
 	}
-	while (!done) {
+	while (!done && rc == EE_OK) {
+		int old = cap;
+
 		if ((rc = grow(p, v, &cap)) < 0)
-			return rc;
-		if (v->type == EE_JV_OBJ && (rc = parse_key(p, v)) < 0)
-			return rc;
+			break;
+		if (v->type == EE_JV_OBJ && cap != old) {
+			size_t *np = realloc(pos, (size_t)cap * sizeof(*pos));
+
+			if (!np) {
+				rc = nomem(p);
+				break;
+			}
+			pos = np;
+		}
+		if (v->type == EE_JV_OBJ) {
+			pos[v->n] = p->pos;
+			if ((rc = parse_key(p, v)) < 0)
+				break;
+		}
 		memset(&v->items[v->n], 0, sizeof(v->items[0]));
 		rc = parse_value(p, &v->items[v->n], depth + 1);
 		v->n++; /* counted even when incomplete, so that release frees it */
-		if (rc < 0 || (rc = next_member(p, close, &done)) < 0)
-			return rc;
+		if (rc == EE_OK)
+			rc = next_member(p, close, &done);
 	}
-	return EE_OK;
+	if (rc == EE_OK && v->type == EE_JV_OBJ)
+		rc = check_duplicates(p, v, pos);
+	free(pos);
+	return rc;
 }
 
 static int literal(struct parser *p, const char *word, struct ee_jv *v, enum ee_jv_type type)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "report_extra.h"
 
 const double ee_report_fractions[EE_REPORT_NFRAC] = { 0.25, 0.5, 0.75, 1.0 };
 
@@ -36,6 +37,7 @@ static void model_release(struct ee_report_model *m)
 	}
 	free(m->layers);
 	ee_trace_counters_release(&m->counters);
+	ee_report_extra_release(m);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -250,7 +252,9 @@ static int analyse(struct ee_report_model *m, const struct ee_report *r, const s
 	ee_report_budget_table(m);
 	if ((rc = gates(m, t, err)) < 0 || (rc = timing(m, t, err)) < 0)
 		return rc;
-	return val ? budgets(m, r->policy, val, t, err) : EE_OK;
+	if (val && (rc = budgets(m, r->policy, val, t, err)) < 0)
+		return rc;
+	return ee_report_extra_analyse(m, r, t, val, err);
 }
 
 int ee_report_add(struct ee_report *r, const struct ee_trace *t, const struct ee_trace *val,
@@ -327,6 +331,8 @@ void ee_report_json_exits(struct ee_json *j, const struct ee_report_model *m, un
 			ee_json_num(j, "macs_max", m->exit_macs[1][k]);
 			ee_json_num(j, "macs_cascade_min", m->exit_macs[2][k]);
 			ee_json_num(j, "macs_cascade_max", m->exit_macs[3][k]);
+			if (m->class_n) /* analysed for a report */
+				ee_report_json_calibration(j, m, k);
 		}
 		ee_json_end(j);
 	}
@@ -389,6 +395,7 @@ static void json_gates(struct ee_json *j, const struct ee_report_model *m)
 		ee_json_int(j, "never_open", rg->s.never_open);
 		ee_json_num(j, "ring_macs_never", rg->s.ring_macs_never);
 		ee_json_num(j, "ring_macs_always", rg->s.ring_macs_always);
+		ee_report_json_gate_difficulty(j, m, g);
 		ee_json_end(j);
 	}
 	ee_json_end(j);
@@ -459,6 +466,7 @@ void ee_report_json(const struct ee_report *r, FILE *f)
 			json_gates(&j, m);
 		if (m->has_val)
 			json_budgets(&j, m, r->val_samples);
+		ee_report_json_extra(&j, m);
 		ee_json_end(&j);
 	}
 	ee_json_end(&j);
@@ -551,7 +559,8 @@ static void json_cost(struct ee_json *j, const struct ee_report_model *m,
 static void json_counters(struct ee_json *j, const struct ee_trace_counters *c)
 {
 	ee_json_begin(j, "counters", '{');
-	ee_json_bool(j, "counted", c->counted);
+	ee_json_bool(j, "cpu_time", c->counted);
+	ee_json_bool(j, "counted", c->counted && c->n > 0);
 	ee_json_strs(j, "events", c->names, c->n);
 	ee_json_strs(j, "warnings", c->warn, c->nwarn);
 	ee_json_end(j);

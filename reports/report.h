@@ -48,8 +48,9 @@
  * timing.json (docs/timing.md), schema_version 1: schema_version, generator,
  *   [wall_seconds], models[]:
  *   name, samples, seconds, images_per_second, threads, batch,
- *   counters {counted (CPU time and events were measured per layer), events[] (the
- *            events counted), warnings[] (events asked for but not counted, and why)},
+ *   counters {cpu_time (CPU time was measured per layer), counted (some event was
+ *            counted: events[] is not empty), events[] (the events counted), warnings[]
+ *            (events asked for but not counted, and why)},
  *   exits[] {exit, layers, <cost>}: the layers of the exit's region (the layers that run
  *            first for that exit: its stage) summed,
  *   layers[] {name, kind, exit, head, <cost>}
@@ -66,6 +67,8 @@
 #include <stdio.h>
 
 #include "analysis.h"
+#include "calibration.h"
+#include "difficulty.h"
 #include "layertime.h"
 #include "plot.h"
 #include "trace.h"
@@ -108,6 +111,16 @@ struct ee_report_model {
 	struct ee_report_gate *gates; /* [ngates] */
 	bool has_val;
 	struct ee_report_budget budgets[EE_REPORT_NFRAC];
+	/* report_extra.c: calibration per exit (temperatures with a val trace that has
+	 * logits), and under the report's rule the exit each class's samples take and
+	 * the gates against difficulty */
+	struct ee_model_calibration cal;
+	struct ee_exit_rule rule;
+	struct ee_dyn_result ruled;   /* where the rule sends the samples */
+	long *class_exits;            /* [num_classes][E + 1] samples per class and exit */
+	long *class_n;                /* [num_classes] samples per class */
+	bool has_difficulty;
+	struct ee_gate_difficulty difficulty;
 	/* timing, never in report.json */
 	double seconds;
 	int threads, batch, nlayers;
@@ -143,11 +156,16 @@ struct ee_report {
 	int nmodels;
 	struct ee_report_model *models; /* [nmodels] */
 	double wall_seconds;     /* set by the caller for timing.json; 0: not shown */
+	double thr[EE_MAX_EXITS]; /* the rule's thresholds (one, or one per exit): class */
+	int nthr;                 /* shares and gates against difficulty; init: 0.9 (patience 1) */
+	bool log_x;               /* plots: log MACs axis even when the models span < 5x */
 };
 
 struct ee_report_write_opts {
 	bool plots;              /* draw the PNG and SVG plots */
 	const char *gnuplot;     /* the program; NULL: EE_PLOT_PROGRAM */
+	const struct ee_plot_look *look; /* size and font of every plot, title of
+					  * accuracy_vs_macs; NULL: defaults */
 };
 
 void ee_report_init(struct ee_report *r, enum ee_policy p, enum ee_fallback f);
@@ -162,6 +180,8 @@ void ee_report_release(struct ee_report *r);
 int ee_report_add(struct ee_report *r, const struct ee_trace *t, const struct ee_trace *val,
 		  struct ee_err *err);
 
+/* A name fit for a file name: characters other than [A-Za-z0-9._-] become '_'. */
+void ee_report_file_safe(const char *name, char *buf, size_t size);
 /* "model" from "dir/model.h5"; "fashion-mnist:test" or "h5:data.h5" from a spec. */
 void ee_report_stem(const char *path, char *buf, size_t size);
 void ee_report_data_name(const char *spec, char *buf, size_t size);

@@ -123,7 +123,12 @@ class MLModule(nn.Module):
     def forward(self, x):
         x1 = self.conv(x)
         x2 = self.more_feature_conv(x1)
-        return torch.cat([x1, x2], dim=1)[:, :self.oup, :, :]
+        out = torch.cat([x1, x2], dim=1)
+        # [:, :oup] keeps every channel when oup is even (every module of the networks
+        # here); skipping it then gives the same tensor without the slice's backward, which
+        # zero-fills a gradient of the cat's size and copies into it (a fifth of an
+        # EMGNet-20 training step on one thread).
+        return out if out.shape[1] == self.oup else out[:, :self.oup, :, :]
 
 
 def conv3x3_modify(inp, oup, stride, relu=True, groups=1):
@@ -337,7 +342,7 @@ def loss(model, outputs, y, settings):
 # TrainingMLConv2d computes the same function in training mode as
 #     Y3 = depthwise 3x3 with weight[:, :, 1:4, 1:4] (padding 1)  == conv(x, weight * mask)
 #     Yo = depthwise 5x5 with weight * (1 - mask)   (padding 2)   == Y5 - Y3
-#     gate = BinaryStep(sigmoid(mean_HW(|Y3| - t)) - 0.5)            (unchanged)
+#     gate = BinaryStep(sigmoid(mean_HW|Y3| - t) - 0.5)        == ...(mean_HW(|Y3| - t))
 #     out  = Y3 + gate * Yo                        == Y3 * (1 - gate) + Y5 * gate
 # with a depthwise convolution whose backward is written out (input gradient: the same
 # convolution with the flipped kernel; weight gradient: a depthwise convolution of the input
@@ -386,7 +391,9 @@ class TrainingMLConv2d(MLConv2d):
         y3 = _DepthwiseConv.apply(x, self.weight[:, :, 1:4, 1:4])
         ring = 1 - self.skeleton_mask.view(1, 1, 5, 5)
         yo = _DepthwiseConv.apply(x, self.weight * ring)
-        gate = BinaryStep.apply(torch.sigmoid(self.gate_logit(y3)) - 0.5)
+        # mean_HW(|Y3| - t) as mean_HW|Y3| - t: no full-size subtraction and its gradient
+        z = y3.abs().mean(dim=(2, 3)) - self.threshold.view(1, -1)
+        gate = BinaryStep.apply(torch.sigmoid(z) - 0.5)
         return y3 + gate.view(x.shape[0], x.shape[1], 1, 1) * yo
 
 

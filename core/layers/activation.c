@@ -28,7 +28,7 @@ static void act_cost(const struct ee_layer *l, struct ee_cost *c)
 
 static void act_forward(const struct ee_layer *l, struct ee_exec *x)
 {
-	kind_elementwise(x, ee_shape_numel(l->out), KIND_ACT, ((const struct activation *)l)->act);
+	kind_elementwise(l, x, ee_shape_numel(l->out), KIND_ACT, ((const struct activation *)l)->act);
 }
 
 #define ACT_OPS(name)                                                            \

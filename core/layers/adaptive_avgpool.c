@@ -64,32 +64,34 @@ static void pool_plane(const float *x, int h, int w, float *y, int oh, int ow)
 }
 
 /* Global pooling: a sample's planes in one call. */
-static void forward_global(struct ee_exec *x)
+static void global_item(const struct ee_layer *l, struct ee_exec *x, const void *arg, int i,
+			int j, int tid)
 {
 	const struct ee_tensor *in = &x->in[0];
-	int i;
 
-	EE_PARALLEL_FOR(i, x->n)
-		ee_row_means(ee_tensor_sample(in, i), (size_t)in->c, ee_tensor_plane(in),
-			     ee_tensor_sample(&x->out, i));
+	(void)l, (void)arg, (void)j, (void)tid;
+	ee_row_means(ee_tensor_sample(in, i), (size_t)in->c, ee_tensor_plane(in),
+		     ee_tensor_sample(&x->out, i));
+}
+
+static void plane_item(const struct ee_layer *l, struct ee_exec *x, const void *arg, int i,
+		       int ch, int tid)
+{
+	const struct ee_tensor *in = &x->in[0];
+
+	(void)l, (void)arg, (void)tid;
+	pool_plane(kind_plane(in, i, ch), in->h, in->w, kind_plane(&x->out, i, ch), x->out.h,
+		   x->out.w);
 }
 
 static void adaptive_forward(const struct ee_layer *l, struct ee_exec *x)
 {
-	const struct ee_tensor *in = &x->in[0];
-	long job;
+	double work = kind_mem_work((double)x->n * ee_shape_numel(l->in));
 
-	(void)l;
-	if (x->out.h == 1 && x->out.w == 1) {
-		forward_global(x);
-		return;
-	}
-	EE_PARALLEL_FOR(job, (long)x->n * x->out.c) {
-		int i = (int)(job / x->out.c), ch = (int)(job % x->out.c);
-
-		pool_plane(kind_plane(in, i, ch), in->h, in->w, kind_plane(&x->out, i, ch),
-			   x->out.h, x->out.w);
-	}
+	if (x->out.h == 1 && x->out.w == 1)
+		kind_for(l, x, NULL, x->n, 1, work, global_item);
+	else
+		kind_for(l, x, NULL, x->n, x->out.c, work, plane_item);
 }
 
 static const struct ee_layer_ops adaptive_avgpool_ops = {

@@ -26,7 +26,7 @@ static void add_cost(const struct ee_layer *l, struct ee_cost *c)
 
 static void add_forward(const struct ee_layer *l, struct ee_exec *x)
 {
-	kind_elementwise(x, ee_shape_numel(l->out), KIND_ADD, ((const struct add *)l)->act);
+	kind_elementwise(l, x, ee_shape_numel(l->out), KIND_ADD, ((const struct add *)l)->act);
 }
 
 static const struct ee_layer_ops add_ops = {

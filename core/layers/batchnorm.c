@@ -6,9 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../kernels.h"
-#include "../layers.h"
-#include "../threads.h"
+#include "common.h"
 
 void ee_bn_affine(const struct ee_bn *bn, int c, const float *bias, float *scale, float *shift)
 {
@@ -85,19 +83,24 @@ static int bn_prepare(struct ee_layer *l, struct ee_err *err)
 	return EE_OK;
 }
 
-static void bn_forward(const struct ee_layer *l, struct ee_exec *x)
+static void bn_item(const struct ee_layer *l, struct ee_exec *x, const void *arg, int i, int ch,
+		    int tid)
 {
 	const struct ee_batchnorm *b = (const struct ee_batchnorm *)l;
 	size_t plane = ee_tensor_plane(&x->out);
-	long job;
 
-	EE_PARALLEL_FOR(job, (long)x->n * b->c) {
-		int i = (int)(job / b->c), ch = (int)(job % b->c);
+	(void)arg, (void)tid;
+	ee_affine_act_copy(ee_tensor_sample(&x->out, i) + ch * plane,
+			   ee_tensor_sample(&x->in[0], i) + ch * plane, plane, b->scale[ch],
+			   b->shift[ch], b->act);
+}
 
-		ee_affine_act_copy(ee_tensor_sample(&x->out, i) + ch * plane,
-				   ee_tensor_sample(&x->in[0], i) + ch * plane, plane, b->scale[ch],
-				   b->shift[ch], b->act);
-	}
+static void bn_forward(const struct ee_layer *l, struct ee_exec *x)
+{
+	const struct ee_batchnorm *b = (const struct ee_batchnorm *)l;
+
+	kind_for(l, x, NULL, x->n, b->c, kind_mem_work(2.0 * x->n * ee_shape_numel(l->out)),
+		 bn_item);
 }
 
 static const struct ee_layer_ops batchnorm_ops = {

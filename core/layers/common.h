@@ -59,6 +59,47 @@ static inline float *kind_plane(const struct ee_tensor *t, int i, int ch)
 	return ee_tensor_sample(t, i) + (size_t)ch * t->h * t->w;
 }
 
+/*
+ * A parallel loop over n x per items of a layer (item j of sample i: a channel plane,
+ * a chunk, an input) on the team (threads.h). item() gets the layer, the batch, a
+ * kind's own argument, i, j and the thread's scratch index tid; work is the loop's
+ * estimated cost in MACs (about 4 per float of memory-bound work), which decides
+ * whether it is worth more than the calling thread.
+ */
+typedef void kind_item_fn(const struct ee_layer *l, struct ee_exec *x, const void *arg, int i,
+			  int j, int tid);
+
+struct kind_loop {
+	const struct ee_layer *l;
+	struct ee_exec *x;
+	const void *arg;
+	long per;
+	kind_item_fn *item;
+};
+
+static inline void kind_loop_range(void *ctx, long lo, long hi, int tid)
+{
+	const struct kind_loop *k = ctx;
+	long job;
+
+	for (job = lo; job < hi; job++)
+		k->item(k->l, k->x, k->arg, (int)(job / k->per), (int)(job % k->per), tid);
+}
+
+static inline void kind_for(const struct ee_layer *l, struct ee_exec *x, const void *arg, int n,
+			    long per, double work, kind_item_fn *item)
+{
+	struct kind_loop k = { l, x, arg, per, item };
+
+	ee_parallel_for(x->threads, (long)n * per, work, kind_loop_range, &k);
+}
+
+/* Work of a memory-bound loop touching floats floats (threads.h's unit). */
+static inline double kind_mem_work(double floats)
+{
+	return 4.0 * floats;
+}
+
 /* Copies len floats unless dst is src already (a view the planner placed there). */
 static inline void kind_copy(float *dst, const float *src, size_t len)
 {
@@ -87,25 +128,38 @@ enum kind_op {
 	KIND_MUL, /* out = in0 * in1 */
 };
 
-static inline void kind_elementwise(struct ee_exec *x, size_t len, enum kind_op op,
-				    enum ee_act act)
+struct kind_elementwise_arg {
+	size_t len;
+	enum kind_op op;
+	enum ee_act act;
+};
+
+static inline void kind_elementwise_item(const struct ee_layer *l, struct ee_exec *x,
+					 const void *arg, int i, int chunk, int tid)
 {
-	long job, chunks = (long)((len + KIND_CHUNK - 1) / KIND_CHUNK);
+	const struct kind_elementwise_arg *e = arg;
+	size_t off = (size_t)chunk * KIND_CHUNK;
+	size_t cnt = e->len - off < KIND_CHUNK ? e->len - off : KIND_CHUNK;
+	float *dst = ee_tensor_sample(&x->out, i) + off;
+	const float *a = ee_tensor_sample(&x->in[0], i) + off;
 
-	EE_PARALLEL_FOR(job, x->n * chunks) {
-		int i = (int)(job / chunks);
-		size_t off = (size_t)(job % chunks) * KIND_CHUNK;
-		size_t cnt = len - off < KIND_CHUNK ? len - off : KIND_CHUNK;
-		float *dst = ee_tensor_sample(&x->out, i) + off;
-		const float *a = ee_tensor_sample(&x->in[0], i) + off;
+	(void)l, (void)tid;
+	if (e->op == KIND_ACT)
+		ee_affine_act_copy(dst, a, cnt, 1.0f, 0.0f, e->act);
+	else if (e->op == KIND_ADD)
+		ee_add_act(dst, a, ee_tensor_sample(&x->in[1], i) + off, cnt, e->act);
+	else
+		ee_mul(dst, a, ee_tensor_sample(&x->in[1], i) + off, cnt);
+}
 
-		if (op == KIND_ACT)
-			ee_affine_act_copy(dst, a, cnt, 1.0f, 0.0f, act);
-		else if (op == KIND_ADD)
-			ee_add_act(dst, a, ee_tensor_sample(&x->in[1], i) + off, cnt, act);
-		else
-			ee_mul(dst, a, ee_tensor_sample(&x->in[1], i) + off, cnt);
-	}
+static inline void kind_elementwise(const struct ee_layer *l, struct ee_exec *x, size_t len,
+				    enum kind_op op, enum ee_act act)
+{
+	struct kind_elementwise_arg e = { len, op, act };
+	long chunks = (long)((len + KIND_CHUNK - 1) / KIND_CHUNK);
+
+	kind_for(l, x, &e, x->n, chunks, kind_mem_work((double)x->n * len * (op == KIND_ACT ? 2 : 3)),
+		 kind_elementwise_item);
 }
 
 /* A k x k window pooling kind (maxpool.c, avgpool.c). */
@@ -143,19 +197,25 @@ static inline void pool2d_cost(const struct ee_layer *l, struct ee_cost *c)
 	kind_cost_other(c, (double)ee_shape_numel(l->out) * p->k * p->k);
 }
 
+static inline void pool2d_item(const struct ee_layer *l, struct ee_exec *x, const void *arg,
+			       int i, int ch, int tid)
+{
+	const struct pool2d *p = (const struct pool2d *)l;
+	const struct ee_tensor *in = &x->in[0];
+
+	(void)tid;
+	ee_pool_plane(kind_plane(in, i, ch), in->h, in->w, p->k, p->stride, p->pad, *(const bool *)arg,
+		      kind_plane(&x->out, i, ch), x->out.h, x->out.w);
+}
+
 /* One job per (sample, channel) plane. */
 static inline void pool2d_forward(const struct ee_layer *l, struct ee_exec *x, bool max)
 {
 	const struct pool2d *p = (const struct pool2d *)l;
-	const struct ee_tensor *in = &x->in[0];
-	long job;
 
-	EE_PARALLEL_FOR(job, (long)x->n * x->out.c) {
-		int i = (int)(job / x->out.c), ch = (int)(job % x->out.c);
-
-		ee_pool_plane(kind_plane(in, i, ch), in->h, in->w, p->k, p->stride, p->pad, max,
-			      kind_plane(&x->out, i, ch), x->out.h, x->out.w);
-	}
+	kind_for(l, x, &max, x->n, x->out.c,
+		 kind_mem_work((double)x->n * ee_tensor_plane(&x->out) * x->out.c * p->k * p->k),
+		 pool2d_item);
 }
 
 static inline struct ee_layer *pool2d_new(struct ee_pool *pool, const struct ee_layer_ops *ops,

@@ -33,21 +33,26 @@ static void concat_cost(const struct ee_layer *l, struct ee_cost *c)
 	kind_cost_other(c, 0);
 }
 
+/* Input k of sample i to its channel range; arg: the ranges' offsets. */
+static void concat_item(const struct ee_layer *l, struct ee_exec *x, const void *arg, int i, int k,
+			int tid)
+{
+	const size_t *off = arg;
+
+	(void)l, (void)tid;
+	kind_copy(ee_tensor_sample(&x->out, i) + off[k], ee_tensor_sample(&x->in[k], i),
+		  (size_t)x->in[k].c * ee_tensor_plane(&x->out));
+}
+
 static void concat_forward(const struct ee_layer *l, struct ee_exec *x)
 {
 	size_t plane = ee_tensor_plane(&x->out), off[EE_LAYER_MAX_IN];
 	int j;
-	long job;
 
-	(void)l;
 	for (j = 0, off[0] = 0; j + 1 < x->nin; j++)
 		off[j + 1] = off[j] + (size_t)x->in[j].c * plane;
-	EE_PARALLEL_FOR(job, (long)x->n * x->nin) {
-		int i = (int)(job / x->nin), k = (int)(job % x->nin);
-
-		kind_copy(ee_tensor_sample(&x->out, i) + off[k], ee_tensor_sample(&x->in[k], i),
-			  (size_t)x->in[k].c * plane);
-	}
+	kind_for(l, x, off, x->n, x->nin, kind_mem_work(2.0 * x->n * ee_shape_numel(l->out)),
+		 concat_item);
 }
 
 static const struct ee_layer_ops concat_ops = {

@@ -78,13 +78,19 @@ static int conv_infer(struct ee_layer *l, const struct ee_shape *in, int nin,
 	return EE_OK;
 }
 
+/* MACs of one sample. */
+static double sample_macs(const struct ee_conv2d *cv)
+{
+	return (double)ee_shape_numel(cv->base.out) * (cv->cin / cv->groups) * cv->kh * cv->kw;
+}
+
 static void conv_cost(const struct ee_layer *l, struct ee_cost *c)
 {
 	const struct ee_conv2d *cv = (const struct ee_conv2d *)l;
 	double outs = (double)ee_shape_numel(l->out);
 
 	memset(c, 0, sizeof(*c));
-	c->macs = outs * (cv->cin / cv->groups) * cv->kh * cv->kw;
+	c->macs = sample_macs(cv);
 	c->other = (cv->bn.on ? 2 * outs : 0) + (cv->act != EE_ACT_NONE ? outs : 0);
 }
 
@@ -173,69 +179,131 @@ static void epilogue(const struct ee_conv2d *cv, float *plane, size_t len, int o
 	ee_affine_act(plane, len, 1.0f, cv->bias ? cv->bias[o] : 0.0f, cv->act);
 }
 
-static void forward_depthwise(const struct ee_conv2d *cv, struct ee_exec *x)
+/* The layer and batch of a parallel loop of this file. */
+struct conv_loop {
+	const struct ee_conv2d *cv;
+	struct ee_exec *x;
+	const struct ee_tensor *in;
+	struct ee_tensor *out;
+	int i0, nb, g;    /* first sample, samples and group of a chunk */
+	float *buf;       /* the chunk's columns or staged products */
+};
+
+/* Planes [lo, hi) of (sample, channel) of a depthwise conv, with thread tid's padded plane. */
+static void depthwise_range(void *ctx, long lo, long hi, int tid)
 {
-	const struct ee_tensor *in = &x->in[0];
+	const struct conv_loop *c = ctx;
+	const struct ee_conv2d *cv = c->cv;
+	const struct ee_tensor *in = c->in;
 	const struct ee_shape o = cv->base.out;
-	int kk = cv->kh * cv->kw;
+	float *xp = c->x->work + (size_t)tid * c->x->work_stride;
+	int kk = cv->kh * cv->kw, wp = in->w + 2 * cv->pad;
+	bool bordered = false;
 	long job;
 
-#pragma omp parallel num_threads(x->threads)
-	{
-		float *xp = x->work + (size_t)ee_thread_id() * x->work_stride;
-		bool bordered = false;
+	for (job = lo; job < hi; job++) {
+		int i = (int)(job / cv->cout), ch = (int)(job % cv->cout);
+		const float *src = ee_tensor_sample(in, i) + (size_t)ch * in->h * in->w;
+		float *dst = ee_tensor_sample(c->out, i) + (size_t)ch * o.h * o.w;
+		struct ee_taps taps;
 
-#pragma omp for schedule(static)
-		for (job = 0; job < (long)x->n * cv->cout; job++) {
-			int i = (int)(job / cv->cout), ch = (int)(job % cv->cout);
-			int wp = in->w + 2 * cv->pad;
-			const float *src = ee_tensor_sample(in, i) + (size_t)ch * in->h * in->w;
-			float *dst = ee_tensor_sample(&x->out, i) + (size_t)ch * o.h * o.w;
-			struct ee_taps taps;
+		ee_pad_reuse(src, in->h, in->w, cv->pad, xp, &bordered);
+		ee_taps_from_kernel(&taps, cv->weight + (size_t)ch * kk, cv->kh, cv->kw, cv->kw, wp,
+				    NULL);
+		ee_dw_taps(xp, wp, &taps, cv->stride, dst, o.h, o.w, false);
+		epilogue(cv, dst, (size_t)o.h * o.w, ch);
+	}
+}
 
-			ee_pad_reuse(src, in->h, in->w, cv->pad, xp, &bordered);
-			ee_taps_from_kernel(&taps, cv->weight + (size_t)ch * kk, cv->kh, cv->kw,
-					    cv->kw, wp, NULL);
-			ee_dw_taps(xp, wp, &taps, cv->stride, dst, o.h, o.w, false);
-			epilogue(cv, dst, (size_t)o.h * o.w, ch);
-		}
+static void forward_depthwise(const struct ee_conv2d *cv, struct ee_exec *x)
+{
+	struct conv_loop c = { .cv = cv, .x = x, .in = &x->in[0], .out = &x->out };
+	double macs = (double)x->n * sample_macs(cv);
+
+	ee_parallel_for(x->threads, (long)x->n * cv->cout, macs, depthwise_range, &c);
+}
+
+/* Items [lo, hi) of (chunk sample j, channel ch of group g): their im2col columns. */
+static void columns_range(void *ctx, long lo, long hi, int tid)
+{
+	const struct conv_loop *c = ctx;
+	const struct ee_conv2d *cv = c->cv;
+	const struct ee_tensor *in = c->in;
+	const struct ee_shape o = cv->base.out;
+	int cg = cv->cin / cv->groups;
+	size_t plane = (size_t)o.h * o.w, ld = plane * c->nb;
+	long job;
+
+	(void)tid;
+	for (job = lo; job < hi; job++) {
+		int j = (int)(job / cg), ch = (int)(job % cg);
+		const float *src = ee_tensor_sample(in, c->i0 + j) +
+				   (size_t)(c->g * cg + ch) * in->h * in->w;
+
+		ee_im2col(src, 1, in->h, in->w, cv->kh, cv->kw, cv->stride, cv->pad, o.h, o.w,
+			  c->buf + (size_t)ch * cv->kh * cv->kw * ld + j * plane, ld);
 	}
 }
 
 /* Columns of samples [i0, i0 + nb) for group g into col [k][nb*plane]. */
-static void fill_columns(const struct ee_conv2d *cv, const struct ee_tensor *in, int i0, int nb,
-			 int g, float *col)
+static void fill_columns(const struct ee_conv2d *cv, struct ee_exec *x, int i0, int nb, int g,
+			 float *col)
 {
-	const struct ee_shape o = cv->base.out;
-	int cg = cv->cin / cv->groups;
-	size_t plane = (size_t)o.h * o.w, ld = plane * nb;
+	struct conv_loop c = { cv, x, &x->in[0], &x->out, i0, nb, g, col };
+	double floats = (double)nb * cv->cin / cv->groups * cv->kh * cv->kw * x->out.h * x->out.w;
+
+	ee_parallel_for(x->threads, (long)nb * (cv->cin / cv->groups), 4.0 * floats, columns_range,
+			&c);
+}
+
+/* Items [lo, hi) of (chunk sample j, output channel oc of group g): staged products to
+ * the output, with bias and act. */
+static void scatter_range(void *ctx, long lo, long hi, int tid)
+{
+	const struct conv_loop *c = ctx;
+	const struct ee_conv2d *cv = c->cv;
+	int og = cv->cout / cv->groups;
+	size_t plane = (size_t)c->out->h * c->out->w;
 	long job;
 
-	EE_PARALLEL_FOR(job, (long)nb * cg) {
-		int j = (int)(job / cg), ch = (int)(job % cg);
-		const float *src = ee_tensor_sample(in, i0 + j) +
-				   (size_t)(g * cg + ch) * in->h * in->w;
+	(void)tid;
+	for (job = lo; job < hi; job++) {
+		int j = (int)(job / og), oc = (int)(job % og), o = c->g * og + oc;
 
-		ee_im2col(src, 1, in->h, in->w, cv->kh, cv->kw, cv->stride, cv->pad, o.h, o.w,
-			  col + (size_t)ch * cv->kh * cv->kw * ld + j * plane, ld);
+		ee_affine_act_copy(ee_tensor_sample(c->out, c->i0 + j) + o * plane,
+				   c->buf + (size_t)oc * c->nb * plane + j * plane, plane, 1.0f,
+				   cv->bias ? cv->bias[o] : 0.0f, cv->act);
 	}
 }
 
-/* stage [og][nb*plane] -> output channels of group g of samples i0.., with bias and act. */
-static void scatter(const struct ee_conv2d *cv, const float *stage, int i0, int nb, int g,
-		    struct ee_tensor *out)
+/* Items [lo, hi): output channels g*og + item of sample i0, bias and act in place. */
+static void epilogue_range(void *ctx, long lo, long hi, int tid)
+{
+	const struct conv_loop *c = ctx;
+	int og = c->cv->cout / c->cv->groups;
+	size_t plane = (size_t)c->out->h * c->out->w;
+	long o;
+
+	(void)tid;
+	for (o = lo; o < hi; o++)
+		epilogue(c->cv, c->buf + o * plane, plane, c->g * og + (int)o);
+}
+
+/* stage [og][nb*plane] -> output channels of group g of samples i0.., with bias and act;
+ * stage NULL: the products are in the output already (one sample), only bias and act. */
+static void scatter(const struct ee_conv2d *cv, struct ee_exec *x, float *stage, int i0, int nb,
+		    int g)
 {
 	int og = cv->cout / cv->groups;
-	size_t plane = (size_t)out->h * out->w;
-	long job;
+	struct conv_loop c = { cv, x, &x->in[0], &x->out, i0, nb, g, stage };
+	double floats = (double)nb * og * x->out.h * x->out.w;
 
-	EE_PARALLEL_FOR(job, (long)nb * og) {
-		int j = (int)(job / og), oc = (int)(job % og), o = g * og + oc;
-
-		ee_affine_act_copy(ee_tensor_sample(out, i0 + j) + o * plane,
-				   stage + (size_t)oc * nb * plane + j * plane, plane, 1.0f,
-				   cv->bias ? cv->bias[o] : 0.0f, cv->act);
+	if (stage) {
+		ee_parallel_for(x->threads, (long)nb * og, 8.0 * floats, scatter_range, &c);
+		return;
 	}
+	c.buf = ee_tensor_sample(&x->out, i0) + (size_t)g * og * x->out.h * x->out.w;
+	ee_parallel_for(x->threads, og, 8.0 * floats, epilogue_range, &c);
 }
 
 /* Samples [i0, i0 + cnt) through im2col, GEMM and epilogue, with scratch ws; nb is the
@@ -248,7 +316,6 @@ static void forward_chunk(const struct ee_conv2d *cv, struct ee_exec *x, int i0,
 	int k = cg * cv->kh * cv->kw, g;
 	size_t plane = (size_t)x->out.h * x->out.w;
 	float *col = ws, *stage = ws + (size_t)k * nb * plane;
-	long o;
 
 	for (g = 0; g < cv->groups; g++) {
 		const float *w = cv->weight + (size_t)g * og * k;
@@ -258,16 +325,11 @@ static void forward_chunk(const struct ee_conv2d *cv, struct ee_exec *x, int i0,
 			ee_gemm(og, (int)plane, k, w, k, ee_tensor_sample(in, i0) + g * cg * plane,
 				(int)plane, dst, (int)plane);
 		} else {
-			fill_columns(cv, in, i0, cnt, g, col);
+			fill_columns(cv, x, i0, cnt, g, col);
 			ee_gemm(og, (int)(cnt * plane), k, w, k, col, (int)(cnt * plane),
 				nb == 1 ? dst : stage, (int)(nb == 1 ? plane : cnt * plane));
 		}
-		if (nb > 1) {
-			scatter(cv, stage, i0, cnt, g, &x->out);
-			continue;
-		}
-		EE_PARALLEL_FOR(o, (long)og)
-			epilogue(cv, dst + o * plane, plane, g * og + (int)o);
+		scatter(cv, x, nb > 1 ? stage : NULL, i0, cnt, g);
 	}
 }
 
@@ -276,21 +338,30 @@ static void forward_chunk(const struct ee_conv2d *cv, struct ee_exec *x, int i0,
  * GEMM per thread, best locality); with one chunk (small batches) the chunk's
  * loops and its GEMM are split among the threads instead.
  */
+/* Chunks [lo, hi) of nb samples, each with thread tid's scratch. */
+static void chunk_range(void *ctx, long lo, long hi, int tid)
+{
+	const struct conv_loop *c = ctx;
+	long k;
+
+	for (k = lo; k < hi; k++) {
+		int i0 = (int)k * c->nb, cnt = c->x->n - i0 < c->nb ? c->x->n - i0 : c->nb;
+
+		forward_chunk(c->cv, c->x, i0, cnt, c->nb,
+			      c->x->work + (size_t)tid * c->x->work_stride);
+	}
+}
+
 static void forward_dense(const struct ee_conv2d *cv, struct ee_exec *x)
 {
 	int nb = gemm_batch(cv, x->n, x->threads), chunks = (x->n + nb - 1) / nb;
-	long c;
+	struct conv_loop c = { .cv = cv, .x = x, .nb = nb };
 
 	if (chunks == 1) {
 		forward_chunk(cv, x, 0, x->n, nb, x->work);
 		return;
 	}
-#pragma omp parallel for schedule(static) num_threads(x->threads)
-	for (c = 0; c < chunks; c++) {
-		int i0 = (int)c * nb, cnt = x->n - i0 < nb ? x->n - i0 : nb;
-
-		forward_chunk(cv, x, i0, cnt, nb, x->work + (size_t)ee_thread_id() * x->work_stride);
-	}
+	ee_parallel_for(x->threads, chunks, (double)x->n * sample_macs(cv), chunk_range, &c);
 }
 
 /*
@@ -332,21 +403,28 @@ static void direct_sample(const struct ee_conv2d *cv, struct ee_exec *x, int s, 
 
 /* Per sample; with fewer samples than threads each sample's output channels are split
  * among the threads in blocks of 4. */
+/* Items [lo, hi) of (sample, block of c->nb output channels) by the direct kernel. */
+static void direct_range(void *ctx, long lo, long hi, int tid)
+{
+	const struct conv_loop *c = ctx;
+	int parts = (c->cv->cout + c->nb - 1) / c->nb;
+	long job;
+
+	for (job = lo; job < hi; job++) {
+		int s = (int)(job / parts), o = (int)(job % parts) * c->nb;
+		int cnt = c->cv->cout - o < c->nb ? c->cv->cout - o : c->nb;
+
+		direct_sample(c->cv, c->x, s, o, cnt, c->x->work + (size_t)tid * c->x->work_stride);
+	}
+}
+
 static void forward_direct(const struct ee_conv2d *cv, struct ee_exec *x)
 {
 	int parts = x->n >= x->threads ? 1 : x->threads;
-	int rows = ((cv->cout + parts - 1) / parts + 3) & ~3;
-	long job;
+	struct conv_loop c = { .cv = cv, .x = x, .nb = ((cv->cout + parts - 1) / parts + 3) & ~3 };
 
-#pragma omp parallel for schedule(static) num_threads(x->threads)
-	for (job = 0; job < (long)x->n * parts; job++) {
-		int s = (int)(job / parts), o = (int)(job % parts) * rows;
-		int cnt = cv->cout - o < rows ? cv->cout - o : rows;
-
-		if (cnt > 0)
-			direct_sample(cv, x, s, o, cnt,
-				      x->work + (size_t)ee_thread_id() * x->work_stride);
-	}
+	ee_parallel_for(x->threads, (long)x->n * ((cv->cout + c.nb - 1) / c.nb),
+			(double)x->n * sample_macs(cv), direct_range, &c);
 }
 
 /* Chunks of samples through Winograd, one after the other (each chunk splits its own
@@ -361,7 +439,7 @@ static void forward_wino(const struct ee_conv2d *cv, struct ee_exec *x)
 		in.n = out.n = x->n - i0 < nb ? x->n - i0 : nb;
 		in.data = ee_tensor_sample(&x->in[0], i0);
 		out.data = ee_tensor_sample(&x->out, i0);
-		ee_wino_conv(cv->wino, cv->bias, cv->act, &in, &out, cv->pad, x->work);
+		ee_wino_conv(cv->wino, cv->bias, cv->act, &in, &out, cv->pad, x->work, x->threads);
 	}
 }
 

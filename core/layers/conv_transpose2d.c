@@ -78,13 +78,28 @@ static int convt_prepare(struct ee_layer *l, struct ee_err *err)
 			  ct->bias, err);
 }
 
-static void convt_forward(const struct ee_layer *l, struct ee_exec *x)
+/* Output plane oc of sample *i0 + s from the columns of chunk sample s (arg: &i0). */
+static void col2im_item(const struct ee_layer *l, struct ee_exec *x, const void *arg, int s,
+			int oc, int tid)
 {
 	const struct ee_conv_transpose2d *ct = (const struct ee_conv_transpose2d *)l;
 	const struct ee_shape in = l->in, o = l->out;
+	float *dst = kind_plane(&x->out, *(const int *)arg + s, oc);
+	size_t plane = (size_t)o.h * o.w, hw = (size_t)in.h * in.w;
+
+	(void)tid;
+	memset(dst, 0, plane * sizeof(float));
+	ee_col2im(x->work + s * col_floats(l) + (size_t)oc * ct->k * ct->k * hw, hw, 1, o.h, o.w,
+		  ct->k, ct->k, ct->stride, ct->pad, in.h, in.w, dst);
+	ee_affine_act(dst, plane, 1.0f, ct->bias ? ct->bias[oc] : 0.0f, ct->act);
+}
+
+static void convt_forward(const struct ee_layer *l, struct ee_exec *x)
+{
+	const struct ee_conv_transpose2d *ct = (const struct ee_conv_transpose2d *)l;
+	const struct ee_shape in = l->in;
 	int rows = ct->cout * ct->k * ct->k, hw = in.h * in.w, nb = chunk(l, x->n), i0, j;
 	size_t cols = col_floats(l);
-	long job;
 
 	for (i0 = 0; i0 < x->n; i0 += nb) {
 		int cnt = x->n - i0 < nb ? x->n - i0 : nb;
@@ -93,16 +108,7 @@ static void convt_forward(const struct ee_layer *l, struct ee_exec *x)
 			ee_gemm_ex(true, false, rows, hw, ct->cin, ct->weight, rows,
 				   ee_tensor_sample(&x->in[0], i0 + j), hw, 0.0f, x->work + j * cols,
 				   hw);
-		EE_PARALLEL_FOR(job, (long)cnt * ct->cout) {
-			int s = (int)(job / ct->cout), oc = (int)(job % ct->cout);
-			float *dst = kind_plane(&x->out, i0 + s, oc);
-			size_t plane = (size_t)o.h * o.w;
-
-			memset(dst, 0, plane * sizeof(float));
-			ee_col2im(x->work + s * cols + (size_t)oc * ct->k * ct->k * hw, (size_t)hw, 1,
-				  o.h, o.w, ct->k, ct->k, ct->stride, ct->pad, in.h, in.w, dst);
-			ee_affine_act(dst, plane, 1.0f, ct->bias ? ct->bias[oc] : 0.0f, ct->act);
-		}
+		kind_for(l, x, &i0, cnt, ct->cout, kind_mem_work(3.0 * cnt * cols), col2im_item);
 	}
 }
 

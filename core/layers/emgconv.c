@@ -111,44 +111,58 @@ static void taps(const struct ee_emgconv *e, int k, const float *xp, int wp, boo
 		ee_dw_taps(xp, wp, ring ? &e->ring[k] : &e->centre[k], e->stride, y, oh, ow, ring);
 }
 
+struct emg_loop {
+	const struct ee_emgconv *e;
+	struct ee_exec *x;
+};
+
+/* Items [lo, hi) of (sample, channel): centre taps, gate, ring taps if open, affine and
+ * act, with thread tid's padded plane. */
+static void emg_range(void *ctx, long lo, long hi, int tid)
+{
+	const struct emg_loop *m = ctx;
+	const struct ee_emgconv *e = m->e;
+	struct ee_exec *x = m->x;
+	const struct ee_tensor *in = &x->in[0];
+	int oh = x->out.h, ow = x->out.w, c = e->c, wp = in->w + 2 * e->pad;
+	size_t plane = (size_t)oh * ow;
+	float *xp = x->work + (size_t)tid * x->work_stride;
+	bool bordered = false;
+	uint64_t ring = 0;
+	long job;
+
+	for (job = lo; job < hi; job++) {
+		int s = (int)(job / c), k = (int)(job % c);
+		const float *src = ee_tensor_sample(in, s) + (size_t)k * in->h * in->w;
+		float *y = ee_tensor_sample(&x->out, s) + k * plane, z;
+		bool open;
+
+		ee_pad_reuse(src, in->h, in->w, e->pad, xp, &bordered);
+		taps(e, k, xp, wp, false, y, oh, ow);
+		if (e->bias)
+			ee_affine_act(y, plane, 1.0f, e->bias[k], EE_ACT_NONE);
+		z = ee_mean_abs_minus(y, plane, e->threshold[k]);
+		open = ee_sigmoidf(z) - 0.5f > 0.0f;
+		if (open) {
+			taps(e, k, xp, wp, true, y, oh, ow);
+			ring += (uint64_t)e->ring[k].n * plane;
+		}
+		x->gates[job] = open;
+		if (x->gate_z)
+			x->gate_z[job] = z;
+		ee_affine_act(y, plane, e->scale[k], e->shift[k], e->act);
+	}
+	__atomic_fetch_add(&x->ring_taps, ring, __ATOMIC_RELAXED);
+}
+
 static void emg_forward(const struct ee_layer *l, struct ee_exec *x)
 {
 	const struct ee_emgconv *e = (const struct ee_emgconv *)l;
-	const struct ee_tensor *in = &x->in[0];
-	int oh = x->out.h, ow = x->out.w, c = e->c;
-	size_t plane = (size_t)oh * ow;
-	uint64_t ring = 0;
-	long job;
-	int i, ch;
+	struct emg_loop m = { e, x };
+	int i, ch, c = e->c;
 
-#pragma omp parallel reduction(+ : ring) num_threads(x->threads)
-	{
-		float *xp = x->work + (size_t)ee_thread_id() * x->work_stride;
-		bool bordered = false;
-
-#pragma omp for schedule(static)
-		for (job = 0; job < (long)x->n * c; job++) {
-			int s = (int)(job / c), k = (int)(job % c), wp = in->w + 2 * e->pad;
-			const float *src = ee_tensor_sample(in, s) + (size_t)k * in->h * in->w;
-			float *y = ee_tensor_sample(&x->out, s) + k * plane, z;
-			bool open;
-
-			ee_pad_reuse(src, in->h, in->w, e->pad, xp, &bordered);
-			taps(e, k, xp, wp, false, y, oh, ow);
-			if (e->bias)
-				ee_affine_act(y, plane, 1.0f, e->bias[k], EE_ACT_NONE);
-			z = ee_mean_abs_minus(y, plane, e->threshold[k]);
-			open = ee_sigmoidf(z) - 0.5f > 0.0f;
-			if (open) {
-				taps(e, k, xp, wp, true, y, oh, ow);
-				ring += (uint64_t)e->ring[k].n * plane;
-			}
-			x->gates[job] = open;
-			if (x->gate_z)
-				x->gate_z[job] = z;
-			ee_affine_act(y, plane, e->scale[k], e->shift[k], e->act);
-		}
-	}
+	ee_parallel_for(x->threads, (long)x->n * c, (double)x->n * ee_shape_numel(l->out) * 25,
+			emg_range, &m);
 	for (i = 0; i < x->n; i++) {
 		int open = 0;
 
@@ -156,7 +170,6 @@ static void emg_forward(const struct ee_layer *l, struct ee_exec *x)
 			open += x->gates[(size_t)i * c + ch];
 		x->open[i] = open;
 	}
-	x->ring_taps += ring;
 }
 
 static const struct ee_layer_ops emgconv_ops = {

@@ -18,7 +18,7 @@ static void mul_cost(const struct ee_layer *l, struct ee_cost *c)
 
 static void mul_forward(const struct ee_layer *l, struct ee_exec *x)
 {
-	kind_elementwise(x, ee_shape_numel(l->out), KIND_MUL, EE_ACT_NONE);
+	kind_elementwise(l, x, ee_shape_numel(l->out), KIND_MUL, EE_ACT_NONE);
 }
 
 static const struct ee_layer_ops mul_ops = {

@@ -35,25 +35,29 @@ static void shortcut_cost(const struct ee_layer *l, struct ee_cost *c)
 	kind_cost_other(c, 0);
 }
 
-/* One job per output plane: zeros, or the subsampled input channel (a 1x1 im2col). */
-static void shortcut_forward(const struct ee_layer *l, struct ee_exec *x)
+/* Output plane ch of sample i: zeros, or the subsampled input channel (a 1x1 im2col). */
+static void shortcut_item(const struct ee_layer *l, struct ee_exec *x, const void *arg, int i,
+			  int ch, int tid)
 {
 	const struct shortcut_a *s = (const struct shortcut_a *)l;
 	const struct ee_tensor *in = &x->in[0];
 	const struct ee_shape o = l->out;
 	size_t plane = (size_t)o.h * o.w;
-	long job;
+	int src = ch - s->pad_lo;
+	float *dst = kind_plane(&x->out, i, ch);
 
-	EE_PARALLEL_FOR(job, (long)x->n * o.c) {
-		int i = (int)(job / o.c), ch = (int)(job % o.c), src = ch - s->pad_lo;
-		float *dst = kind_plane(&x->out, i, ch);
+	(void)arg, (void)tid;
+	if (src < 0 || src >= in->c)
+		memset(dst, 0, plane * sizeof(float));
+	else
+		ee_im2col(kind_plane(in, i, src), 1, in->h, in->w, 1, 1, s->stride, 0, o.h, o.w,
+			  dst, plane);
+}
 
-		if (src < 0 || src >= in->c)
-			memset(dst, 0, plane * sizeof(float));
-		else
-			ee_im2col(kind_plane(in, i, src), 1, in->h, in->w, 1, 1, s->stride, 0, o.h,
-				  o.w, dst, plane);
-	}
+static void shortcut_forward(const struct ee_layer *l, struct ee_exec *x)
+{
+	kind_for(l, x, NULL, x->n, l->out.c, kind_mem_work(2.0 * x->n * ee_shape_numel(l->out)),
+		 shortcut_item);
 }
 
 static const struct ee_layer_ops shortcut_a_ops = {

@@ -35,16 +35,21 @@ static void slice_cost(const struct ee_layer *l, struct ee_cost *c)
 	kind_cost_other(c, 0);
 }
 
-static void slice_forward(const struct ee_layer *l, struct ee_exec *x)
+static void slice_item(const struct ee_layer *l, struct ee_exec *x, const void *arg, int i, int j,
+		       int tid)
 {
 	const struct slice *s = (const struct slice *)l;
 	size_t plane = ee_tensor_plane(&x->out);
-	int i;
 
-	EE_PARALLEL_FOR(i, x->n)
-		kind_copy(ee_tensor_sample(&x->out, i),
-			  ee_tensor_sample(&x->in[0], i) + (size_t)s->c0 * plane,
-			  (size_t)x->out.c * plane);
+	(void)arg, (void)j, (void)tid;
+	kind_copy(ee_tensor_sample(&x->out, i), ee_tensor_sample(&x->in[0], i) + (size_t)s->c0 * plane,
+		  (size_t)x->out.c * plane);
+}
+
+static void slice_forward(const struct ee_layer *l, struct ee_exec *x)
+{
+	kind_for(l, x, NULL, x->n, 1, kind_mem_work(2.0 * x->n * ee_shape_numel(l->out)),
+		 slice_item);
 }
 
 static const struct ee_layer_ops slice_ops = {

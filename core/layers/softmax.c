@@ -17,18 +17,22 @@ static void softmax_cost(const struct ee_layer *l, struct ee_cost *c)
 	kind_cost_other(c, 3.0 * (double)ee_shape_numel(l->out));
 }
 
-static void softmax_forward(const struct ee_layer *l, struct ee_exec *x)
+static void softmax_item(const struct ee_layer *l, struct ee_exec *x, const void *arg, int i,
+			 int j, int tid)
 {
 	size_t len = ee_shape_numel(l->out);
-	int i;
+	const float *src = ee_tensor_sample(&x->in[0], i);
+	float *dst = ee_tensor_sample(&x->out, i);
+	float sum = ee_exp_sum(dst, src, len, ee_max(src, len));
 
-	EE_PARALLEL_FOR(i, x->n) {
-		const float *src = ee_tensor_sample(&x->in[0], i);
-		float *dst = ee_tensor_sample(&x->out, i);
-		float sum = ee_exp_sum(dst, src, len, ee_max(src, len));
+	(void)arg, (void)j, (void)tid;
+	ee_affine_act(dst, len, 1.0f / sum, 0.0f, EE_ACT_NONE);
+}
 
-		ee_affine_act(dst, len, 1.0f / sum, 0.0f, EE_ACT_NONE);
-	}
+static void softmax_forward(const struct ee_layer *l, struct ee_exec *x)
+{
+	kind_for(l, x, NULL, x->n, 1, kind_mem_work(6.0 * x->n * ee_shape_numel(l->out)),
+		 softmax_item);
 }
 
 static const struct ee_layer_ops softmax_ops = {

@@ -80,29 +80,37 @@ static void lerp_row(const float *r0, const float *r1, float l0, float l1,
 	}
 }
 
+/* Plane ch of sample i; arg: the column taps. */
+static void upsample_item(const struct ee_layer *l, struct ee_exec *x, const void *arg, int i,
+			  int ch, int tid)
+{
+	const struct upsample *u = (const struct upsample *)l;
+	const struct ee_tensor *in = &x->in[0];
+	const float *src = kind_plane(in, i, ch);
+	float *dst = kind_plane(&x->out, i, ch);
+	int oy;
+
+	(void)tid;
+	for (oy = 0; oy < x->out.h; oy++) {
+		struct tap2 r = source(oy, u->factor, in->h);
+
+		lerp_row(src + (size_t)r.i0 * in->w, src + (size_t)r.i1 * in->w, r.l0, r.l1, arg,
+			 dst + (size_t)oy * x->out.w, x->out.w);
+	}
+}
+
 static void upsample_forward(const struct ee_layer *l, struct ee_exec *x)
 {
 	const struct upsample *u = (const struct upsample *)l;
 	const struct ee_tensor *in = &x->in[0];
 	const struct ee_shape o = l->out;
 	struct tap2 *cols = (struct tap2 *)(void *)x->work;
-	long job;
 	int ox;
 
 	for (ox = 0; ox < o.w; ox++)
 		cols[ox] = source(ox, u->factor, in->w);
-	EE_PARALLEL_FOR(job, (long)x->n * o.c) {
-		int i = (int)(job / o.c), ch = (int)(job % o.c), oy;
-		const float *src = kind_plane(in, i, ch);
-		float *dst = kind_plane(&x->out, i, ch);
-
-		for (oy = 0; oy < o.h; oy++) {
-			struct tap2 r = source(oy, u->factor, in->h);
-
-			lerp_row(src + (size_t)r.i0 * in->w, src + (size_t)r.i1 * in->w, r.l0, r.l1,
-				 cols, dst + (size_t)oy * o.w, o.w);
-		}
-	}
+	kind_for(l, x, cols, x->n, o.c, kind_mem_work(3.0 * x->n * ee_shape_numel(o)),
+		 upsample_item);
 }
 
 static const struct ee_layer_ops upsample_ops = {

@@ -165,7 +165,7 @@ EE_API int ee_data_read(const struct ee_dataset *data, const struct ee_net *net,
 
 /* --- Runs -------------------------------------------------------------------------- */
 
-/* Threads (OpenMP) for the runs made afterwards; n >= 1, default 1. */
+/* Threads of libee's own team for the runs made afterwards; n >= 1, default 1. */
 EE_API void ee_set_threads(int n);
 /* Buffers for batches of up to max_batch images of net; NULL on failure. */
 EE_API struct ee_run *ee_run_new(const struct ee_net *net, int max_batch, struct ee_err *err);

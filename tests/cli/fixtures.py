@@ -69,6 +69,26 @@ def main(out):
     write_ckpt(j("extra.h5"), dict(sd, **{"layer9.weight": np.ones(3, np.float32)}))
     write_ckpt(j("classes.h5"), sd, num_classes=7)
     write_ckpt(j("absurd.h5"), sd, input_shape=np.array([1, 100000, 32], dtype=np.int64))
+    # Issue 13: inputs that were accepted and computed garbage.
+    write_ckpt(j("grouped.h5"), dict(sd, **{"layer2.0.conv2.weight": sd["layer2.0.conv2.weight"][:, :16].copy()}))
+    write_ckpt(j("sixchan.h5"), sd, input_shape=np.array([6, 32, 32], dtype=np.int64),
+               mean=np.full(6, 0.5), std=np.full(6, 0.25))
+    write_ckpt(j("mean_nan.h5"), sd, mean=np.array([np.nan]))
+    write_ckpt(j("mean_huge.h5"), sd, mean=np.array([1e300]))
+    write_ckpt(j("std_tiny.h5"), sd, std=np.array([1e-30]))
+    write_ckpt(j("fractional.h5"), sd, input_shape=np.array([1, 32.5, 32]))
+    bad = dict(sd)
+    bad["layer1.0.bn1.running_var"] = bad["layer1.0.bn1.running_var"].copy()
+    bad["layer1.0.bn1.running_var"][3] = -0.5
+    write_ckpt(j("negvar.h5"), bad)
+    write_ckpt(j("unwritten.h5"), {k: v for k, v in sd.items() if k != "linear.weight"})
+    with h5py.File(j("unwritten.h5"), "a") as f:  # declared, never written
+        f["state_dict"].create_dataset("linear.weight", shape=(10, 64), dtype="f4")
+    write_ckpt(j("huge_decl.h5"), {k: v for k, v in sd.items() if not k.startswith("linear")},
+               num_classes=8388608)
+    with h5py.File(j("huge_decl.h5"), "a") as f:  # 2 GiB declared in a small file
+        f["state_dict"].create_dataset("linear.weight", shape=(8388608, 64), dtype="f4")
+        f["state_dict"].create_dataset("linear.bias", shape=(8388608,), dtype="f4")
     data = open(j("good.h5"), "rb").read()
     open(j("truncated.h5"), "wb").write(data[: len(data) // 2])
     open(j("empty.h5"), "wb").close()
@@ -81,6 +101,10 @@ def main(out):
         np.save(j("images_logits.npy"), model(torch.from_numpy(x)).numpy())
     with h5py.File(j("images_rgb.h5"), "w") as f:
         f["images"] = rng.standard_normal((3, 3, 32, 32)).astype(np.float32)
+    with h5py.File(j("images_nan.h5"), "w") as f:
+        y = x.copy()
+        y[1, 0, 5, 5] = np.nan
+        f["images"] = y
     with h5py.File(j("images_rank3.h5"), "w") as f:
         f["images"] = rng.standard_normal((3, 32, 32)).astype(np.float32)
     with h5py.File(j("noimages.h5"), "w") as f:

@@ -24,9 +24,22 @@ bad_ckpt "misshaped tensor" misshaped.h5 "tensor 'layer1.0.bn1.weight' has shape
 bad_ckpt "unused tensor" extra.h5 "tensor is not used by architecture 'resnet-cifar': 'layer9.weight'"
 bad_ckpt "num_classes mismatch" classes.h5 "exit 1 gives 10 logits but num_classes is 7"
 bad_ckpt "absurd input size" absurd.h5 "input_shape .* is out of range"
+bad_ckpt "grouped conv where the architecture has none" grouped.h5 \
+	"tensor 'layer2.0.conv2.weight' has shape \[32, 16, 3, 3\], the network needs \[32, 32, 3, 3\]"
+bad_ckpt "6-channel input, 1-channel stem" sixchan.h5 \
+	"tensor 'conv1.weight' has shape \[16, 1, 3, 3\], the network needs \[16, 6, 3, 3\]"
+bad_ckpt "NaN mean" mean_nan.h5 "mean\[0\] = nan is not a number in"
+bad_ckpt "1e300 mean" mean_huge.h5 "mean\[0\] = 1e\+300 is not a number in"
+bad_ckpt "tiny std" std_tiny.h5 "std\[0\] = 1e-30 is not a number in"
+bad_ckpt "fractional input_shape" fractional.h5 "input_shape \[1, 32.5, 32\] is not whole numbers"
+bad_ckpt "negative running_var" negvar.h5 "tensor 'layer1.0.bn1.running_var' holds -0.5 at index 3"
+bad_ckpt "tensor declared, never written" unwritten.h5 "tensor 'linear.weight' was declared but its data never written"
+bad_ckpt "2 GiB declared in a small file" huge_decl.h5 "tensor 'linear.(weight|bias)' was declared but its data never written"
 
 expect_fail "infer: channel mismatch" 3 "images.rgb.h5.*shape \[3, 3, 32, 32\] but the model takes \[N, 1, 32, 32\]" \
 	"$EEPROF" infer "$F/good.h5" --input "$F/images_rgb.h5" --output "$T/o.h5"
+expect_fail "infer: NaN image" 3 "input '.*images_nan.h5': /images holds NaN in image 1" \
+	"$EEPROF" infer "$F/good.h5" --input "$F/images_nan.h5" --output "$T/o.h5"
 expect_fail "infer: wrong rank" 3 "images_rank3.h5.*rank 3, expected 4" \
 	"$EEPROF" infer "$F/good.h5" --input "$F/images_rank3.h5" --output "$T/o.h5"
 expect_fail "infer: no /images" 3 "noimages.h5.*no dataset 'images'" \

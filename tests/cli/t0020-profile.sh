@@ -59,12 +59,12 @@ assert t['timing'].attrs['seconds'] > 0 and t['timing'].attrs['batch'] == 5
 # Layer counters: the fake source adds 500 ns of CPU time and 10 (i + 1) events i per node call.
 expect_ok "profile --counters fake" "$EEPROF" profile "$F/good.h5" --data "$D" -o "$T/counted.h5" \
 	--batch 5 --counters fake:PAPI_TOT_INS,PAPI_TOT_CYC,BAD_X
-check "profile --counters: one warning per event" "[ \"\$(cat '$T/err')\" = 'eeprof: warning: BAD_X not counted: Event does not exist (fake source)' ]"
+check "profile --counters: one warning per event" "[ \"\$(cat '$T/err')\" = 'eeprof: warning: BAD_X not counted: Event exists but cannot be counted here (fake source)' ]"
 check "counted trace: per-layer CPU time, events and warnings" "$PY -c \"
 import h5py
 t = h5py.File('$T/counted.h5')['timing']; L = len(t['layer_name'])
 assert [n.decode() for n in t['counter_names'][...]] == ['PAPI_TOT_INS', 'PAPI_TOT_CYC']
-assert [w.decode() for w in t['counter_warnings'][...]] == ['BAD_X not counted: Event does not exist (fake source)']
+assert [w.decode() for w in t['counter_warnings'][...]] == ['BAD_X not counted: Event exists but cannot be counted here (fake source)']
 c, cpu = t['layer_counters'][...], t['layer_cpu_seconds'][...]
 assert c.shape == (L, 2) and cpu.shape == (L,) and (c[:, 0] >= 40).all(), c
 assert (c[:, 1] == 2 * c[:, 0]).all() and (abs(cpu - c[:, 0] / 10 * 500e-9) < 1e-15).all(), (c, cpu)

@@ -178,7 +178,7 @@ assert g0[\"always_open_channels\"] == [0] and g0[\"never_open_channels\"] == [3
 assert g1[\"always_open\"] == 0 and g1[\"never_open_channels\"] == [] and g1[\"ring_macs_always\"] == 0'"
 expect_ok "gates default rule, text" "$EEPROF" gates "$T/t6.h5"
 check "text: default maxprob 0.9, a layer beyond the exit marked" "
-grep -q '^exits *maxprob 0.9, fallback last: exit 1 16.7%' '$T/out' &&
+grep -q '^exits *maxprob 0.9,0.9,0.9, fallback last: exit 1 16.7%' '$T/out' &&
 grep -q '^layer1 *1.0000\\*' '$T/out' && grep -q '^  never: *3' '$T/out'"
 expect_fail "gates of a trace without EMG layers" 3 "trace '.*w4.h5' has no EMG layers" \
 	"$EEPROF" gates "$T/w4.h5"
@@ -210,7 +210,7 @@ expect_fail "unknown policy" 2 "unknown policy 'confidence'" "$EEPROF" curve "$T
 expect_fail "unknown policy before reading files" 2 "unknown policy" "$EEPROF" curve "$T/missing.h5" --policy x
 expect_fail "unknown fallback" 2 "unknown fallback 'first'" "$EEPROF" gates "$T/t6.h5" --fallback first
 expect_fail "bad threshold list" 2 "bad threshold list '0.9,,0.8'" "$EEPROF" curve "$T/t6.h5" --thresholds 0.9,,0.8
-expect_fail "thresholds of the wrong length" 2 "2 thresholds for a model of 3 exits" \
+expect_fail "thresholds of the wrong length" 2 "2 thresholds for a model of 3 exits: give 3 \\(one per exit\\) or 1" \
 	"$EEPROF" curve "$T/t6.h5" --thresholds 0.9,0.8
 expect_fail "curve without a trace" 2 "missing argument" "$EEPROF" curve
 expect_fail "curve of a missing file" 3 "missing.h5" "$EEPROF" curve "$T/missing.h5"
@@ -231,3 +231,34 @@ expect_fail "budget of an empty validation trace" 3 "empty" \
 	"$EEPROF" budget "$T/w4.h5" --val "$T/empty.h5" --budget 20
 expect_fail "CSV in a missing directory" 3 "cannot create '$T/no/c.csv'" \
 	"$EEPROF" curve "$T/t6.h5" --csv "$T/no/c.csv"
+
+# ---------------------------------------------------------------- one vocabulary for exit rules
+# curve, gates and run take --policy, --fallback and --threshold (one value or one per exit;
+# --thresholds a synonym) with the same meaning; budget --policy alone.
+for c in curve gates run; do
+	run "$EEPROF" "$c" --help
+	check "$c --help: --policy, --fallback, --threshold <t>[,<t>...], --thresholds" "
+grep -q -- '--policy <p>' '$T/out' && grep -q -- '--fallback <f>' '$T/out' &&
+grep -q -- '--threshold <t>\\[,<t>...\\]' '$T/out' && grep -q -- '--thresholds <t>\\[,<t>...\\] *the same as --threshold' '$T/out'"
+done
+run "$EEPROF" budget --help
+check "budget --help: --policy" "grep -q -- '--policy <p>' '$T/out'"
+expect_ok "curve --threshold 0.9375,0.625,0.9" "$EEPROF" curve "$T/t6.h5" --threshold 0.9375,0.625,0.9 --json
+cp "$T/out" "$T/thr1.json"
+run "$EEPROF" curve "$T/t6.h5" --thresholds 0.9375,0.625,0.9 --json
+check "curve: --thresholds = --threshold" "cmp -s '$T/out' '$T/thr1.json'"
+expect_ok "gates --thresholds 0.75 (synonym)" "$EEPROF" gates "$T/t6.h5" --thresholds 0.75 --json
+check "gates --thresholds: the vector applied" "$J '$T/out' 'assert d[\"thresholds\"] == [0.75] * 3'"
+expect_fail "curve: both --threshold and --thresholds" 2 "give one of --threshold or --thresholds" \
+	"$EEPROF" curve "$T/t6.h5" --threshold 0.5 --thresholds 0.5
+expect_fail "gates: both --threshold and --thresholds" 2 "give one of --threshold or --thresholds" \
+	"$EEPROF" gates "$T/t6.h5" --threshold 0.5 --thresholds 0.5
+expect_fail "gates: thresholds of the wrong length" 2 "4 thresholds for a model of 3 exits: give 3" \
+	"$EEPROF" gates "$T/t6.h5" --threshold 0.5,0.5,0.5,0.5
+# Text that states the rule gives every exit's value, a global threshold too.
+expect_ok "gates text, default rule" "$EEPROF" gates "$T/t6.h5"
+check "gates text: 0.9 for each of the 3 exits" "grep -q '^exits *maxprob 0.9,0.9,0.9, fallback last:' '$T/out'"
+expect_ok "gates text, per-exit rule" "$EEPROF" gates "$T/t6.h5" --threshold 0.9375,0.625,0.9
+check "gates text: the three values" "grep -q '^exits *maxprob 0.9375,0.625,0.9, fallback last:' '$T/out'"
+expect_ok "curve text, one threshold" "$EEPROF" curve "$T/t6.h5" --threshold 0.75
+check "curve text: the threshold of each exit" "grep -q '^0.75,0.75,0.75 *0.5000 ' '$T/out'"

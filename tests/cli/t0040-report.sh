@@ -15,21 +15,24 @@ expect_ok "diff --help" "$EEPROF" diff --help
 expect_ok "report" "$EEPROF" report "$F/good.h5" --data "$D" -o "$T/r1" --trace-dir "$T/tr" --batch 7 \
 	--counters fake:PAPI_TOT_INS,PAPI_TOT_CYC,PAPI_L1_DCM,BAD_X
 check "report summary names the model and the report" "grep -q '^good ' '$T/out' && grep -q '$T/r1/report.md' '$T/out'"
-check "report --counters: one warning per event" "[ \"\$(cat '$T/err')\" = 'eeprof: warning: BAD_X not counted: Event does not exist (fake source)' ]"
-for f in report.json report.md exits.csv curve.csv gates.csv timing.json accuracy_vs_macs.png \
-	accuracy_vs_macs.svg exits-good.png exits-good.svg layers-good.png layers-good.svg; do
+check "report --counters: one warning per event" "[ \"\$(cat '$T/err')\" = 'eeprof: warning: BAD_X not counted: Event exists but cannot be counted here (fake source)' ]"
+for f in report.json report.md exits.csv curve.csv gates.csv calibration.csv classes.csv timing.json \
+	accuracy_vs_macs.png accuracy_vs_macs.svg reliability-good.png reliability-good.svg \
+	layers-good.png layers-good.svg; do
 	check "report wrote $f" "[ -s '$T/r1/$f' ]"
 done
 check "no gate plot for a model without gates" "[ ! -e '$T/r1/gates.png' ]"
+check "no exit-distribution or class-share plot for a one-exit model" "[ ! -e '$T/r1/exits-good.png' ] &&
+[ ! -e '$T/r1/classes-good.png' ] && ! grep -q 'exits-good.png\|classes-good.png' '$T/r1/report.md'"
 check "no budgets without --val" "[ ! -e '$T/r1/budgets.csv' ]"
 check "no temporary files left" "! ls '$T/r1' | grep -q tmp"
 check "kept the trace" "[ -s '$T/tr/good.h5' ]"
 stamped "report.json" "$T/r1/report.json"
 stamped "timing.json" "$T/r1/timing.json"
 check "PNG magic bytes" "[ \"\$(head -c 8 '$T/r1/accuracy_vs_macs.png' | od -An -tx1 | tr -d ' ')\" = 89504e470d0a1a0a ]"
-check "SVG header" "head -c 5 '$T/r1/exits-good.svg' | grep -q '<?xml' && grep -q '<svg' '$T/r1/exits-good.svg'"
+check "SVG header" "head -c 5 '$T/r1/reliability-good.svg' | grep -q '<?xml' && grep -q '<svg' '$T/r1/reliability-good.svg'"
 check "layer plot: PNG magic bytes" "[ \"\$(head -c 8 '$T/r1/layers-good.png' | od -An -tx1 | tr -d ' ')\" = 89504e470d0a1a0a ]"
-check "layer plot: SVG of time against MACs" "head -c 5 '$T/r1/layers-good.svg' | grep -q '<?xml' && grep -q 'slower than their MACs say' '$T/r1/layers-good.svg'"
+check "layer plot: SVG of time against MACs" "head -c 5 '$T/r1/layers-good.svg' | grep -q '<?xml' && grep -q 'slower than its MACs say' '$T/r1/layers-good.svg'"
 check "report.md: time and counters" "grep -q '^### Time and counters' '$T/r1/report.md' && grep -q '](layers-good.png)' '$T/r1/report.md' && grep -q 'BAD_X not counted' '$T/r1/report.md' && grep -Eq '^\| exit +\| layers .*\| +IPC \| PAPI_L1_DCM/sample \|$' '$T/r1/report.md' && grep -Eq '^\| 1 +\| +14 \| .* 0.50 \| +[0-9.]+ \|$' '$T/r1/report.md' && grep -q '^The layers slowest for their MACs' '$T/r1/report.md'"
 check "report.md links the plots" "grep -q '](accuracy_vs_macs.png)' '$T/r1/report.md' && grep -q '## good (\`resnet-cifar\`)' '$T/r1/report.md'"
 
@@ -52,7 +55,7 @@ assert m['seconds']>0 and m['images_per_second']>0 and len(m['layers'])>5 and d[
 \""
 check "timing.json: time, MACs, GFLOP/s and counters per exit and per layer" "$PY -c \"
 import json; m=json.load(open('$T/r1/timing.json'))['models'][0]
-assert m['counters']=={'counted': True, 'events': ['PAPI_TOT_INS','PAPI_TOT_CYC','PAPI_L1_DCM'], 'warnings': ['BAD_X not counted: Event does not exist (fake source)']}, m['counters']
+assert m['counters']=={'cpu_time': True, 'counted': True, 'events': ['PAPI_TOT_INS','PAPI_TOT_CYC','PAPI_L1_DCM'], 'warnings': ['BAD_X not counted: Event exists but cannot be counted here (fake source)']}, m['counters']
 keys={'macs_mean','seconds','us_per_sample','gflops','cpu_seconds','ipc','events','cache_misses_per_sample'}
 L=m['layers']; e=m['exits'][0]
 assert len(m['exits'])==1 and e['exit']==1 and e['layers']==len(L) and keys<=set(e), e
@@ -71,7 +74,7 @@ expect_ok "report a third time" "$EEPROF" report "$F/good.h5" --data "$D" -o "$T
 check "report.json is byte-identical again" "cmp -s '$T/r2/report.json' '$T/r2b/report.json'"
 check "--counters none: no events, no warnings" "[ ! -s '$T/err' ] && grep -q 'Events: none asked for' '$T/r2b/report.md' && $PY -c \"
 import json; m=json.load(open('$T/r2b/timing.json'))['models'][0]
-assert m['counters']=={'counted': True, 'events': [], 'warnings': []} and m['exits'][0]['ipc'] is None
+assert m['counters']=={'cpu_time': True, 'counted': False, 'events': [], 'warnings': []} and m['exits'][0]['ipc'] is None
 assert m['exits'][0]['cpu_seconds']>0 and m['exits'][0]['events']=={}
 \""
 expect_ok "report from the kept trace" "$EEPROF" report --traces "$T/tr/good.h5" -o "$T/r3" --no-plots
@@ -82,7 +85,7 @@ expect_ok "profile without counting" "$EEPROF" profile "$F/good.h5" --data "$D" 
 expect_ok "report of a trace without counters" "$EEPROF" report --traces "$T/off.h5" -o "$T/r8" --no-plots
 check "without counters: not measured" "cmp -s '$T/r1/report.json' '$T/r8/report.json' && grep -q 'Events: not measured' '$T/r8/report.md' && $PY -c \"
 import json; m=json.load(open('$T/r8/timing.json'))['models'][0]
-assert m['counters']['counted'] is False and m['exits'][0]['cpu_seconds'] is None and m['exits'][0]['seconds']>0
+assert m['counters']['counted'] is False and m['counters']['cpu_time'] is False and m['exits'][0]['cpu_seconds'] is None and m['exits'][0]['seconds']>0
 \""
 expect_fail "--traces with --counters" 2 "--counters do not apply" "$EEPROF" report --traces "$T/tr/good.h5" -o "$T/x" --counters none
 

@@ -16,13 +16,11 @@ expect_ok "run --help" "$EEPROF" run --help
 check "run --help shows usage" "grep -q '^usage: eeprof run' '$T/out' && grep -q -- '--counters' '$T/out' && grep -q -- '--fallback' '$T/out'"
 
 # ---------------------------------------------------------------- refusals
-expect_fail "run: no threshold" 2 "one of --threshold or --thresholds" "$EEPROF" run "$M" --data "$D"
-expect_fail "run: two threshold options" 2 "one of --threshold or --thresholds" \
+expect_fail "run: no threshold" 2 "--data and --threshold are required" "$EEPROF" run "$M" --data "$D"
+expect_fail "run: both --threshold and --thresholds" 2 "give one of --threshold or --thresholds" \
 	"$EEPROF" run "$M" --data "$D" --threshold 0.5 --thresholds 0.5,0.5,0.5
-expect_fail "run: --threshold with a list" 2 "--threshold takes one number" \
+expect_fail "run: thresholds per exit" 2 "2 thresholds for a model of 3 exits: give 3 \\(one per exit\\) or 1" \
 	"$EEPROF" run "$M" --data "$D" --threshold 0.5,0.6
-expect_fail "run: thresholds per exit" 2 "2 thresholds for a model of 3 exits" \
-	"$EEPROF" run "$M" --data "$D" --thresholds 0.5,0.6
 expect_fail "run: unknown policy" 2 "unknown policy 'confidence'" \
 	"$EEPROF" run "$M" --data "$D" --threshold 0.5 --policy confidence
 expect_fail "run: unknown fallback" 2 "unknown fallback 'first'" \
@@ -31,6 +29,25 @@ expect_fail "run: bad event list" 2 "bad event list 'PAPI_TOT_INS,,X'" \
 	"$EEPROF" run "$M" --data "$D" --threshold 0.5 --counters PAPI_TOT_INS,,X
 expect_fail "run: unknown counter source" 2 "unknown counter source 'pmu'" \
 	"$EEPROF" run "$M" --data "$D" --threshold 0.5 --counters pmu:cycles
+# An event PAPI does not know at all is a usage error with PAPI's message; one it knows but
+# cannot count here is a warning (below); without --counters nothing is asked, nothing warned.
+expect_fail "run: an event PAPI does not know" 2 "unknown event 'PAPI_NO_SUCH': Not supported \\(PAPI; papi_avail" \
+	"$EEPROF" run "$M" --data "$D" --threshold 0.5 --counters PAPI_TOT_INS,PAPI_NO_SUCH
+expect_fail "run: an event the fake source does not know" 2 "unknown event 'NOSUCH_X': Event does not exist \\(fake source\\)" \
+	"$EEPROF" run "$M" --data "$D" --threshold 0.5 --counters fake:PAPI_TOT_INS,NOSUCH_X
+expect_fail "profile: an event PAPI does not know" 2 "unknown event 'PAPI_NO_SUCH'" \
+	"$EEPROF" profile "$M" --data "$D" -o "$T/x.h5" --counters PAPI_NO_SUCH
+no_file "profile: no trace after the usage error" "$T/x.h5"
+expect_ok "run without --counters" "$EEPROF" run "$M" --data "$D" --threshold 0.5 --limit 4 --json
+check "run without --counters: no warning, no events, times only" "[ ! -s '$T/err' ] && $PY -c \"
+import json; c = json.load(open('$T/out'))['counters']
+assert c == {'source': 'papi', 'events': [], 'warnings': []}, c\""
+expect_ok "run --counters PAPI_TOT_INS" "$EEPROF" run "$M" --data "$D" --threshold 0.5 --limit 4 --counters PAPI_TOT_INS --json
+check "PAPI_TOT_INS: counted, or one warning with PAPI's reason (no PMU)" "$PY -c \"
+import json; c = json.load(open('$T/out'))['counters']; err = open('$T/err').read().splitlines()
+assert (c['events'] == ['PAPI_TOT_INS'] and not err and not c['warnings']) or \\
+    (c['events'] == [] and len(err) == 1 and err[0] == 'eeprof: warning: ' + c['warnings'][0] and
+     c['warnings'][0].startswith('PAPI_TOT_INS not counted: ')), (c, err)\""
 expect_fail "run: bad checkpoint" 3 "nan.h5.*NaN" "$EEPROF" run "$F/nan.h5" --data "$D" --threshold 0.5
 expect_fail "run: missing dataset" 3 "nosuch.h5" "$EEPROF" run "$M" --data "h5:$F/nosuch.h5" --threshold 0.5
 expect_fail "run: offset past the end" 2 "--offset 20 selects no samples" \
@@ -99,11 +116,11 @@ check "the rules send samples out at every exit and to the fallback" "echo '$cov
 # ---------------------------------------------------------------- counters and text
 expect_ok "run with the fake counter source" "$EEPROF" run "$M" --data "$D" --threshold 0.2 \
 	--counters fake:PAPI_TOT_INS,PAPI_TOT_CYC,BAD_X --json --batch 5
-check "one warning for the event that cannot be counted" "[ \$(wc -l <'$T/err') -eq 1 ] && grep -q '^eeprof: warning: BAD_X not counted: Event does not exist (fake source)\$' '$T/err'"
+check "one warning for the event that cannot be counted" "[ \$(wc -l <'$T/err') -eq 1 ] && grep -q '^eeprof: warning: BAD_X not counted: Event exists but cannot be counted here (fake source)\$' '$T/err'"
 check "fake counters per exit and per layer" "$PY -c \"
 import json
 r = json.load(open('$T/out'))
-assert r['counters'] == {'source': 'fake', 'events': ['PAPI_TOT_INS', 'PAPI_TOT_CYC'], 'warnings': ['BAD_X not counted: Event does not exist (fake source)']}, r['counters']
+assert r['counters'] == {'source': 'fake', 'events': ['PAPI_TOT_INS', 'PAPI_TOT_CYC'], 'warnings': ['BAD_X not counted: Event exists but cannot be counted here (fake source)']}, r['counters']
 assert r['exits'][0]['entered'] == 20
 for x in r['exits']:
     ev, fe = x['events'], x['events_all_exits']
@@ -115,7 +132,8 @@ assert abs(sum(l['macs'] for l in L) / 20 - r['macs_all_exits']) < 1e-6 * r['mac
 assert abs(sum(l['macs_dynamic'] for l in L) / 20 - r['macs_mean']) < 1e-6 * r['macs_mean']
 assert sum(l['seconds'] > 0 for l in L) == len(L)
 \""
-expect_ok "run, text, with the default events and layers" "$EEPROF" run "$M" --data "$D" --threshold 0.2 --layers
+expect_ok "run, text, with the default events and layers" "$EEPROF" run "$M" --data "$D" --threshold 0.2 --layers --counters default
+check "text: the rule with every exit's threshold" "grep -q '^rule *maxprob, thresholds per exit 0.2,0.2,0.2, fallback last' '$T/out'"
 check "text: speedups, exits, layers" "grep -q 'predicted speedup' '$T/out' && grep -q 'measured speedup' '$T/out' && grep -q '^fallback' '$T/out' && grep -q '^layer1.0.conv' '$T/out' && grep -q '20 of 20 samples agree' '$T/out'"
 check "default events: each one counted or named once in a warning" "$PY -c \"
 import sys

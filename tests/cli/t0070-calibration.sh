@@ -183,3 +183,28 @@ expect_fail "bad --plot-size" 2 "plot-size" "$EEPROF" calibration "$T/test.h5" -
 expect_fail "unknown policy" 2 "policy" "$EEPROF" calibration "$T/test.h5" --policy nope
 expect_fail "merge of traces with and without logits" 3 "logits" "$EEPROF" merge "$T/p.h5" \
 	"$T/nl.h5" -o "$T/m.h5"
+
+# ---------------------------------------------------------------- in a report
+expect_ok "report with a validation trace" "$EEPROF" report --traces "$T/test.h5" \
+	--val-traces "$T/val.h5" -o "$T/rep" --no-plots
+check "report.json: exits[].calibration as calibration --json says (6 decimals), temperatures" "$PY -c '
+import json
+c = json.load(open(\"$T/cv.json\")); r = json.load(open(\"$T/rep/report.json\"))[\"models\"][0]
+for a, b in zip(c[\"exits\"], r[\"exits\"]):
+    x, y = a[\"calibration\"], b[\"calibration\"]
+    for k in (\"ece\", \"ece_adaptive\", \"mce\", \"brier\"):
+        assert abs(x[k] - y[k]) <= 5e-7, (k, x[k], y[k])
+    assert abs(a[\"calibrated\"][\"temperature\"] - y[\"temperature\"]) <= 5e-7
+    assert abs(a[\"calibrated\"][\"ece\"] - y[\"calibrated\"][\"ece\"]) <= 5e-7
+assert [x[\"accuracy_calibrated\"] for x in r[\"calibration_budget_table\"]] == [x[\"accuracy_calibrated\"] for x in c[\"budget_table\"]]'"
+check "calibration.csv and report.md" "[ \$(wc -l <'$T/rep/calibration.csv') -eq 4 ] &&
+grep -q '^### Calibration' '$T/rep/report.md' && grep -q '^### Where each class leaves' '$T/rep/report.md'"
+check "classes.csv: shares of each class add up to 1" "$PY -c '
+import csv
+for row in csv.DictReader(open(\"$T/rep/classes.csv\")):
+    s = sum(float(row[k]) for k in (\"exit_1\", \"exit_2\", \"exit_3\", \"fallback\"))
+    assert abs(s - 1) < 1e-9, row'"
+expect_ok "curve --plot of two traces, log axis forced" "$EEPROF" curve "$T/test.h5" "$T/p.h5" \
+	--plot "$T/c.svg" --log-x --font-size 9
+check "curve plot: log axis, SI tick labels, a key for the markers" "grep -q 'log scale' '$T/c.svg' &&
+grep -q 'exit k (number: k)' '$T/c.svg' && grep -q 'ensemble of the exits' '$T/c.svg'"

@@ -83,3 +83,6 @@ check "right/wrong ratios, per exit, Pearson and Spearman as numpy and scipy com
 expect_ok "gates text" "$EEPROF" gates "$T/g.h5" --threshold 0.8
 check "text: the right/wrong table and the correlation line" "grep -q '^layer  *right  *wrong  *exit 1 right' '$T/out' &&
 grep -q '^open gates (summed over the EMG layers) against exit 3.s confidence: Pearson' '$T/out'"
+expect_ok "gates --plot SVG with a title" "$EEPROF" gates "$T/g.h5" --plot "$T/g.svg" --title "gates here"
+check "gates plot: SVG with the title and both layers" "grep -q 'gates here' '$T/g.svg' && grep -q '>a<' '$T/g.svg' && grep -q '>b<' '$T/g.svg'"
+expect_fail "gates --plot of an unknown format" 2 "png or .svg" "$EEPROF" gates "$T/g.h5" --plot "$T/g.gif"

@@ -209,8 +209,8 @@ START_TEST(rule_thresholds)
 	ck_assert_double_eq(r.thr[1], 0.97);
 	ck_assert_double_eq(r.thr[2], 0.95);
 	ck_assert_int_eq(ee_rule_thresholds(&r, three, 3, 4, &err), EE_ERR_USAGE);
-	ck_assert_str_eq(err.msg, "3 thresholds for a model of 4 exits (give one, or one per "
-			 "exit)");
+	ck_assert_str_eq(err.msg, "3 thresholds for a model of 4 exits: give 4 (one per exit) or 1 "
+			 "(the same for every exit)");
 	ck_assert_int_eq(ee_rule_thresholds(&r, three, 2, 3, &err), EE_ERR_USAGE);
 	r.policy = EE_POLICY_PATIENCE;
 	ck_assert_int_eq(ee_rule_thresholds(&r, frac, 1, 3, &err), EE_ERR_USAGE);

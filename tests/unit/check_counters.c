@@ -328,10 +328,17 @@ START_TEST(specs_and_warnings)
 	ck_assert_str_eq(c.be->name, "fake");
 	ck_assert_int_eq(c.nevents, 2);
 	ck_assert_int_eq(c.nwarn, 1);
-	ck_assert_str_eq(c.warn[0], "BAD1, BAD2, BADX not counted: Event does not exist (fake "
-				    "source)");
+	ck_assert_str_eq(c.warn[0], "BAD1, BAD2, BADX not counted: Event exists but cannot be "
+				    "counted here (fake source)");
 	ck_assert_int_eq(ee_counters_channel(&c, "CYC"), EE_CH_EVENTS + 1);
 	ck_assert_int_eq(ee_counters_channel(&c, "BAD1"), -1);
+	ee_counters_close(&c);
+	/* a name the source does not know at all is a usage error, not a warning */
+	ck_assert_int_eq(ee_counters_open(&c, "fake:INS,NOSUCH_X", &err), EE_ERR_USAGE);
+	ck_assert_str_eq(err.msg, "unknown event 'NOSUCH_X': Event does not exist (fake source)");
+	ee_counters_close(&c);
+	ck_assert_int_eq(ee_counters_open(&c, "PAPI_NO_SUCH_PRESET", &err), EE_ERR_USAGE);
+	ck_assert_msg(strstr(err.msg, "unknown event 'PAPI_NO_SUCH_PRESET': "), "%s", err.msg);
 	ee_counters_close(&c);
 	ck_assert_int_eq(ee_counters_open(&c, "sde:::eeprof::samples", &err), 0);
 	ck_assert_str_eq(c.be->name, "papi");
@@ -339,23 +346,24 @@ START_TEST(specs_and_warnings)
 }
 END_TEST
 
-/* Whatever this machine can count, the papi source runs and its clocks advance. */
+/* Whatever this machine can count, the papi source runs and its clocks advance. (An
+ * unprefixed name no component knows is a usage error where the CPU component is enabled,
+ * and a warning where it is disabled, as on a VM without a PMU: not tested here.) */
 START_TEST(papi_source_on_this_machine)
 {
-	static const char *const names[] = { "perf::TASK-CLOCK", "PAPI_TOT_CYC", "NO_SUCH_EVENT_X" };
+	static const char *const names[] = { "perf::TASK-CLOCK", "PAPI_TOT_CYC" };
 	long long real = 0, cpu = 0;
 	struct rig g;
 	int i;
 
-	start(&g, 2, "perf::TASK-CLOCK,PAPI_TOT_CYC,NO_SUCH_EVENT_X");
-	for (i = 0; i < 3; i++) { /* each event is counted or named in exactly one warning */
+	start(&g, 2, "perf::TASK-CLOCK,PAPI_TOT_CYC");
+	for (i = 0; i < 2; i++) { /* each event is counted or named in exactly one warning */
 		int w, named = 0;
 
 		for (w = 0; w < g.c.nwarn; w++)
 			named += strstr(g.c.warn[w], names[i]) != NULL;
 		ck_assert_int_eq(named + (ee_counters_channel(&g.c, names[i]) >= 0), 1);
 	}
-	ck_assert_ptr_nonnull(strstr(g.c.warn[g.c.nwarn - 1], "NO_SUCH_EVENT_X not counted: "));
 	ee_run_forward(&g.r, &g.x);
 	ee_counters_collect(&g.c, &g.t);
 	for (i = 0; i < g.t.nnodes; i++) {

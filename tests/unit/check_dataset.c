@@ -870,7 +870,7 @@ START_TEST(h5_bad_files)
 	h5_file(path, sizeof(path), "trunc", items, -1, spec, sizeof(spec));
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_int_eq(truncate(path, st.st_size - 100), 0);
-	open_fails(spec, EE_ERR_INPUT, path, "cannot ");
+	open_fails(spec, EE_ERR_INPUT, path, "truncated HDF5 file");
 }
 END_TEST
 

@@ -15,7 +15,10 @@
  *  - real early exit: samples that leave at exit 1 (here: even batch indices)
  *    get exactly the logits and MACs of exit 1 of a full run, the others those
  *    of exit 2, whatever the schedule, although the batch was compacted;
- *  - a layer kind written for another layer API (layer.h) is refused by name.
+ *  - a layer kind written for another layer API (layer.h) is refused by name;
+ *  - the thread team (threads.h): every item of a loop runs exactly once, on a
+ *    thread index below the loop's thread count; a loop nested in a loop runs on the
+ *    calling thread with index 0; ee_team_each reaches every thread once.
  */
 #include <check.h>
 #include <math.h>
@@ -111,6 +114,7 @@ static void run(struct net *n, const float *x, int threads, int micro, struct ou
 	int k, i;
 
 	ee_threads_set(threads);
+	ee_parallel_min_work(0); /* split every loop, however small */
 	ck_assert_msg(ee_run_init_micro(&r, &n->m, N, micro, false, &err) == 0, "%s", err.msg);
 	ee_run_forward(&r, &in);
 	for (k = 0; k < 2; k++) {
@@ -124,6 +128,7 @@ static void run(struct net *n, const float *x, int threads, int micro, struct ou
 	o->ring_taps = r.ring_taps;
 	ee_run_release(&r);
 	ee_threads_set(1);
+	ee_parallel_min_work(-1);
 }
 
 static float *input(void)
@@ -277,6 +282,70 @@ START_TEST(other_layer_api_refused)
 }
 END_TEST
 
+#define ITEMS 5000
+
+struct team_probe {
+	int hits[ITEMS];   /* times each item ran */
+	int tid_bad;       /* items run with a thread index out of range */
+	int nested_bad;    /* nested loops not run on the calling thread with index 0 */
+	int each[4];       /* ee_team_each calls per thread */
+	int threads;
+};
+
+static void nested_range(void *ctx, long lo, long hi, int tid)
+{
+	struct team_probe *p = ctx;
+
+	if (lo != 0 || hi != 3 || tid != 0 || ee_in_parallel() != (p->threads > 1))
+		__atomic_fetch_add(&p->nested_bad, 1, __ATOMIC_RELAXED);
+}
+
+static void probe_range(void *ctx, long lo, long hi, int tid)
+{
+	struct team_probe *p = ctx;
+	long i;
+
+	if (tid < 0 || tid >= p->threads || tid != ee_thread_id())
+		__atomic_fetch_add(&p->tid_bad, 1, __ATOMIC_RELAXED);
+	for (i = lo; i < hi; i++)
+		__atomic_fetch_add(&p->hits[i], 1, __ATOMIC_RELAXED);
+	ee_parallel_for(p->threads, 3, 1e12, nested_range, p);
+}
+
+static void probe_each(void *ctx, int tid)
+{
+	struct team_probe *p = ctx;
+
+	__atomic_fetch_add(&p->each[tid], 1, __ATOMIC_RELAXED);
+}
+
+START_TEST(team_runs_every_item_once)
+{
+	static struct team_probe p;
+	int round, i, t;
+
+	for (t = 1; t <= 3; t++) {
+		memset(&p, 0, sizeof(p));
+		p.threads = t;
+		ee_threads_set(t);
+		ee_parallel_min_work(0);
+		for (round = 0; round < 50; round++)
+			ee_parallel_for(t, ITEMS, 1e12, probe_range, &p);
+		ee_team_each(t, probe_each, &p);
+		for (i = 0; i < ITEMS; i++)
+			ck_assert_msg(p.hits[i] == 50, "threads %d: item %d ran %d times in 50 loops", t,
+				      i, p.hits[i]);
+		ck_assert_int_eq(p.tid_bad, 0);
+		ck_assert_int_eq(p.nested_bad, 0);
+		for (i = 0; i < 4; i++)
+			ck_assert_int_eq(p.each[i], i < t);
+		ck_assert(!ee_in_parallel());
+	}
+	ee_threads_set(1);
+	ee_parallel_min_work(-1);
+}
+END_TEST
+
 static Suite *exec_suite(void)
 {
 	Suite *s = suite_create("exec");
@@ -287,6 +356,7 @@ static Suite *exec_suite(void)
 	tcase_add_test(tc, macs_follow_each_samples_gates);
 	tcase_add_test(tc, dynamic_exit_matches_full_run);
 	tcase_add_test(tc, other_layer_api_refused);
+	tcase_add_test(tc, team_runs_every_item_once);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,606 @@
+/*
+ * h5check.c - see h5check.h. The file format is the HDF5 File Format Specification
+ * version 3.0 (superblock, object headers version 1 and 2, attribute message versions
+ * 1-3, datatype and dataspace messages, global heap collections); only the parts a
+ * string attribute needs are parsed, each read bounded by the real file size.
+ */
+#include "h5check.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define FAIL(err, ...) ee_err_set(err, EE_ERR_INPUT, __VA_ARGS__)
+#define UNDEF UINT64_MAX
+#define MAX_CHUNKS 64          /* object header chunks followed */
+#define MAX_CHUNK (1u << 20)   /* bytes in one object header chunk */
+#define MAX_HEAP (1u << 26)    /* bytes in one global heap collection */
+
+static const unsigned char signature[8] = { 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n' };
+
+static uint64_t le(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+
+	while (n-- > 0)
+		v = v << 8 | p[n];
+	return v;
+}
+
+/* An open file: its descriptor, real size, and base address (where addresses start). */
+struct raw {
+	int fd;
+	uint64_t size, base;
+};
+
+/* Reads n bytes at file address addr (relative to the base); -1 if any lies outside. */
+static int raw_get(const struct raw *r, uint64_t addr, void *buf, size_t n)
+{
+	uint64_t a = addr + r->base;
+
+	if (addr == UNDEF || a < addr || a > r->size || n > r->size - a)
+		return -1;
+	return pread(r->fd, buf, n, (off_t)a) == (ssize_t)n ? 0 : -1;
+}
+
+int ee_h5_check_file(const char *path, const char *what, struct ee_err *err)
+{
+	unsigned char sb[128];
+	struct raw r = { -1, 0, 0 };
+	struct stat st;
+	uint64_t at, eof = 0, root = 0;
+	int version, rc = EE_OK;
+
+	r.fd = open(path, O_RDONLY);
+	if (r.fd < 0)
+		return FAIL(err, "%s '%s': cannot open: %s", what, path, strerror(errno));
+	if (fstat(r.fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(r.fd);
+		return FAIL(err, "%s '%s': not a regular file", what, path);
+	}
+	r.size = (uint64_t)st.st_size;
+	/* The superblock is at 0, 512, 1024, 2048, ... (after a user block). */
+	for (at = 0; at < r.size; at = at ? 2 * at : 512)
+		if (!raw_get(&r, at, sb, 8) && !memcmp(sb, signature, 8))
+			break;
+	if (at >= r.size) {
+		close(r.fd);
+		return FAIL(err, "%s '%s': not an HDF5 file (no HDF5 signature)", what, path);
+	}
+	memset(sb, 0, sizeof(sb));
+	if (raw_get(&r, at, sb, 8 + 1) < 0) {
+		close(r.fd);
+		return FAIL(err, "%s '%s': truncated HDF5 superblock", what, path);
+	}
+	version = sb[8];
+	if (version > 3) {
+		rc = FAIL(err, "%s '%s': HDF5 superblock version %d is not supported (0-3)", what,
+			  path, version);
+	} else if (version <= 1) {
+		/* 8 sig, 8 versions, sizes, K values, flags (+4 in v1), 4 addresses, root entry */
+		size_t n = version == 0 ? 56 + 40 : 60 + 40;
+
+		if (raw_get(&r, at, sb, n) < 0)
+			rc = FAIL(err, "%s '%s': truncated HDF5 superblock", what, path);
+		else if (sb[13] != 8 || sb[14] != 8)
+			rc = FAIL(err, "%s '%s': HDF5 addresses of %d bytes and lengths of %d are not "
+				  "supported (8 and 8)", what, path, sb[13], sb[14]);
+		else {
+			const unsigned char *a = sb + (version == 0 ? 24 : 28);
+
+			r.base = le(a, 8);
+			eof = le(a + 16, 8);
+			root = le(a + 32 + 8, 8); /* root symbol table entry: name offset, header */
+		}
+	} else {
+		if (raw_get(&r, at, sb, 48) < 0)
+			rc = FAIL(err, "%s '%s': truncated HDF5 superblock", what, path);
+		else if (sb[9] != 8 || sb[10] != 8)
+			rc = FAIL(err, "%s '%s': HDF5 addresses of %d bytes and lengths of %d are not "
+				  "supported (8 and 8)", what, path, sb[9], sb[10]);
+		else {
+			r.base = le(sb + 12, 8);
+			eof = le(sb + 28, 8);
+			root = le(sb + 36, 8);
+		}
+	}
+	if (rc == EE_OK && (r.base > r.size || eof == UNDEF || eof > r.size - r.base))
+		rc = FAIL(err, "%s '%s': truncated HDF5 file (%llu bytes, its superblock says %llu)",
+			  what, path, (unsigned long long)r.size,
+			  (unsigned long long)(eof == UNDEF ? eof : eof + r.base));
+	else if (rc == EE_OK && (root == UNDEF || root >= eof))
+		rc = FAIL(err, "%s '%s': corrupt HDF5 superblock (root group outside the file)",
+			  what, path);
+	close(r.fd);
+	return rc;
+}
+
+bool ee_h5_number_type_ok(int64_t type)
+{
+	H5T_class_t c = H5Tget_class(type);
+	size_t size = H5Tget_size(type), prec, spos, epos, esize, mpos, msize, bits;
+	H5T_order_t order = H5Tget_order(type);
+	int off;
+
+	if ((c != H5T_INTEGER && c != H5T_FLOAT) || size < 1 || size > 8 ||
+	    (order != H5T_ORDER_LE && order != H5T_ORDER_BE))
+		return false;
+	prec = H5Tget_precision(type);
+	off = H5Tget_offset(type);
+	bits = 8 * size;
+	if (prec < 1 || off < 0 || prec > bits || (size_t)off > bits - prec)
+		return false;
+	if (c == H5T_INTEGER)
+		return true;
+	if (H5Tget_fields(type, &spos, &epos, &esize, &mpos, &msize) < 0)
+		return false;
+	/* the sign, exponent and mantissa lie inside the value and do not overlap */
+	return esize >= 1 && esize <= 16 && msize >= 1 && msize <= 64 && spos < bits &&
+	       esize <= bits && epos <= bits - esize && msize <= bits && mpos <= bits - msize &&
+	       (mpos + msize <= epos || epos + esize <= mpos) &&
+	       (spos < mpos || spos >= mpos + msize) && (spos < epos || spos >= epos + esize);
+}
+
+/* --- variable-length string attributes, read from the file's bytes ----------------- */
+
+/* What a walk of an object header looks for, and what it found. */
+struct find {
+	const char *name;      /* attribute wanted */
+	int found;             /* its message was seen */
+	int dense;             /* the object keeps (some) attributes in a fractal heap */
+	uint64_t seq, heap;    /* the string's length and its global heap collection */
+	uint32_t index;        /* its object in that collection */
+	const char *bad;       /* what is malformed, or NULL */
+};
+
+/* A datatype message at p[n]: a variable-length string of 1-byte characters. */
+static const char *vlen_string_type(const unsigned char *p, size_t n)
+{
+	if (n < 8 + 8)
+		return "a truncated datatype";
+	if ((p[0] & 0x0f) != 9 || (p[1] & 0x0f) != 1)
+		return "not a variable-length string";
+	p += 8; /* the base type: a 1-byte integer */
+	if ((p[0] & 0x0f) != 0 || le(p + 4, 4) != 1)
+		return "a variable-length string whose characters are not bytes";
+	return NULL;
+}
+
+/* A dataspace message at p[n]: one element (scalar, or every dimension 1). */
+static const char *one_element(const unsigned char *p, size_t n)
+{
+	size_t rank, head, i;
+
+	if (n < 4)
+		return "a truncated dataspace";
+	rank = p[1];
+	if (p[0] == 1)
+		head = 8;
+	else if (p[0] == 2)
+		head = 4;
+	else
+		return "a dataspace of an unknown version";
+	if (p[0] == 2 && p[3] != 0 && p[3] != 1)
+		return "an empty dataspace";
+	if (rank > 32 || n < head + 8 * rank)
+		return "a truncated dataspace";
+	for (i = 0; i < rank; i++)
+		if (le(p + head + 8 * i, 8) != 1)
+			return "more than one value";
+	return NULL;
+}
+
+static uint64_t align8(uint64_t v)
+{
+	return (v + 7) & ~(uint64_t)7;
+}
+
+/* An attribute message (versions 1-3) at p[n]: if it is f->name, decode its string. */
+static void attribute_message(struct find *f, const unsigned char *p, size_t n)
+{
+	uint64_t name_n, type_n, space_n, at;
+	int version;
+
+	if (n < 8)
+		return;
+	version = p[0];
+	name_n = le(p + 2, 2);
+	type_n = le(p + 4, 2);
+	space_n = le(p + 6, 2);
+	at = version == 3 ? 9 : 8;
+	if (version < 1 || version > 3 || n < at || name_n > n - at || !name_n)
+		return;
+	if (strlen(f->name) + 1 != name_n || memcmp(p + at, f->name, name_n))
+		return;
+	f->found = 1;
+	if (version == 1) {
+		name_n = align8(name_n);
+		type_n = align8(type_n);
+		space_n = align8(space_n);
+	}
+	if (p[1] & 3) { /* a shared datatype or dataspace */
+		f->bad = "a shared datatype or dataspace";
+		return;
+	}
+	if (name_n > n - at || type_n > n - at - name_n || space_n > n - at - name_n - type_n ||
+	    n - at - name_n - type_n - space_n < 16) {
+		f->bad = "a truncated attribute message";
+		return;
+	}
+	at += name_n;
+	if ((f->bad = vlen_string_type(p + at, (size_t)type_n)))
+		return;
+	at += type_n;
+	if ((f->bad = one_element(p + at, (size_t)space_n)))
+		return;
+	at += space_n;
+	f->seq = le(p + at, 4);
+	f->heap = le(p + at + 4, 8);
+	f->index = (uint32_t)le(p + at + 12, 4);
+}
+
+/* One message of an object header: remembers continuations, looks at attributes. */
+static void message(struct find *f, int type, const unsigned char *p, size_t n,
+		    uint64_t *cont, int *ncont)
+{
+	if (type == 0x10 && n >= 16 && *ncont < MAX_CHUNKS) { /* continuation */
+		cont[2 * *ncont] = le(p, 8);
+		cont[2 * *ncont + 1] = le(p + 8, 8);
+		++*ncont;
+	} else if (type == 0x15 && n >= 2 + 8) { /* attribute info: dense storage? */
+		size_t at = 2 + ((p[1] & 1) ? 2 : 0);
+
+		if (n >= at + 8 && le(p + at, 8) != UNDEF)
+			f->dense = 1;
+	} else if (type == 0x0c && !f->found) {
+		attribute_message(f, p, n);
+	}
+}
+
+/* The messages of one chunk (v1: 8-byte headers; v2: 4 or 6-byte headers). */
+static void chunk_messages(struct find *f, const unsigned char *p, size_t n, int v2, int order,
+			   uint64_t *cont, int *ncont)
+{
+	size_t at = 0, head = v2 ? 4 + (order ? 2 : 0) : 8;
+
+	while (n - at >= head) {
+		int type = v2 ? p[at] : (int)le(p + at, 2);
+		size_t size = (size_t)le(p + at + (v2 ? 1 : 2), 2);
+
+		if (size > n - at - head) {
+			f->bad = f->bad ? f->bad : "a message longer than its object header";
+			return;
+		}
+		message(f, type, p + at + head, size, cont, ncont);
+		at += head + size;
+	}
+}
+
+/* Walks the object header at addr (version 1 or 2) and its continuation chunks. */
+static void walk_header(const struct raw *r, uint64_t addr, struct find *f)
+{
+	uint64_t cont[2 * MAX_CHUNKS];
+	unsigned char pre[16 + 16 + 4 + 8];
+	unsigned char *buf = NULL;
+	int ncont = 0, i, v2, order = 0;
+	uint64_t start, len;
+
+	if (raw_get(r, addr, pre, 16) < 0) {
+		f->bad = "an object header outside the file";
+		return;
+	}
+	v2 = !memcmp(pre, "OHDR", 4);
+	if (v2) {
+		int flags = pre[5];
+		size_t at = 6 + ((flags & 0x20) ? 16 : 0) + ((flags & 0x10) ? 4 : 0);
+		int width = 1 << (flags & 3);
+
+		order = flags & 0x04;
+		if (pre[4] != 2 || raw_get(r, addr, pre, at + (size_t)width) < 0) {
+			f->bad = "a malformed object header";
+			return;
+		}
+		start = addr + at + (size_t)width;
+		len = le(pre + at, width);
+		if (len > 0)
+			len += 4; /* the checksum: not a message, stripped below */
+	} else if (pre[0] == 1) {
+		start = addr + 16;
+		len = le(pre + 8, 4);
+	} else {
+		f->bad = "an object header of an unknown version";
+		return;
+	}
+	for (i = -1; i < ncont && !f->bad && !f->found; i++) {
+		const unsigned char *p;
+		size_t n;
+
+		if (i >= 0) {
+			start = cont[2 * i];
+			len = cont[2 * i + 1];
+		}
+		if (len > MAX_CHUNK || (v2 && len < 4 + (i >= 0 ? 4 : 0))) {
+			f->bad = "an object header chunk of a wrong size";
+			break;
+		}
+		free(buf);
+		buf = malloc(len ? len : 1);
+		if (!buf || raw_get(r, start, buf, (size_t)len) < 0) {
+			f->bad = "an object header outside the file";
+			break;
+		}
+		p = buf;
+		n = (size_t)len;
+		if (v2 && i >= 0) {
+			if (memcmp(p, "OCHK", 4)) {
+				f->bad = "a continuation chunk without its signature";
+				break;
+			}
+			p += 4;
+			n -= 4;
+		}
+		if (v2)
+			n -= 4;
+		chunk_messages(f, p, n, v2, order, cont, &ncont);
+	}
+	free(buf);
+}
+
+/*
+ * Finds object index in the global heap collection at addr, walking every object as
+ * libhdf5 would (so that a collection it would loop on or overrun is refused), and
+ * copies up to size - 1 bytes of its first seq bytes into buf.
+ */
+static const char *heap_string(const struct raw *r, uint64_t addr, uint32_t index, uint64_t seq,
+			       char *buf, size_t size)
+{
+	unsigned char head[16], *c;
+	uint64_t n, at = 16, obj_at = 0, obj_n = 0;
+	int found = 0;
+
+	if (raw_get(r, addr, head, 16) < 0 || memcmp(head, "GCOL", 4) || head[4] != 1)
+		return "a string whose global heap collection is missing";
+	n = le(head + 8, 8);
+	if (n < 16 || n > MAX_HEAP || !(c = malloc((size_t)n)))
+		return "a global heap collection of a wrong size";
+	if (raw_get(r, addr, c, (size_t)n) < 0) {
+		free(c);
+		return "a global heap collection that runs past the end of the file";
+	}
+	while (at < n) {
+		uint64_t idx, osize, need;
+
+		if (n - at < 16) /* too short for an object: free space */
+			break;
+		idx = le(c + at, 2);
+		osize = le(c + at + 8, 8);
+		need = idx ? 16 + align8(osize) : osize;
+		if (osize > n || need < 16 || need > n - at) {
+			free(c);
+			return "a global heap collection with an object of a wrong size";
+		}
+		if (idx == index && idx) {
+			found = 1;
+			obj_at = at + 16;
+			obj_n = osize;
+		}
+		at += need;
+	}
+	if (!found || seq > obj_n) {
+		free(c);
+		return "a string that is not in its global heap collection";
+	}
+	if (size) {
+		size_t k = seq < size - 1 ? (size_t)seq : size - 1;
+
+		memcpy(buf, c + obj_at, k);
+		buf[k] = '\0';
+		if (strlen(buf) != k) {
+			free(c);
+			return "a string holding a NUL byte";
+		}
+	}
+	free(c);
+	return NULL;
+}
+
+/* The HDF5 address of object loc, or UNDEF. */
+static uint64_t object_address(hid_t loc)
+{
+#if H5_VERSION_GE(1, 12, 0)
+	H5O_info2_t oi;
+	haddr_t addr;
+	hid_t file = H5Iget_file_id(loc);
+	int ok = file >= 0 && H5Oget_info3(loc, &oi, H5O_INFO_BASIC) >= 0 &&
+		 H5VLnative_token_to_addr(file, oi.token, &addr) >= 0;
+
+	if (file >= 0)
+		H5Fclose(file);
+	return ok ? (uint64_t)addr : UNDEF;
+#else
+	H5O_info_t oi;
+
+	return H5Oget_info2(loc, &oi, H5O_INFO_BASIC) >= 0 ? (uint64_t)oi.addr : UNDEF;
+#endif
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define EE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EE_ASAN 1
+#endif
+#endif
+
+/*
+ * An attribute in dense storage (a fractal heap, which eeprof does not parse): libhdf5
+ * reads it in a child process limited to 1 s of CPU time (and 1 GiB of address space
+ * outside sanitizer builds), so that a crash, a hang or a huge allocation inside libhdf5
+ * ends the child, not eeprof. Returns NULL or what went wrong.
+ */
+static const char *isolated_read(hid_t loc, const char *name, char *buf, size_t size)
+{
+	int fd[2], status = 0;
+	ssize_t got = 0, k;
+	pid_t pid;
+
+	if (!size || pipe(fd) < 0)
+		return "no pipe for an isolated read";
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(fd[0]);
+		close(fd[1]);
+		return "no process for an isolated read";
+	}
+	if (pid == 0) {
+		struct rlimit cpu = { 1, 1 }, core = { 0, 0 };
+		hid_t a, mt = H5Tcopy(H5T_C_S1);
+		char *s = NULL;
+		size_t n;
+
+		close(fd[0]);
+		setrlimit(RLIMIT_CPU, &cpu);
+		setrlimit(RLIMIT_CORE, &core);
+#ifndef EE_ASAN
+		struct rlimit as = { 1u << 30, 1u << 30 };
+
+		setrlimit(RLIMIT_AS, &as);
+#endif
+		H5Tset_size(mt, H5T_VARIABLE);
+		a = H5Aopen(loc, name, H5P_DEFAULT);
+		if (a >= 0)
+			H5Tset_cset(mt, H5Tget_cset(H5Aget_type(a)));
+		if (a < 0 || H5Aread(a, mt, &s) < 0 || !s)
+			_exit(1);
+		n = strlen(s);
+		if (write(fd[1], s, n < size - 1 ? n : size - 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(fd[1]);
+	while (got < (ssize_t)size - 1 && (k = read(fd[0], buf + got, size - 1 - (size_t)got)) > 0)
+		got += k;
+	buf[got] = '\0';
+	close(fd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFSIGNALED(status))
+		return "libhdf5 crashed or stalled reading it in a separate process";
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return "libhdf5 could not read it";
+	return NULL;
+}
+
+int ee_h5_vlen_string(int64_t loc, const char *name, char *buf, size_t size, struct ee_err *err)
+{
+	struct find f = { .name = name };
+	struct raw r = { -1, 0, 0 };
+	char path[4096];
+	hid_t file = H5Iget_file_id(loc), fcpl;
+	hsize_t userblock = 0;
+	uint64_t addr = object_address(loc);
+	struct stat st;
+	const char *bad = NULL;
+
+	if (size)
+		buf[0] = '\0';
+	if (file < 0 || H5Fget_name(file, path, sizeof(path)) <= 0) {
+		if (file >= 0)
+			H5Fclose(file);
+		return FAIL(err, "attribute '%s': cannot find its file", name);
+	}
+	fcpl = H5Fget_create_plist(file);
+	if (fcpl >= 0) {
+		H5Pget_userblock(fcpl, &userblock);
+		H5Pclose(fcpl);
+	}
+	H5Fclose(file);
+	r.base = userblock;
+	r.fd = open(path, O_RDONLY);
+	if (r.fd < 0 || fstat(r.fd, &st) < 0) {
+		if (r.fd >= 0)
+			close(r.fd);
+		return FAIL(err, "'%s': cannot open: %s", path, strerror(errno));
+	}
+	r.size = (uint64_t)st.st_size;
+	walk_header(&r, addr, &f);
+	if (f.bad)
+		bad = f.bad;
+	else if (!f.found && f.dense)
+		bad = isolated_read(loc, name, buf, size);
+	else if (!f.found)
+		bad = "an attribute message eeprof cannot find";
+	else if (f.seq) /* an empty string may have no heap object */
+		bad = heap_string(&r, f.heap, f.index, f.seq, buf, size);
+	close(r.fd);
+	if (bad)
+		return FAIL(err, "'%s': attribute '%s' is malformed (%s)", path, name, bad);
+	return 1;
+}
+
+/* --- dataset storage ---------------------------------------------------------------- */
+
+int ee_h5_check_storage(int64_t ds, const char *file_desc, const char *what, struct ee_err *err)
+{
+	hid_t dcpl = H5Dget_create_plist(ds), sp = H5Dget_space(ds), ty = H5Dget_type(ds);
+	hid_t file = H5Iget_file_id(ds);
+	hssize_t npoints = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+	size_t elem = ty >= 0 ? H5Tget_size(ty) : 0;
+	hsize_t stored = H5Dget_storage_size(ds), fsize = 0;
+	H5D_space_status_t status = H5D_SPACE_STATUS_ERROR;
+	H5D_layout_t layout = dcpl >= 0 ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
+	uint64_t want = 0;
+	int rc = EE_OK;
+
+	if (file >= 0)
+		H5Fget_filesize(file, &fsize);
+	H5Dget_space_status(ds, &status);
+	if (npoints < 0 || !elem || dcpl < 0 || file < 0 || layout == H5D_LAYOUT_ERROR ||
+	    __builtin_mul_overflow((uint64_t)npoints, (uint64_t)elem, &want))
+		rc = FAIL(err, "%s: %s is malformed", file_desc, what);
+	else if (H5Pget_external_count(dcpl) != 0 || layout == H5D_VIRTUAL)
+		rc = FAIL(err, "%s: %s keeps its data in another file (not read by "
+			  "eeprof)", file_desc, what);
+	else if (want == 0 || layout == H5D_COMPACT)
+		rc = EE_OK; /* nothing to read, or the data is inside the object header */
+	else if (status != H5D_SPACE_STATUS_ALLOCATED)
+		rc = FAIL(err, "%s: %s was declared but its data never written",
+			  file_desc, what);
+	else if (stored > fsize)
+		rc = FAIL(err, "%s: %s claims %llu bytes, more than the file's %llu",
+			  file_desc, what, (unsigned long long)stored, (unsigned long long)fsize);
+	else if (layout == H5D_CONTIGUOUS) {
+		haddr_t off = H5Dget_offset(ds);
+
+		if (stored != want || off == HADDR_UNDEF || off > fsize || want > fsize - off)
+			rc = FAIL(err, "%s: %s of %llu bytes does not fit in the file "
+				  "(%llu bytes)", file_desc, what, (unsigned long long)want,
+				  (unsigned long long)fsize);
+	} else if (layout == H5D_CHUNKED) {
+		/* Uncompressed chunks hold at least the data; deflate expands at most ~1032x. */
+		int filtered = H5Pget_nfilters(dcpl) > 0;
+
+		if (filtered ? want / 2048 > stored : stored < want)
+			rc = FAIL(err, "%s: %s declares %llu bytes but stores %llu",
+				  file_desc, what, (unsigned long long)want, (unsigned long long)stored);
+	} else {
+		rc = FAIL(err, "%s: %s has an unknown storage layout", file_desc, what);
+	}
+	if (file >= 0)
+		H5Fclose(file);
+	if (ty >= 0)
+		H5Tclose(ty);
+	if (sp >= 0)
+		H5Sclose(sp);
+	if (dcpl >= 0)
+		H5Pclose(dcpl);
+	return rc;
+}
