@@ -25,6 +25,7 @@
 #include "plugins/profile.h"
 #include "reports/report.h"
 #include "reports/table.h"
+#include "reports/timeline.h"
 
 static const char synopsis[] =
 	"eeprof report <checkpoint.h5>... --data <spec> (-o | --output) <dir> [--val <spec>]\n"
@@ -38,7 +39,8 @@ static const char synopsis[] =
 
 struct report_opts {
 	const char *data, *val, *output, *policy, *fallback, *trace_dir, *gnuplot, *val_traces;
-	const char *counters, *threshold;
+	const char *counters, *threshold, *timeline;
+	struct ee_timeline *tls;  /* --timeline: [checkpoints] one per model's test profile */
 	bool traces, no_plots, log_x;
 	struct ee_cli_plot_opts look;
 	struct ee_profile_opts profile;
@@ -71,7 +73,7 @@ static int keep_trace(const struct ee_trace *t, const char *dir, const char *nam
 }
 
 /* The trace (and val trace) of model i: profiled, or read with --traces. */
-static int traces_of(const struct report_opts *o, const char *arg, const char *val_path,
+static int traces_of(const struct report_opts *o, int i, const char *arg, const char *val_path,
 		     struct ee_trace *t, struct ee_trace *v, bool *has_val, struct ee_err *err)
 {
 	char name[256];
@@ -91,8 +93,10 @@ static int traces_of(const struct report_opts *o, const char *arg, const char *v
 	}
 	ee_report_stem(arg, name, sizeof(name));
 	po.progress_ctx = name;
+	po.timeline = o->tls ? &o->tls[i] : NULL;
 	if ((rc = ee_profile_run(arg, o->data, &po, t, err)) < 0)
 		return rc;
+	po.timeline = NULL; /* the test pass only */
 	if (o->val && (rc = ee_profile_run(arg, o->val, &po, v, err)) < 0) {
 		ee_trace_release(t);
 		return rc;
@@ -132,7 +136,7 @@ static int build(struct ee_report *r, const struct report_opts *o, const char *c
 		struct ee_trace t, v;
 		bool has_val;
 
-		if ((rc = traces_of(o, args[i], vals ? vals[i] : NULL, &t, &v, &has_val, err)) < 0)
+		if ((rc = traces_of(o, i, args[i], vals ? vals[i] : NULL, &t, &v, &has_val, err)) < 0)
 			break;
 		rc = ee_report_add(r, &t, has_val ? &v : NULL, err);
 		ee_trace_release(&t);
@@ -181,6 +185,9 @@ static int check_opts(const struct report_opts *o, const char *const *pos, int n
 	if (o->traces && (o->data || o->val || o->trace_dir || o->counters))
 		return ee_err_set(err, EE_ERR_USAGE, "--traces reads traces: --data, --val, "
 				  "--trace-dir and --counters do not apply%s", hint(synopsis));
+	if (o->traces && o->timeline)
+		return ee_err_set(err, EE_ERR_USAGE, "--timeline records the profiles: not with "
+				  "--traces%s", hint(synopsis));
 	if (!o->traces && !o->data)
 		return ee_err_set(err, EE_ERR_USAGE, "--data is required%s", hint(synopsis));
 	if (!o->traces && o->val_traces)
@@ -229,6 +236,28 @@ static int build_counted(struct ee_report *r, struct report_opts *o, const char 
 	return rc;
 }
 
+/* One process per model (its test profile) in one file. */
+static int write_timeline(const struct report_opts *o, const char *const *pos, int npos,
+			  struct ee_err *err)
+{
+	const struct ee_timeline **tl = calloc((size_t)npos, sizeof(*tl));
+	const char **names = calloc((size_t)npos, sizeof(*names));
+	char (*buf)[256] = calloc((size_t)npos, sizeof(*buf));
+	int i, rc = tl && names && buf ? EE_OK : ee_err_set(err, EE_ERR_NOMEM, "out of memory");
+
+	for (i = 0; rc == EE_OK && i < npos; i++) {
+		ee_report_stem(pos[i], buf[i], sizeof(buf[i]));
+		names[i] = buf[i];
+		tl[i] = &o->tls[i];
+	}
+	if (rc == EE_OK)
+		rc = ee_timeline_write(tl, names, npos, o->timeline, err);
+	free(tl);
+	free(names);
+	free(buf);
+	return rc;
+}
+
 static int run(struct report_opts *o, const char *const *pos, int npos, struct ee_err *err)
 {
 	struct ee_report_write_opts wo = { !o->no_plots, o->gnuplot, NULL };
@@ -256,8 +285,16 @@ static int run(struct report_opts *o, const char *const *pos, int npos, struct e
 	r.log_x = o->log_x;
 	if (rc == EE_OK && o->threshold)
 		rc = ee_thresholds_parse(o->threshold, r.thr, &r.nthr, err);
+	if (rc == EE_OK && o->timeline && !(o->tls = calloc((size_t)npos, sizeof(*o->tls))))
+		rc = ee_err_set(err, EE_ERR_NOMEM, "out of memory");
 	if (rc == EE_OK)
 		rc = build_counted(&r, o, pos, npos, o->val_traces ? vals : NULL, err);
+	if (rc == EE_OK && o->timeline)
+		rc = write_timeline(o, pos, npos, err);
+	for (int i = 0; o->tls && i < npos; i++)
+		ee_timeline_release(&o->tls[i]);
+	free(o->tls);
+	o->tls = NULL;
 	r.wall_seconds = now() - start;
 	if (rc == EE_OK && (rc = ee_report_write(&r, o->output, &wo, err)) < 0 && wo.plots &&
 	    rc == EE_ERR_IO && strstr(err->msg, "gnuplot"))
@@ -293,6 +330,8 @@ int cmd_report(int argc, char **argv)
 		{ "no-plots", EE_OPT_FLAG, &o.no_plots, NULL, "write no PNG/SVG (no gnuplot needed)",
 		  0, 0 },
 		{ "gnuplot", EE_OPT_STR, &o.gnuplot, "<prog>", "the gnuplot program", 0, 0 },
+		{ "timeline", EE_OPT_STR, &o.timeline, "<file.json>", "per-layer timeline of every "
+		  "model's profile, a process each (Chrome trace events)", 0, 0 },
 		{ "log-x", EE_OPT_FLAG, &o.log_x, NULL, "log MACs axis (the default when the "
 		  "models span more than 5x)", 0, 0 },
 		EE_OPT_PLOT_LOOK(&o.look),

@@ -51,6 +51,7 @@
 #include "plugins/counters.h"
 #include "plugins/loop.h"
 #include "plugins/sde.h"
+#include "reports/timeline.h"
 #include "reports/analysis.h"
 #include "reports/json.h"
 #include "reports/layertime.h"
@@ -60,12 +61,13 @@
 
 static const char synopsis[] =
 	"eeprof run <checkpoint.h5> --data <spec> --threshold <t>[,<t>...] "
-	"[--policy <p>] [--fallback <f>] [--counters <events>] [--layers] [--plot <file>] [--json] "
+	"[--policy <p>] [--fallback <f>] [--counters <events>] [--layers] [--plot <file>] "
+	"[--timeline <file.json>] [--json] "
 	"[--limit <n>] [--offset <n>] [--batch <n>] [--threads <n>]";
 
 struct run_opts {
 	struct ee_cli_rule rule;
-	const char *data, *counters, *plot;
+	const char *data, *counters, *plot, *timeline;
 	bool json, layers;
 	int limit, offset, batch, threads;
 };
@@ -95,6 +97,7 @@ struct session {
 	struct pass all, dynamic;
 	struct ee_layer_time *lt; /* [nodes] the all-exits pass per sample, once it ran */
 	int row0;             /* row of the current batch's first sample */
+	struct ee_timeline tl; /* --timeline: the dynamic pass, layer by layer */
 };
 
 /* ---------------------------------------------------------------- per-sample rows */
@@ -210,7 +213,13 @@ static int dynamic(struct session *s, const struct ee_tensor *x, struct ee_err *
 	struct clocks c = pass_begin(s);
 	int i, rc;
 
+	if (s->o->timeline)
+		ee_timeline_resume(&s->tl);
 	rc = ee_run_forward_dynamic(&s->run, x, decide, s, err);
+	if (s->o->timeline) {
+		ee_timeline_batch(&s->tl, s->o->offset + s->row0, x->n);
+		ee_timeline_pause(&s->tl);
+	}
 	if (rc < 0)
 		return rc;
 	pass_end(s, &s->dynamic, c);
@@ -694,6 +703,11 @@ static int prepare(struct session *s, struct ee_err *err)
 	if (!off && (rc = ee_counters_attach(&s->ctr, &s->run, err)) < 0)
 		return rc;
 	s->hooked = !off;
+	if (s->o->timeline) { /* after the counters: it calls their hooks */
+		if ((rc = ee_timeline_attach(&s->tl, &s->run, err)) < 0)
+			return rc;
+		ee_timeline_pause(&s->tl);
+	}
 	return allocate(s, err);
 }
 
@@ -704,6 +718,17 @@ static int run_model(const char *ckpt, struct session *s, struct ee_err *err)
 
 	if ((rc = prepare(s, err)) == EE_OK)
 		rc = run_batches(s, err);
+	if (s->o->timeline) {
+		char name[300];
+		const char *names[1] = { name };
+		const struct ee_timeline *tls[1] = { &s->tl };
+
+		ee_timeline_detach(&s->tl, &s->run);
+		snprintf(name, sizeof(name), "eeprof run %s (real early exit)", ckpt);
+		if (rc == EE_OK)
+			rc = ee_timeline_write(tls, names, 1, s->o->timeline, err);
+		ee_timeline_release(&s->tl);
+	}
 	nwarn = s->ctr.nwarn;
 	ee_counters_detach(&s->ctr);
 	warn_counters(&s->ctr, nwarn);
@@ -759,6 +784,9 @@ int cmd_run(int argc, char **argv)
 		EE_OPT_RULE(&o.rule, "one threshold, or one per exit (SCAN style; required)"),
 		EE_OPT_COUNTERS(&o.counters),
 		{ "layers", EE_OPT_FLAG, &o.layers, NULL, "also print the per-layer table", 0, 0 },
+		{ "timeline", EE_OPT_STR, &o.timeline, "<file.json>", "per-layer timeline of the "
+		  "dynamic pass (Chrome trace events: the micro-batch shrinks as samples leave)", 0,
+		  0 },
 		{ "plot", EE_OPT_STR, &o.plot, "<file>", "plot time against MACs per layer (PNG, or "
 		  "SVG for a name ending in .svg)", 0, 0 },
 		EE_OPT_JSON(&o.json),

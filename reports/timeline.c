@@ -51,6 +51,8 @@ static void on_end(void *ctx, int lane, int node, int n)
 
 	if (tl->inner)
 		tl->inner->end(tl->inner->ctx, lane, node, n);
+	if (tl->paused)
+		return;
 	/* lanes record concurrently: the total is only an estimate, exact per lane */
 	if (tl->total >= EE_TIMELINE_MAX_EVENTS || !room(tl, l)) {
 		__atomic_add_fetch(&tl->dropped, 1, __ATOMIC_RELAXED);
@@ -145,6 +147,17 @@ void ee_timeline_batch(struct ee_timeline *tl, int first, int n)
 		}
 		tl->mark[l] = ln->count;
 	}
+}
+
+void ee_timeline_pause(struct ee_timeline *tl)
+{
+	tl->paused = true;
+}
+
+void ee_timeline_resume(struct ee_timeline *tl)
+{
+	tl->paused = false;
+	tl->batch_start = ee_now();
 }
 
 void ee_timeline_detach(struct ee_timeline *tl, struct ee_run *r)

@@ -79,6 +79,7 @@ struct ee_timeline {
 	int nbatches, batch_cap;
 	double start, batch_start;    /* ee_now() at attach, at the current batch's start */
 	int pid;                      /* while writing */
+	bool paused;
 	long total, dropped;
 	bool failed;                  /* out of memory while recording */
 };
@@ -89,6 +90,10 @@ int ee_timeline_attach(struct ee_timeline *tl, struct ee_run *r, struct ee_err *
 /* Marks the end of a batch of n samples starting at first (call after each forward,
  * from one thread); the next batch starts now. */
 void ee_timeline_batch(struct ee_timeline *tl, int first, int n);
+/* While paused (after attach: not), the recorder calls the hooks it wraps and records
+ * nothing; resuming starts the next batch now (eeprof run times its dynamic pass only). */
+void ee_timeline_pause(struct ee_timeline *tl);
+void ee_timeline_resume(struct ee_timeline *tl);
 /* Puts the run's hooks back as they were; the events stay for writing. */
 void ee_timeline_detach(struct ee_timeline *tl, struct ee_run *r);
 void ee_timeline_release(struct ee_timeline *tl);

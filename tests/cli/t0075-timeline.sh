@@ -86,3 +86,37 @@ import h5py; f = h5py.File(\"$T/p3.h5\"); assert list(f[\"timing/counter_names\"
 expect_fail "timeline in a missing directory" 3 "nodir" "$EEPROF" profile "$F/good.h5" --data "$D" \
 	-o "$T/p4.h5" --timeline "$T/nodir/tl.json"
 no_file "no trace left when the timeline cannot be written" "$T/p4.h5"
+
+# ---------------------------------------------------------------- run: real early exit
+S=checkpoints/samples/emgnet20-w8-fmnist.h5
+expect_ok "run --timeline (EMGNet sample, 64 samples)" "$EEPROF" run "$S" --data fashion-mnist:test \
+	--threshold 0.9 --limit 64 --batch 32 --timeline "$T/run.json"
+run $PY "$T/check_tl.py" "$T/run.json" ""
+check "run timeline: structure and nesting" "[ $rc -eq 0 ] || { cat '$T/err' >&2; false; }"
+check "run timeline: the micro-batch shrinks from region to region (compaction)" "$PY -c '
+import json; ev = json.load(open(\"$T/run.json\"))[\"traceEvents\"]
+reg = [e for e in ev if e.get(\"cat\") == \"region\"]
+first = {}
+shrunk = False
+for e in reg:
+    if e[\"args\"][\"exit\"] == 1:
+        n1 = e[\"args\"][\"samples\"]
+    else:
+        assert e[\"args\"][\"samples\"] <= n1
+        shrunk |= e[\"args\"][\"samples\"] < n1
+assert shrunk and sum(e[\"args\"][\"samples\"] for e in ev if e.get(\"cat\") == \"batch\") == 64'"
+
+# ---------------------------------------------------------------- report: a process per model
+cp "$F/good.h5" "$T/other.h5"
+expect_ok "report --timeline of two models" "$EEPROF" report "$F/good.h5" "$T/other.h5" --data "$D" \
+	-o "$T/rep" --no-plots --batch 8 --timeline "$T/rep.json"
+run $PY "$T/check_tl.py" "$T/rep.json" ""
+check "report timeline: structure and nesting" "[ $rc -eq 0 ] || { cat '$T/err' >&2; false; }"
+check "report timeline: one named process per model, each with all 20 samples" "$PY -c '
+import json; ev = json.load(open(\"$T/rep.json\"))[\"traceEvents\"]
+procs = {e[\"pid\"]: e[\"args\"][\"name\"] for e in ev if e[\"name\"] == \"process_name\"}
+assert procs == {1: \"good\", 2: \"other\"}, procs
+for pid in procs:
+    assert sum(e[\"args\"][\"samples\"] for e in ev if e.get(\"cat\") == \"batch\" and e[\"pid\"] == pid) == 20'"
+expect_fail "report --timeline with --traces" 2 "timeline" "$EEPROF" report --traces "$T/p.h5" \
+	-o "$T/rep2" --timeline "$T/x.json"
