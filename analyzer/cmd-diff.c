@@ -4,7 +4,8 @@
  * change, verdict) and a summary line; exit status 1 if any check regressed, 0
  * otherwise, 3 if the reports cannot be compared (other models or data, bad
  * files). --junit writes JUnit XML atomically; --timing compares two
- * timing.json files instead, failing only beyond --max-time-rise.
+ * timing.json files instead, failing only beyond --max-time-rise and never when
+ * the runs of the two files overlap (their spreads, report --repeat).
  */
 #include <errno.h>
 #include <math.h>
@@ -22,7 +23,8 @@ static const char synopsis[] =
 	"       [--junit <file>] [--timing [--max-time-rise <z>]]\n\n"
 	"Compares two report.json files (or, with --timing, two timing.json files).\n"
 	"--max-acc-drop is absolute (0.005 = half a point), --max-macs-rise and\n"
-	"--max-time-rise are relative (0.01 = 1%). Exit status 1 on a regression.";
+	"--max-time-rise are relative (0.01 = 1%). With --timing, a change whose runs overlap\n"
+	"(both files written by report --repeat) is noise. Exit status 1 on a regression.";
 
 static int write_junit(const struct ee_diff *d, const struct ee_diff_opts *o, const char *path,
 		       struct ee_err *err)

@@ -356,6 +356,35 @@ static int per_sample(const struct ee_jv *m, const char *file, const char *where
 	return EE_OK;
 }
 
+/* The [*lo, *hi] of model m's timed runs per sample (its spread, which report --repeat
+ * writes); false without one (then no noise band applies). */
+static bool run_range(const struct ee_jv *m, double *lo, double *hi)
+{
+	const struct ee_jv *s = ee_jv_get(m, "spread");
+	double n;
+
+	if (!s || !ee_jv_num(ee_jv_get(m, "samples"), &n) || !(n > 0) ||
+	    !ee_jv_num(ee_jv_get(s, "min"), lo) || !ee_jv_num(ee_jv_get(s, "max"), hi))
+		return false;
+	*lo /= n;
+	*hi /= n;
+	return *lo <= *hi;
+}
+
+/* A time check whose two sets of runs overlap ([min, max] of each) is noise: the medians
+ * differ by less than the runs themselves do. */
+static void judge_noise(struct ee_diff *d, const struct ee_jv *b, const struct ee_jv *n)
+{
+	struct ee_diff_check *k = &d->checks[d->n - 1];
+	double blo, bhi, nlo, nhi;
+
+	if (k->verdict == EE_VERDICT_SAME || !run_range(b, &blo, &bhi) || !run_range(n, &nlo, &nhi) ||
+	    nlo > bhi || blo > nhi)
+		return;
+	d->regressions -= k->verdict == EE_VERDICT_REGRESSION;
+	k->verdict = EE_VERDICT_NOISE;
+}
+
 int ee_diff_timing(const struct ee_jv *base, const struct ee_jv *cur,
 		   const struct ee_diff_opts *o, struct ee_diff *d, struct ee_err *err)
 {
@@ -377,8 +406,9 @@ int ee_diff_timing(const struct ee_jv *base, const struct ee_jv *cur,
 
 		snprintf(where, sizeof(where), "model '%s'", name);
 		if ((rc = per_sample(b, c.base.file, where, &x, err)) == EE_OK &&
-		    (rc = per_sample(find_model(nm, name), c.cur.file, where, &y, err)) == EE_OK)
-			rc = add_check(&c, name, "seconds per sample", EE_DIFF_TIME, x, y);
+		    (rc = per_sample(find_model(nm, name), c.cur.file, where, &y, err)) == EE_OK &&
+		    (rc = add_check(&c, name, "seconds per sample", EE_DIFF_TIME, x, y)) == EE_OK)
+			judge_noise(d, b, find_model(nm, name));
 	}
 	if (rc < 0)
 		ee_diff_release(d);
@@ -396,9 +426,9 @@ void ee_diff_release(struct ee_diff *d)
 const char *ee_verdict_name(enum ee_verdict v)
 {
 	static const char *const names[] = { "same", "better", "worse (within limit)",
-					     "REGRESSION" };
+					     "REGRESSION", "noise (runs overlap)" };
 
-	return v >= EE_VERDICT_SAME && v <= EE_VERDICT_REGRESSION ? names[v] : "?";
+	return v >= EE_VERDICT_SAME && v <= EE_VERDICT_NOISE ? names[v] : "?";
 }
 
 static const char *value(char *buf, size_t size, const struct ee_diff_check *k, double v)

@@ -50,6 +50,7 @@ enum ee_verdict {
 	EE_VERDICT_BETTER,      /* higher accuracy or fewer MACs */
 	EE_VERDICT_WORSE,       /* worse, but within the tolerance */
 	EE_VERDICT_REGRESSION,  /* worse beyond the tolerance */
+	EE_VERDICT_NOISE,       /* timing: changed, but the runs of both files overlap */
 };
 
 struct ee_diff_check {
@@ -69,7 +70,9 @@ struct ee_diff {
 
 int ee_diff_reports(const struct ee_jv *base, const struct ee_jv *cur,
 		    const struct ee_diff_opts *o, struct ee_diff *d, struct ee_err *err);
-/* Two timing.json files of the same models: seconds per sample of each. */
+/* Two timing.json files of the same models: seconds per sample of each (the median of
+ * the runs). When both files give each model's spread (report --repeat), a change whose
+ * runs overlap ([min, max] of each file) is noise, never a regression. */
 int ee_diff_timing(const struct ee_jv *base, const struct ee_jv *cur,
 		   const struct ee_diff_opts *o, struct ee_diff *d, struct ee_err *err);
 void ee_diff_release(struct ee_diff *d);

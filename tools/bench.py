@@ -178,6 +178,39 @@ def layers_section(eeprof, models):
                    100 * l["cpu_seconds"] / cpu), flush=True)
 
 
+def two_vs_one(eeprof, ckpt, data, batch, n):
+    """Median img/s with 1 and 2 threads over REPEATS alternated pairs, the ratio of the
+    medians, and the lowest and highest ratio of one pair."""
+    one, two = [], []
+    for i in range(REPEATS):
+        order = (1, 2) if i % 2 == 0 else (2, 1)
+        got = {t: n / run_eeprof(eeprof, ckpt, data, batch, t, n) for t in order}
+        one.append(got[1])
+        two.append(got[2])
+    ratios = [b / a for a, b in zip(one, two)]
+    m1, m2 = statistics.median(one), statistics.median(two)
+    return m1, m2, m2 / m1, min(ratios), max(ratios)
+
+
+def threads_section(eeprof, models):
+    print("\n## 2 threads vs 1 (eeprof eval; medians of %d alternated pairs, spread = lowest "
+          "and highest ratio of a pair)" % REPEATS, flush=True)
+    rows = []
+    for model, ckpt, data in models:
+        for batch in PAIR_BATCHES:
+            n = model["images"][batch]
+            r = two_vs_one(eeprof, ckpt, data, batch, n)
+            rows.append((model["name"], batch, n) + r)
+            print("  %-44s batch %2d: 1 thread %8.1f img/s  2 threads %8.1f img/s  %.2fx "
+                  "(%.2f-%.2f)%s" % ((model["name"], batch) + r +
+                                     ("" if r[2] >= 1.0 else "  LOSES",)), flush=True)
+    print("\n| model | batch | images | 1 thread img/s | 2 threads img/s | 2 vs 1 | spread |")
+    print("|---|--:|--:|--:|--:|--:|--:|")
+    for r in rows:
+        print("| %s | %d | %d | %.1f | %.1f | %.2fx | %.2f-%.2f |" % r)
+    return rows
+
+
 def prepare(model, work):
     """The checkpoint and an image file. Models without a sample get random weights and
     BN statistics calibrated on the bench images, and EMG thresholds that open about half

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/version.h"
 #include "reports/diff.h"
 #include "reports/jsonread.h"
 #include "reports/plot.h"
@@ -776,6 +777,62 @@ START_TEST(diff_refuses_malformed_reports)
 }
 END_TEST
 
+/* A timing.json of one model "m" of 10 samples taking `seconds`, with the spread of its
+ * runs [lo, hi] if lo < hi. */
+static void timing_doc(struct ee_jv *v, char *buf, size_t size, double seconds, double lo,
+		       double hi)
+{
+	struct ee_err err = { 0 };
+	char spread[100] = "";
+
+	if (lo < hi)
+		snprintf(spread, sizeof(spread), ", \"spread\": {\"min\": %g, \"max\": %g}", lo, hi);
+	snprintf(buf, size, "{\"schema_version\": %d, \"models\": [{\"name\": \"m\", "
+		 "\"samples\": 10, \"seconds\": %g%s}]}", EE_SCHEMA_VERSION, seconds, spread);
+	ck_assert_msg(ee_jv_parse(v, buf, strlen(buf), &err) == EE_OK, "%s: %s", buf, err.msg);
+}
+
+/* diff --timing of two such files (limit: 5 % rise). */
+static void timing_diff(double s0, double lo0, double hi0, double s1, double lo1, double hi1,
+			struct ee_diff *d)
+{
+	struct ee_diff_opts o = { .max_time_rise = 0.05 };
+	struct ee_err err = { 0 };
+	char a[300], b[300];
+	struct ee_jv x, y;
+
+	timing_doc(&x, a, sizeof(a), s0, lo0, hi0);
+	timing_doc(&y, b, sizeof(b), s1, lo1, hi1);
+	ck_assert_msg(ee_diff_timing(&x, &y, &o, d, &err) == EE_OK, "%s", err.msg);
+	ee_jv_release(&x);
+	ee_jv_release(&y);
+}
+
+/* diff --timing: a rise beyond the limit is a regression, unless the two files' runs
+ * overlap (noise); without spreads the old rule holds. */
+START_TEST(diff_timing_spread_is_noise)
+{
+	struct ee_diff d;
+
+	timing_diff(1.0, 0, 0, 1.2, 0, 0, &d); /* no spreads: +20 % > 5 % */
+	ck_assert_int_eq(d.checks[0].verdict, EE_VERDICT_REGRESSION);
+	ck_assert_int_eq(d.regressions, 1);
+	ee_diff_release(&d);
+	timing_diff(1.0, 0.9, 1.25, 1.2, 1.1, 1.4, &d); /* runs overlap: noise */
+	ck_assert_int_eq(d.checks[0].verdict, EE_VERDICT_NOISE);
+	ck_assert_int_eq(d.regressions, 0);
+	ee_diff_release(&d);
+	timing_diff(1.0, 0.95, 1.05, 1.2, 1.15, 1.3, &d); /* apart: a regression */
+	ck_assert_int_eq(d.checks[0].verdict, EE_VERDICT_REGRESSION);
+	ck_assert_int_eq(d.regressions, 1);
+	ee_diff_release(&d);
+	timing_diff(1.0, 0.9, 1.1, 0.95, 0.9, 1.0, &d); /* faster, overlapping: noise too */
+	ck_assert_int_eq(d.checks[0].verdict, EE_VERDICT_NOISE);
+	ck_assert_str_eq(ee_verdict_name(EE_VERDICT_NOISE), "noise (runs overlap)");
+	ee_diff_release(&d);
+}
+END_TEST
+
 START_TEST(diff_markdown_and_junit)
 {
 	struct ee_diff_opts o = { 0.005, 0.01, INFINITY, "a", "b" };
@@ -842,6 +899,7 @@ static Suite *report_suite(void)
 	tcase_add_test(diff, diff_refuses_other_models_or_data);
 	tcase_add_test(diff, diff_refuses_malformed_reports);
 	tcase_add_test(diff, diff_markdown_and_junit);
+	tcase_add_test(diff, diff_timing_spread_is_noise);
 	suite_add_tcase(s, diff);
 	return s;
 }
