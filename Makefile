@@ -41,7 +41,7 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 # that file first and restarts itself, so on a fresh machine every goal that builds finds the
 # headers of the packages it has just installed. Goals that build nothing skip it.
 PKGS := hdf5 papi openblas zlib libjpeg libpng
-NOBUILD_GOALS := clean deps check-fresh uninstall
+NOBUILD_GOALS := clean deps check-fresh check-layers uninstall
 ifneq ($(filter-out $(NOBUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
 include $(O)/pkg.mak
 # MPI (plugins/dist.c): on when pkg.mak found Open MPI, unless MPI=0; MPI=1 insists on it.
@@ -96,7 +96,7 @@ TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(O)/tests/%)
 TEST_HELPER_OBJ := $(TEST_HELPERS:%.c=$(O)/%.o)
 
 .SECONDARY:
-.PHONY: all test unit cli parity asan demo bench deps clean check-headers check-fresh \
+.PHONY: all test unit cli parity asan demo bench deps clean check-headers check-layers check-fresh \
 	install uninstall stage fuzz fuzz-build fuzz-smoke
 all: $(O)/libee.a $(O)/eeprof
 
@@ -164,7 +164,7 @@ deps:
 # Unit suites (Check), then CLI tests, then PyTorch parity tests.
 test: deps
 	@$(MAKE) --no-print-directory all $(TEST_BIN)
-	@$(MAKE) --no-print-directory check-headers unit cli parity fuzz-smoke
+	@$(MAKE) --no-print-directory check-headers check-layers unit cli parity fuzz-smoke
 
 # A directory as eeprof.pc writes it: relative to ${prefix} when it lies under PREFIX.
 pc_dir = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
@@ -234,7 +234,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 3
 FO := build-fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O1 -g -fopenmp \
+FUZZ_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DEE_VERSION=\"$(VERSION)\" -O1 -g -fopenmp \
 	-DEE_NO_CLONES -Wall -Wextra -Wno-pass-failed -I. $(PKG_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -MMD -MP
 FUZZ_SRC := $(filter-out tests/fuzz/fuzz.c,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FO)/%)
@@ -270,6 +270,14 @@ check-headers:
 		$(CC) -std=c99 -pedantic-errors $(WARN) -I. -fsyntax-only $(O)/public.h.c && \
 		$(CXX) -std=c++11 -pedantic-errors -Wall -Wextra -Werror -I. -x c++ -fsyntax-only $(O)/public.h.c \
 		|| exit 1; done
+
+# The folders depend one way (README, "Architecture of the code"): analyzer/ on top, then
+# plugins/, then checkpoints/ and reports/ (neither includes the other), core/, and
+# include/eeprof/ at the bottom. tools/check-layers.sh reads the #include lines, and checks
+# that README's architecture table names every .c and .h file of those folders.
+check-layers:
+	@tools/check-layers.sh --self-test >/dev/null
+	@tools/check-layers.sh
 
 # Not part of make test: it builds a Debian root and installs every package into it.
 check-fresh:

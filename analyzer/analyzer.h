@@ -4,7 +4,8 @@
  * To add a subcommand:
  *  1. write analyzer/cmd-<name>.c with `int cmd_<name>(int argc, char **argv)`
  *     that parses its options with ee_parse() (which handles --help), calls the
- *     library, prints results to stdout, and returns ee_fail(&err) on failure;
+ *     library, prints results to stdout, and returns ee_fail(&err) on failure
+ *     (ee_cli_main does the parsing and the failing around a body of yours);
  *  2. declare it below and add it to commands[] in main.c;
  *  3. document it in README.md with an example, and add tests under tests/cli/.
  *
@@ -63,12 +64,29 @@ int ee_fail(const struct ee_err *err);
 int ee_fail_usage(const char *synopsis, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The exit status of a library status code. */
 int ee_exit_status(int code);
+/*
+ * A subcommand's whole life after its option table: parses argv (ee_parse: --help
+ * printed, usage errors), then body(ctx, pos, npos, err) with the positional
+ * arguments, and turns the outcome into the exit status (ee_cli_exit). A body refuses
+ * a missing option with ee_err_set(err, EE_ERR_USAGE, "...%s", hint(synopsis)).
+ */
+typedef int (*ee_cmd_body)(void *ctx, const char **pos, int npos, struct ee_err *err);
+int ee_cli_main(int argc, char **argv, const char *synopsis, const struct ee_opt *opts,
+		int min_pos, int max_pos, ee_cmd_body body, void *ctx);
+/* A subcommand's exit status after a step that returned rc (ee_parse, or its last one):
+ * EE_EXIT_OK for rc >= 0 (ee_parse's 1: --help was shown), else err printed (ee_fail). */
+int ee_cli_exit(int rc, const struct ee_err *err);
 /* Sets the threads of the team that runs the loops and products (--threads). */
 void ee_cli_threads(int n);
 /* True if stderr is a terminal (progress bars). */
 bool ee_cli_tty(void);
 /* A progress bar on stderr, redrawn in place; done = total ends the line. */
 void ee_cli_progress(const char *what, long done, long total);
+
+struct ee_counters;
+/* "eeprof: warning: ..." on stderr for the counter set's warnings from number from on
+ * (events asked for that cannot be counted, threads that could not count). */
+void ee_cli_warn_counters(const struct ee_counters *c, int from);
 
 struct ee_net;
 struct ee_run;
@@ -94,6 +112,11 @@ void ee_cli_close(struct ee_net *net, struct ee_run *run);
 	  "only; off: no per-layer measuring; fake:A,B for the test source", 0, 0 }
 #define EE_OPT_OFFSET(dst) \
 	{ "offset", EE_OPT_INT, (dst), "<n>", "skip the first n samples", 0, 1 << 30 }
+/* The options of a command that runs a model over samples of a dataset (eval, run): o
+ * points to a struct with int fields limit, offset, batch and threads. */
+#define EE_OPTS_SAMPLES(o) \
+	EE_OPT_LIMIT(&(o)->limit), EE_OPT_OFFSET(&(o)->offset), EE_OPT_BATCH(&(o)->batch), \
+		EE_OPT_THREADS(&(o)->threads)
 /* Timing repeats: --repeat runs measured (spread.h: median, min, max, IQR), after
  * --warmup runs that are not kept. */
 #define EE_OPT_REPEAT(dst, dflt) \

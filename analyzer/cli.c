@@ -15,6 +15,7 @@
 #include "analyzer.h"
 #include "core/exec.h"
 #include "core/threads.h"
+#include "plugins/counters.h"
 #include "plugins/dist.h"
 #include "plugins/net.h"
 #include "reports/analysis.h"
@@ -149,6 +150,23 @@ int ee_fail(const struct ee_err *err)
 	return ee_exit_status(err->code ? err->code : EE_ERR_INTERNAL);
 }
 
+int ee_cli_exit(int rc, const struct ee_err *err)
+{
+	return rc < 0 ? ee_fail(err) : EE_EXIT_OK;
+}
+
+int ee_cli_main(int argc, char **argv, const char *synopsis, const struct ee_opt *opts,
+		int min_pos, int max_pos, ee_cmd_body body, void *ctx)
+{
+	struct ee_err err = { 0 };
+	const char *pos[EE_MAX_POS];
+	int npos, rc = ee_parse(argc, argv, synopsis, opts, min_pos, max_pos, pos, &npos, &err);
+
+	if (rc == EE_OK)
+		rc = body(ctx, pos, npos, &err);
+	return ee_cli_exit(rc, &err);
+}
+
 int ee_fail_usage(const char *synopsis, const char *fmt, ...)
 {
 	struct ee_err err = { 0 };
@@ -160,6 +178,14 @@ int ee_fail_usage(const char *synopsis, const char *fmt, ...)
 	va_end(ap);
 	ee_err_set(&err, EE_ERR_USAGE, "%s%s", msg, hint(synopsis));
 	return ee_fail(&err);
+}
+
+void ee_cli_warn_counters(const struct ee_counters *c, int from)
+{
+	int i;
+
+	for (i = from; i < c->nwarn; i++)
+		fprintf(stderr, "eeprof: warning: %s\n", c->warn[i]);
 }
 
 void ee_cli_threads(int n)

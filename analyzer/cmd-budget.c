@@ -237,7 +237,7 @@ int cmd_budget(int argc, char **argv)
 
 	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
 	if (rc)
-		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
+		return ee_cli_exit(rc, &err);
 	if (!o.val || !o.budget)
 		return ee_fail_usage(synopsis, "--val and --budget are required");
 	rc = ee_rule_names(&f.rule, o.policy, NULL, &err);
@@ -251,5 +251,5 @@ int cmd_budget(int argc, char **argv)
 		print_text(&f);
 	ee_trace_release(&f.test);
 	ee_trace_release(&f.val);
-	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK;
+	return ee_cli_exit(rc, &err);
 }

@@ -392,6 +392,17 @@ static int curve(const char *const *paths, int count, const struct curve_opts *o
 	return rc;
 }
 
+static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
+{
+	struct curve_opts *o = ctx;
+	struct ee_plot_look look;
+	int rc = ee_cli_rule_parse(&o->rule, &o->names, o->v, &o->nv, err);
+
+	if (rc == EE_OK)
+		rc = ee_cli_plot_check(o->plot, &o->look, &look, err);
+	return rc < 0 ? rc : curve(pos, npos, o, err);
+}
+
 int cmd_curve(int argc, char **argv)
 {
 	struct curve_opts o = { 0 };
@@ -405,20 +416,6 @@ int cmd_curve(int argc, char **argv)
 		EE_OPT_PLOT_LOOK(&o.look),
 		{ 0 },
 	};
-	struct ee_err err = { 0 };
-	const char *pos[EE_MAX_POS];
-	int npos, rc;
 
-	rc = ee_parse(argc, argv, synopsis, opts, 1, EE_MAX_POS, pos, &npos, &err);
-	if (rc)
-		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
-	rc = ee_cli_rule_parse(&o.rule, &o.names, o.v, &o.nv, &err);
-	if (rc == EE_OK) {
-		struct ee_plot_look look;
-
-		rc = ee_cli_plot_check(o.plot, &o.look, &look, &err);
-	}
-	if (rc == EE_OK)
-		rc = curve(pos, npos, &o, &err);
-	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK;
+	return ee_cli_main(argc, argv, synopsis, opts, 1, EE_MAX_POS, body, &o);
 }

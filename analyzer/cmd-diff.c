@@ -94,7 +94,7 @@ int cmd_diff(int argc, char **argv)
 
 	rc = ee_parse(argc, argv, synopsis, opts, 2, 2, pos, &npos, &err);
 	if (rc)
-		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
+		return ee_cli_exit(rc, &err);
 	o.base_name = pos[0];
 	o.new_name = pos[1];
 	rc = compare(pos, &o, timing, junit, &regressions, &err);

@@ -16,8 +16,8 @@
 #include "core/exec.h"
 #include "plugins/loop.h"
 #include "reports/json.h"
+#include "plugins/rows.h"
 #include "reports/spread.h"
-#include "plugins/profile.h"
 #include "reports/table.h"
 
 static const char synopsis[] =
@@ -199,9 +199,8 @@ static int evaluate(const char *ckpt, const struct eval_opts *o, struct ee_err *
 			rc = ee_err_set(err, EE_ERR_NOMEM, "out of memory");
 		else if (count < 1)
 			rc = ee_err_set(err, EE_ERR_USAGE, "no samples selected from '%s'", o->data);
-		else if (ds.num_classes > t.k)
-			rc = ee_err_set(err, EE_ERR_INPUT, "dataset '%s' has %d classes but the "
-					"model predicts %d", o->data, ds.num_classes, t.k);
+		else
+			rc = ee_loop_check_classes(&net, &ds, err);
 		if (rc == EE_OK)
 			rc = run_all(&run, &net, &ds, o, count, &t, &tm, err);
 		if (rc == EE_OK && o->json)
@@ -216,30 +215,28 @@ static int evaluate(const char *ckpt, const struct eval_opts *o, struct ee_err *
 	return rc;
 }
 
+static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
+{
+	const struct eval_opts *o = ctx;
+
+	(void)npos;
+	if (!o->data)
+		return ee_err_set(err, EE_ERR_USAGE, "--data is required%s", hint(synopsis));
+	ee_cli_threads(o->threads);
+	return evaluate(pos[0], o, err);
+}
+
 int cmd_eval(int argc, char **argv)
 {
 	struct eval_opts o = { NULL, false, 0, 0, 64, 1, 1, 0 };
 	const struct ee_opt opts[] = {
 		{ "data", EE_OPT_STR, &o.data, "<spec>", "dataset, e.g. fashion-mnist:test", 0, 0 },
 		EE_OPT_JSON(&o.json),
-		EE_OPT_LIMIT(&o.limit),
-		EE_OPT_OFFSET(&o.offset),
-		EE_OPT_BATCH(&o.batch),
-		EE_OPT_THREADS(&o.threads),
+		EE_OPTS_SAMPLES(&o),
 		EE_OPT_REPEAT(&o.repeat, "1"),
 		EE_OPT_WARMUP(&o.warmup),
 		{ 0 },
 	};
-	struct ee_err err = { 0 };
-	const char *pos[1];
-	int npos, rc;
 
-	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
-	if (rc)
-		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
-	if (!o.data)
-		return ee_fail_usage(synopsis, "--data is required");
-	ee_cli_threads(o.threads);
-	rc = evaluate(pos[0], &o, &err);
-	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK;
+	return ee_cli_main(argc, argv, synopsis, opts, 1, 1, body, &o);
 }

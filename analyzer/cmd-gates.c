@@ -499,7 +499,7 @@ int cmd_gates(int argc, char **argv)
 
 	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
 	if (rc)
-		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
+		return ee_cli_exit(rc, &err);
 	g.path = pos[0];
 	rc = ee_cli_rule_parse(&o.rule, &g.rule, v, &nv, &err);
 	if (rc == EE_OK && nv == 0) {
@@ -517,5 +517,5 @@ int cmd_gates(int argc, char **argv)
 	else if (rc == EE_OK)
 		print_text(&g);
 	gates_release(&g);
-	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK;
+	return ee_cli_exit(rc, &err);
 }

@@ -233,7 +233,7 @@ int cmd_infer(int argc, char **argv)
 
 	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
 	if (rc)
-		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
+		return ee_cli_exit(rc, &err);
 	if (!input || !output)
 		return ee_fail_usage(synopsis, "--input and --output are required");
 	ee_cli_threads(threads);
@@ -253,5 +253,5 @@ int cmd_infer(int argc, char **argv)
 	}
 	free(x);
 	ee_net_release(&net);
-	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK;
+	return ee_cli_exit(rc, &err);
 }

@@ -230,7 +230,7 @@ int cmd_info(int argc, char **argv)
 
 	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
 	if (rc)
-		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
+		return ee_cli_exit(rc, &err);
 	if (ee_net_load(&net, pos[0], &err) < 0)
 		return ee_fail(&err);
 	if (json)

@@ -63,9 +63,9 @@ int cmd_merge(int argc, char **argv)
 
 	rc = ee_parse(argc, argv, synopsis, opts, 1, EE_MAX_POS, pos, &npos, &err);
 	if (rc)
-		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
+		return ee_cli_exit(rc, &err);
 	if (!output)
 		return ee_fail_usage(synopsis, "--output is required");
 	rc = merge(pos, npos, output, &err);
-	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK;
+	return ee_cli_exit(rc, &err);
 }

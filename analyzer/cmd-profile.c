@@ -29,14 +29,6 @@ static const char synopsis[] =
 	"eeprof profile <checkpoint.h5> --data <spec> (-o | --output) <trace.h5> [--softmax] "
 	"[--no-logits] [--timeline <file.json>] [--counters <events>] [--limit <n>] [--offset <n>] [--batch <n>] [--threads <n>]";
 
-static void warn_counters(const struct ee_counters *c, int from)
-{
-	int i;
-
-	for (i = from; i < c->nwarn; i++)
-		fprintf(stderr, "eeprof: warning: %s\n", c->warn[i]);
-}
-
 /* Opens the set a --counters spec names into c and points o at it; "off": none. */
 static int open_counters(struct ee_counters *c, const char *spec, struct ee_profile_opts *o,
 			 struct ee_err *err)
@@ -48,7 +40,7 @@ static int open_counters(struct ee_counters *c, const char *spec, struct ee_prof
 		return EE_OK;
 	if ((rc = ee_counters_open(c, spec ? spec : "none", err)) < 0)
 		return rc;
-	warn_counters(c, 0);
+	ee_cli_warn_counters(c, 0);
 	o->counters = c;
 	return EE_OK;
 }
@@ -134,7 +126,7 @@ int cmd_profile(int argc, char **argv)
 
 	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
 	if (rc)
-		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
+		return ee_cli_exit(rc, &err);
 	if (!data || !output)
 		return ee_fail_usage(synopsis, "--data and --output are required");
 	ee_cli_threads(o.threads);
@@ -146,7 +138,7 @@ int cmd_profile(int argc, char **argv)
 	if (timeline)
 		o.timeline = &tl;
 	rc = ee_profile_run(pos[0], data, &o, &t, &err);
-	warn_counters(&c, nwarn);
+	ee_cli_warn_counters(&c, nwarn);
 	ee_counters_close(&c);
 	if (rc < 0) {
 		ee_timeline_release(&tl);
@@ -161,5 +153,5 @@ int cmd_profile(int argc, char **argv)
 	if (rc == EE_OK && timeline)
 		printf("timeline    %s\n", timeline);
 	ee_trace_release(&t);
-	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK;
+	return ee_cli_exit(rc, &err);
 }

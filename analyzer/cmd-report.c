@@ -205,14 +205,6 @@ static int check_opts(const struct report_opts *o, const char *const *pos, int n
 	return EE_OK;
 }
 
-static void warn_counters(const struct ee_counters *c, int from)
-{
-	int i;
-
-	for (i = from; i < c->nwarn; i++)
-		fprintf(stderr, "eeprof: warning: %s\n", c->warn[i]);
-}
-
 /* build() with the layers counted as --counters says (profiling only). */
 static int build_counted(struct ee_report *r, struct report_opts *o, const char *const *pos,
 			 int npos, const char *const *vals, struct ee_err *err)
@@ -225,12 +217,12 @@ static int build_counted(struct ee_report *r, struct report_opts *o, const char 
 	if (!o->traces && strcmp(spec, "off")) {
 		if ((rc = ee_counters_open(&c, spec, err)) < 0)
 			return rc;
-		warn_counters(&c, 0);
+		ee_cli_warn_counters(&c, 0);
 		o->profile.counters = &c;
 	}
 	nwarn = c.nwarn;
 	rc = build(r, o, pos, npos, vals, err);
-	warn_counters(&c, nwarn);
+	ee_cli_warn_counters(&c, nwarn);
 	ee_counters_close(&c);
 	o->profile.counters = NULL;
 	return rc;
@@ -307,6 +299,21 @@ static int run(struct report_opts *o, const char *const *pos, int npos, struct e
 	return rc;
 }
 
+static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
+{
+	struct report_opts *o = ctx;
+	int rc = check_opts(o, pos, npos, err);
+
+	if (rc < 0)
+		return rc;
+	if (!o->gnuplot)
+		o->gnuplot = getenv("EEPROF_GNUPLOT");
+	ee_cli_threads(o->profile.threads);
+	if (ee_cli_tty())
+		o->profile.progress = progress;
+	return run(o, pos, npos, err);
+}
+
 int cmd_report(int argc, char **argv)
 {
 	struct report_opts o = { .profile = { .batch = 64, .threads = 1 } };
@@ -342,20 +349,6 @@ int cmd_report(int argc, char **argv)
 		EE_OPT_THREADS(&o.profile.threads),
 		{ 0 },
 	};
-	struct ee_err err = { 0 };
-	const char *pos[EE_MAX_POS];
-	int npos, rc;
 
-	rc = ee_parse(argc, argv, synopsis, opts, 1, EE_MAX_POS, pos, &npos, &err);
-	if (rc)
-		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
-	if ((rc = check_opts(&o, pos, npos, &err)) < 0)
-		return ee_fail(&err);
-	if (!o.gnuplot)
-		o.gnuplot = getenv("EEPROF_GNUPLOT");
-	ee_cli_threads(o.profile.threads);
-	if (ee_cli_tty())
-		o.profile.progress = progress;
-	rc = run(&o, pos, npos, &err);
-	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK;
+	return ee_cli_main(argc, argv, synopsis, opts, 1, EE_MAX_POS, body, &o);
 }

@@ -1,4 +1,4 @@
-/* arena.c - see arena.h. */
+/* arena.c - bump allocators with a single owner; see arena.h. */
 #include "arena.h"
 
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* direct.c - see direct.h. */
+/* direct.c - dense convolutions with few channels, computed directly; see direct.h. */
 #include "direct.h"
 
 #include <string.h>

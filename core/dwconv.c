@@ -1,4 +1,4 @@
-/* dwconv.c - see dwconv.h. */
+/* dwconv.c - direct depthwise convolution of one plane, register-blocked; see dwconv.h. */
 #include "dwconv.h"
 
 #include <string.h>

@@ -548,6 +548,24 @@ int ee_h5_vlen_string(int64_t loc, const char *name, char *buf, size_t size, str
 
 /* --- dataset storage ---------------------------------------------------------------- */
 
+/*
+ * Every chunk of a chunked dataset was written. (H5Dget_space_status cannot tell: libhdf5
+ * 1.10.8 calls a compressed dataset "partly allocated" when it stores fewer bytes than
+ * its size.)
+ */
+static bool all_chunks(hid_t ds, hid_t dcpl, hid_t sp)
+{
+	hsize_t dims[H5S_MAX_RANK], chunk[H5S_MAX_RANK], want = 1, got = 0;
+	int rank = H5Sget_simple_extent_dims(sp, dims, NULL), i;
+
+	if (rank < 0 || H5Pget_chunk(dcpl, H5S_MAX_RANK, chunk) != rank)
+		return false;
+	for (i = 0; i < rank; i++)
+		if (!chunk[i] || __builtin_mul_overflow(want, (dims[i] + chunk[i] - 1) / chunk[i], &want))
+			return false;
+	return H5Dget_num_chunks(ds, sp, &got) >= 0 && got == want;
+}
+
 int ee_h5_check_storage(int64_t ds, const char *file_desc, const char *what, struct ee_err *err)
 {
 	hid_t dcpl = H5Dget_create_plist(ds), sp = H5Dget_space(ds), ty = H5Dget_type(ds);
@@ -558,6 +576,7 @@ int ee_h5_check_storage(int64_t ds, const char *file_desc, const char *what, str
 	H5D_space_status_t status = H5D_SPACE_STATUS_ERROR;
 	H5D_layout_t layout = dcpl >= 0 ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
 	uint64_t want = 0;
+	const char *sep = *file_desc ? ": " : "";
 	int rc = EE_OK;
 
 	if (file >= 0)
@@ -565,34 +584,35 @@ int ee_h5_check_storage(int64_t ds, const char *file_desc, const char *what, str
 	H5Dget_space_status(ds, &status);
 	if (npoints < 0 || !elem || dcpl < 0 || file < 0 || layout == H5D_LAYOUT_ERROR ||
 	    __builtin_mul_overflow((uint64_t)npoints, (uint64_t)elem, &want))
-		rc = FAIL(err, "%s: %s is malformed", file_desc, what);
+		rc = FAIL(err, "%s%s%s is malformed", file_desc, sep, what);
 	else if (H5Pget_external_count(dcpl) != 0 || layout == H5D_VIRTUAL)
-		rc = FAIL(err, "%s: %s keeps its data in another file (not read by "
-			  "eeprof)", file_desc, what);
+		rc = FAIL(err, "%s%s%s keeps its data in another file (not read by "
+			  "eeprof)", file_desc, sep, what);
 	else if (want == 0 || layout == H5D_COMPACT)
 		rc = EE_OK; /* nothing to read, or the data is inside the object header */
-	else if (status != H5D_SPACE_STATUS_ALLOCATED)
-		rc = FAIL(err, "%s: %s was declared but its data never written",
-			  file_desc, what);
+	else if (layout == H5D_CHUNKED ? !all_chunks(ds, dcpl, sp) :
+		 status != H5D_SPACE_STATUS_ALLOCATED)
+		rc = FAIL(err, "%s%s%s was declared but its data never written",
+			  file_desc, sep, what);
 	else if (stored > fsize)
-		rc = FAIL(err, "%s: %s claims %llu bytes, more than the file's %llu",
-			  file_desc, what, (unsigned long long)stored, (unsigned long long)fsize);
+		rc = FAIL(err, "%s%s%s claims %llu bytes, more than the file's %llu",
+			  file_desc, sep, what, (unsigned long long)stored, (unsigned long long)fsize);
 	else if (layout == H5D_CONTIGUOUS) {
 		haddr_t off = H5Dget_offset(ds);
 
 		if (stored != want || off == HADDR_UNDEF || off > fsize || want > fsize - off)
-			rc = FAIL(err, "%s: %s of %llu bytes does not fit in the file "
-				  "(%llu bytes)", file_desc, what, (unsigned long long)want,
+			rc = FAIL(err, "%s%s%s of %llu bytes does not fit in the file "
+				  "(%llu bytes)", file_desc, sep, what, (unsigned long long)want,
 				  (unsigned long long)fsize);
 	} else if (layout == H5D_CHUNKED) {
 		/* Uncompressed chunks hold at least the data; deflate expands at most ~1032x. */
 		int filtered = H5Pget_nfilters(dcpl) > 0;
 
 		if (filtered ? want / 2048 > stored : stored < want)
-			rc = FAIL(err, "%s: %s declares %llu bytes but stores %llu",
-				  file_desc, what, (unsigned long long)want, (unsigned long long)stored);
+			rc = FAIL(err, "%s%s%s declares %llu bytes but stores %llu",
+				  file_desc, sep, what, (unsigned long long)want, (unsigned long long)stored);
 	} else {
-		rc = FAIL(err, "%s: %s has an unknown storage layout", file_desc, what);
+		rc = FAIL(err, "%s%s%s has an unknown storage layout", file_desc, sep, what);
 	}
 	if (file >= 0)
 		H5Fclose(file);

@@ -47,7 +47,7 @@ int ee_h5_vlen_string(int64_t loc, const char *name, char *buf, size_t size, str
 
 /*
  * Dataset ds holds written data inside its file. Errors read "<file_desc>: <what> ...",
- * e.g. file_desc "checkpoint 'a.h5'", what "tensor 'fc.weight'".
+ * e.g. file_desc "checkpoint 'a.h5'" ("" for none), what "tensor 'fc.weight'".
  */
 int ee_h5_check_storage(int64_t ds, const char *file_desc, const char *what, struct ee_err *err);
 

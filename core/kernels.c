@@ -1,4 +1,4 @@
-/* kernels.c - see kernels.h. */
+/* kernels.c - the numeric building blocks shared by several layer kinds; see kernels.h. */
 #include "kernels.h"
 
 #include "threads.h"

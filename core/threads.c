@@ -17,6 +17,7 @@
 #include <linux/futex.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/syscall.h>
@@ -220,19 +221,40 @@ static bool wait_done(uint32_t target)
  * The threshold adapts to the machine: a loop pays off when the helpers did a fair part
  * of its items (at least half of an even share) and the caller did not have to sleep
  * waiting for a range a helper held (a helper descheduled by other processes). Every loop
- * that did not pay doubles `scale` (up to MAX_SCALE), every one that did halves it; loops
- * below EE_PARALLEL_MIN_WORK * scale run on the calling thread. On a busy machine only
- * large loops are split, and they keep measuring whether splitting helps again.
+ * that did not pay doubles `scale` (up to MAX_SCALE: on a saturated machine nothing is
+ * split, two threads then cost what one does), every one that did divides it by 4; loops
+ * below EE_PARALLEL_MIN_WORK * scale run on the calling thread, except one in PROBE of
+ * those that would have been split at scale 1, which is split to see whether splitting
+ * pays again. A short run has few loops to learn from, so the load average (read at most
+ * once a second) sets scale to MAX_SCALE while other processes keep the CPUs busy: a
+ * 1-minute load of at least the CPUs plus our own threads.
  */
-#define MAX_SCALE 64
+#define MAX_SCALE (1 << 20)
+#define PROBE 16
 static int scale = 1; /* under team.lock */
+static int skipped;   /* loops run alone since the last probe, under team.lock */
 static double min_work = EE_PARALLEL_MIN_WORK;
+static int64_t load_read; /* when the load average was last read (ns), under team.lock */
+
+/* Under team.lock: scale to MAX_SCALE if the machine is busy with other work. */
+static void check_load(int n)
+{
+	int64_t now = now_ns();
+	double load;
+
+	if (now - load_read < 1000000000 && load_read)
+		return;
+	load_read = now;
+	if (getloadavg(&load, 1) == 1 && load >= (double)sysconf(_SC_NPROCESSORS_ONLN) + n)
+		scale = MAX_SCALE;
+}
 
 void ee_parallel_min_work(double work)
 {
 	pthread_mutex_lock(&team.lock);
 	min_work = work < 0 ? EE_PARALLEL_MIN_WORK : work;
 	scale = 1;
+	skipped = 0;
 	pthread_mutex_unlock(&team.lock);
 }
 
@@ -251,11 +273,14 @@ void ee_parallel_for(int n, long count, double work, ee_loop_fn *fn, void *ctx)
 		fn(ctx, 0, count, 0);
 		return;
 	}
-	if (work < min_work * scale) {
+	if (min_work > 0)
+		check_load(n);
+	if (work < min_work * scale && ++skipped < PROBE) {
 		pthread_mutex_unlock(&team.lock);
 		fn(ctx, 0, count, 0);
 		return;
 	}
+	skipped = 0;
 	n = start_helpers(n);
 	if (n > count)
 		n = (int)count;
@@ -269,8 +294,8 @@ void ee_parallel_for(int n, long count, double work, ee_loop_fn *fn, void *ctx)
 	slept = wait_done((uint32_t)count);
 	if (slept || (count - mine) * 2 * n < count * (n - 1))
 		scale = scale * 2 > MAX_SCALE ? MAX_SCALE : scale * 2;
-	else if (scale > 1)
-		scale /= 2;
+	else
+		scale = scale / 4 > 1 ? scale / 4 : 1;
 	pthread_mutex_unlock(&team.lock);
 }
 

@@ -19,8 +19,10 @@
  * Per-loop decision: a loop whose estimated work (in MACs, or about 4 per float of
  * memory-bound work) is below EE_PARALLEL_MIN_WORK runs on the calling thread only,
  * without waking anybody. The threshold adapts to the machine (threads.c): loops in
- * which the helpers did little, or for which the caller had to sleep, raise it (up to
- * 64x); loops that paid off lower it again. Loops nested in a parallel loop run on the
+ * which the helpers did little, or for which the caller had to sleep, raise it (on a
+ * saturated machine until nothing is split), loops that paid off lower it again, and
+ * one loop in 16 that would be split on a free machine is split to find out; a load
+ * average of at least the CPUs plus our threads starts it at "nothing is split". Loops nested in a parallel loop run on the
  * thread that calls them. OpenBLAS is kept single-threaded and called from the team
  * (ee_gemm splits a large product into blocks).
  */

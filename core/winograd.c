@@ -1,4 +1,5 @@
-/* winograd.c - see winograd.h. Transform matrices of F(2x2, 3x3):
+/* winograd.c - 3x3 stride-1 convolutions by Winograd F(2x2, 3x3); see winograd.h.
+ * Transform matrices:
  *     B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
  *     G   = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
  *     A^T = [1 1 1 0; 0 1 -1 -1]

@@ -1,7 +1,7 @@
 /*
  * profile.c - one inference pass of a checkpoint over a dataset into a trace;
- * see profile.h. The loop is plugins/loop.c's; this file decides what each
- * finished batch leaves in the trace.
+ * see profile.h. The loop is plugins/loop.c's, the rows of exits plugins/rows.c's;
+ * this file adds the gates, the layer table and the counters.
  */
 #include "profile.h"
 
@@ -14,29 +14,8 @@
 #include "core/sha256.h"
 #include "core/threads.h"
 #include "plugins/loop.h"
+#include "plugins/rows.h"
 #include "reports/timeline.h"
-
-void ee_softmax_stats(const float *z, int k, float *p, int32_t *pred, float *maxprob,
-		      float *entropy, float *margin)
-{
-	int best = ee_argmax(z, k), c;
-	float sum = 0, second = 0;
-	double h = 0;
-
-	for (c = 0; c < k; c++)
-		sum += p[c] = expf(z[c] - z[best]);
-	for (c = 0; c < k; c++) {
-		p[c] /= sum;
-		if (p[c] > 0)
-			h -= (double)p[c] * log((double)p[c]);
-		if (c != best && p[c] > second)
-			second = p[c];
-	}
-	*pred = best;
-	*maxprob = p[best];
-	*entropy = (float)h;
-	*margin = p[best] - second;
-}
 
 /* What the batch callback needs besides the trace. */
 struct fill {
@@ -49,43 +28,6 @@ struct fill {
 	float *prob;       /* [K] softmax scratch when the trace does not keep it */
 	double *ens;       /* [K] softmax summed over the exits */
 };
-
-/* Index of the largest of v[0..n), the first on ties. */
-static int argmax_d(const double *v, int n)
-{
-	int i, best = 0;
-
-	for (i = 1; i < n; i++)
-		if (v[i] > v[best])
-			best = i;
-	return best;
-}
-
-/* Softmax statistics and MACs of every exit, and the ensemble, of sample i into row. */
-static void fill_exits(struct fill *f, const struct ee_run *r, int i, int row)
-{
-	struct ee_trace *t = f->t;
-	int e = t->nexits, k = t->num_classes, x, c, best;
-
-	memset(f->ens, 0, (size_t)k * sizeof(*f->ens));
-	for (x = 0; x < e; x++) {
-		struct ee_tensor out = ee_run_output(r, x);
-		size_t at = (size_t)row * e + x;
-		float *p = t->softmax ? t->softmax + at * k : f->prob;
-
-		if (t->logits)
-			memcpy(t->logits + at * k, ee_tensor_sample(&out, i), (size_t)k * sizeof(float));
-		ee_softmax_stats(ee_tensor_sample(&out, i), k, p, &t->pred[at], &t->maxprob[at],
-				 &t->entropy[at], &t->margin[at]);
-		t->macs[at] = ee_run_sample_macs(r, x, i, false);
-		t->macs_cascade[at] = ee_run_sample_macs(r, x, i, true);
-		for (c = 0; c < k; c++)
-			f->ens[c] += p[c];
-	}
-	best = argmax_d(f->ens, k);
-	t->ens_pred[row] = best;
-	t->ens_maxprob[row] = (float)(f->ens[best] / e);
-}
 
 static void fill_gates(struct fill *f, const struct ee_run *r, int i, int row)
 {
@@ -113,7 +55,7 @@ static int fill_batch(void *ctx, const struct ee_run *r, int first, struct ee_er
 
 		f->t->index[row] = first + i;
 		f->t->label[row] = f->ds->labels[first + i];
-		fill_exits(f, r, i, row);
+		ee_rows_sample(f->t, row, r, i, f->prob, f->ens);
 		fill_gates(f, r, i, row);
 	}
 	f->done += r->n;
@@ -276,17 +218,6 @@ static int run_pass(struct ee_trace *t, struct ee_run *run, const struct ee_net 
 	return rc;
 }
 
-/* Samples [offset, offset + count) of ds that o selects; EE_ERR_USAGE if none. */
-static int select_samples(const struct ee_dataset *ds, const struct ee_profile_opts *o,
-			  int *count, struct ee_err *err)
-{
-	if (o->offset < 0 || o->limit < 0 || o->offset >= ds->n)
-		return ee_err_set(err, EE_ERR_USAGE, "--offset %d selects no samples of '%s' (%d "
-				  "samples)", o->offset, ds->spec, ds->n);
-	*count = o->limit > 0 && o->limit < ds->n - o->offset ? o->limit : ds->n - o->offset;
-	return EE_OK;
-}
-
 int ee_profile_run(const char *checkpoint, const char *data, const struct ee_profile_opts *o,
 		   struct ee_trace *t, struct ee_err *err)
 {
@@ -300,12 +231,9 @@ int ee_profile_run(const char *checkpoint, const char *data, const struct ee_pro
 		return ee_err_set(err, EE_ERR_USAGE, "checkpoint path or data spec is too long");
 	if ((rc = ee_dataset_open(&ds, data, err)) < 0)
 		return rc;
-	rc = select_samples(&ds, o, &count, err);
+	rc = ee_loop_select(&ds, o->offset, o->limit, &count, err);
 	if (rc == EE_OK && (rc = ee_net_load(&net, checkpoint, err)) == EE_OK) {
-		if (ds.num_classes > net.ck.num_classes)
-			rc = ee_err_set(err, EE_ERR_INPUT, "dataset '%s' has %d classes but the "
-					"model predicts %d", data, ds.num_classes,
-					net.ck.num_classes);
+		rc = ee_loop_check_classes(&net, &ds, err);
 		if (rc == EE_OK)
 			rc = ee_run_init(&run, &net.model, count < batch ? count : batch, false,
 					 err);

@@ -43,9 +43,4 @@ struct ee_profile_opts {
 int ee_profile_run(const char *checkpoint, const char *data, const struct ee_profile_opts *o,
 		   struct ee_trace *t, struct ee_err *err);
 
-/* Softmax of logits z[k] in float32 as PyTorch computes it (max subtracted) into p[k], with
- * its argmax (first on ties), max, entropy (nats) and top-1 minus top-2 margin. */
-void ee_softmax_stats(const float *z, int k, float *p, int32_t *pred, float *maxprob,
-		      float *entropy, float *margin);
-
 #endif

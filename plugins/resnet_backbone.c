@@ -1,4 +1,7 @@
-/* resnet_backbone.c - see resnet_backbone.h. */
+/*
+ * resnet_backbone.c - the ResNet pieces the ResNet-family architectures share;
+ * see resnet_backbone.h.
+ */
 #include "resnet_backbone.h"
 
 #include <stdio.h>

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "json.h"
-#include "plugins/profile.h"
+#include "trace.h"
 
 struct ranked {
 	double conf;

@@ -1,4 +1,4 @@
-/* csv.c - see csv.h. */
+/* csv.c - CSV fields, as report and curve --csv write them; see csv.h. */
 #include "csv.h"
 
 #include <math.h>

@@ -18,11 +18,19 @@ struct side {
 	const char *file;
 };
 
+/* A model of a report under its name; a report's models sorted by name (matching 60,000
+ * models costs n log n, not n^2). */
+struct named {
+	const char *name;
+	const struct ee_jv *m;
+};
+
 struct ctx {
 	struct side base, cur;
 	const struct ee_diff_opts *o;
 	struct ee_diff *d;
 	struct ee_err *err;
+	struct named *sorted[2]; /* [ee_jv_len(models)] of base and cur, by name */
 };
 
 /* ---- reading fields ---- */
@@ -110,45 +118,52 @@ static int schema(const struct side *s, struct ee_err *err)
 	return EE_OK;
 }
 
-/* The model named name in models, or NULL. */
-static const struct ee_jv *find_model(const struct ee_jv *models, const char *name)
+static int cmp_named(const void *a, const void *b)
 {
-	int i;
-
-	for (i = 0; i < ee_jv_len(models); i++) {
-		const char *s = ee_jv_str(ee_jv_get(ee_jv_at(models, i), "name"));
-
-		if (s && !strcmp(s, name))
-			return ee_jv_at(models, i);
-	}
-	return NULL;
+	return strcmp(((const struct named *)a)->name, ((const struct named *)b)->name);
 }
 
-/* Both reports hold the same model names (each once), in any order. */
+/* The model named name among n sorted ones, or NULL. */
+static const struct ee_jv *find_model(const struct named *v, int n, const char *name)
+{
+	struct named key = { name, NULL };
+	const struct named *hit = n ? bsearch(&key, v, (size_t)n, sizeof(*v), cmp_named) : NULL;
+
+	return hit ? hit->m : NULL;
+}
+
+/* Both reports hold the same model names (each once), in any order; sorts c->sorted. */
 static int same_models(struct ctx *c, const struct ee_jv *bm, const struct ee_jv *nm)
 {
 	const struct side *sides[2] = { &c->base, &c->cur };
 	const struct ee_jv *lists[2] = { bm, nm };
-	const char *name;
 	char where[32];
-	int s, i, rc;
+	int s, i, rc, n[2] = { ee_jv_len(bm), ee_jv_len(nm) };
 
 	for (s = 0; s < 2; s++) {
-		for (i = 0; i < ee_jv_len(lists[s]); i++) {
-			const struct ee_jv *m = ee_jv_at(lists[s], i);
-
+		c->sorted[s] = malloc((size_t)(n[s] ? n[s] : 1) * sizeof(struct named));
+		if (!c->sorted[s])
+			return ee_err_set(c->err, EE_ERR_NOMEM, "out of memory");
+		for (i = 0; i < n[s]; i++) {
+			c->sorted[s][i].m = ee_jv_at(lists[s], i);
 			snprintf(where, sizeof(where), "models[%d]", i);
-			if ((rc = get_str(m, "name", sides[s]->file, where, &name, c->err)) < 0)
+			if ((rc = get_str(c->sorted[s][i].m, "name", sides[s]->file, where,
+					  &c->sorted[s][i].name, c->err)) < 0)
 				return rc;
-			if (find_model(lists[s], name) != m)
-				return ee_err_set(c->err, EE_ERR_INPUT, "'%s': two models are named "
-						  "'%s'", sides[s]->file, name);
-			if (!find_model(lists[1 - s], name))
-				return ee_err_set(c->err, EE_ERR_INPUT, "reports of different models: "
-						  "'%s' is in '%s' but not in '%s'", name,
-						  sides[s]->file, sides[1 - s]->file);
 		}
+		qsort(c->sorted[s], (size_t)n[s], sizeof(struct named), cmp_named);
+		for (i = 1; i < n[s]; i++)
+			if (!strcmp(c->sorted[s][i - 1].name, c->sorted[s][i].name))
+				return ee_err_set(c->err, EE_ERR_INPUT, "'%s': two models are named "
+						  "'%s'", sides[s]->file, c->sorted[s][i].name);
 	}
+	for (s = 0; s < 2; s++)
+		for (i = 0; i < n[s]; i++)
+			if (!find_model(c->sorted[1 - s], n[1 - s], c->sorted[s][i].name))
+				return ee_err_set(c->err, EE_ERR_INPUT, "reports of different models: "
+						  "'%s' is in '%s' but not in '%s'",
+						  c->sorted[s][i].name, sides[s]->file,
+						  sides[1 - s]->file);
 	return EE_OK;
 }
 
@@ -326,7 +341,7 @@ int ee_diff_reports(const struct ee_jv *base, const struct ee_jv *cur,
 		    const struct ee_diff_opts *o, struct ee_diff *d, struct ee_err *err)
 {
 	struct ctx c = { { base, o->base_name ? o->base_name : "base" },
-			 { cur, o->new_name ? o->new_name : "new" }, o, d, err };
+			 { cur, o->new_name ? o->new_name : "new" }, o, d, err, { NULL, NULL } };
 	const struct ee_jv *bm = NULL, *nm = NULL;
 	int i, rc;
 
@@ -335,8 +350,11 @@ int ee_diff_reports(const struct ee_jv *base, const struct ee_jv *cur,
 	for (i = 0; rc == EE_OK && i < ee_jv_len(bm); i++) {
 		const struct ee_jv *b = ee_jv_at(bm, i);
 
-		rc = compare_model(&c, b, find_model(nm, ee_jv_str(ee_jv_get(b, "name"))));
+		rc = compare_model(&c, b, find_model(c.sorted[1], ee_jv_len(nm),
+						     ee_jv_str(ee_jv_get(b, "name"))));
 	}
+	free(c.sorted[0]);
+	free(c.sorted[1]);
 	if (rc < 0)
 		ee_diff_release(d);
 	return rc;
@@ -389,7 +407,7 @@ int ee_diff_timing(const struct ee_jv *base, const struct ee_jv *cur,
 		   const struct ee_diff_opts *o, struct ee_diff *d, struct ee_err *err)
 {
 	struct ctx c = { { base, o->base_name ? o->base_name : "base" },
-			 { cur, o->new_name ? o->new_name : "new" }, o, d, err };
+			 { cur, o->new_name ? o->new_name : "new" }, o, d, err, { NULL, NULL } };
 	const struct ee_jv *bm = NULL, *nm = NULL;
 	char where[160];
 	double x, y;
@@ -406,10 +424,13 @@ int ee_diff_timing(const struct ee_jv *base, const struct ee_jv *cur,
 
 		snprintf(where, sizeof(where), "model '%s'", name);
 		if ((rc = per_sample(b, c.base.file, where, &x, err)) == EE_OK &&
-		    (rc = per_sample(find_model(nm, name), c.cur.file, where, &y, err)) == EE_OK &&
+		    (rc = per_sample(find_model(c.sorted[1], ee_jv_len(nm), name), c.cur.file, where,
+				     &y, err)) == EE_OK &&
 		    (rc = add_check(&c, name, "seconds per sample", EE_DIFF_TIME, x, y)) == EE_OK)
-			judge_noise(d, b, find_model(nm, name));
+			judge_noise(d, b, find_model(c.sorted[1], ee_jv_len(nm), name));
 	}
+	free(c.sorted[0]);
+	free(c.sorted[1]);
 	if (rc < 0)
 		ee_diff_release(d);
 	return rc;

@@ -1,4 +1,4 @@
-/* json.c - see json.h. */
+/* json.c - a streaming JSON writer with stable, deterministic output; see json.h. */
 #include "json.h"
 
 #include <math.h>

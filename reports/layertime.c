@@ -1,4 +1,4 @@
-/* layertime.c - see layertime.h. */
+/* layertime.c - time against MACs per layer: slowest layers, plot, counters; see layertime.h. */
 #include "layertime.h"
 #include "labels.h"
 
@@ -135,7 +135,7 @@ int ee_layers_plot(struct ee_plot *p, const struct ee_layer_time *l, int n, cons
 		fprintf(p->cmds, "$r%d using 1:2 with points pt 7 lc %d title 'layers of exit %d''s "
 			"region', ", k, k, k);
 	fprintf(p->cmds, "2 * x / (%.10g * 1e3) with lines dt 2 lc rgb 'black' title "
-		"'model average, %.2f GFLOP/s (above: slower than its MACs say)'", g, g);
+		"'model average, %.2f GFLOP/s (layers above: slower than their MACs say)'", g, g);
 	if (named)
 		fprintf(p->cmds, ", $slow using 1:2:3 with labels font ',8' notitle");
 	fputc('\n', p->cmds);

@@ -7,15 +7,18 @@
  * under one policy and fallback (analysis.h), the best accuracy within 25, 50,
  * 75 and 100 % of the deepest exit's mean MACs, EMG gate statistics, and with a
  * validation trace per model MSDNet's budgeted thresholds for those budgets.
- * ee_report_write() writes into a directory:
+ * ee_report_write() writes into a directory (the file that writes each kind in
+ * brackets; report.c builds the model they all read):
  *
  *   report.json       canonical and deterministic (schema below): the same traces give
- *                     the same bytes; no time, date or directory in it
+ *                     the same bytes; no time, date or directory in it  [report_json.c]
  *   report.md         the human report: tables and links to the plots, and per model
- *                     a "time and counters" section (not deterministic)
- *   exits.csv, curve.csv, gates.csv, budgets.csv (with validation traces)
+ *                     a "time and counters" section (not deterministic)  [report_md.c]
+ *   exits.csv, curve.csv, gates.csv, budgets.csv (with validation traces)  [report_csv.c]
  *   timing.json       what is not deterministic: seconds, images/s, and per exit region
  *                     and per layer time, MACs, GFLOP/s and counters (schema below)
+ *                     [report_json.c]
+ *   plots, drawn by gnuplot from the scripts of report_plots.c:
  *   accuracy_vs_macs.{png,svg}   every model: sweep curve, per-exit points, ensemble
  *   gates.{png,svg}              open-gate (multi-scale) ratio per EMG layer, if any
  *   exits-<model>.{png,svg}      share of samples leaving at each exit per threshold
@@ -23,7 +26,7 @@
  *
  * Every file is written under a temporary name first; only when all of them (the
  * plots included) are complete are they renamed into place, report.json last. A
- * failed or interrupted run leaves the directory as it was.
+ * failed or interrupted run leaves the directory as it was  [report_dir.c].
  *
  * report.json (docs/report.md), schema_version 1 (EE_SCHEMA_VERSION):
  *   schema_version, generator "eeprof <version>", data (the dataset spec, directories dropped
@@ -180,8 +183,6 @@ void ee_report_release(struct ee_report *r);
 int ee_report_add(struct ee_report *r, const struct ee_trace *t, const struct ee_trace *val,
 		  struct ee_err *err);
 
-/* A name fit for a file name: characters other than [A-Za-z0-9._-] become '_'. */
-void ee_report_file_safe(const char *name, char *buf, size_t size);
 /* "model" from "dir/model.h5"; "fashion-mnist:test" or "h5:data.h5" from a spec. */
 void ee_report_stem(const char *path, char *buf, size_t size);
 void ee_report_data_name(const char *spec, char *buf, size_t size);
@@ -222,6 +223,12 @@ void ee_report_json_shares(struct ee_json *j, const struct ee_dyn_result *d, int
 /* Fills m->table from m->curve. ee_report_add does; call it again after changing the
  * curve (eeprof curve --thresholds leaves one point, the rule given, in it). */
 void ee_report_budget_table(struct ee_report_model *m);
+
+/* Shared by the writers: m's layers per sample (layertime.h), or NULL when out of memory
+ * (free() it); a model name fit for a file name (characters other than [A-Za-z0-9._-]
+ * become '_'). */
+struct ee_layer_time *ee_report_layer_times_new(const struct ee_report_model *m);
+void ee_report_file_name(const char *name, char *buf, size_t size);
 
 /* Writes every file into dir (made if missing), atomically as a set (see above). */
 int ee_report_write(const struct ee_report *r, const char *dir,

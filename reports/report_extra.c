@@ -289,7 +289,7 @@ void ee_report_md_extra(const struct ee_report *r, const struct ee_report_model 
 	char safe[256];
 
 	(void)r;
-	ee_report_file_safe(m->name, safe, sizeof(safe));
+	ee_report_file_name(m->name, safe, sizeof(safe));
 	md_calibration(m, safe, plots, f);
 	md_classes(m, safe, plots, f);
 	if (m->has_difficulty)

@@ -1,4 +1,4 @@
-/* table.c - see table.h. */
+/* table.c - aligned text and Markdown tables for stdout and report.md; see table.h. */
 #include "table.h"
 
 #include <math.h>

@@ -130,6 +130,11 @@ struct ee_trace {
 int ee_trace_alloc(struct ee_trace *t, int n, int nexits, int num_classes, bool with_softmax,
 		   int ngated, const int *channels, int nlayers, struct ee_err *err);
 void ee_trace_release(struct ee_trace *t);
+/* Softmax of logits z[k] in float32 as PyTorch computes it (max subtracted) into p[k], with
+ * its argmax (first on ties), max, entropy (nats) and top-1 minus top-2 margin. */
+void ee_softmax_stats(const float *z, int k, float *p, int32_t *pred, float *maxprob,
+		      float *entropy, float *margin);
+
 /* Allocates t->logits (zeroed) for t's n, E and K; merge and read call it when the
  * inputs have logits, profile unless told not to. */
 int ee_trace_logits_alloc(struct ee_trace *t, struct ee_err *err);

@@ -51,24 +51,24 @@ REPEATS = 5
 MODELS = [
     dict(name="resnet18-cifar100 (w64, random)", arch="resnet",
          kw=dict(block="basic", layers=(2, 2, 2, 2), num_classes=100, in_channels=3, width=64,
-                 stem="3x3"), shape=(3, 32, 32), images={1: 24, 8: 64, 64: 128}, norm="cifar10"),
+                 stem="3x3"), shape=(3, 32, 32), images={1: 8, 8: 32, 64: 128}, norm="cifar10"),
     dict(name="emgnet56-cifar100 (random, ~half gates open)", arch="emgnet",
          kw=dict(variant="cifar", depth=56, num_classes=100, in_channels=3), shape=(3, 32, 32),
-         images={1: 64, 8: 256, 64: 512}, norm="cifar100"),
+         images={1: 16, 8: 64, 64: 128}, norm="cifar100"),
     dict(name="byot-resnet18-cifar100 (random)", arch="sdresnet",
          kw=dict(block="basic", layers=(2, 2, 2, 2), width=64, num_classes=100, in_channels=3),
-         shape=(3, 32, 32), images={1: 16, 8: 64, 64: 128}, norm="cifar10"),
+         shape=(3, 32, 32), images={1: 8, 8: 32, 64: 128}, norm="cifar10"),
     dict(name="resnet20 sample (fashion-mnist)", arch="resnet-cifar",
          sample="checkpoints/samples/resnet20-fmnist.h5",
          kw=dict(depth=20, num_classes=10, in_channels=1, option="A"), shape=(1, 32, 32),
-         images={1: 128, 8: 512, 64: 1024}),
+         images={1: 32, 8: 128, 64: 256}),
     dict(name="emgnet20 sample (fashion-mnist)", sample="checkpoints/samples/emgnet20-w8-fmnist.h5",
-         shape=(1, 32, 32), images={1: 128, 8: 512, 64: 1024}),
+         shape=(1, 32, 32), images={1: 64, 8: 256, 64: 512}),
     dict(name="sdresnet18 sample (fashion-mnist)",
          sample="checkpoints/samples/sdresnet18-w8-fmnist.h5", shape=(1, 32, 32),
-         images={1: 256, 8: 1024, 64: 2048}),
+         images={1: 64, 8: 256, 64: 512}),
     dict(name="scan18 sample (fashion-mnist)", sample="checkpoints/samples/scan18-w8-fmnist.h5",
-         shape=(1, 32, 32), images={1: 256, 8: 1024, 64: 2048}),
+         shape=(1, 32, 32), images={1: 64, 8: 256, 64: 512}),
 ]
 PAIR_BATCHES = (1, 8, 64)
 
@@ -126,6 +126,14 @@ def eval_json(eeprof, ckpt, data, batch, threads, n):
 
 def run_eeprof(eeprof, ckpt, data, batch, threads, n):
     return eval_json(eeprof, ckpt, data, batch, threads, n)["timing"]["inference_seconds"]
+
+
+def run_torch(model, ckpt, data, batch, threads, n):
+    out = subprocess.run([PY, __file__, "--torch-worker", "--arch", model["arch"], "--kw",
+                          json.dumps(model["kw"]), "--ckpt", ckpt, "--data", data, "--batch",
+                          str(batch), "--threads", str(threads), "--n", str(n)],
+                         env=env_without_coretype(), check=True, stdout=subprocess.PIPE, text=True)
+    return json.loads(out.stdout)["seconds"]
 
 
 def peak_section(fmapeak):

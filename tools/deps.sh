@@ -25,6 +25,8 @@ libopenmpi-dev          # MPI build: distributed profile/eval/report/run (plugin
 openmpi-bin             # mpirun: running eeprof on several ranks, and its tests (t0095)
 gnuplot-nox             # report plots
 help2man                # the man page eeprof(1) (make install)
+clang                   # libFuzzer targets (tests/fuzz): make fuzz, and make test's fuzz-smoke
+libclang-rt-14-dev      # clang's fuzzer and sanitizer runtimes (-fsanitize=fuzzer,address,undefined)
 python3-torch           # parity tests and the exporter (tests/parity, checkpoints/)
 python3-h5py            # parity tests and the exporter
 python3-numpy           # parity tests and the exporter

@@ -92,6 +92,15 @@ def exits(f):
     del f["macs"]
     f["macs"] = np.zeros((6, 2))
 variant("tr-exits.h5", exits)
+def unwritten(f):
+    del f["margin"]
+    f.create_dataset("margin", shape=(6, 3), dtype="f4")
+variant("tr-unwritten.h5", unwritten)
+def vlen(f):
+    names = [x.decode() for x in f["gates/layer_name"][...]]
+    del f["gates/layer_name"]
+    f["gates/layer_name"] = names  # h5py: variable-length strings (global heap)
+variant("tr-vlen.h5", vlen)
 PY
 bad_trace() { # what pattern file
 	expect_fail "curve: $1" 3 "$2" "$EEPROF" curve "$T/$3"
@@ -108,6 +117,8 @@ bad_trace "missing dataset" "tr-missing.h5.*maxprob" tr-missing.h5
 bad_trace "wrong version" "tr-version.h5.*trace_version 2" tr-version.h5
 bad_trace "inconsistent rows" "tr-shape.h5.*pred" tr-shape.h5
 bad_trace "inconsistent exits" "tr-exits.h5.*macs" tr-exits.h5
+bad_trace "dataset declared, never written" "tr-unwritten.h5.*'/margin' was declared but" tr-unwritten.h5
+bad_trace "variable-length strings" "tr-vlen.h5.*variable-length strings" tr-vlen.h5
 
 # --- report JSON for diff ---------------------------------------------------------------------
 "$EEPROF" report --traces "$T/t3.h5" --no-plots -o "$T/good" >/dev/null 2>&1 || not_ok "a good report"
@@ -162,6 +173,9 @@ if [ "$(id -u)" != 0 ]; then
 	chmod 755 "$T/ro"
 fi
 no_file "no output in a missing directory" "$T/nodir"
+expect_fail "report with a failing gnuplot" 3 "gnuplot failed" \
+	"$EEPROF" report --traces "$T/t3.h5" -o "$T/gp" --gnuplot /bin/false
+no_file "report with a failing gnuplot: no directory left" "$T/gp"
 
 # --- numeric options at and beyond their limits ---------------------------------------------
 expect_fail "--batch 0" 2 "--batch: 0 is out of range" "$EEPROF" eval "$R" --data "h5:$D" --batch 0

@@ -1,5 +1,6 @@
-# t0055-timing.sh - timings with their spread: --repeat and --warmup, the JSON fields they
-# fill and their limits (no assertion on the times themselves: the machine is shared).
+# t0055-timing.sh - timings with their spread: --repeat and --warmup of eval and run, the
+# JSON fields they fill, run's warnings, and their limits (no assertion on the times
+# themselves: the machine is shared).
 . tests/cli/lib.sh
 $PY tests/cli/fixtures.py "$T/fx" || { not_ok "fixtures"; exit 1; }
 F=$T/fx
@@ -26,3 +27,24 @@ expect_fail "eval --repeat 0" 2 "--repeat: 0 is out of range" "$EEPROF" eval "$F
 	--data "h5:$F/data.h5" --repeat 0
 expect_fail "eval --warmup -1" 2 "--warmup: -1 is out of range" "$EEPROF" eval "$F/good.h5" \
 	--data "h5:$F/data.h5" --warmup -1
+
+expect_ok "run --repeat 2 --warmup 1" "$EEPROF" run "$F/good.h5" --data "h5:$F/data.h5" \
+	--threshold 0.5 --json --batch 7 --repeat 2 --warmup 1
+cp "$T/out" "$T/run.json"
+check "run timing spread" "$PY -c \"
+import json; d=json.load(open('$T/run.json')); s=d['spread']
+assert d['repeat']==2 and d['warmup']==1, d
+for k, key in (('dynamic', 'seconds'), ('all_exits', 'seconds_all_exits')):
+    v=s[k]; assert v['runs']==2 and len(v['values'])==2 and v['min']<=v['median']<=v['max'], v
+    assert d[key]==v['median'] and abs(v['median']-sum(v['values'])/2)<=1e-9*v['median'], (k, v)
+assert isinstance(d['warnings'], list) and all(isinstance(w, str) for w in d['warnings'])
+\""
+expect_ok "run default: three runs" "$EEPROF" run "$F/good.h5" --data "h5:$F/data.h5" --threshold 0.5 --json
+check "run three runs" "$PY -c \"
+import json; d=json.load(open('$T/out')); assert d['repeat']==3 and d['spread']['all_exits']['runs']==3, d['repeat']
+\""
+expect_ok "run text" "$EEPROF" run "$F/good.h5" --data "h5:$F/data.h5" --threshold 0.5
+check "run text names the runs" "grep -Eq '^time .*medians of 3 runs: [0-9.]+-[0-9.]+ s dynamic' '$T/out'"
+check "run text: warnings (if any) follow the time line" "! grep -q '^warning ' '$T/out' || sed -n '/^time /{n;p;}' '$T/out' | grep -q '^warning '"
+expect_fail "run --repeat 0" 2 "--repeat: 0 is out of range" "$EEPROF" run "$F/good.h5" \
+	--data "h5:$F/data.h5" --threshold 0.5 --repeat 0

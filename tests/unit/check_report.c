@@ -533,7 +533,7 @@ START_TEST(report_write_is_atomic)
 	in_dir(dir, tu_tmpdir(), "atomic");
 	ck_assert_int_eq(ee_report_write(&r, dir, &o, &err), EE_ERR_IO);
 	ck_assert_ptr_nonnull(strstr(err.msg, "cannot run 'no-such-gnuplot'"));
-	ck_assert_int_eq(count_files(dir), 0);
+	ck_assert_int_ne(access(dir, F_OK), 0); /* the directory it made is removed */
 	o.plots = false;
 	ck_assert_int_eq(ee_report_write(&r, dir, &o, &err), EE_OK);
 	before = slurp(in_dir(path, dir, "report.json"), &nb);

@@ -20,6 +20,7 @@
 
 #include "core/sha256.h"
 #include "plugins/profile.h"
+#include "plugins/rows.h"
 #include "reports/trace.h"
 #include "tests/unit/testutil.h"
 

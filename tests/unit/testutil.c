@@ -1,4 +1,4 @@
-/* testutil.c - see testutil.h. */
+/* testutil.c - helpers shared by the Check suites; see testutil.h. */
 #include "testutil.h"
 
 #include <math.h>
