@@ -184,7 +184,7 @@ void ee_cli_warn_counters(const struct ee_counters *c, int from)
 {
 	int i;
 
-	for (i = from; i < c->nwarn; i++)
+	for (i = from; ee_dist_rank() == 0 && i < c->nwarn; i++) /* rank 0 speaks */
 		fprintf(stderr, "eeprof: warning: %s\n", c->warn[i]);
 }
 

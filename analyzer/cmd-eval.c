@@ -2,19 +2,25 @@
  * cmd-eval.c - `eeprof eval CKPT --data SPEC`: per-exit accuracy and MACs on a
  * dataset, plus the ensemble (mean of the exits' softmax).
  *
+ * It is one profile pass (plugins/profile_dist.h) whose trace is summed up and not kept:
+ * under mpirun or srun the samples are shared out over the ranks and rank 0 prints.
+ *
  * JSON (--json): exits[] with accuracy (a fraction), correct, macs_mean
  * (standalone, executed) and macs_cascade_mean; ensemble.accuracy; and timing:
- * inference_seconds (the inference loop alone, loading excluded; the median of the
- * --repeat runs, after --warmup untimed ones), images_per_second (from it), repeat,
- * warmup and spread {runs, median, min, max, iqr, values[]} of the runs' seconds.
+ * inference_seconds (the inference loop alone, loading excluded, summed over the ranks;
+ * the median of the --repeat runs, after --warmup untimed ones), images_per_second (from
+ * it), repeat, warmup and spread {runs, median, min, max, iqr, values[]} of the runs'
+ * seconds, ranks and rank_seconds (each rank's wall time in the last run).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyzer.h"
-#include "core/exec.h"
-#include "plugins/loop.h"
+#include "plugins/dist.h"
+#include "plugins/profile_dist.h"
+#include "reports/analysis.h"
 #include "reports/json.h"
 #include "plugins/rows.h"
 #include "reports/spread.h"
@@ -24,51 +30,6 @@ static const char synopsis[] =
 	"eeprof eval <checkpoint.h5> --data <spec> [--json] [--limit <n>] [--offset <n>] "
 	"[--batch <n>] [--threads <n>] [--repeat <n>] [--warmup <n>]";
 
-struct tally {
-	const struct ee_dataset *ds;
-	int e, k;
-	long n;
-	long correct[EE_MAX_EXITS];
-	long ens_correct;
-	double macs[EE_MAX_EXITS], cascade[EE_MAX_EXITS];
-	float *prob;      /* [k] softmax scratch */
-	double *ens;      /* [k] summed softmax */
-	long total;       /* samples to run, for the progress bar */
-};
-
-static int tally_batch(void *ctx, const struct ee_run *r, int first, struct ee_err *err)
-{
-	struct tally *t = ctx;
-	int i, k, c, best;
-
-	(void)err;
-	for (i = 0; i < r->n; i++) {
-		int label = t->ds->labels[first + i];
-
-		memset(t->ens, 0, (size_t)t->k * sizeof(double));
-		for (k = 0; k < t->e; k++) {
-			struct ee_tensor out = ee_run_output(r, k);
-			int32_t pred;
-			float maxprob, entropy, margin;
-
-			ee_softmax_stats(ee_tensor_sample(&out, i), t->k, t->prob, &pred, &maxprob,
-					 &entropy, &margin);
-			t->correct[k] += pred == label;
-			t->macs[k] += ee_run_sample_macs(r, k, i, false);
-			t->cascade[k] += ee_run_sample_macs(r, k, i, true);
-			for (c = 0; c < t->k; c++)
-				t->ens[c] += t->prob[c];
-		}
-		for (c = 1, best = 0; c < t->k; c++)
-			if (t->ens[c] > t->ens[best])
-				best = c;
-		t->ens_correct += best == label;
-	}
-	t->n += r->n;
-	ee_cli_progress("eval", t->n, t->total);
-	return EE_OK;
-}
-
 /* Seconds of the timed runs and what they say together. */
 struct timing {
 	double v[EE_REPEAT_MAX];
@@ -76,8 +37,29 @@ struct timing {
 	struct ee_spread s;
 };
 
-static void print_json(const struct tally *t, const char *ckpt, const char *arch,
-		       const char *data, const struct timing *tm)
+static void progress(void *ctx, long done, long total)
+{
+	(void)ctx;
+	ee_cli_progress("eval", done, total);
+}
+
+/* Correct answers among n from an accuracy that was computed as correct / n. */
+static long correct_of(double accuracy, int n)
+{
+	return lround(accuracy * n);
+}
+
+/* "ranks": P and "rank_seconds": each rank's wall time [P], when the trace records them. */
+static void json_ranks(struct ee_json *j, const struct ee_trace *t)
+{
+	if (t->ranks < 1)
+		return;
+	ee_json_int(j, "ranks", t->ranks);
+	ee_json_nums(j, "rank_seconds", t->rank_seconds, t->ranks);
+}
+
+static void print_json(const struct ee_trace *t, const struct ee_exit_stats *st,
+		       const struct timing *tm)
 {
 	struct ee_json j;
 	int k;
@@ -85,24 +67,24 @@ static void print_json(const struct tally *t, const char *ckpt, const char *arch
 	ee_json_init(&j, stdout);
 	ee_json_begin(&j, NULL, '{');
 	ee_json_stamp(&j);
-	ee_json_str(&j, "checkpoint", ckpt);
-	ee_json_str(&j, "arch", arch);
-	ee_json_str(&j, "data", data);
+	ee_json_str(&j, "checkpoint", t->checkpoint);
+	ee_json_str(&j, "arch", t->arch);
+	ee_json_str(&j, "data", t->data);
 	ee_json_int(&j, "samples", t->n);
 	ee_json_begin(&j, "exits", '[');
-	for (k = 0; k < t->e; k++) {
+	for (k = 0; k < t->nexits; k++) {
 		ee_json_begin(&j, NULL, '{');
 		ee_json_int(&j, "exit", k + 1);
-		ee_json_num(&j, "accuracy", (double)t->correct[k] / t->n);
-		ee_json_int(&j, "correct", t->correct[k]);
-		ee_json_num(&j, "macs_mean", t->macs[k] / t->n);
-		ee_json_num(&j, "macs_cascade_mean", t->cascade[k] / t->n);
+		ee_json_num(&j, "accuracy", st->accuracy[k]);
+		ee_json_int(&j, "correct", correct_of(st->accuracy[k], t->n));
+		ee_json_num(&j, "macs_mean", st->macs_mean[k]);
+		ee_json_num(&j, "macs_cascade_mean", st->cascade_mean[k]);
 		ee_json_end(&j);
 	}
 	ee_json_end(&j);
 	ee_json_begin(&j, "ensemble", '{');
-	ee_json_num(&j, "accuracy", (double)t->ens_correct / t->n);
-	ee_json_int(&j, "correct", t->ens_correct);
+	ee_json_num(&j, "accuracy", st->ensemble_accuracy);
+	ee_json_int(&j, "correct", correct_of(st->ensemble_accuracy, t->n));
 	ee_json_end(&j);
 	ee_json_begin(&j, "timing", '{');
 	ee_json_num(&j, "inference_seconds", tm->s.median);
@@ -110,11 +92,13 @@ static void print_json(const struct tally *t, const char *ckpt, const char *arch
 	ee_json_int(&j, "repeat", tm->s.n);
 	ee_json_int(&j, "warmup", tm->warmup);
 	ee_json_spread(&j, "spread", &tm->s, tm->v);
+	json_ranks(&j, t);
 	ee_json_end(&j);
 	ee_json_end(&j);
 }
 
-static void print_text(const struct tally *t, const char *data, const struct timing *tm)
+static void print_text(const struct ee_trace *t, const struct ee_exit_stats *st,
+		       const struct timing *tm)
 {
 	static const char *const head[] = { "exit", "accuracy", "correct", "MACs mean",
 					    "MACs cascade" };
@@ -122,13 +106,15 @@ static void print_text(const struct tally *t, const char *data, const struct tim
 	char a[32], b[32];
 	int k;
 
-	printf("data        %s (%ld samples)\n\n", data, t->n);
+	printf("data        %s (%d samples)\n\n", t->data, t->n);
 	ee_table_init(&tab, 5, head);
-	for (k = 0; k < t->e; k++)
-		ee_table_rowf(&tab, "%d\t%.4f\t%ld\t%s\t%s", k + 1, (double)t->correct[k] / t->n,
-			      t->correct[k], ee_fmt_si(a, sizeof(a), t->macs[k] / t->n),
-			      ee_fmt_si(b, sizeof(b), t->cascade[k] / t->n));
-	ee_table_rowf(&tab, "ensemble\t%.4f\t%ld\t\t", (double)t->ens_correct / t->n, t->ens_correct);
+	for (k = 0; k < t->nexits; k++)
+		ee_table_rowf(&tab, "%d\t%.4f\t%ld\t%s\t%s", k + 1, st->accuracy[k],
+			      correct_of(st->accuracy[k], t->n),
+			      ee_fmt_si(a, sizeof(a), st->macs_mean[k]),
+			      ee_fmt_si(b, sizeof(b), st->cascade_mean[k]));
+	ee_table_rowf(&tab, "ensemble\t%.4f\t%ld\t\t", st->ensemble_accuracy,
+		      correct_of(st->ensemble_accuracy, t->n));
 	ee_table_print(&tab, stdout, false);
 	ee_table_release(&tab);
 	printf("\ninference   %.2f s, %.0f images/s", tm->s.median, t->n / tm->s.median);
@@ -136,6 +122,8 @@ static void print_text(const struct tally *t, const char *data, const struct tim
 		printf(" (median of %d runs: %.2f-%.2f s, IQR %.3f s)", tm->s.n, tm->s.min,
 		       tm->s.max, tm->s.q3 - tm->s.q1);
 	putchar('\n');
+	if (t->ranks > 1)
+		printf("ranks       %d\n", t->ranks);
 }
 
 struct eval_opts {
@@ -144,75 +132,38 @@ struct eval_opts {
 	int limit, offset, batch, threads, repeat, warmup;
 };
 
-/* Forgets the counts of a run (each timed run counts the same samples again). */
-static void tally_reset(struct tally *t)
-{
-	memset(t->correct, 0, sizeof(t->correct));
-	memset(t->macs, 0, sizeof(t->macs));
-	memset(t->cascade, 0, sizeof(t->cascade));
-	t->ens_correct = 0;
-	t->n = 0;
-}
-
-/* --warmup untimed runs, then --repeat timed ones, each over every selected sample. */
-static int run_all(struct ee_run *run, const struct ee_net *net, const struct ee_dataset *ds,
-		   const struct eval_opts *o, int count, struct tally *t, struct timing *tm,
-		   struct ee_err *err)
-{
-	int i, rc = EE_OK;
-
-	tm->warmup = o->warmup;
-	for (i = 0; rc == EE_OK && i < o->warmup + o->repeat; i++) {
-		double seconds = 0;
-
-		tally_reset(t);
-		rc = ee_loop_dataset(run, net, ds, o->offset, count, tally_batch, t, &seconds, err);
-		if (i >= o->warmup)
-			tm->v[i - o->warmup] = seconds;
-	}
-	if (rc == EE_OK)
-		ee_spread_of(tm->v, o->repeat, &tm->s);
-	return rc;
-}
-
+/* --warmup untimed passes, then --repeat timed ones, each over every selected sample and
+ * shared out over the ranks of an MPI job; the statistics of the last one's trace. */
 static int evaluate(const char *ckpt, const struct eval_opts *o, struct ee_err *err)
 {
-	struct ee_dataset ds = { 0 };
-	struct tally t = { 0 };
-	struct ee_net net;
-	struct ee_run run;
-	struct timing tm;
-	int rc, count;
+	struct ee_profile_opts po = { .batch = o->batch, .threads = o->threads,
+				      .offset = o->offset, .limit = o->limit };
+	struct ee_profile_dist_info info;
+	struct timing tm = { .warmup = o->warmup };
+	struct ee_exit_stats st;
+	struct ee_trace t = { 0 };
+	int i, rc = EE_OK;
 
-	if ((rc = ee_dataset_open(&ds, o->data, err)) < 0)
-		return rc;
-	count = o->limit > 0 && o->limit < ds.n - o->offset ? o->limit : ds.n - o->offset;
-	rc = ee_cli_open(ckpt, o->batch, false, &net, &run, err);
-	if (rc == EE_OK) {
-		t.ds = &ds;
-		t.e = net.model.nexits;
-		t.k = net.ck.num_classes;
-		t.total = count;
-		t.prob = malloc((size_t)t.k * sizeof(float));
-		t.ens = malloc((size_t)t.k * sizeof(double));
-		if (!t.prob || !t.ens)
-			rc = ee_err_set(err, EE_ERR_NOMEM, "out of memory");
-		else if (count < 1)
-			rc = ee_err_set(err, EE_ERR_USAGE, "no samples selected from '%s'", o->data);
-		else
-			rc = ee_loop_check_classes(&net, &ds, err);
-		if (rc == EE_OK)
-			rc = run_all(&run, &net, &ds, o, count, &t, &tm, err);
-		if (rc == EE_OK && o->json)
-			print_json(&t, ckpt, net.arch->name, o->data, &tm);
-		else if (rc == EE_OK)
-			print_text(&t, o->data, &tm);
-		free(t.prob);
-		free(t.ens);
-		ee_cli_close(&net, &run);
+	if (ee_cli_tty())
+		po.progress = progress;
+	for (i = 0; rc == EE_OK && i < o->warmup + o->repeat; i++) {
+		ee_trace_release(&t);
+		rc = ee_profile_dist(ckpt, o->data, &po, &t, &info, err);
+		if (rc == EE_OK && i >= o->warmup)
+			tm.v[i - o->warmup] = t.seconds;
 	}
-	ee_dataset_release(&ds);
-	return rc;
+	if (rc < 0)
+		return rc;
+	if (ee_dist_rank() == 0) {
+		ee_spread_of(tm.v, o->repeat, &tm.s);
+		ee_exit_stats(&t, &st);
+		if (o->json)
+			print_json(&t, &st, &tm);
+		else
+			print_text(&t, &st, &tm);
+	}
+	ee_trace_release(&t);
+	return EE_OK;
 }
 
 static int body(void *ctx, const char **pos, int npos, struct ee_err *err)

@@ -2,6 +2,9 @@
  * cmd-profile.c - `eeprof profile CKPT --data SPEC -o TRACE.h5`: one inference
  * pass over a dataset, or over the shard --offset/--limit of it, into a trace
  * (reports/trace.h) that every analysis reads without running the model again.
+ * Under mpirun or srun the samples are shared out over the ranks and rank 0 alone writes
+ * the trace (plugins/profile_dist.h); the summary then shows each rank's wall time and
+ * what gathering the trace cost.
  *
  * stdout gets a short summary (samples, time, per-exit accuracy and MACs); a
  * progress bar goes to stderr when it is a terminal. The trace is written under
@@ -21,7 +24,9 @@
 
 #include "analyzer.h"
 #include "plugins/counters.h"
-#include "plugins/profile.h"
+#include "plugins/dist.h"
+#include "plugins/profile_dist.h"
+#include "reports/analysis.h"
 #include "reports/table.h"
 #include "reports/timeline.h"
 
@@ -51,33 +56,40 @@ static void progress(void *ctx, long done, long total)
 	ee_cli_progress("profile", done, total);
 }
 
-static void print_summary(const struct ee_trace *t, const char *output)
+/* With several ranks: each one's wall time and what putting the trace together cost. */
+static void print_ranks(const struct ee_trace *t, const struct ee_profile_dist_info *info)
+{
+	int r;
+
+	if (t->ranks < 2)
+		return;
+	printf("ranks       %d, wall s:", t->ranks);
+	for (r = 0; r < t->ranks; r++)
+		printf(" %.3f", t->rank_seconds[r]);
+	printf("\ngather      %zu bytes, %.4f s (rank 0 waited %.4f s for the others)\n",
+	       info->bytes, info->gather_seconds, info->wait_seconds);
+}
+
+static void print_summary(const struct ee_trace *t, const char *output,
+			  const struct ee_profile_dist_info *info)
 {
 	static const char *const head[] = { "exit", "accuracy", "MACs mean", "MACs cascade" };
+	struct ee_exit_stats st;
 	struct ee_table tab;
 	char a[32], b[32];
-	int i, k;
+	int k;
 
 	printf("profiled    %d samples of '%s' (from %d of %d) in %.2f s, %.0f images/s\n", t->n,
 	       t->data, t->index[0], t->dataset_size, t->seconds,
 	       t->seconds > 0 ? t->n / t->seconds : 0.0);
+	print_ranks(t, info);
+	ee_exit_stats(t, &st);
 	ee_table_init(&tab, 4, head);
-	for (k = 0; k < t->nexits; k++) {
-		double macs = 0, cascade = 0;
-		long correct = 0;
-
-		for (i = 0; i < t->n; i++) {
-			correct += t->pred[(size_t)i * t->nexits + k] == t->label[i];
-			macs += t->macs[(size_t)i * t->nexits + k];
-			cascade += t->macs_cascade[(size_t)i * t->nexits + k];
-		}
-		ee_table_rowf(&tab, "%d\t%.4f\t%s\t%s", k + 1, (double)correct / t->n,
-			      ee_fmt_si(a, sizeof(a), macs / t->n),
-			      ee_fmt_si(b, sizeof(b), cascade / t->n));
-	}
-	for (i = 0, k = 0; i < t->n; i++)
-		k += t->ens_pred[i] == t->label[i];
-	ee_table_rowf(&tab, "ensemble\t%.4f\t\t", (double)k / t->n);
+	for (k = 0; k < t->nexits; k++)
+		ee_table_rowf(&tab, "%d\t%.4f\t%s\t%s", k + 1, st.accuracy[k],
+			      ee_fmt_si(a, sizeof(a), st.macs_mean[k]),
+			      ee_fmt_si(b, sizeof(b), st.cascade_mean[k]));
+	ee_table_rowf(&tab, "ensemble\t%.4f\t\t", st.ensemble_accuracy);
 	putchar('\n');
 	ee_table_print(&tab, stdout, false);
 	ee_table_release(&tab);
@@ -121,6 +133,7 @@ int cmd_profile(int argc, char **argv)
 	};
 	struct ee_err err = { 0 };
 	struct ee_counters c = { 0 };
+	struct ee_profile_dist_info info;
 	struct ee_trace t;
 	int npos, nwarn, rc;
 
@@ -132,25 +145,30 @@ int cmd_profile(int argc, char **argv)
 	ee_cli_threads(o.threads);
 	if (ee_cli_tty())
 		o.progress = progress;
-	if (open_counters(&c, counters, &o, &err) < 0)
+	/* (agreed: a node of a cluster may lack what another has) */
+	if (ee_dist_agree(open_counters(&c, counters, &o, &err), &err) < 0) {
+		ee_counters_close(&c);
 		return ee_fail(&err);
+	}
 	nwarn = c.nwarn;
 	if (timeline)
 		o.timeline = &tl;
-	rc = ee_profile_run(pos[0], data, &o, &t, &err);
+	rc = ee_profile_dist(pos[0], data, &o, &t, &info, &err);
 	ee_cli_warn_counters(&c, nwarn);
 	ee_counters_close(&c);
 	if (rc < 0) {
 		ee_timeline_release(&tl);
 		return ee_fail(&err);
 	}
-	rc = timeline ? write_timeline(&tl, &t, timeline, &err) : EE_OK;
+	/* the other ranks hold nothing and write nothing; the timeline is rank 0's shard */
+	if (timeline && ee_dist_rank() == 0)
+		rc = write_timeline(&tl, &t, timeline, &err);
 	ee_timeline_release(&tl);
-	if (rc == EE_OK)
+	if (rc == EE_OK && ee_dist_rank() == 0)
 		rc = ee_trace_write(&t, output, &err);
-	if (rc == EE_OK)
-		print_summary(&t, output);
-	if (rc == EE_OK && timeline)
+	if (rc == EE_OK && ee_dist_rank() == 0)
+		print_summary(&t, output, &info);
+	if (rc == EE_OK && timeline && ee_dist_rank() == 0)
 		printf("timeline    %s\n", timeline);
 	ee_trace_release(&t);
 	return ee_cli_exit(rc, &err);

@@ -12,6 +12,10 @@
  * (default none: CPU time only); one counter set serves every profile, so that an
  * event that cannot be counted is warned about once. timing.json and report.md then
  * show per exit and per layer the time, MACs, GFLOP/s, IPC and cache misses.
+ *
+ * Under mpirun or srun every profile pass (test and validation data) is shared out over the
+ * ranks (plugins/profile_dist.h); rank 0 alone analyses, writes the directory and prints,
+ * and timing.json records the ranks and each one's wall time.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +26,8 @@
 
 #include "analyzer.h"
 #include "plugins/counters.h"
-#include "plugins/profile.h"
+#include "plugins/dist.h"
+#include "plugins/profile_dist.h"
 #include "reports/report.h"
 #include "reports/table.h"
 #include "reports/timeline.h"
@@ -72,12 +77,15 @@ static int keep_trace(const struct ee_trace *t, const char *dir, const char *nam
 	return ee_trace_write(t, path, err);
 }
 
-/* The trace (and val trace) of model i: profiled, or read with --traces. */
+/* The trace (and val trace) of model i: profiled (shared out over the ranks of an MPI job,
+ * whole on rank 0, empty elsewhere; fails on every rank or none, but for writing --trace-dir,
+ * rank 0's alone), or read with --traces (rank 0 alone). */
 static int traces_of(const struct report_opts *o, int i, const char *arg, const char *val_path,
 		     struct ee_trace *t, struct ee_trace *v, bool *has_val, struct ee_err *err)
 {
 	char name[256];
 	struct ee_profile_opts po = o->profile;
+	struct ee_profile_dist_info info;
 	int rc;
 
 	*has_val = false;
@@ -94,15 +102,16 @@ static int traces_of(const struct report_opts *o, int i, const char *arg, const 
 	ee_report_stem(arg, name, sizeof(name));
 	po.progress_ctx = name;
 	po.timeline = o->tls ? &o->tls[i] : NULL;
-	if ((rc = ee_profile_run(arg, o->data, &po, t, err)) < 0)
+	if ((rc = ee_profile_dist(arg, o->data, &po, t, &info, err)) < 0)
 		return rc;
 	po.timeline = NULL; /* the test pass only */
-	if (o->val && (rc = ee_profile_run(arg, o->val, &po, v, err)) < 0) {
+	if (o->val && (rc = ee_profile_dist(arg, o->val, &po, v, &info, err)) < 0) {
 		ee_trace_release(t);
 		return rc;
 	}
 	*has_val = o->val != NULL;
-	if (o->trace_dir && (rc = keep_trace(t, o->trace_dir, name, "", err)) == EE_OK && *has_val)
+	if (ee_dist_rank() == 0 && o->trace_dir &&
+	    (rc = keep_trace(t, o->trace_dir, name, "", err)) == EE_OK && *has_val)
 		rc = keep_trace(v, o->trace_dir, name, ".val", err);
 	if (rc < 0) {
 		ee_trace_release(t);
@@ -136,12 +145,16 @@ static int build(struct ee_report *r, const struct report_opts *o, const char *c
 		struct ee_trace t, v;
 		bool has_val;
 
-		if ((rc = traces_of(o, i, args[i], vals ? vals[i] : NULL, &t, &v, &has_val, err)) < 0)
-			break;
-		rc = ee_report_add(r, &t, has_val ? &v : NULL, err);
-		ee_trace_release(&t);
-		if (has_val)
-			ee_trace_release(&v);
+		rc = traces_of(o, i, args[i], vals ? vals[i] : NULL, &t, &v, &has_val, err);
+		if (rc == EE_OK) {
+			if (ee_dist_rank() == 0)
+				rc = ee_report_add(r, &t, has_val ? &v : NULL, err);
+			ee_trace_release(&t);
+			if (has_val)
+				ee_trace_release(&v);
+		}
+		if (!o->traces) /* profiling is collective: every rank stops at once */
+			rc = ee_dist_agree(rc, err);
 	}
 	return rc;
 }
@@ -215,8 +228,11 @@ static int build_counted(struct ee_report *r, struct report_opts *o, const char 
 
 	o->profile.counters = NULL;
 	if (!o->traces && strcmp(spec, "off")) {
-		if ((rc = ee_counters_open(&c, spec, err)) < 0)
+		/* (agreed: a node of a cluster may lack what another has) */
+		if ((rc = ee_dist_agree(ee_counters_open(&c, spec, err), err)) < 0) {
+			ee_counters_close(&c);
 			return rc;
+		}
 		ee_cli_warn_counters(&c, 0);
 		o->profile.counters = &c;
 	}
@@ -250,6 +266,25 @@ static int write_timeline(const struct report_opts *o, const char *const *pos, i
 	return rc;
 }
 
+/* The ranks of the job and each one's wall time so far into r (on rank 0). Collective. */
+static int ranks_of(struct ee_report *r, struct ee_err *err)
+{
+	int ranks = ee_dist_size();
+	double *secs = calloc((size_t)ranks, sizeof(*secs));
+	int rc = secs ? EE_OK : ee_err_set(err, EE_ERR_NOMEM, "out of memory");
+
+	if ((rc = ee_dist_agree(rc, err)) < 0) {
+		free(secs);
+		return rc;
+	}
+	ee_dist_gather_double(r->wall_seconds, secs);
+	r->ranks = ranks;
+	r->rank_seconds = secs;
+	return EE_OK;
+}
+
+/* The report: every rank profiles (their shares of the samples); with --traces rank 0 alone
+ * reads them. Rank 0 alone analyses, writes and prints. */
 static int run(struct report_opts *o, const char *const *pos, int npos, struct ee_err *err)
 {
 	struct ee_report_write_opts wo = { !o->no_plots, o->gnuplot, NULL };
@@ -261,6 +296,8 @@ static int run(struct report_opts *o, const char *const *pos, int npos, struct e
 	double start = now();
 	int nvals = 0, rc;
 
+	if (o->traces && ee_dist_rank() != 0)
+		return EE_OK;
 	if ((rc = ee_rule_names(&rule, o->policy, o->fallback, err)) < 0 ||
 	    (rc = ee_cli_plot_check(NULL, &o->look, &look, err)) < 0)
 		return rc;
@@ -281,13 +318,20 @@ static int run(struct report_opts *o, const char *const *pos, int npos, struct e
 		rc = ee_err_set(err, EE_ERR_NOMEM, "out of memory");
 	if (rc == EE_OK)
 		rc = build_counted(&r, o, pos, npos, o->val_traces ? vals : NULL, err);
-	if (rc == EE_OK && o->timeline)
+	if (rc == EE_OK && o->timeline && ee_dist_rank() == 0) /* rank 0's shards */
 		rc = write_timeline(o, pos, npos, err);
 	for (int i = 0; o->tls && i < npos; i++)
 		ee_timeline_release(&o->tls[i]);
 	free(o->tls);
 	o->tls = NULL;
 	r.wall_seconds = now() - start;
+	if (rc == EE_OK && !o->traces)
+		rc = ranks_of(&r, err);
+	if (ee_dist_rank() != 0) { /* rank 0 alone writes */
+		ee_report_release(&r);
+		free(list);
+		return rc;
+	}
 	if (rc == EE_OK && (rc = ee_report_write(&r, o->output, &wo, err)) < 0 && wo.plots &&
 	    rc == EE_ERR_IO && strstr(err->msg, "gnuplot"))
 		snprintf(err->msg + strlen(err->msg), sizeof(err->msg) - strlen(err->msg),

@@ -25,8 +25,8 @@ struct cmd {
 static const struct cmd commands[] = {
 	{ "info", cmd_info, "describe a checkpoint: architecture, exits, parameters, MACs", false },
 	{ "infer", cmd_infer, "run a checkpoint on an HDF5 batch; write logits, MACs, gates", false },
-	{ "eval", cmd_eval, "per-exit accuracy and MACs of a checkpoint on a dataset", false },
-	{ "profile", cmd_profile, "one pass over a dataset into a per-sample trace (HDF5)", false },
+	{ "eval", cmd_eval, "per-exit accuracy and MACs of a checkpoint on a dataset", true },
+	{ "profile", cmd_profile, "one pass over a dataset into a per-sample trace (HDF5)", true },
 	{ "run", cmd_run, "real early exit: measured time, counters and MACs against every exit", false },
 	{ "merge", cmd_merge, "join the traces of disjoint shards of a dataset", false },
 	{ "curve", cmd_curve, "accuracy vs MACs: per-exit points and threshold sweeps of traces", false },
@@ -36,7 +36,7 @@ static const struct cmd commands[] = {
 	  false },
 	{ "calibration", cmd_calibration,
 	  "per-exit calibration: ECE, MCE, Brier, reliability, temperature scaling", false },
-	{ "report", cmd_report, "profile + all analyses into a directory: JSON, Markdown, CSV, plots", false },
+	{ "report", cmd_report, "profile + all analyses into a directory: JSON, Markdown, CSV, plots", true },
 	{ "diff", cmd_diff, "regression verdicts between two report.json files (CI)", false },
 	{ "version", cmd_version, "eeprof's version and those of HDF5, OpenBLAS and PAPI", false },
 };

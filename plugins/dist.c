@@ -185,7 +185,7 @@ void ee_dist_gather_double(double v, double *out)
  * messages of at most CHUNK bytes. */
 static void transfer(const void *buf, size_t len, char *all, const size_t *lens)
 {
-	size_t at = lens[0], off, n;
+	size_t at, off, n;
 	MPI_Request req;
 	int r;
 
@@ -198,7 +198,7 @@ static void transfer(const void *buf, size_t len, char *all, const size_t *lens)
 		}
 		return;
 	}
-	for (r = 1; r < size_; at += lens[r], r++)
+	for (r = 1, at = lens[0]; r < size_; at += lens[r], r++)
 		for (off = 0; off < lens[r]; off += n) {
 			n = lens[r] - off < CHUNK ? lens[r] - off : CHUNK;
 			MPI_Irecv(all + at + off, (int)n, MPI_BYTE, r, 0, MPI_COMM_WORLD, &req);

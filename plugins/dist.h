@@ -50,7 +50,7 @@ int ee_dist_max(int v);
 
 /* Gathers len bytes of buf from every rank on rank 0: there *all (malloc'd, the caller frees
  * it) holds them in rank order and lens[r] (room for ee_dist_size() entries) the size of
- * rank r's part; elsewhere *all is NULL. Collective; fails on every rank or on none
+ * rank r's part; elsewhere *all is NULL and lens (which may be NULL) is not used. Collective; fails on every rank or on none
  * (EE_ERR_NOMEM, or EE_ERR_INPUT for a part of 2 GiB or more). */
 int ee_dist_gather(const void *buf, size_t len, void **all, size_t *lens, struct ee_err *err);
 /* Every rank's v into out[ee_dist_size()] on rank 0 (out is untouched elsewhere). */

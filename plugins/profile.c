@@ -13,6 +13,7 @@
 #include "core/exec.h"
 #include "core/sha256.h"
 #include "core/threads.h"
+#include "plugins/dist.h"
 #include "plugins/loop.h"
 #include "plugins/rows.h"
 #include "reports/timeline.h"
@@ -222,6 +223,7 @@ int ee_profile_run(const char *checkpoint, const char *data, const struct ee_pro
 		   struct ee_trace *t, struct ee_err *err)
 {
 	int batch = o->batch > 0 ? o->batch : 64, count = 0, rc;
+	struct ee_profile_opts shard = *o;
 	struct ee_dataset ds;
 	struct ee_net net;
 	struct ee_run run;
@@ -232,6 +234,17 @@ int ee_profile_run(const char *checkpoint, const char *data, const struct ee_pro
 	if ((rc = ee_dataset_open(&ds, data, err)) < 0)
 		return rc;
 	rc = ee_loop_select(&ds, o->offset, o->limit, &count, err);
+	if (rc == EE_OK && o->ranks > 1) { /* this rank's shard of the selection */
+		int first = 0;
+
+		ee_dist_shard(count, batch, o->rank, o->ranks, &first, &count);
+		shard.offset = o->offset + first;
+	}
+	o = &shard;
+	if (rc == EE_OK && count == 0) { /* a shard without samples */
+		ee_dataset_release(&ds);
+		return EE_OK;
+	}
 	if (rc == EE_OK && (rc = ee_net_load(&net, checkpoint, err)) == EE_OK) {
 		rc = ee_loop_check_classes(&net, &ds, err);
 		if (rc == EE_OK)

@@ -26,6 +26,9 @@ struct ee_profile_opts {
 	int batch;         /* samples per forward pass (default 64) */
 	int threads;       /* set by the caller with ee_threads_set() before this call */
 	int offset, limit; /* samples [offset, offset + limit); limit 0 = to the end */
+	/* ranks > 1: only shard rank of those samples split in ranks (plugins/dist.h,
+	 * ee_dist_shard); the trace may then have no sample. 0, 0 or 0, 1: all of them */
+	int rank, ranks;
 	bool softmax;      /* record the full softmax of every exit */
 	bool no_logits;    /* do not record every exit's logits (calibration needs them) */
 	/* called after each batch with samples done and total (progress bars); may be NULL */

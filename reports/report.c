@@ -49,6 +49,7 @@ void ee_report_release(struct ee_report *r)
 	for (i = 0; i < r->nmodels; i++)
 		model_release(&r->models[i]);
 	free(r->models);
+	free(r->rank_seconds);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -49,7 +49,8 @@
  * MACs are multiply-accumulates per sample (FLOPs = 2 x MACs); accuracies fractions.
  *
  * timing.json (docs/timing.md), schema_version 1: schema_version, generator,
- *   [wall_seconds], models[]:
+ *   [wall_seconds], [ranks, rank_seconds[ranks]] (the processes of an MPI job, 1 alone, and
+ *   each one's wall time), models[]:
  *   name, samples, seconds, images_per_second, threads, batch,
  *   counters {cpu_time (CPU time was measured per layer), counted (some event was
  *            counted: events[] is not empty), events[] (the events counted), warnings[]
@@ -159,6 +160,8 @@ struct ee_report {
 	int nmodels;
 	struct ee_report_model *models; /* [nmodels] */
 	double wall_seconds;     /* set by the caller for timing.json; 0: not shown */
+	int ranks;               /* processes of the MPI job that made it; 0: not shown */
+	double *rank_seconds;    /* [ranks] each one's wall time (malloc'd; released with r) */
 	double thr[EE_MAX_EXITS]; /* the rule's thresholds (one, or one per exit): class */
 	int nthr;                 /* shares and gates against difficulty; init: 0.9 (patience 1) */
 	bool log_x;               /* plots: log MACs axis even when the models span < 5x */

@@ -272,6 +272,10 @@ void ee_report_timing(const struct ee_report *r, FILE *f)
 	ee_json_stamp(&j);
 	if (r->wall_seconds > 0)
 		ee_json_num(&j, "wall_seconds", r->wall_seconds);
+	if (r->ranks > 0) {
+		ee_json_int(&j, "ranks", r->ranks);
+		ee_json_nums(&j, "rank_seconds", r->rank_seconds, r->ranks);
+	}
 	ee_json_begin(&j, "models", '[');
 	for (i = 0; i < r->nmodels; i++) {
 		const struct ee_report_model *m = &r->models[i];

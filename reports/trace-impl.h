@@ -29,6 +29,7 @@
 #define MAX_CLASSES (1 << 20)
 #define MAX_GATED (1 << 16)            /* gated layers */
 #define MAX_ENTRIES (1 << 20)          /* timed layers; gates of one layer */
+#define MAX_RANKS (1 << 20)            /* ranks (processes) a trace records */
 #define MAX_NAME 1024                  /* bytes of a layer name or kind */
 
 /* One numeric dataset: where it is, what it may hold, and the memory behind it. */

@@ -128,8 +128,23 @@ void ee_trace_release(struct ee_trace *t)
 	free(t->open);
 	free(t->bits);
 	free(t->layers);
+	free(t->rank_seconds);
 	ee_trace_counters_release(&t->counters);
 	memset(t, 0, sizeof(*t));
+}
+
+int ee_trace_set_ranks(struct ee_trace *t, int ranks, const double *seconds, struct ee_err *err)
+{
+	double *s = ranks > 0 ? malloc((size_t)ranks * sizeof(*s)) : NULL;
+
+	if (ranks > 0 && !s)
+		return ee_err_set(err, EE_ERR_NOMEM, "out of memory");
+	if (s)
+		memcpy(s, seconds, (size_t)ranks * sizeof(*s));
+	free(t->rank_seconds);
+	t->rank_seconds = s;
+	t->ranks = ranks > 0 ? ranks : 0;
+	return EE_OK;
 }
 
 int ee_trace_counters_alloc(struct ee_trace_counters *c, int nlayers, int n, int nwarn,
@@ -326,6 +341,31 @@ static int sort_rows(const struct ee_trace *const *in, const char *const *names,
 	return EE_OK;
 }
 
+
+
+/* The ranks of in[] one after the other, if every input has them. */
+static int merge_ranks(struct ee_trace *out, const struct ee_trace *const *in, int count)
+{
+	long total = 0;
+	int j;
+
+	for (j = 0; j < count; j++) {
+		if (in[j]->ranks < 1)
+			return EE_OK;
+		total += in[j]->ranks;
+	}
+	if (total > MAX_RANKS)
+		return EE_OK; /* more than a trace records: left out */
+	if (!(out->rank_seconds = malloc((size_t)total * sizeof(double))))
+		return EE_ERR_NOMEM;
+	for (j = 0; j < count; j++) {
+		memcpy(out->rank_seconds + out->ranks, in[j]->rank_seconds,
+		       (size_t)in[j]->ranks * sizeof(double));
+		out->ranks += in[j]->ranks;
+	}
+	return EE_OK;
+}
+
 /* Gate and layer tables of in into out (allocated for them): names copied, timing summed,
  * mean MACs weighted by samples. */
 static int merge_tables(struct ee_trace *out, const struct ee_trace *const *in, int count)
@@ -354,7 +394,7 @@ static int merge_tables(struct ee_trace *out, const struct ee_trace *const *in, 
 	}
 	for (j = 1; j < count; j++)
 		out->seconds += in[j]->seconds;
-	return EE_OK;
+	return merge_ranks(out, in, count);
 }
 
 static bool has_warning(const struct ee_trace_counters *c, const char *w)

@@ -33,7 +33,9 @@
  *     /gates/layer_ring_macs float64 [G] (MACs one open channel adds per sample)
  *     /gates/open int32 [n,G]: open gates (= the bits set in that row)
  *     /gates/bits/<layer_name> uint8 [n,channels]: 1 = the ring ran
- *   /timing: attributes seconds (the inference loop), threads, batch; if L > 0:
+ *   /timing: attributes seconds (the inference loop), threads, batch, and (when recorded:
+ *     traces of eeprof profile since MPI, R >= 1) ranks (R: the processes that made it,
+ *     MPI ranks or merged shards) and rank_seconds float64 [R] (each one's wall time); if L > 0:
  *     /timing/layer_name, /timing/layer_kind ("conv2d+bn+relu") strings [L],
  *     /timing/layer_exit int32 [L], /timing/layer_head uint8 [L],
  *     /timing/layer_seconds float64 [L] (summed over the pass),
@@ -118,8 +120,11 @@ struct ee_trace {
 	uint8_t **bits;           /* [G] -> [n][channels of that layer] */
 
 	/* timing: not deterministic, kept apart from analyses that must be */
-	double seconds;           /* the inference loop */
+	double seconds;           /* the inference loop (summed over the processes that ran it) */
 	int threads, batch;
+	int ranks;                /* R: processes that made it (MPI ranks, merged shards); 0 if
+				     not recorded */
+	double *rank_seconds;     /* [R] each one's wall time (load, inference, sending) */
 	int nlayers;
 	struct ee_trace_layer *layers; /* [nlayers] */
 	struct ee_trace_counters counters;
@@ -148,13 +153,24 @@ int ee_trace_counters_copy(struct ee_trace_counters *dst, const struct ee_trace_
 			   int nlayers, struct ee_err *err);
 void ee_trace_counters_release(struct ee_trace_counters *c);
 
+/* Records that ranks processes made t, with their wall times seconds[ranks]. */
+int ee_trace_set_ranks(struct ee_trace *t, int ranks, const double *seconds, struct ee_err *err);
+
 /* Writes the HDF5 file atomically (temporary name + rename). */
 int ee_trace_write(const struct ee_trace *t, const char *path, struct ee_err *err);
 /* Reads and validates a trace file (format, version, shapes, ranges). */
 int ee_trace_read(struct ee_trace *t, const char *path, struct ee_err *err);
+/* The bytes of the HDF5 file ee_trace_write would write, made in memory: *buf (malloc'd, the
+ * caller frees it) of *len bytes; to send a trace to another process (MPI). */
+int ee_trace_to_bytes(const struct ee_trace *t, void **buf, size_t *len, struct ee_err *err);
+/* Reads such bytes back, validated as ee_trace_read validates a file; name names them in
+ * errors. */
+int ee_trace_from_bytes(struct ee_trace *t, const void *buf, size_t len, const char *name,
+			struct ee_err *err);
 /* Joins traces of disjoint shards of one dataset made from one checkpoint, rows sorted by
  * index; EE_ERR_INPUT naming the field if they differ (counted events included) or overlap.
- * Times and counts are summed; the warnings are those of every input, once each. */
+ * Times and counts are summed; the warnings are those of every input, once each; the ranks
+ * are those of the inputs in order (not recorded if any input has none). */
 int ee_trace_merge(struct ee_trace *out, const struct ee_trace *const *in, int count,
 		   struct ee_err *err);
 /* The same, naming input i as names[i] (its file) in errors rather than "trace i+1". */

@@ -322,6 +322,41 @@ static int get_samples(hid_t f, struct ee_trace *t, struct ee_err *err)
 	return rc == EE_OK ? ee_tr_check_rows(t, err) : rc;
 }
 
+/* /timing's ranks and rank_seconds into t, if the file has them (both or neither). */
+static int get_ranks(hid_t f, struct ee_trace *t, struct ee_err *err)
+{
+	hid_t loc = H5Oopen(f, "/timing", H5P_DEFAULT);
+	double v = 0, *s = NULL;
+	int i, n = 0, has, rc = EE_OK;
+
+	if (loc < 0)
+		return EE_OK;
+	if ((has = ee_h5_attr_doubles(loc, "ranks", &v, 1, &n)) == 0 &&
+	    !H5Aexists(loc, "rank_seconds")) {
+		H5Oclose(loc);
+		return EE_OK;
+	}
+	if (has != 1 || !(v >= 1 && v <= MAX_RANKS && v == floor(v)))
+		rc = ee_err_set(err, EE_ERR_INPUT, "attribute 'ranks' of '/timing' is missing or "
+				"bad");
+	else if (!(s = malloc((size_t)v * sizeof(*s))))
+		rc = ee_err_set(err, EE_ERR_NOMEM, "out of memory");
+	else if (ee_h5_attr_doubles(loc, "rank_seconds", s, (int)v, &n) != 1 || n != (int)v)
+		rc = ee_err_set(err, EE_ERR_INPUT, "attribute 'rank_seconds' of '/timing' is "
+				"missing or not of %g values", v);
+	for (i = 0; rc == EE_OK && i < n; i++)
+		if (!isfinite(s[i]) || s[i] < 0)
+			rc = ee_err_set(err, EE_ERR_INPUT, "attribute 'rank_seconds' of '/timing' "
+					"holds %g", s[i]);
+	H5Oclose(loc);
+	if (rc == EE_OK) {
+		t->ranks = (int)v;
+		t->rank_seconds = s;
+	} else
+		free(s);
+	return rc;
+}
+
 static int read_trace(hid_t f, struct ee_trace *t, struct ee_err *err)
 {
 	static struct ee_trace zero;
@@ -348,6 +383,8 @@ static int read_trace(hid_t f, struct ee_trace *t, struct ee_err *err)
 		ee_tr_tables_to(&tb, t);
 		rc = get_samples(f, t, err);
 	}
+	if (rc == EE_OK)
+		rc = get_ranks(f, t, err);
 	ee_tr_tables_release(&tb);
 	return rc;
 }
@@ -365,6 +402,43 @@ int ee_trace_read(struct ee_trace *t, const char *path, struct ee_err *err)
 	if (rc < 0) {
 		ee_trace_release(t);
 		ee_err_prefix(err, "trace '%s': ", path);
+	}
+	return rc;
+}
+
+/* ---- in memory ------------------------------------------------------------- */
+
+/* File access through HDF5's core driver, in memory only (never written to disk). */
+static hid_t memory_fapl_read(void)
+{
+	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+
+	if (fapl >= 0 && H5Pset_fapl_core(fapl, (size_t)1 << 20, 0) < 0) {
+		H5Pclose(fapl);
+		return H5I_INVALID_HID;
+	}
+	return fapl;
+}
+
+int ee_trace_from_bytes(struct ee_trace *t, const void *buf, size_t len, const char *name,
+			struct ee_err *err)
+{
+	hid_t fapl, f = H5I_INVALID_HID;
+	int rc;
+
+	ee_h5_quiet();
+	memset(t, 0, sizeof(*t));
+	if ((fapl = memory_fapl_read()) >= 0 && H5Pset_file_image(fapl, (void *)buf, len) >= 0)
+		f = H5Fopen(name, H5F_ACC_RDONLY, fapl);
+	rc = f >= 0 ? read_trace(f, t, err)
+		    : ee_err_set(err, EE_ERR_INPUT, "not an HDF5 image (%zu bytes)", len);
+	if (f >= 0)
+		H5Fclose(f);
+	if (fapl >= 0)
+		H5Pclose(fapl);
+	if (rc < 0) {
+		ee_trace_release(t);
+		ee_err_prefix(err, "trace of %s: ", name);
 	}
 	return rc;
 }

@@ -2,6 +2,7 @@
  * trace_write.c - ee_trace_write: a checked trace into an HDF5 file that appears
  * whole or not at all (core/outfile.h); see trace.h for the layout.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,6 +99,29 @@ static int put_attr(hid_t loc, const char *name, hid_t type, const void *v, stru
 	return st < 0 ? ee_err_set(err, EE_ERR_IO, "cannot write attribute '%s'", name) : EE_OK;
 }
 
+
+
+/* /timing's ranks and rank_seconds, when recorded. */
+static int put_ranks(hid_t f, const struct ee_trace *t, struct ee_err *err)
+{
+	hid_t loc;
+	int i, rc;
+
+	if (t->ranks < 1)
+		return EE_OK;
+	for (i = 0; i < t->ranks; i++)
+		if (!isfinite(t->rank_seconds[i]) || t->rank_seconds[i] < 0)
+			return ee_err_set(err, EE_ERR_INPUT, "refusing to write a malformed trace: "
+					  "rank %d's seconds are %g", i, t->rank_seconds[i]);
+	if ((loc = H5Oopen(f, "/timing", H5P_DEFAULT)) < 0)
+		return ee_err_set(err, EE_ERR_IO, "cannot open /timing");
+	rc = put_attr(loc, "ranks", H5T_NATIVE_INT, &t->ranks, err);
+	if (rc == EE_OK)
+		rc = ee_h5_write_attr_doubles(loc, "rank_seconds", t->rank_seconds, t->ranks, err);
+	H5Oclose(loc);
+	return rc;
+}
+
 static int put_attrs(hid_t f, const struct ee_trace *t, struct ee_err *err)
 {
 	const int version = EE_TRACE_VERSION;
@@ -118,7 +142,7 @@ static int put_attrs(hid_t f, const struct ee_trace *t, struct ee_err *err)
 		if (loc >= 0)
 			H5Oclose(loc);
 	}
-	return rc;
+	return rc == EE_OK ? put_ranks(f, t, err) : rc;
 }
 
 static int put_groups(hid_t f, const struct ee_trace *t, struct ee_err *err)
@@ -211,4 +235,51 @@ int ee_trace_write(const struct ee_trace *t, const char *path, struct ee_err *er
 		return ee_err_prefix(err, "trace '%s': ", path);
 	}
 	return ee_out_commit(&out, err);
+}
+
+/* ---- in memory ------------------------------------------------------------- */
+
+/* File access through HDF5's core driver, in memory only (never written to disk). */
+static hid_t memory_fapl(void)
+{
+	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+
+	if (fapl >= 0 && H5Pset_fapl_core(fapl, (size_t)1 << 20, 0) < 0) {
+		H5Pclose(fapl);
+		return H5I_INVALID_HID;
+	}
+	return fapl;
+}
+
+int ee_trace_to_bytes(const struct ee_trace *t, void **buf, size_t *len, struct ee_err *err)
+{
+	hid_t fapl, f = H5I_INVALID_HID;
+	ssize_t size = -1;
+	int rc;
+
+	ee_h5_quiet();
+	*buf = NULL;
+	*len = 0;
+	if ((fapl = memory_fapl()) >= 0)
+		f = H5Fcreate("trace-in-memory.h5", H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+	rc = f >= 0 ? write_trace(f, t, err)
+		    : ee_err_set(err, EE_ERR_INTERNAL, "cannot make a trace in memory");
+	if (rc == EE_OK && (H5Fflush(f, H5F_SCOPE_LOCAL) < 0 ||
+			    (size = H5Fget_file_image(f, NULL, 0)) <= 0))
+		rc = ee_err_set(err, EE_ERR_INTERNAL, "cannot get the image of a trace in memory");
+	if (rc == EE_OK && !(*buf = malloc((size_t)size)))
+		rc = ee_err_set(err, EE_ERR_NOMEM, "out of memory (%zd bytes of trace)", size);
+	if (rc == EE_OK && H5Fget_file_image(f, *buf, (size_t)size) != size)
+		rc = ee_err_set(err, EE_ERR_INTERNAL, "cannot copy the image of a trace in memory");
+	if (f >= 0)
+		H5Fclose(f);
+	if (fapl >= 0)
+		H5Pclose(fapl);
+	if (rc < 0) {
+		free(*buf);
+		*buf = NULL;
+		return rc;
+	}
+	*len = (size_t)size;
+	return EE_OK;
 }

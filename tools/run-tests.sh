@@ -36,6 +36,8 @@ cli)
 		out=$(cd "$top" && sh "$t" 2>&1); rc=$?
 		p=$(echo "$out" | grep -c "^ok ")
 		f=$(echo "$out" | grep -c "^not ok ")
+		# a test that skips checks says why ("# skipped: ..."); show it
+		echo "$out" | grep "^# skipped" | sed "s|^# |  $(basename "$t"): |"
 		pass=$((pass + p)); failed=$((failed + f))
 		if [ $rc -ne 0 ] || [ "$f" -ne 0 ]; then
 			echo "$(basename "$t"):"; echo "$out" | grep -v "^ok " | head -40

@@ -181,7 +181,7 @@ no_file "report with a failing gnuplot: no directory left" "$T/gp"
 expect_fail "--batch 0" 2 "--batch: 0 is out of range" "$EEPROF" eval "$R" --data "h5:$D" --batch 0
 expect_fail "--threads 100000" 2 "--threads: 100000 is out of range" \
 	"$EEPROF" eval "$R" --data "h5:$D" --threads 100000
-expect_fail "--offset past the data" 2 "no samples selected" \
+expect_fail "--offset past the data" 2 "--offset 1000 selects no samples" \
 	"$EEPROF" eval "$R" --data "h5:$D" --offset 1000
 expect_fail "--offset -1" 2 "--offset: -1 is out of range" "$EEPROF" eval "$R" --data "h5:$D" --offset -1
 expect_fail "NaN threshold (curve)" 2 "threshold" "$EEPROF" curve "$T/t3.h5" --thresholds nan

@@ -392,6 +392,66 @@ END_TEST
 
 /* ---- merge ------------------------------------------------------------------ */
 
+/* The in-memory image (what MPI ranks send) reads back as the file does, ranks included;
+ * damaged bytes are refused, not crashed on. */
+START_TEST(bytes_round_trip_and_ranks)
+{
+	static const double secs[3] = { 1.5, 2.25, 0 };
+	struct ee_trace t, back, f;
+	struct ee_err err = { 0 };
+	const char *p = tpath("ranks.h5");
+	size_t len;
+	void *buf;
+
+	make_range(&t, 2, 5);
+	ck_assert_int_eq(ee_trace_set_ranks(&t, 3, secs, &err), EE_OK);
+	ck_assert_int_eq(ee_trace_to_bytes(&t, &buf, &len, &err), EE_OK);
+	ck_assert_uint_gt(len, 8);
+	ck_assert_int_eq(ee_trace_from_bytes(&back, buf, len, "rank 1", &err), EE_OK);
+	same_samples(&t, &back);
+	same_timing(&t, &back, 1);
+	ck_assert_int_eq(back.ranks, 3);
+	ck_assert(!memcmp(back.rank_seconds, secs, sizeof(secs)));
+	ck_assert_int_eq(ee_trace_write(&t, p, &err), EE_OK);
+	ck_assert_int_eq(ee_trace_read(&f, p, &err), EE_OK);
+	ck_assert_int_eq(f.ranks, 3);
+	ck_assert(!memcmp(f.rank_seconds, secs, sizeof(secs)));
+	ee_trace_release(&f);
+	ee_trace_release(&back);
+	memset((char *)buf + len / 2, 0xff, len / 2);
+	ck_assert_int_lt(ee_trace_from_bytes(&back, buf, len, "rank 2", &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "rank 2"));
+	ck_assert_int_lt(ee_trace_from_bytes(&back, buf, 3, "rank 2", &err), 0);
+	free(buf);
+	ee_trace_release(&t);
+}
+END_TEST
+
+/* Merged traces keep the ranks of their inputs in order; none if an input has none. */
+START_TEST(merge_ranks)
+{
+	static const int lo[] = { 0, 1 }, hi[] = { 2, 3 };
+	static const double sa[1] = { 4 }, sb[2] = { 5, 6 };
+	struct ee_trace a, b, m;
+	const struct ee_trace *in[2] = { &b, &a };
+	struct ee_err err = { 0 };
+
+	make(&a, lo, 2, E, true, SHA_A);
+	make(&b, hi, 2, E, true, SHA_A);
+	ck_assert_int_eq(ee_trace_set_ranks(&a, 1, sa, &err), EE_OK);
+	ck_assert_int_eq(ee_trace_merge(&m, in, 2, &err), EE_OK);
+	ck_assert_int_eq(m.ranks, 0);
+	ee_trace_release(&m);
+	ck_assert_int_eq(ee_trace_set_ranks(&b, 2, sb, &err), EE_OK);
+	ck_assert_int_eq(ee_trace_merge(&m, in, 2, &err), EE_OK);
+	ck_assert_int_eq(m.ranks, 3);
+	ck_assert(m.rank_seconds[0] == 5 && m.rank_seconds[1] == 6 && m.rank_seconds[2] == 4);
+	ee_trace_release(&m);
+	ee_trace_release(&a);
+	ee_trace_release(&b);
+}
+END_TEST
+
 START_TEST(merge_shards)
 {
 	static const int odd[] = { 1, 3, 5, 7 }, even[] = { 0, 2, 4, 6 };
@@ -877,9 +937,9 @@ static Suite *trace_suite(void)
 {
 	const TTest *const io[] = { round_trip, round_trip_without_softmax_gates_layers,
 				    write_refuses_malformed_trace, round_trip_counted_without_events,
-				    trace_without_counters_reads, NULL };
+				    trace_without_counters_reads, bytes_round_trip_and_ranks, NULL };
 	const TTest *const merge[] = { merge_shards, merge_counters_and_warnings,
-				       merge_of_one_is_a_copy, NULL };
+				       merge_of_one_is_a_copy, merge_ranks, NULL };
 	const TTest *const bad_files[] = { read_refuses_not_a_trace, read_refuses_truncated,
 					   read_refuses_wrong_version_and_attributes,
 					   read_refuses_huge_claims,
