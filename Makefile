@@ -7,7 +7,8 @@
 #   make bench      eeprof against PyTorch on the same weights; cost of per-layer counters;
 #                   scaling of profile over MPI ranks (tools/mpi_bench.py)
 #   make fuzz       build the libFuzzer targets of tests/fuzz (clang, build-fuzz/) and run each
-#                   for FUZZ_SECONDS (60); make fuzz-smoke: replay their corpora, 3 s each
+#                   for FUZZ_SECONDS (60); make fuzz-smoke: replay their corpora, then
+#                   FUZZ_SMOKE_RUNS (1000) executions each from a fixed seed (deterministic)
 #   make deps       install the Debian packages that are missing (tools/deps.sh)
 #   make install    eeprof, libee.a, libee.so, <eeprof/ee.h>, eeprof.pc, eeprof(1), bash
 #                   completion under DESTDIR + PREFIX (/usr/local); make uninstall
@@ -229,13 +230,14 @@ demo: deps all
 bench: deps all $(O)/fmapeak
 	@$(PY) tools/bench.py $(O)/eeprof --fmapeak $(O)/fmapeak
 	@$(PY) tools/overhead.py $(O)/eeprof
+	@$(PY) tools/bench_images.py $(O)/eeprof
 	@$(PY) tools/mpi_bench.py $(O)/eeprof
 
 # libFuzzer targets (tests/fuzz/fuzz_<name>.c) against a libee built by clang with the
 # fuzzer's coverage and ASan + UBSan, in build-fuzz/. make test runs fuzz-smoke.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_SMOKE_SECONDS ?= 3
+FUZZ_SMOKE_RUNS ?= 1000
 FO := build-fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DEE_VERSION=\"$(VERSION)\" -O1 -g -fopenmp \
@@ -261,7 +263,7 @@ fuzz: deps
 	@tools/fuzz.sh run $(FUZZ_SECONDS) $(FUZZ_BIN)
 
 fuzz-smoke: fuzz-build
-	@tools/fuzz.sh smoke $(FUZZ_SMOKE_SECONDS) $(FUZZ_BIN)
+	@tools/fuzz.sh smoke $(FUZZ_SMOKE_RUNS) $(FUZZ_BIN)
 
 # Every header compiles on its own, and the usage examples of those that say so compile; the
 # public headers also as C99 and as C++ (a program's compiler may be either).

@@ -139,6 +139,24 @@ int cmd_diff(int argc, char **argv);
 int cmd_calibration(int argc, char **argv);
 int cmd_gallery(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_dataset(int argc, char **argv);
+
+/* Image files (imagefolder:, imagelist:): torchvision's Resize before the centre crop. */
+struct ee_cli_images {
+	int resize;         /* --resize S; 0: round(H / 0.875) */
+	const char *interp; /* --interpolation, NULL: bilinear */
+	bool no_resize;     /* --no-resize */
+};
+#define EE_OPT_IMAGES(dst) \
+	{ "resize", EE_OPT_INT, &(dst)->resize, "<s>", "image files: shorter side before the " \
+	  "centre crop (default round(H / 0.875): 256 for 224)", 1, 65535 }, \
+	{ "interpolation", EE_OPT_STR, &(dst)->interp, "<i>", "image files: resize filter, " \
+	  "bilinear (default), bicubic or nearest (Pillow's)", 0, 0 }, \
+	{ "no-resize", EE_OPT_FLAG, &(dst)->no_resize, NULL, "image files: centre crop or pad " \
+	  "only", 0, 0 }
+/* Checks the image options into p (core/imgprep.h); EE_ERR_USAGE if they contradict. */
+struct ee_imgprep;
+int ee_cli_images(const struct ee_cli_images *o, struct ee_imgprep *p, struct ee_err *err);
 
 /*
  * The dynamic-exit rule (reports/analysis.h), given the same way to every command that

@@ -14,6 +14,7 @@
 
 #include "analyzer.h"
 #include "core/exec.h"
+#include "core/imgprep.h"
 #include "core/threads.h"
 #include "plugins/counters.h"
 #include "plugins/dist.h"
@@ -326,4 +327,21 @@ const char *ee_cli_thresholds_text(const struct ee_exit_rule *r, int nexits, cha
 	for (k = 0; k < n && len < size; k++)
 		len += (size_t)snprintf(buf + len, size - len, "%s%.9g", k ? "," : "", r->thr[k]);
 	return buf;
+}
+
+/* ---------------------------------------------------------------- image files */
+
+int ee_cli_images(const struct ee_cli_images *o, struct ee_imgprep *p, struct ee_err *err)
+{
+	int interp = o->interp ? ee_interp_parse(o->interp) : EE_INTERP_BILINEAR;
+
+	if (interp < 0)
+		return ee_err_set(err, EE_ERR_USAGE, "unknown --interpolation '%s' (bilinear, "
+				  "bicubic or nearest)", o->interp);
+	if (o->no_resize && o->resize)
+		return ee_err_set(err, EE_ERR_USAGE, "--resize and --no-resize contradict each "
+				  "other");
+	p->resize = o->no_resize ? EE_IMGPREP_NO_RESIZE : o->resize;
+	p->interp = (enum ee_interp)interp;
+	return EE_OK;
 }

@@ -28,7 +28,8 @@
 
 static const char synopsis[] =
 	"eeprof eval <checkpoint.h5> --data <spec> [--json] [--limit <n>] [--offset <n>] "
-	"[--batch <n>] [--threads <n>] [--repeat <n>] [--warmup <n>]";
+	"[--batch <n>] [--threads <n>] [--repeat <n>] [--warmup <n>] [--resize <s>] "
+	"[--interpolation <i>] [--no-resize]";
 
 /* Seconds of the timed runs and what they say together. */
 struct timing {
@@ -130,6 +131,7 @@ struct eval_opts {
 	const char *data;
 	bool json;
 	int limit, offset, batch, threads, repeat, warmup;
+	struct ee_cli_images img;
 };
 
 /* --warmup untimed passes, then --repeat timed ones, each over every selected sample and
@@ -144,6 +146,8 @@ static int evaluate(const char *ckpt, const struct eval_opts *o, struct ee_err *
 	struct ee_trace t = { 0 };
 	int i, rc = EE_OK;
 
+	if ((rc = ee_cli_images(&o->img, &po.prep, err)) < 0)
+		return rc;
 	if (ee_cli_tty())
 		po.progress = progress;
 	for (i = 0; rc == EE_OK && i < o->warmup + o->repeat; i++) {
@@ -179,13 +183,14 @@ static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
 
 int cmd_eval(int argc, char **argv)
 {
-	struct eval_opts o = { NULL, false, 0, 0, 64, 1, 1, 0 };
+	struct eval_opts o = { .batch = 64, .threads = 1, .repeat = 1 };
 	const struct ee_opt opts[] = {
 		{ "data", EE_OPT_STR, &o.data, "<spec>", "dataset, e.g. fashion-mnist:test", 0, 0 },
 		EE_OPT_JSON(&o.json),
 		EE_OPTS_SAMPLES(&o),
 		EE_OPT_REPEAT(&o.repeat, "1"),
 		EE_OPT_WARMUP(&o.warmup),
+		EE_OPT_IMAGES(&o.img),
 		{ 0 },
 	};
 

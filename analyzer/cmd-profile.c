@@ -32,7 +32,8 @@
 
 static const char synopsis[] =
 	"eeprof profile <checkpoint.h5> --data <spec> (-o | --output) <trace.h5> [--softmax] "
-	"[--no-logits] [--timeline <file.json>] [--counters <events>] [--limit <n>] [--offset <n>] [--batch <n>] [--threads <n>]";
+	"[--no-logits] [--timeline <file.json>] [--counters <events>] [--limit <n>] [--offset <n>] "
+	"[--batch <n>] [--threads <n>] [--resize <s>] [--interpolation <i>] [--no-resize]";
 
 /* Opens the set a --counters spec names into c and points o at it; "off": none. */
 static int open_counters(struct ee_counters *c, const char *spec, struct ee_profile_opts *o,
@@ -113,6 +114,7 @@ int cmd_profile(int argc, char **argv)
 	struct ee_profile_opts o = { .batch = 64, .threads = 1 };
 	const char *data = NULL, *output = NULL, *counters = NULL, *timeline = NULL, *pos[1];
 	struct ee_timeline tl = { 0 };
+	struct ee_cli_images img = { 0 };
 	const struct ee_opt opts[] = {
 		{ "data", EE_OPT_STR, &data, "<spec>", "dataset, e.g. fashion-mnist:test", 0, 0 },
 		{ "output", EE_OPT_STR, &output, "<file>", "trace to write (also -o <file>)", 0,
@@ -129,6 +131,7 @@ int cmd_profile(int argc, char **argv)
 		EE_OPT_OFFSET(&o.offset),
 		EE_OPT_BATCH(&o.batch),
 		EE_OPT_THREADS(&o.threads),
+		EE_OPT_IMAGES(&img),
 		{ 0 },
 	};
 	struct ee_err err = { 0 };
@@ -142,6 +145,8 @@ int cmd_profile(int argc, char **argv)
 		return ee_cli_exit(rc, &err);
 	if (!data || !output)
 		return ee_fail_usage(synopsis, "--data and --output are required");
+	if (ee_cli_images(&img, &o.prep, &err) < 0)
+		return ee_fail(&err);
 	ee_cli_threads(o.threads);
 	if (ee_cli_tty())
 		o.progress = progress;

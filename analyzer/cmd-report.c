@@ -36,6 +36,7 @@ static const char synopsis[] =
 	"eeprof report <checkpoint.h5>... --data <spec> (-o | --output) <dir> [--val <spec>]\n"
 	"       [--policy <p>] [--fallback <f>] [--trace-dir <dir>] [--no-plots] [--gnuplot <prog>]\n"
 	"       [--counters <events>] [--limit <n>] [--batch <n>] [--threads <n>]\n"
+	"       [--resize <s>] [--interpolation <i>] [--no-resize]\n"
 	"   or: eeprof report --traces <trace.h5>... [--val-traces <v1.h5,v2.h5,...>] -o <dir> "
 	"[...]\n\n"
 	"policies: maxprob, entropy, margin, patience; fallbacks: last, ensemble, best.\n"
@@ -49,6 +50,7 @@ struct report_opts {
 	bool traces, no_plots, log_x;
 	struct ee_cli_plot_opts look;
 	struct ee_profile_opts profile;
+	struct ee_cli_images img;
 };
 
 static void progress(void *ctx, long done, long total)
@@ -348,6 +350,8 @@ static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
 	struct report_opts *o = ctx;
 	int rc = check_opts(o, pos, npos, err);
 
+	if (rc == EE_OK)
+		rc = ee_cli_images(&o->img, &o->profile.prep, err);
 	if (rc < 0)
 		return rc;
 	if (!o->gnuplot)
@@ -391,6 +395,7 @@ int cmd_report(int argc, char **argv)
 		  0, 1 << 30 },
 		EE_OPT_BATCH(&o.profile.batch),
 		EE_OPT_THREADS(&o.profile.threads),
+		EE_OPT_IMAGES(&o.img),
 		{ 0 },
 	};
 

@@ -47,13 +47,15 @@ static const char synopsis[] =
 	"eeprof run <checkpoint.h5> --data <spec> --threshold <t>[,<t>...] "
 	"[--policy <p>] [--fallback <f>] [--counters <events>] [--layers] [--plot <file>] "
 	"[--timeline <file.json>] [--json] "
-	"[--limit <n>] [--offset <n>] [--batch <n>] [--threads <n>] [--repeat <n>] [--warmup <n>]";
+	"[--limit <n>] [--offset <n>] [--batch <n>] [--threads <n>] [--repeat <n>] [--warmup <n>] "
+	"[--resize <s>] [--interpolation <i>] [--no-resize]";
 
 struct run_opts {
 	struct ee_cli_rule rule;
 	const char *data, *counters, *plot, *timeline;
 	bool json, layers;
 	int limit, offset, batch, threads, repeat, warmup;
+	struct ee_cli_images img;
 };
 
 /* ---------------------------------------------------------------- results */
@@ -455,12 +457,15 @@ static int run_opened(struct ee_realexit *re, const struct run_opts *o, const ch
 static int run_checkpoint(const char *ckpt, const struct run_opts *o, struct ee_err *err)
 {
 	struct ee_timeline tl = { 0 };
-	struct ee_realexit_opts ro = { o->offset, o->limit, o->batch, o->repeat, o->warmup,
-				       o->json ? NULL : progress, NULL,
-				       o->timeline ? &tl : NULL };
+	struct ee_realexit_opts ro = { .offset = o->offset, .limit = o->limit, .batch = o->batch,
+				       .repeat = o->repeat, .warmup = o->warmup,
+				       .progress = o->json ? NULL : progress,
+				       .timeline = o->timeline ? &tl : NULL };
 	struct ee_realexit re;
-	int rc = ee_realexit_open(&re, ckpt, o->data, &ro, err);
+	int rc = ee_cli_images(&o->img, &ro.prep, err);
 
+	if (rc == EE_OK)
+		rc = ee_realexit_open(&re, ckpt, o->data, &ro, err);
 	if (rc < 0)
 		return rc;
 	rc = run_opened(&re, o, ckpt, err);
@@ -506,6 +511,7 @@ int cmd_run(int argc, char **argv)
 		EE_OPTS_SAMPLES(&o),
 		EE_OPT_REPEAT(&o.repeat, "3"),
 		EE_OPT_WARMUP(&o.warmup),
+		EE_OPT_IMAGES(&o.img),
 		{ 0 },
 	};
 

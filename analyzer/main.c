@@ -39,6 +39,8 @@ static const struct cmd commands[] = {
 	{ "report", cmd_report, "profile + all analyses into a directory: JSON, Markdown, CSV, plots", true },
 	{ "diff", cmd_diff, "regression verdicts between two report.json files (CI)", false },
 	{ "version", cmd_version, "eeprof's version and those of HDF5, OpenBLAS and PAPI", false },
+	{ "dataset", cmd_dataset, "convert a dataset spec (e.g. a folder of JPEGs) into an h5: file",
+	  false },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -150,7 +150,11 @@ static int read_format(struct ee_ckpt *ck, struct ee_err *err)
 {
 	char fmt[64] = "";
 	int version = 0, rc;
+	char desc[4200];
 
+	snprintf(desc, sizeof(desc), "checkpoint '%s'", ck->path);
+	if ((rc = ee_h5_check_attrs(ck->file, desc, "the root group", err)) < 0)
+		return rc;
 	rc = ee_h5_attr_string(ck->file, "format", fmt, sizeof(fmt));
 	if (rc < 0)
 		return FAIL(err, "checkpoint '%s': attribute 'format' is malformed (corrupt file?)",

@@ -1,8 +1,9 @@
 /*
  * h5check.c - see h5check.h. The file format is the HDF5 File Format Specification
  * version 3.0 (superblock, object headers version 1 and 2, attribute message versions
- * 1-3, datatype and dataspace messages, global heap collections); only the parts a
- * string attribute needs are parsed, each read bounded by the real file size.
+ * 1-3, datatype and dataspace messages, global heap collections); only object headers,
+ * attribute messages and the global heap are parsed, each read bounded by the real file
+ * size.
  */
 #include "h5check.h"
 
@@ -38,6 +39,7 @@ static uint64_t le(const unsigned char *p, int n)
 struct raw {
 	int fd;
 	uint64_t size, base;
+	unsigned char *mem; /* [size] the file's image, if it lives in memory (else NULL) */
 };
 
 /* Reads n bytes at file address addr (relative to the base); -1 if any lies outside. */
@@ -47,16 +49,33 @@ static int raw_get(const struct raw *r, uint64_t addr, void *buf, size_t n)
 
 	if (addr == UNDEF || a < addr || a > r->size || n > r->size - a)
 		return -1;
+	if (r->mem) {
+		memcpy(buf, r->mem + a, n);
+		return 0;
+	}
 	return pread(r->fd, buf, n, (off_t)a) == (ssize_t)n ? 0 : -1;
 }
+
+static void raw_close(struct raw *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->mem);
+}
+
+struct find;
+static void walk_header(const struct raw *r, uint64_t addr, struct find *f);
+static const char *check_root(const struct raw *r, uint64_t addr, char *buf, size_t size);
 
 int ee_h5_check_file(const char *path, const char *what, struct ee_err *err)
 {
 	unsigned char sb[128];
-	struct raw r = { -1, 0, 0 };
+	struct raw r = { .fd = -1 };
 	struct stat st;
 	uint64_t at, eof = 0, root = 0;
 	int version, rc = EE_OK;
+	const char *bad;
+	char why[160];
 
 	r.fd = open(path, O_RDONLY);
 	if (r.fd < 0)
@@ -118,6 +137,8 @@ int ee_h5_check_file(const char *path, const char *what, struct ee_err *err)
 	else if (rc == EE_OK && (root == UNDEF || root >= eof))
 		rc = FAIL(err, "%s '%s': corrupt HDF5 superblock (root group outside the file)",
 			  what, path);
+	else if (rc == EE_OK && (bad = check_root(&r, root, why, sizeof(why))))
+		rc = FAIL(err, "%s '%s': corrupt HDF5 root group (%s)", what, path, bad);
 	close(r.fd);
 	return rc;
 }
@@ -152,13 +173,216 @@ bool ee_h5_number_type_ok(int64_t type)
 
 /* What a walk of an object header looks for, and what it found. */
 struct find {
-	const char *name;      /* attribute wanted */
+	const char *name;      /* attribute wanted, or NULL (only check every attribute) */
 	int found;             /* its message was seen */
 	int dense;             /* the object keeps (some) attributes in a fractal heap */
 	uint64_t seq, heap;    /* the string's length and its global heap collection */
 	uint32_t index;        /* its object in that collection */
 	const char *bad;       /* what is malformed, or NULL */
+	char bad_name[72];     /* the malformed attribute's name, if it is readable */
 };
+
+static uint64_t align8(uint64_t v)
+{
+	return (v + 7) & ~(uint64_t)7;
+}
+
+#define MAX_TYPE_DEPTH 8 /* datatypes nested in compound, enum, array and vlen types */
+
+/* A member or enum name at p[n] (datatype version < 3: padded to 8 bytes); its length. */
+static const char *type_name(const unsigned char *p, size_t n, int version, size_t *len)
+{
+	const unsigned char *z = memchr(p, 0, n);
+
+	if (!z)
+		return "a datatype member name without its end";
+	*len = (size_t)(z - p) + 1;
+	if (version < 3)
+		*len = ((size_t)(z - p) + 8) / 8 * 8;
+	return *len > n ? "a datatype member name longer than its message" : NULL;
+}
+
+/*
+ * The datatype message at p[n], as libhdf5 1.10.8 decodes it without bounds: len gets its
+ * encoded length (<= n), size the bytes of one value in the file. A variable-length type
+ * is 16 bytes in the file whatever it declares; nested inside another type it would change
+ * that type's size, so it is refused there.
+ */
+static const char *datatype(const unsigned char *p, size_t n, int depth, size_t *len,
+			    uint64_t *size)
+{
+	size_t at = 8, l, i, k, nmemb;
+	unsigned version, cls;
+	uint64_t sz, base, nelem = 1;
+	const char *bad;
+
+	if (depth > MAX_TYPE_DEPTH)
+		return "a datatype nested too deeply";
+	if (n < 8)
+		return "a truncated datatype";
+	cls = p[0] & 0x0f;
+	version = p[0] >> 4;
+	nmemb = (size_t)le(p + 1, 2);
+	sz = le(p + 4, 4);
+	if (version < 1 || version > 3)
+		return "a datatype of an unknown version";
+	switch (cls) {
+	case 0: case 4: at += 4; break;                 /* integer, bitfield */
+	case 1: at += 12; break;                        /* float */
+	case 2: at += 2; break;                         /* time */
+	case 3: case 7: break;                          /* string, reference */
+	case 5: at += p[1]; break;                      /* opaque: its tag */
+	case 9:                                         /* variable-length */
+		if (depth > 0)
+			return "a variable-length type inside another type";
+		if ((bad = datatype(p + at, n - at, depth + 1, &l, &base)))
+			return bad;
+		at += l;
+		sz = 16;
+		break;
+	case 10:                                        /* array */
+		if (version < 2 || n < at + 1 || p[at] > 32)
+			return "a malformed array datatype";
+		k = p[at];
+		l = version == 2 ? 4 + 8 * k : 1 + 4 * k;
+		if (n - at < l)
+			return "a truncated array datatype";
+		for (i = 0; i < k; i++)
+			if (__builtin_mul_overflow(nelem, le(p + at + (version == 2 ? 4 : 1) + 4 * i, 4),
+						   &nelem))
+				return "an array datatype of too many values";
+		at += l;
+		if ((bad = datatype(p + at, n - at, depth + 1, &l, &base)))
+			return bad;
+		at += l;
+		if (__builtin_mul_overflow(nelem, base, &nelem) || nelem != sz)
+			return "an array datatype whose size is not its values' size";
+		break;
+	case 6:                                         /* compound */
+		for (i = 0; i < nmemb; i++) {
+			uint64_t off, msize;
+
+			if ((bad = type_name(p + at, n - at, (int)version, &l)))
+				return bad;
+			at += l;
+			l = version == 1 ? 32 : 4;      /* offset (v1: and dimensions) */
+			if (version == 3)
+				for (l = 1; l < 8 && sz >> (8 * l); l++)
+					;
+			if (n - at < l)
+				return "a truncated compound datatype";
+			off = le(p + at, (int)(version == 3 ? l : 4));
+			at += l;
+			if ((bad = datatype(p + at, n - at, depth + 1, &l, &msize)))
+				return bad;
+			at += l;
+			if (off > sz || msize > sz - off)
+				return "a compound member outside its datatype";
+		}
+		break;
+	case 8:                                         /* enumeration */
+		if ((bad = datatype(p + at, n - at, depth + 1, &l, &base)))
+			return bad;
+		at += l;
+		if (base != sz)
+			return "an enumeration whose size is not its base type's";
+		for (i = 0; i < nmemb; i++) {
+			if ((bad = type_name(p + at, n - at, (int)version, &l)))
+				return bad;
+			at += l;
+		}
+		if ((n - at) / (base ? base : 1) < nmemb)
+			return "a truncated enumeration datatype";
+		at += nmemb * base;
+		break;
+	default:
+		return "a datatype of an unknown class";
+	}
+	if (at > n)
+		return "a datatype longer than its message";
+	*len = at;
+	*size = sz;
+	return NULL;
+}
+
+/* The dataspace message at p[n]: its encoded length fits and points gets its values. */
+static const char *dataspace(const unsigned char *p, size_t n, uint64_t *points)
+{
+	size_t rank, head, i;
+
+	if (n < 4)
+		return "a truncated dataspace";
+	rank = p[1];
+	if (p[0] == 1)
+		head = 8;
+	else if (p[0] == 2)
+		head = 4;
+	else
+		return "a dataspace of an unknown version";
+	if (rank > 32)
+		return "a dataspace of more than 32 dimensions";
+	if (n < head + 8 * rank * ((p[2] & 1) ? 2 : 1))
+		return "a truncated dataspace";
+	*points = 1;
+	if (p[0] == 2 && p[3] == 2)
+		*points = 0; /* a null dataspace */
+	else if (p[0] == 2 && p[3] > 2)
+		return "a dataspace of an unknown kind";
+	for (i = 0; i < rank; i++)
+		if (__builtin_mul_overflow(*points, le(p + head + 8 * i, 8), points))
+			return "a dataspace of too many values";
+	return NULL;
+}
+
+/*
+ * An attribute message (versions 1-3) at p[n], checked as libhdf5 1.10.8 decodes it: the
+ * name, datatype and dataspace lie inside the message, each inside its declared size, and
+ * the value (values x value size) after them. libhdf5 checks none of this (a dataspace size
+ * of 1288 in a 120-byte message made it copy the value from past its buffer).
+ */
+static const char *check_attribute(const unsigned char *p, size_t n, int mflags, char *name,
+				   size_t name_size)
+{
+	uint64_t name_n, type_n, space_n, at, points, vsize, data;
+	size_t len;
+	const char *bad;
+	int version;
+
+	if (n < 8)
+		return "a truncated attribute message";
+	version = p[0];
+	name_n = le(p + 2, 2);
+	type_n = le(p + 4, 2);
+	space_n = le(p + 6, 2);
+	at = version == 3 ? 9 : 8;
+	if (version < 1 || version > 3)
+		return "an attribute message of an unknown version";
+	if (n < at || !name_n || name_n > n - at || p[at + name_n - 1] != 0)
+		return "an attribute name outside its message";
+	if (strlen((const char *)p + at) < name_size) /* named in errors if printable */
+		for (len = 0; len == 0 || name[len - 1]; len++)
+			name[len] = p[at + len] >= 0x20 && p[at + len] < 0x7f ? (char)p[at + len] :
+				    p[at + len] ? '?' : '\0';
+	if ((mflags & 0x02) || (version > 1 && (p[1] & 3)))
+		return "a shared attribute, datatype or dataspace (not read by eeprof)";
+	if (version == 1) {
+		name_n = align8(name_n);
+		type_n = align8(type_n);
+		space_n = align8(space_n);
+	}
+	if (name_n > n - at || type_n > n - at - name_n || space_n > n - at - name_n - type_n)
+		return "a datatype or dataspace longer than its attribute message";
+	at += name_n;
+	if ((bad = datatype(p + at, (size_t)type_n, 0, &len, &vsize)))
+		return bad;
+	at += type_n;
+	if ((bad = dataspace(p + at, (size_t)space_n, &points)))
+		return bad;
+	at += space_n;
+	if (__builtin_mul_overflow(points, vsize, &data) || data > n - at)
+		return "a value longer than its attribute message";
+	return NULL;
+}
 
 /* A datatype message at p[n]: a variable-length string of 1-byte characters. */
 static const char *vlen_string_type(const unsigned char *p, size_t n)
@@ -173,66 +397,37 @@ static const char *vlen_string_type(const unsigned char *p, size_t n)
 	return NULL;
 }
 
-/* A dataspace message at p[n]: one element (scalar, or every dimension 1). */
+/* A dataspace message at p[n] (checked by dataspace()): one element. */
 static const char *one_element(const unsigned char *p, size_t n)
 {
-	size_t rank, head, i;
+	uint64_t points = 0;
 
-	if (n < 4)
-		return "a truncated dataspace";
-	rank = p[1];
-	if (p[0] == 1)
-		head = 8;
-	else if (p[0] == 2)
-		head = 4;
-	else
-		return "a dataspace of an unknown version";
-	if (p[0] == 2 && p[3] != 0 && p[3] != 1)
-		return "an empty dataspace";
-	if (rank > 32 || n < head + 8 * rank)
-		return "a truncated dataspace";
-	for (i = 0; i < rank; i++)
-		if (le(p + head + 8 * i, 8) != 1)
-			return "more than one value";
+	if (dataspace(p, n, &points) || points != 1)
+		return "more than one value";
 	return NULL;
 }
 
-static uint64_t align8(uint64_t v)
-{
-	return (v + 7) & ~(uint64_t)7;
-}
-
-/* An attribute message (versions 1-3) at p[n]: if it is f->name, decode its string. */
-static void attribute_message(struct find *f, const unsigned char *p, size_t n)
+/* An attribute message at p[n]: checks it; if it is f->name, decodes its string. */
+static void attribute_message(struct find *f, const unsigned char *p, size_t n, int mflags)
 {
 	uint64_t name_n, type_n, space_n, at;
-	int version;
+	char name[sizeof(f->bad_name)] = "";
 
-	if (n < 8)
+	if ((f->bad = check_attribute(p, n, mflags, name, sizeof(name)))) {
+		memcpy(f->bad_name, name, sizeof(name));
 		return;
-	version = p[0];
+	}
+	if (!f->name || f->found || strcmp(name, f->name))
+		return;
+	f->found = 1;
 	name_n = le(p + 2, 2);
 	type_n = le(p + 4, 2);
 	space_n = le(p + 6, 2);
-	at = version == 3 ? 9 : 8;
-	if (version < 1 || version > 3 || n < at || name_n > n - at || !name_n)
-		return;
-	if (strlen(f->name) + 1 != name_n || memcmp(p + at, f->name, name_n))
-		return;
-	f->found = 1;
-	if (version == 1) {
+	at = p[0] == 3 ? 9 : 8;
+	if (p[0] == 1) {
 		name_n = align8(name_n);
 		type_n = align8(type_n);
 		space_n = align8(space_n);
-	}
-	if (p[1] & 3) { /* a shared datatype or dataspace */
-		f->bad = "a shared datatype or dataspace";
-		return;
-	}
-	if (name_n > n - at || type_n > n - at - name_n || space_n > n - at - name_n - type_n ||
-	    n - at - name_n - type_n - space_n < 16) {
-		f->bad = "a truncated attribute message";
-		return;
 	}
 	at += name_n;
 	if ((f->bad = vlen_string_type(p + at, (size_t)type_n)))
@@ -240,14 +435,14 @@ static void attribute_message(struct find *f, const unsigned char *p, size_t n)
 	at += type_n;
 	if ((f->bad = one_element(p + at, (size_t)space_n)))
 		return;
-	at += space_n;
+	at += space_n; /* the value: 16 bytes, checked by check_attribute() */
 	f->seq = le(p + at, 4);
 	f->heap = le(p + at + 4, 8);
 	f->index = (uint32_t)le(p + at + 12, 4);
 }
 
 /* One message of an object header: remembers continuations, looks at attributes. */
-static void message(struct find *f, int type, const unsigned char *p, size_t n,
+static void message(struct find *f, int type, int mflags, const unsigned char *p, size_t n,
 		    uint64_t *cont, int *ncont)
 {
 	if (type == 0x10 && n >= 16 && *ncont < MAX_CHUNKS) { /* continuation */
@@ -259,8 +454,8 @@ static void message(struct find *f, int type, const unsigned char *p, size_t n,
 
 		if (n >= at + 8 && le(p + at, 8) != UNDEF)
 			f->dense = 1;
-	} else if (type == 0x0c && !f->found) {
-		attribute_message(f, p, n);
+	} else if (type == 0x0c) {
+		attribute_message(f, p, n, mflags);
 	}
 }
 
@@ -270,15 +465,16 @@ static void chunk_messages(struct find *f, const unsigned char *p, size_t n, int
 {
 	size_t at = 0, head = v2 ? 4 + (order ? 2 : 0) : 8;
 
-	while (n - at >= head) {
+	while (n - at >= head && !f->bad) {
 		int type = v2 ? p[at] : (int)le(p + at, 2);
 		size_t size = (size_t)le(p + at + (v2 ? 1 : 2), 2);
+		int mflags = p[at + (v2 ? 3 : 4)];
 
 		if (size > n - at - head) {
-			f->bad = f->bad ? f->bad : "a message longer than its object header";
+			f->bad = "a message longer than its object header";
 			return;
 		}
-		message(f, type, p + at + head, size, cont, ncont);
+		message(f, type, mflags, p + at + head, size, cont, ncont);
 		at += head + size;
 	}
 }
@@ -318,7 +514,7 @@ static void walk_header(const struct raw *r, uint64_t addr, struct find *f)
 		f->bad = "an object header of an unknown version";
 		return;
 	}
-	for (i = -1; i < ncont && !f->bad && !f->found; i++) {
+	for (i = -1; i < ncont && !f->bad; i++) {
 		const unsigned char *p;
 		size_t n;
 
@@ -351,6 +547,21 @@ static void walk_header(const struct raw *r, uint64_t addr, struct find *f)
 		chunk_messages(f, p, n, v2, order, cont, &ncont);
 	}
 	free(buf);
+}
+
+/* The root group's object header (libhdf5 loads it in H5Fopen, allocating each chunk at the
+ * size its continuation message states) and its attributes: NULL or what is malformed
+ * (in buf). */
+static const char *check_root(const struct raw *r, uint64_t addr, char *buf, size_t size)
+{
+	struct find f = { .name = NULL };
+
+	walk_header(r, addr, &f);
+	if (f.bad && f.bad_name[0])
+		snprintf(buf, size, "attribute '%s': %s", f.bad_name, f.bad);
+	else if (f.bad)
+		snprintf(buf, size, "%s", f.bad);
+	return f.bad ? buf : NULL;
 }
 
 /*
@@ -499,39 +710,94 @@ static const char *isolated_read(hid_t loc, const char *name, char *buf, size_t 
 	return NULL;
 }
 
-int ee_h5_vlen_string(int64_t loc, const char *name, char *buf, size_t size, struct ee_err *err)
+#define MAX_IMAGE (1u << 30) /* bytes of a file in memory (HDF5's core driver) copied */
+
+/* The image of file (opened with HDF5's core driver, e.g. a trace sent by an MPI rank)
+ * into r->mem; EE_OK, or 1 if the file is not in memory. */
+static int raw_image(hid_t file, struct raw *r, const char *path, struct ee_err *err)
 {
-	struct find f = { .name = name };
-	struct raw r = { -1, 0, 0 };
-	char path[4096];
+	hid_t fapl = H5Fget_access_plist(file);
+	int core = fapl >= 0 && H5Pget_driver(fapl) == H5FD_CORE;
+	ssize_t n = core ? H5Fget_file_image(file, NULL, 0) : 0;
+
+	if (fapl >= 0)
+		H5Pclose(fapl);
+	if (!core)
+		return 1;
+	if (n <= 0 || (size_t)n > MAX_IMAGE || !(r->mem = malloc((size_t)n)) ||
+	    H5Fget_file_image(file, r->mem, (size_t)n) != n)
+		return FAIL(err, "%s: cannot copy its HDF5 image (%zd bytes)", path, n);
+	r->size = (uint64_t)n;
+	return EE_OK;
+}
+
+/* Opens the file of object loc for raw reads into r (path gets its name). */
+static int raw_open(hid_t loc, struct raw *r, char *path, size_t size, struct ee_err *err)
+{
 	hid_t file = H5Iget_file_id(loc), fcpl;
 	hsize_t userblock = 0;
-	uint64_t addr = object_address(loc);
 	struct stat st;
-	const char *bad = NULL;
+	int rc;
 
-	if (size)
-		buf[0] = '\0';
-	if (file < 0 || H5Fget_name(file, path, sizeof(path)) <= 0) {
+	if (file < 0 || H5Fget_name(file, path, size) <= 0) {
 		if (file >= 0)
 			H5Fclose(file);
-		return FAIL(err, "attribute '%s': cannot find its file", name);
+		return FAIL(err, "an HDF5 object whose file cannot be found");
 	}
 	fcpl = H5Fget_create_plist(file);
 	if (fcpl >= 0) {
 		H5Pget_userblock(fcpl, &userblock);
 		H5Pclose(fcpl);
 	}
+	r->base = userblock;
+	rc = raw_image(file, r, path, err);
 	H5Fclose(file);
-	r.base = userblock;
-	r.fd = open(path, O_RDONLY);
-	if (r.fd < 0 || fstat(r.fd, &st) < 0) {
-		if (r.fd >= 0)
-			close(r.fd);
+	if (rc <= 0)
+		return rc;
+	r->fd = open(path, O_RDONLY);
+	if (r->fd < 0 || fstat(r->fd, &st) < 0) {
+		if (r->fd >= 0)
+			close(r->fd);
 		return FAIL(err, "'%s': cannot open: %s", path, strerror(errno));
 	}
-	r.size = (uint64_t)st.st_size;
-	walk_header(&r, addr, &f);
+	r->size = (uint64_t)st.st_size;
+	return EE_OK;
+}
+
+int ee_h5_check_attrs(int64_t loc, const char *file_desc, const char *what, struct ee_err *err)
+{
+	struct find f = { .name = NULL };
+	struct raw r = { .fd = -1 };
+	char path[4096];
+	int rc = raw_open(loc, &r, path, sizeof(path), err);
+	const char *sep = *file_desc ? ": " : "";
+
+	if (rc < 0)
+		return rc;
+	walk_header(&r, object_address(loc), &f);
+	raw_close(&r);
+	if (f.bad && f.bad_name[0])
+		return FAIL(err, "%s%s%s has a malformed attribute '%s' (%s)", file_desc, sep, what,
+			    f.bad_name, f.bad);
+	if (f.bad)
+		return FAIL(err, "%s%s%s has a malformed attribute or object header (%s)", file_desc,
+			    sep, what, f.bad);
+	return EE_OK;
+}
+
+int ee_h5_vlen_string(int64_t loc, const char *name, char *buf, size_t size, struct ee_err *err)
+{
+	struct find f = { .name = name };
+	struct raw r = { .fd = -1 };
+	char path[4096];
+	const char *bad = NULL;
+	int rc;
+
+	if (size)
+		buf[0] = '\0';
+	if ((rc = raw_open(loc, &r, path, sizeof(path), err)) < 0)
+		return rc;
+	walk_header(&r, object_address(loc), &f);
 	if (f.bad)
 		bad = f.bad;
 	else if (!f.found && f.dense)
@@ -540,7 +806,7 @@ int ee_h5_vlen_string(int64_t loc, const char *name, char *buf, size_t size, str
 		bad = "an attribute message eeprof cannot find";
 	else if (f.seq) /* an empty string may have no heap object */
 		bad = heap_string(&r, f.heap, f.index, f.seq, buf, size);
-	close(r.fd);
+	raw_close(&r);
 	if (bad)
 		return FAIL(err, "'%s': attribute '%s' is malformed (%s)", path, name, bad);
 	return 1;

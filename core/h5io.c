@@ -86,9 +86,13 @@ int ee_h5_read_floats(int64_t file, const char *path, const char *name, int rank
 	return rc;
 }
 
+/* Attribute name of loc, if it exists; libhdf5 decodes every attribute of loc to find it,
+ * so all are checked first (h5check.h): a malformed one reads as missing. */
 static hid_t open_attr(hid_t loc, const char *name)
 {
-	if (H5Aexists(loc, name) <= 0)
+	struct ee_err ignored = { 0 };
+
+	if (ee_h5_check_attrs(loc, "", "", &ignored) < 0 || H5Aexists(loc, name) <= 0)
 		return H5I_INVALID_HID;
 	return H5Aopen(loc, name, H5P_DEFAULT);
 }

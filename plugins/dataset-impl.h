@@ -44,7 +44,7 @@ int ee_dataset_imagelist_open(struct ee_dataset *ds, const char *where,
 
 /*
  * Decodes image files [start, start + count) of ds and applies ds->prep into dst
- * [count][in.c][in.h][in.w] uint8, in parallel (OpenMP). bad: as ee_dataset_batch_u8.
+ * [count][in.c][in.h][in.w] uint8, on the thread team. bad: as ee_dataset_batch_u8.
  */
 int ee_dataset_images_u8(const struct ee_dataset *ds, int start, int count, struct ee_shape in,
 			 uint8_t *dst, int *bad, struct ee_err *err);

@@ -14,7 +14,7 @@
  *
  * Image files (imagefolder, imagelist; plugins/dataset_images.c) are only listed at open:
  * each batch decodes its files as Pillow does and applies torchvision's Resize and
- * CenterCrop to the model's input shape (ds->prep, core/imgprep.h), on all OpenMP threads.
+ * CenterCrop to the model's input shape (ds->prep, core/imgprep.h), on the thread team.
  *
  * The reader name ends at the first ':' and SPLIT starts after the last one, so DIR
  * and FILE may themselves hold colons. IDX files are train-images-idx3-ubyte,

@@ -217,8 +217,12 @@ static int read_num_classes(hid_t file, const char *path, int *classes, struct e
 	long long v = 0;
 	hid_t attr, space, type;
 	int ok;
+	char desc[EE_ERR_MSG_MAX / 2];
 
 	*classes = 0;
+	snprintf(desc, sizeof(desc), "dataset '%s'", path);
+	if (ee_h5_check_attrs(file, desc, "the root group", err) < 0)
+		return EE_ERR_INPUT;
 	if (H5Aexists(file, "num_classes") <= 0)
 		return EE_OK;
 	attr = H5Aopen(file, "num_classes", H5P_DEFAULT);

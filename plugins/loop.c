@@ -1,9 +1,15 @@
 /*
  * loop.c - see loop.h. Every forward is also added to eeprof's PAPI software-defined
  * events (sde.h), so that PAPI tools see `eval` and `profile` as they see `run`.
+ *
+ * For image files (decoded batch by batch) a feeder thread prepares the next batch into
+ * a second buffer while fn runs the current one (its decoding loop runs on the thread
+ * team when the team is free, on the feeder alone while a forward pass holds it); the
+ * inputs, and so every result, are those of the plain loop.
  */
 #include "loop.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "sde.h"
@@ -37,30 +43,71 @@ int ee_loop_check_classes(const struct ee_net *net, const struct ee_dataset *ds,
 	return EE_OK;
 }
 
+/* One batch of inputs to prepare, possibly on the feeder thread. */
+struct prep {
+	const struct ee_net *net;
+	const struct ee_dataset *ds;
+	int first, n;
+	float *buf;
+	int rc;
+	struct ee_err err;
+};
+
+static void *prepare(void *arg)
+{
+	struct prep *p = arg;
+
+	p->rc = ee_dataset_batch(p->ds, p->first, p->n, p->net->model.input, p->net->ck.mean,
+				 p->net->ck.std, p->buf, &p->err);
+	return NULL;
+}
+
 int ee_loop_inputs(const struct ee_net *net, const struct ee_dataset *ds, int offset, int count,
 		   int max_batch, ee_input_fn fn, void *ctx, struct ee_err *err)
 {
 	struct ee_shape in = net->model.input;
-	size_t per = ee_shape_numel(in);
-	float *buf;
-	int first, rc = EE_OK;
+	size_t bytes = ee_align_up(ee_shape_numel(in) * max_batch * sizeof(float));
+	struct prep next = { net, ds, offset, 0, NULL, EE_OK, { 0 } };
+	float *buf[2] = { NULL, NULL };
+	int first, cur = 0, two = ds->paths != NULL, rc = EE_OK;
+	pthread_t feeder;
 
 	if (offset < 0 || count < 0 || offset > ds->n || count > ds->n - offset)
 		return ee_err_set(err, EE_ERR_USAGE,
 				  "samples %d..%d are outside dataset '%s' (%d samples)", offset,
 				  offset + count - 1, ds->spec, ds->n);
-	buf = aligned_alloc(64, ee_align_up(per * max_batch * sizeof(float)));
-	if (!buf)
-		return ee_err_set(err, EE_ERR_NOMEM, "out of memory for a batch of inputs");
+	buf[0] = aligned_alloc(64, bytes);
+	buf[1] = two ? aligned_alloc(64, bytes) : NULL;
+	if (!buf[0] || (two && !buf[1]))
+		rc = ee_err_set(err, EE_ERR_NOMEM, "out of memory for a batch of inputs");
+	next.n = count < max_batch ? count : max_batch;
+	next.buf = buf[0];
+	if (rc == EE_OK && count > 0)
+		prepare(&next);
 	for (first = offset; first < offset + count && rc == EE_OK; first += max_batch) {
-		int n = offset + count - first < max_batch ? offset + count - first : max_batch;
-		struct ee_tensor x = ee_tensor_dense(buf, n, in.c, in.h, in.w);
+		int n = next.n, after = first + n, spawned = 0;
+		struct ee_tensor x = ee_tensor_dense(buf[cur], n, in.c, in.h, in.w);
 
-		rc = ee_dataset_batch(ds, first, n, in, net->ck.mean, net->ck.std, buf, err);
-		if (rc == EE_OK)
-			rc = fn(ctx, &x, first, err);
+		if (next.rc < 0) {
+			*err = next.err;
+			rc = next.rc;
+			break;
+		}
+		next.first = after;
+		next.n = offset + count - after < max_batch ? offset + count - after : max_batch;
+		next.buf = buf[two ? 1 - cur : cur];
+		/* Image files: the next batch is decoded while this one runs. */
+		if (two && after < offset + count)
+			spawned = !pthread_create(&feeder, NULL, prepare, &next);
+		rc = fn(ctx, &x, first, err);
+		if (spawned)
+			pthread_join(feeder, NULL);
+		else if (rc == EE_OK && after < offset + count)
+			prepare(&next);
+		cur = two ? 1 - cur : cur;
 	}
-	free(buf);
+	free(buf[0]);
+	free(buf[1]);
 	return rc;
 }
 

@@ -233,6 +233,7 @@ int ee_profile_run(const char *checkpoint, const char *data, const struct ee_pro
 		return ee_err_set(err, EE_ERR_USAGE, "checkpoint path or data spec is too long");
 	if ((rc = ee_dataset_open(&ds, data, err)) < 0)
 		return rc;
+	ds.prep = o->prep;
 	rc = ee_loop_select(&ds, o->offset, o->limit, &count, err);
 	if (rc == EE_OK && o->ranks > 1) { /* this rank's shard of the selection */
 		int first = 0;

@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 
+#include "core/imgprep.h"
 #include "plugins/counters.h"
 #include "reports/trace.h"
 
@@ -41,6 +42,8 @@ struct ee_profile_opts {
 	 * timeline.h): attached to the run for the loop, after the counters; the caller
 	 * writes it and releases it */
 	struct ee_timeline *timeline;
+	/* image files (imagefolder:, imagelist:): resize and filter; zero: the defaults */
+	struct ee_imgprep prep;
 };
 
 int ee_profile_run(const char *checkpoint, const char *data, const struct ee_profile_opts *o,

@@ -190,6 +190,7 @@ int ee_realexit_open(struct ee_realexit *re, const char *checkpoint, const char 
 	batch = o->batch > 0 ? o->batch : 64;
 	if ((rc = ee_dataset_open(&re->ds, data, err)) < 0)
 		return rc;
+	re->ds.prep = o->prep;
 	rc = ee_loop_select(&re->ds, o->offset, o->limit, &re->count, err);
 	if (rc == EE_OK && (rc = ee_net_load(&re->net, checkpoint, err)) == EE_OK) {
 		rc = ee_run_init(&re->run, &re->net.model, re->count < batch ? re->count : batch,

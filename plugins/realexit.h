@@ -64,6 +64,8 @@ struct ee_realexit_opts {
 	 * timed run (reports/timeline.h): attached for ee_realexit_run after the counters;
 	 * the caller writes it and releases it */
 	struct ee_timeline *timeline;
+	/* image files (imagefolder:, imagelist:): resize and filter; zero: the defaults */
+	struct ee_imgprep prep;
 };
 
 /* What one kind of pass measured over all batches. */

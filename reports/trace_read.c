@@ -190,7 +190,13 @@ static int get_attr(hid_t f, const struct attr *a, struct ee_err *err)
 	char s[8192];
 	double v = 0;
 	int n, got = 0;
+	char what[300];
 
+	snprintf(what, sizeof(what), "group '%s'", a->group);
+	if (loc >= 0 && ee_h5_check_attrs(loc, "", what, err) < 0) {
+		H5Oclose(loc);
+		return EE_ERR_INPUT;
+	}
 	if (loc >= 0 && a->s)
 		got = ee_h5_attr_string(loc, a->name, s, sizeof(s)) == 1 && strlen(s) < a->size;
 	else if (loc >= 0)
@@ -218,6 +224,8 @@ static int get_attrs(hid_t f, struct ee_trace *id, struct ee_err *err)
 	double version = 0;
 	int i, n, m = ee_tr_attrs(id, a), rc = EE_OK;
 
+	if (ee_h5_check_attrs(f, "", "the root group", err) < 0)
+		return EE_ERR_INPUT;
 	if (ee_h5_attr_string(f, "format", format, sizeof(format)) != 1 ||
 	    strcmp(format, EE_TRACE_FORMAT))
 		return ee_err_set(err, EE_ERR_INPUT, "not an eeprof trace (format attribute '%s', "

@@ -9,7 +9,6 @@
  * the machine is doing; the median over the threads); wall_gflops divides all flops by
  * the wall time (what the threads got, other processes included).
  */
-#include <immintrin.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,53 +26,37 @@ static double clock_s(clockid_t id)
 	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-#define FMA(a) a = _mm512_fmadd_ps(a, x, y)
-#define FMA2(a) a = _mm256_fmadd_ps(a, x, y)
-
-/* Returns the flops done; *sink keeps the result alive. */
-__attribute__((target("avx512f"))) static double chains512(float *sink)
-{
-	__m512 x = _mm512_set1_ps(1.0000001f), y = _mm512_set1_ps(0.9999999f);
-	__m512 a0 = _mm512_set1_ps(0), a1 = _mm512_set1_ps(1), a2 = _mm512_set1_ps(2),
-	       a3 = _mm512_set1_ps(3), a4 = _mm512_set1_ps(4), a5 = _mm512_set1_ps(5),
-	       a6 = _mm512_set1_ps(6), a7 = _mm512_set1_ps(7), a8 = _mm512_set1_ps(8),
-	       a9 = _mm512_set1_ps(9), a10 = _mm512_set1_ps(10), a11 = _mm512_set1_ps(11);
-	long k;
-
-	for (k = 0; k < ITERS; k++) {
-		FMA(a0), FMA(a1), FMA(a2), FMA(a3), FMA(a4), FMA(a5);
-		FMA(a6), FMA(a7), FMA(a8), FMA(a9), FMA(a10), FMA(a11);
+/*
+ * One function per vector width, from one body: CHAINS accumulators of a GCC vector type
+ * (LANES floats), each multiplied by x and added y ITERS times (contracted into one FMA:
+ * -std=c11 turns contraction off, the attribute turns it on here); the chains are independent,
+ * so the core's FMA pipes stay full. Returns the flops done; *sink keeps the result alive.
+ */
+#define CHAINS_FN(name, isa, LANES)                                                     \
+	__attribute__((target(isa), optimize("fp-contract=fast"))) static double name(float *sink) \
+	{                                                                               \
+		typedef float vec __attribute__((vector_size(4 * (LANES))));            \
+		vec a[CHAINS], x, y, s;                                                 \
+		long k;                                                                 \
+		int c, l;                                                               \
+                                                                                        \
+		for (l = 0; l < (LANES); l++)                                           \
+			x[l] = 1.0000001f, y[l] = 0.9999999f;                           \
+		for (c = 0; c < CHAINS; c++)                                            \
+			a[c] = x * (float)c;                                            \
+		for (k = 0; k < ITERS; k++) {                                           \
+			_Pragma("GCC unroll 12") for (c = 0; c < CHAINS; c++)           \
+				a[c] = a[c] * x + y;                                    \
+		}                                                                       \
+		for (c = 1, s = a[0]; c < CHAINS; c++)                                  \
+			s += a[c];                                                      \
+		for (l = 0, *sink = 0; l < (LANES); l++)                                \
+			*sink += s[l];                                                  \
+		return (double)ITERS * CHAINS * (LANES) * 2;                            \
 	}
-	a0 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
-			   _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
-	a0 = _mm512_add_ps(a0, _mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11)));
-	*sink = _mm512_reduce_add_ps(a0);
-	return (double)ITERS * CHAINS * 16 * 2;
-}
 
-__attribute__((target("avx2,fma"))) static double chains256(float *sink)
-{
-	__m256 x = _mm256_set1_ps(1.0000001f), y = _mm256_set1_ps(0.9999999f);
-	__m256 a0 = _mm256_set1_ps(0), a1 = _mm256_set1_ps(1), a2 = _mm256_set1_ps(2),
-	       a3 = _mm256_set1_ps(3), a4 = _mm256_set1_ps(4), a5 = _mm256_set1_ps(5),
-	       a6 = _mm256_set1_ps(6), a7 = _mm256_set1_ps(7), a8 = _mm256_set1_ps(8),
-	       a9 = _mm256_set1_ps(9), a10 = _mm256_set1_ps(10), a11 = _mm256_set1_ps(11);
-	float v[8];
-	long k;
-	int i;
-
-	for (k = 0; k < ITERS; k++) {
-		FMA2(a0), FMA2(a1), FMA2(a2), FMA2(a3), FMA2(a4), FMA2(a5);
-		FMA2(a6), FMA2(a7), FMA2(a8), FMA2(a9), FMA2(a10), FMA2(a11);
-	}
-	a0 = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
-			   _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
-	a0 = _mm256_add_ps(a0, _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)));
-	_mm256_storeu_ps(v, a0);
-	for (i = 0, *sink = 0; i < 8; i++)
-		*sink += v[i];
-	return (double)ITERS * CHAINS * 8 * 2;
-}
+CHAINS_FN(chains512, "avx512f,fma", 16)
+CHAINS_FN(chains256, "avx2,fma", 8)
 
 struct job {
 	double flops, cpu;

@@ -3,11 +3,12 @@
 #   fuzz.sh run SECONDS BIN...   fuzz each target for SECONDS on a working copy of its seed
 #                                corpus (build-fuzz/corpus/<t>, kept between runs); prints
 #                                executions per target; crashes go to build-fuzz/artifacts/<t>/
-#   fuzz.sh smoke SECONDS BIN... replay every seed and regression file of each target once,
-#                                then fuzz it for SECONDS (a smoke test for make test)
+#   fuzz.sh smoke RUNS BIN...    replay every seed and regression file of each target once,
+#                                then fuzz it for RUNS executions from a fixed random seed (a
+#                                smoke test for make test: the same code gives the same answer)
 # Exits non-zero if a target crashed, leaked, hung (60 s of wall time per input: a loaded machine makes 10 s fire falsely) or used > 2 GB.
 set -u
-mode=$1 secs=$2; shift 2
+mode=$1 secs=$2; shift 2 # smoke: secs is a number of runs
 top=$(cd "$(dirname "$0")/.." && pwd)
 fail=0
 for bin in "$@"; do
@@ -29,7 +30,7 @@ for bin in "$@"; do
 		n=$(echo "$files" | grep -c .)
 		tmp=$(mktemp -d); cp "$seeds"/* "$tmp"/ 2>/dev/null
 		# shellcheck disable=SC2086
-		"$bin" $opts $dict -max_total_time="$secs" "$tmp" >"$log" 2>&1; rc=$?
+		"$bin" $opts $dict -seed=1 -runs="$secs" "$tmp" >"$log" 2>&1; rc=$?
 		rm -rf "$tmp"
 	else
 		[ -n "$(ls -A "$work")" ] || cp "$seeds"/* "$work"/ 2>/dev/null
@@ -43,7 +44,7 @@ for bin in "$@"; do
 		grep -E "ERROR|SUMMARY|Test unit written" "$log" | head -5
 		fail=1
 	elif [ "$mode" = smoke ]; then
-		echo "fuzz $t: $n corpus files replayed, ${execs:-?} executions in ${secs} s, nothing found"
+		echo "fuzz $t: $n corpus files replayed, ${execs:-?} executions (-seed=1), nothing found"
 	else
 		echo "fuzz $t: ${execs:-?} executions in ${secs} s, nothing found ($(ls "$work" | wc -l) inputs in $work)"
 	fi

@@ -3,7 +3,8 @@
 #   run-tests.sh unit BIN...      Check suites (CK_RUN_SUITE=name picks one suite)
 #   run-tests.sh cli EEPROF       tests/cli/t*.sh, each a list of checks (tests/cli/lib.sh)
 #   run-tests.sh parity EEPROF    the PyTorch side's self-tests (tests/parity/test_models.py),
-#                                 then the parity cases (tests/parity/run.py)
+#                                 then the parity cases (tests/parity/run.py) and the image
+#                                 datasets against Pillow and torchvision (images.py)
 # Exits non-zero if any test failed. Temporary files go under $EE_TEST_TMP.
 set -u
 group=$1; shift
@@ -52,6 +53,7 @@ parity)
 	out=$(/usr/bin/python3 tests/parity/test_models.py 2>&1) || { echo "$out" | grep -v "^ok "; fail=1; }
 	[ $fail = 0 ] && echo "$out" | tail -1
 	/usr/bin/python3 tests/parity/run.py --eeprof "$1" --workdir "$EE_TEST_TMP" || fail=1
+	/usr/bin/python3 tests/parity/images.py --eeprof "$1" --workdir "$EE_TEST_TMP/images" || fail=1
 	;;
 *)
 	echo "run-tests.sh: unknown group '$group'" >&2; exit 2

@@ -151,7 +151,9 @@ EE_API const char *ee_net_gate_layer(const struct ee_net *net, int g, int *chann
 
 /* Reads a dataset whole into memory. Specs as eeprof's --data: fashion-mnist:SPLIT,
  * fashion-mnist:DIR:SPLIT, mnist:DIR:SPLIT, cifar10:DIR:SPLIT, cifar100:DIR:SPLIT, h5:FILE;
- * SPLIT is test, train, val or train-all. NULL on failure. */
+ * SPLIT is test, train, val or train-all. imagefolder:DIR and imagelist:FILE (JPEG/PNG
+ * files) are only listed: ee_data_read decodes them with torchvision's default
+ * Resize + CenterCrop to the network's input. NULL on failure. */
 EE_API struct ee_dataset *ee_data_open(const char *spec, struct ee_err *err);
 EE_API void ee_data_free(struct ee_dataset *data);
 /* Images in the dataset. */

@@ -41,3 +41,37 @@ for f in tests/fuzz/regress/trace/* ${repro:+$repro/trace-*}; do
 	no_file "merge $(basename "$f"): no output" "$T/merged.h5"
 	no_file "report $(basename "$f"): no output" "$T/rep"
 done
+
+# The error names what is malformed: core/h5check.c walks the root group's object header
+# before H5Fopen, and any other object's before its attributes are read (libhdf5 1.10.8
+# decodes every attribute message of an object without bounds checks to find one).
+expect_fail "curve: a root attribute's dataspace past its message is named" 3 \
+	"corrupt HDF5 root group \(attribute 'checkpoint_sha256': a datatype or dataspace longer" \
+	"$EEPROF" curve tests/fuzz/regress/trace/trace-attr-overflow.h5
+expect_fail "curve: a root continuation chunk of 16 PB is refused" 3 \
+	"corrupt HDF5 root group \(an object header chunk of a wrong size\)" \
+	"$EEPROF" curve tests/fuzz/regress/trace/trace-root-continuation.h5
+# attr_space FILE NAME OUT: a copy of FILE whose attribute NAME (message version 1) claims
+# a 1288-byte dataspace
+attr_space() {
+	$PY - "$@" <<'PYEOF'
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+name = sys.argv[2].encode() + b"\0"
+at = b.index(name)
+assert b[at - 8] == 1 and struct.unpack("<H", b[at - 6:at - 4])[0] == len(name)
+b[at - 2:at] = struct.pack("<H", 0x508)
+open(sys.argv[3], "wb").write(b)
+PYEOF
+}
+attr_space tests/fuzz/corpus/trace/resnet-cifar.h5 batch "$T/group-attr.h5"
+expect_fail "curve: a malformed attribute of group 'timing' is named" 3 \
+	"group '/timing' has a malformed attribute 'batch' \(a datatype or dataspace longer" \
+	"$EEPROF" curve "$T/group-attr.h5"
+attr_space checkpoints/samples/resnet20-fmnist.h5 num_classes "$T/ckpt-attr.h5"
+expect_fail "info: a malformed checkpoint attribute is named" 3 \
+	"checkpoint '.*ckpt-attr.h5': corrupt HDF5 root group \(attribute 'num_classes'" \
+	"$EEPROF" info "$T/ckpt-attr.h5"
+expect_fail "eval --data h5: a malformed dataset attribute is named" 3 \
+	"dataset '.*ckpt-attr.h5': corrupt HDF5 root group \(attribute 'num_classes'" \
+	"$EEPROF" eval checkpoints/samples/resnet20-fmnist.h5 --data "h5:$T/ckpt-attr.h5"

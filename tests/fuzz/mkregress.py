@@ -20,6 +20,14 @@ variable-length strings in a global heap collection, as export.py does):
   trace-int-precision.h5 'trace_version' is an int32 of 0 bits of precision: libhdf5's
                          converter then reads outside the value (SIGBUS)
   ckpt-unwritten.h5      a tensor declared but never written (libhdf5 reads zeros)
+  trace-attr-overflow.h5 the dataspace size of attribute 'checkpoint_sha256' is 1288 in
+                         its 120-byte message (found by make fuzz-smoke: one byte of a
+                         trace): libhdf5 copies the 65-byte value from past the object
+                         header's buffer (heap-buffer-overflow READ under ASan) while
+                         H5Aexists decodes every attribute of the root group
+  trace-root-continuation.h5  the root group's continuation chunk claims 0x3a0000000002f8
+                         bytes (found by fuzz_trace): H5Fopen asks malloc for them
+                         (allocation-size-too-big under ASan; in a real run malloc fails)
 """
 import os
 import struct
@@ -70,6 +78,21 @@ def heap_objects(b):
     return out
 
 
+def root_messages(b):
+    """(type, offset of the body) of each message of the root group's first header chunk
+    (superblock version 0, object header version 1)."""
+    assert b[8] == 0
+    at = struct.unpack("<Q", b[64:72])[0]  # root symbol table entry: its object header
+    assert b[at] == 1
+    end = at + 16 + struct.unpack("<I", b[at + 8:at + 12])[0]
+    p, out = at + 16, []
+    while p + 8 <= end:
+        t, n = struct.unpack("<HH", b[p:p + 4])
+        out.append((t, p + 8))
+        p += 8 + n
+    return out
+
+
 def write(path, b):
     open(path, "wb").write(b)
 
@@ -111,6 +134,27 @@ def main(out):
     assert b[t] & 0x0F == 0 and struct.unpack("<H", b[t + 10:t + 12])[0] == 32
     b[t + 10:t + 12] = struct.pack("<H", 0)
     write(j("trace-int-precision.h5"), b)
+
+    with h5py.File(tmp, "w") as f:
+        f.attrs["format"] = np.bytes_("eeprof-trace")
+        f.attrs["trace_version"] = np.int32(1)
+        f.attrs["checkpoint_sha256"] = np.bytes_("0" * 64)
+    b = bytearray(open(tmp, "rb").read())
+    m = attr_type(b, "checkpoint_sha256") - 8 - 24  # the message: header, then the name
+    assert struct.unpack("<HHH", b[m + 2:m + 8]) == (18, 8, 8)
+    b[m + 6:m + 8] = struct.pack("<H", 0x508)
+    write(j("trace-attr-overflow.h5"), b)
+
+    with h5py.File(tmp, "w") as f:
+        f.attrs["format"] = np.bytes_("eeprof-trace")
+        f.attrs["trace_version"] = np.int32(1)
+        for i in range(12):  # more than the first chunk holds: a continuation chunk
+            f.attrs["note%d" % i] = np.bytes_("x" * 64)
+    b = bytearray(open(tmp, "rb").read())
+    cont = [at for t, at in root_messages(b) if t == 0x10]
+    assert cont
+    b[cont[0] + 8 + 6] = 0x3a  # the chunk's length, byte 6
+    write(j("trace-root-continuation.h5"), b)
 
     ckpt(j("ckpt-unwritten.h5"), written=False)
     os.remove(tmp)

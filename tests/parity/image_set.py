@@ -3,10 +3,10 @@
 build(root) writes an ImageFolder tree (root/<class>/<file>) from the sample photographs
 Debian's python3-skimage ships, resized with Pillow to several sizes (some smaller than a
 224 crop, some with a side of exactly 256) and saved in each format and mode of issue 15:
-baseline, progressive, 4:4:4, greyscale and CMYK JPEG; 8- and 16-bit, palette (with and
-without tRNS), 1/2/4-bit grey, grey+alpha and RGBA PNG. Pillow cannot write 16-bit colour
-or 2/4-bit grey PNGs: those are encoded here by png_raw(). Nothing is committed; the set
-is made at test time (about 40 files, 3 MB).
+baseline, progressive, 4:2:2, 4:4:4, greyscale and CMYK JPEG; 8- and 16-bit, palette (with
+and without tRNS), 1/2/4-bit grey, grey+alpha, RGBA and interlaced (Adam7) PNG. Pillow
+cannot write 16-bit colour, 2/4-bit grey or interlaced PNGs: those are encoded here by
+png_raw(). Nothing is committed; the set is made at test time (33 files, 2.5 MB).
 """
 import os
 import struct
@@ -17,8 +17,24 @@ from PIL import Image
 import skimage.data
 
 
-def png_raw(path, arr, depth, color_type):
-    """Writes a non-interlaced PNG of arr ([h, w] or [h, w, c] of unsigned ints)."""
+# Adam7: (x start, y start, x step, y step) of each pass
+ADAM7 = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
+         (0, 1, 1, 2)]
+
+
+def png_raw(path, arr, depth, color_type, interlace=False):
+    """Writes a PNG of arr ([h, w] or [h, w, c] of unsigned ints); interlace (Adam7) for
+    depths of 8 and 16 only."""
+    if interlace:
+        raw = b"".join(_scanlines(arr[ys::yt, xs::xt], depth)
+                       for xs, ys, xt, yt in ADAM7 if arr[ys::yt, xs::xt].size)
+    else:
+        raw = _scanlines(arr, depth)
+    _write_png(path, arr.shape[1], arr.shape[0], depth, color_type, int(interlace), raw)
+
+
+def _scanlines(arr, depth):
+    """The filtered (filter type 0) scanlines of arr."""
     h, w = arr.shape[:2]
     if depth == 16:
         rows = arr.astype(">u2").reshape(h, -1).view(np.uint8).reshape(h, -1)
@@ -34,14 +50,17 @@ def png_raw(path, arr, depth, color_type):
         rows = packed
     else:
         rows = arr.reshape(h, -1).astype(np.uint8)
-    raw = b"".join(b"\0" + r.tobytes() for r in rows)
+    return b"".join(b"\0" + r.tobytes() for r in rows)
 
+
+def _write_png(path, w, h, depth, color_type, interlace, raw):
     def chunk(tag, data):
         return (struct.pack(">I", len(data)) + tag + data +
                 struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF))
     with open(path, "wb") as f:
         f.write(b"\x89PNG\r\n\x1a\n")
-        f.write(chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, color_type, 0, 0, 0)))
+        f.write(chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, color_type, 0, 0,
+                                           interlace)))
         f.write(chunk(b"IDAT", zlib.compress(raw, 6)))
         f.write(chunk(b"IEND", b""))
 
@@ -104,6 +123,14 @@ def _gray_bits(depth):
     return write
 
 
+def _interlaced(mode, depth):
+    def write(im, path):
+        a = np.asarray(im.convert(mode)).astype(np.uint16 if depth == 16 else np.uint8)
+        png_raw(path, a * 257 if depth == 16 else a, depth, 2 if mode == "RGB" else 0,
+                interlace=True)
+    return write
+
+
 def _la16(im, path):
     a = np.asarray(im.convert("LA")).astype(np.uint16)
     png_raw(path, a * 257, 16, 4)
@@ -138,6 +165,8 @@ IMAGES = [
     ("png", "coffee_p_trns.png", "coffee", (300, 200), _palette(True)),
     ("png", "rocket_16.png", "rocket", (360, 240), _rgb16),
     ("png", "logo_rgba16.png", "logo", (250, 250), _rgba16),
+    ("png", "coffee_adam7.png", "coffee", (301, 203), _interlaced("RGB", 8)),
+    ("png", "astronaut_adam7_16.png", "astronaut", (150, 150), _interlaced("RGB", 16)),
     ("png_gray", "camera.png", "camera", None, _save("L", "PNG")),
     ("png_gray", "page.png", "page", None, _save("L", "PNG")),
     ("png_gray", "text_la.png", "text", None, _save("LA", "PNG")),
@@ -147,6 +176,7 @@ IMAGES = [
     ("png_gray", "brick_2bit.png", "brick", (230, 230), _gray_bits(2)),
     ("png_gray", "gravel_4bit.png", "gravel", (240, 260), _gray_bits(4)),
     ("png_gray", "grass_small.png", "grass", (150, 100), _save("L", "PNG")),
+    ("png_gray", "camera_adam7.png", "camera", (229, 229), _interlaced("L", 8)),
 ]
 
 

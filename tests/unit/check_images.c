@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/imgprep.h"
 #include "core/resample.h"
 #include "plugins/image.h"
 #include "tests/unit/images_data.h"
@@ -247,6 +248,77 @@ START_TEST(decode_bad_input)
 }
 END_TEST
 
+/* ---- torchvision's Resize + CenterCrop geometry ---- */
+
+/* A w x h grey image whose pixel (x, y) is 10 y + x + 1 (never 0, the padding). */
+static uint8_t *numbered(int w, int h)
+{
+	uint8_t *a = malloc((size_t)w * h);
+	int i;
+
+	for (i = 0; i < w * h; i++)
+		a[i] = (uint8_t)(10 * (i / w) + i % w + 1);
+	return a;
+}
+
+/* Crop/pad only: out (H x W) must read source (x0 + x, y0 + y), or 0 outside it. */
+static void check_crop(int w, int h, int out_h, int out_w, int x0, int y0)
+{
+	struct ee_imgprep p = { EE_IMGPREP_NO_RESIZE, EE_INTERP_BILINEAR };
+	struct ee_err err = { 0 };
+	uint8_t *a = numbered(w, h), *o = malloc((size_t)out_h * out_w);
+	int x, y;
+
+	ck_assert_int_eq(ee_imgprep_apply(a, w, h, 1, out_h, out_w, &p, "x", o, &err), EE_OK);
+	for (y = 0; y < out_h; y++)
+		for (x = 0; x < out_w; x++) {
+			int sx = x0 + x, sy = y0 + y;
+			int want = sx >= 0 && sx < w && sy >= 0 && sy < h ? a[sy * w + sx] : 0;
+
+			ck_assert_msg(o[y * out_w + x] == want, "%dx%d -> %dx%d at (%d, %d): %d, "
+				      "want %d", w, h, out_w, out_h, x, y, o[y * out_w + x], want);
+		}
+	free(a);
+	free(o);
+}
+
+/* Offsets are Python's round(diff / 2): halves to even (1.5 -> 2, 2.5 -> 2, 3.5 -> 4);
+ * padding puts diff // 2 before and the rest after. */
+START_TEST(imgprep_center_crop_rounds_half_even)
+{
+	check_crop(5, 3, 4, 4, 0, 0);   /* width diff 1 -> 0; height padded 0 before, 1 after */
+	check_crop(7, 6, 4, 4, 2, 1);   /* diff 3 -> 2, diff 2 -> 1 */
+	check_crop(9, 11, 4, 4, 2, 4);  /* diff 5 -> 2, diff 7 -> 4 */
+	check_crop(2, 2, 5, 5, -1, -1); /* padded 1 before, 2 after */
+	check_crop(2, 9, 5, 4, -1, 2);  /* pad the width, crop the height */
+}
+END_TEST
+
+START_TEST(imgprep_resize_shorter_side)
+{
+	struct ee_imgprep def = { 0, EE_INTERP_BILINEAR }, s50 = { 50, EE_INTERP_BILINEAR };
+	struct ee_err err = { 0 };
+	uint8_t *a = numbered(40, 30), out[20 * 20], ref[66 * 50];
+	int y;
+
+	ck_assert_int_eq(ee_imgprep_short_side(&def, 224), 256);
+	ck_assert_int_eq(ee_imgprep_short_side(&def, 32), 37);
+	ck_assert_int_eq(ee_imgprep_short_side(&s50, 224), 50);
+	/* 40x30 -> shorter side 50: 66x50 (int(50 * 40 / 30)), then the centre 20x20 at
+	 * (23, 15) of it. */
+	ck_assert_int_eq(ee_imgprep_apply(a, 40, 30, 1, 20, 20, &s50, "x", out, &err), EE_OK);
+	ck_assert_int_eq(ee_resample(a, 40, 30, 1, 66, 50, (struct ee_window){ 0, 0, 66, 50 },
+				     EE_INTERP_BILINEAR, ref, &err), EE_OK);
+	for (y = 0; y < 20; y++)
+		ck_assert_mem_eq(out + y * 20, ref + (y + 15) * 66 + 23, 20);
+	s50.resize = 1 << 16;
+	ck_assert_int_eq(ee_imgprep_apply(a, 40, 30, 1, 20, 20, &s50, "big.jpg", out, &err),
+			 EE_ERR_INPUT);
+	ck_assert_msg(strstr(err.msg, "image 'big.jpg': ") == err.msg, "%s", err.msg);
+	free(a);
+}
+END_TEST
+
 static Suite *images_suite(void)
 {
 	const TTest *const resample[] = { resample_bilinear_down, resample_bicubic_up_clips,
@@ -256,10 +328,13 @@ static Suite *images_suite(void)
 	const TTest *const decode[] = { decode_jpeg_rgb_and_l, decode_jpeg_cmyk_inverted,
 					decode_png_palette_past_end_is_grey, decode_png_gray16_clips,
 					decode_bad_input, NULL };
+	const TTest *const imgprep[] = { imgprep_center_crop_rounds_half_even,
+					 imgprep_resize_shorter_side, NULL };
 	Suite *s = suite_create("images");
 
 	tu_add_case(s, "resample", resample, 10);
 	tu_add_case(s, "decode", decode, 10);
+	tu_add_case(s, "imgprep", imgprep, 10);
 	return s;
 }
 

@@ -32,7 +32,7 @@
 static void run_rule(struct ee_realexit *re, struct ee_counters *c,
 		     const struct ee_exit_rule *rule, bool measure)
 {
-	struct ee_realexit_opts o = { OFFSET, N, BATCH, 1, 0, NULL, NULL, NULL };
+	struct ee_realexit_opts o = { .offset = OFFSET, .limit = N, .batch = BATCH, .repeat = 1 };
 	struct ee_err err = { 0 };
 
 	ck_assert_msg(ee_realexit_open(re, SAMPLE, DATA, &o, &err) == EE_OK, "%s", err.msg);
@@ -190,7 +190,7 @@ END_TEST
 
 START_TEST(refusals)
 {
-	struct ee_realexit_opts o = { 10000, 0, BATCH, 1, 0, NULL, NULL, NULL };
+	struct ee_realexit_opts o = { .offset = 10000, .batch = BATCH, .repeat = 1 };
 	struct ee_realexit re;
 	struct ee_err err = { 0 };
 

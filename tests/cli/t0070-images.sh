@@ -1,0 +1,126 @@
+# t0070-images.sh - image folders: imagefolder:/imagelist: specs through eval and
+# `eeprof dataset`, their options, --skip-bad, and bad input (one "eeprof: error:" line
+# naming the file, exit 3, no output left). Pixel exactness against Pillow/torchvision
+# is tests/parity/images.py; here a few small photographs from python3-skimage.
+. tests/cli/lib.sh
+D=$T/set
+$PY - "$D" <<'PY' || { not_ok "image fixtures"; exit 1; }
+import os, sys
+import numpy as np, skimage.data
+from PIL import Image
+d = sys.argv[1]
+ims = [("coat", "a.jpg", "camera", (60, 45), "L"), ("coat", "sub/b.png", "coins", (41, 70), "L"),
+       ("dress", "c.JPEG", "astronaut", (50, 50), "RGB"), ("dress", "d.png", "chelsea", (30, 20), "RGBA"),
+       ("shirt", "e.jpg", "rocket", (64, 48), "CMYK"), ("shirt", "f.png", "moon", (33, 33), "P")]
+for cls, name, photo, size, mode in ims:
+    os.makedirs(os.path.dirname(os.path.join(d, cls, name)), exist_ok=True)
+    im = Image.fromarray(getattr(skimage.data, photo)()).resize(size)
+    im = im.convert("RGB").quantize(16) if mode == "P" else im.convert(mode)
+    im.save(os.path.join(d, cls, name))
+open(os.path.join(d, "coat", "notes.txt"), "w").write("not an image, not listed\n")
+with open(os.path.join(d, "list.txt"), "w") as f:
+    f.write("# the same six, relative to this file\n")
+    for i, (cls, name, *_) in enumerate(ims):
+        f.write("%s/%s %d\n" % (cls, name, ["coat", "dress", "shirt"].index(cls)))
+PY
+CK=checkpoints/samples/resnet20-fmnist.h5
+
+expect_ok "dataset: imagefolder to uint8 h5" "$EEPROF" dataset "imagefolder:$D" -o "$T/u8.h5" \
+	--input-shape 1,32,32 --uint8
+check "dataset: summary line" "grep -q 'wrote $T/u8.h5: 6 images \[1,32,32\] uint8, 3 classes' '$T/out'"
+check "dataset: h5 holds the images, labels and provenance" "$PY -c \"
+import h5py; f = h5py.File('$T/u8.h5', 'r')
+assert f['images'].shape == (6, 1, 32, 32) and f['images'].dtype == 'uint8', f['images']
+assert list(f['labels'][...]) == [0, 0, 1, 1, 2, 2], f['labels'][...]
+assert f.attrs['num_classes'] == 3 and f.attrs['resize'] == 37
+assert f.attrs['interpolation'] == b'bilinear' and f.attrs['source'] == b'imagefolder:$D'
+\""
+expect_ok "eval: --data imagefolder:" "$EEPROF" eval "$CK" --data "imagefolder:$D" --json
+cp "$T/out" "$T/eval_folder.json"
+expect_ok "eval: --data h5: of the uint8 conversion" "$EEPROF" eval "$CK" --data "h5:$T/u8.h5" --json
+check "eval: folder and its uint8 h5 give the same results" "$PY -c \"
+import json; a, b = (json.load(open(p)) for p in ('$T/eval_folder.json', '$T/out'))
+assert a['exits'] == b['exits'] and a['samples'] == 6, (a['exits'], b['exits'])
+\""
+expect_ok "eval: --batch 2 (the next batch decoded while one runs), 2 threads" "$EEPROF" eval "$CK" \
+	--data "imagefolder:$D" --json --batch 2 --threads 2
+check "eval: batches of 2 give the same results" "$PY -c \"
+import json; a, b = (json.load(open(p)) for p in ('$T/eval_folder.json', '$T/out'))
+assert a['exits'] == b['exits'], (a['exits'], b['exits'])
+\""
+expect_ok "eval: imagelist: with --offset/--limit" "$EEPROF" eval "$CK" --data "imagelist:$D/list.txt" \
+	--offset 2 --limit 3 --json
+check "eval: imagelist: counts 3 samples" "grep -q '\"samples\": 3' '$T/out'"
+expect_ok "dataset: float32 with --mean/--std, bicubic, threads" "$EEPROF" dataset \
+	"imagelist:$D/list.txt" -o "$T/f.h5" --input-shape 3,24,20 --mean 0.5,0.5,0.5 \
+	--std 0.25,0.25,0.25 --interpolation bicubic --resize 30 --threads 2 --limit 4
+check "dataset: float32 [4,3,24,20] in [-2, 2]" "$PY -c \"
+import h5py; x = h5py.File('$T/f.h5', 'r')['images'][...]
+assert x.shape == (4, 3, 24, 20) and x.dtype == 'float32' and x.min() >= -2 and x.max() <= 2
+\""
+expect_ok "dataset: --no-resize pads a small image with zeros" "$EEPROF" dataset "imagefolder:$D" \
+	-o "$T/pad.h5" --input-shape 3,64,64 --uint8 --no-resize --offset 3 --limit 1
+check "dataset: 30x20 image centred in 64x64" "$PY -c \"
+import h5py; x = h5py.File('$T/pad.h5', 'r')['images'][0]
+assert (x[:, :22, :].max(), x[:, 42:, :].max(), x[:, :, :17].max(), x[:, :, 47:].max()) == (0, 0, 0, 0)
+assert x[:, 22:42, 17:47].min() > 0 or x[:, 22:42, 17:47].max() > 0
+\""
+expect_ok "dataset: fashion-mnist to h5 (any spec)" "$EEPROF" dataset fashion-mnist:test -o "$T/fm.h5" \
+	--uint8 --limit 10
+check "dataset: fashion-mnist keeps [10,1,28,28]" "$PY -c \"
+import h5py; assert h5py.File('$T/fm.h5', 'r')['images'].shape == (10, 1, 28, 28)\""
+
+# usage errors: status 2
+expect_fail "dataset: --input-shape needed for images" 2 "--input-shape C,H,W is required" \
+	"$EEPROF" dataset "imagefolder:$D" -o "$T/x.h5"
+expect_fail "dataset: --uint8 with --mean" 2 "no --mean/--std with it" \
+	"$EEPROF" dataset "imagefolder:$D" -o "$T/x.h5" --input-shape 3,8,8 --uint8 --mean 1,1,1 --std 1,1,1
+expect_fail "dataset: --mean of 2 values for 3 channels" 2 "has 2 values, expected 3" \
+	"$EEPROF" dataset "imagefolder:$D" -o "$T/x.h5" --input-shape 3,8,8 --mean 1,1 --std 1,1,1
+expect_fail "eval: unknown --interpolation" 2 "unknown --interpolation 'lanczos'" \
+	"$EEPROF" eval "$CK" --data "imagefolder:$D" --interpolation lanczos
+expect_fail "eval: --resize with --no-resize" 2 "contradict" \
+	"$EEPROF" eval "$CK" --data "imagefolder:$D" --resize 40 --no-resize
+no_file "dataset: no output after usage errors" "$T/x.h5"
+
+# bad input: status 3, the file named, nothing written
+B=$T/bad
+mkdir -p "$B/a" "$B/b"
+cp "$D/coat/a.jpg" "$D/dress/d.png" "$B/a/"
+head -c 300 "$D/coat/a.jpg" >"$B/b/truncated.jpg"
+bad() { # what pattern spec
+	expect_fail "dataset: $1" 3 "$2" "$EEPROF" dataset "$3" -o "$T/x.h5" --input-shape 3,16,16
+	no_file "dataset: $1: no output" "$T/x.h5"
+}
+bad "truncated JPEG" "image '$B/b/truncated.jpg': truncated JPEG data" "imagefolder:$B"
+rm "$B/b/truncated.jpg"
+echo "hello" >"$B/b/text.png"
+bad "not an image" "image '$B/b/text.png': not a JPEG or PNG image" "imagefolder:$B"
+head -c 100 "$D/dress/d.png" >"$B/b/text.png"
+bad "truncated PNG" "image '$B/b/text.png': corrupt PNG: truncated PNG data" "imagefolder:$B"
+rm "$B/b/text.png"
+ln -s "$B/gone.jpg" "$B/b/dangling.jpg"
+bad "unreadable file (dangling link)" "image '$B/b/dangling.jpg': cannot open: No such file" \
+	"imagefolder:$B"
+rm "$B/b/dangling.jpg"
+bad "empty class folder" "class folder 'b' holds no image files" "imagefolder:$B"
+bad "no class folders" "dataset '$B/a': no class folders" "imagefolder:$B/a"
+bad "missing folder" "dataset '$T/nosuch': cannot read folder: No such file" "imagefolder:$T/nosuch"
+printf 'a/a.jpg 0\na/d.png x1\n' >"$B/l1.txt"
+bad "list label not a number" "dataset '$B/l1.txt': line 2: label 'x1' is not a number" "imagelist:$B/l1.txt"
+printf 'a/a.jpg -1\n' >"$B/l2.txt"
+bad "list label out of range" "line 1: label -1 is out of range" "imagelist:$B/l2.txt"
+printf 'a/a.jpg\n' >"$B/l3.txt"
+bad "list line without label" "line 1: expected 'PATH LABEL'" "imagelist:$B/l3.txt"
+printf 'a/nosuch.jpg 1\n' >"$B/l4.txt"
+bad "listed file missing" "image '$B/a/nosuch.jpg': cannot open: No such file" "imagelist:$B/l4.txt"
+expect_fail "eval: corrupt file in the folder" 3 "image '$B/l4.txt'|'$B/a/nosuch.jpg'" \
+	"$EEPROF" eval "$CK" --data "imagelist:$B/l4.txt"
+
+# --skip-bad
+head -c 300 "$D/coat/a.jpg" >"$B/b/truncated.jpg"
+expect_ok "dataset: --skip-bad skips a truncated file" "$EEPROF" dataset "imagefolder:$B" -o "$T/s.h5" \
+	--input-shape 1,16,16 --uint8 --skip-bad
+check "dataset: --skip-bad warning names the file" \
+	"grep -q \"^eeprof: warning: skipped 1 undecodable file: $B/b/truncated.jpg\" '$T/err'"
+check "dataset: --skip-bad wrote the 2 good images" "grep -q ': 2 images' '$T/out'"
