@@ -240,7 +240,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_RUNS ?= 1000
 FO := build-fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DEE_VERSION=\"$(VERSION)\" -O1 -g -fopenmp \
+FUZZ_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DEE_VERSION=\"$(VERSION)\" -O1 -g -fopenmp-simd -pthread \
 	-DEE_NO_CLONES -Wall -Wextra -Wno-pass-failed -I. $(PKG_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -MMD -MP
 FUZZ_SRC := $(filter-out tests/fuzz/fuzz.c,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FO)/%)
@@ -254,7 +254,7 @@ $(FO)/libee.a: $(FUZZ_LIB_OBJ)
 	$(QUIET_AR)rm -f $@ && ar rcs $@ $^
 
 $(FO)/fuzz_%: $(FO)/tests/fuzz/fuzz_%.o $(FO)/tests/fuzz/fuzz.o $(FO)/libee.a
-	$(QUIET_LINK)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -fopenmp -o $@ $^ $(PKG_LIBS) -lsde -lm
+	$(QUIET_LINK)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -pthread -o $@ $^ $(PKG_LIBS) -lsde -lm
 
 fuzz-build: $(FUZZ_BIN)
 

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "core/status.h"
 #include "reports/spread.h"
@@ -64,6 +65,12 @@ int ee_fail(const struct ee_err *err);
 int ee_fail_usage(const char *synopsis, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The exit status of a library status code. */
 int ee_exit_status(int code);
+/* True for the output path "-": standard output. */
+bool ee_cli_stdout(const char *path);
+/* Writes a text output (CSV, JSON, XML) that put() prints: to standard output for "-", else
+ * atomically to path (core/outfile.h: whole or not at all). */
+int ee_cli_write(const char *path, void (*put)(FILE *f, const void *ctx), const void *ctx,
+		 struct ee_err *err);
 /*
  * A subcommand's whole life after its option table: parses argv (ee_parse: --help
  * printed, usage errors), then body(ctx, pos, npos, err) with the positional
@@ -102,8 +109,10 @@ void ee_cli_close(struct ee_net *net, struct ee_run *run);
 	{ "batch", EE_OPT_INT, (dst), "<n>", "samples per forward pass (default 64)", 1, 65536 }
 #define EE_OPT_JSON(dst) \
 	{ "json", EE_OPT_FLAG, (dst), NULL, "print JSON", 0, 0 }
-#define EE_OPT_LIMIT(dst) \
-	{ "limit", EE_OPT_INT, (dst), "<n>", "at most n samples", 0, 1 << 30 }
+/* --limit: at least 1 (0 is a usage error, not "all"; leaving it out means all). */
+#define EE_OPT_LIMIT_HELP(dst, help) \
+	{ "limit", EE_OPT_INT, (dst), "<n>", (help), 1, 1 << 30 }
+#define EE_OPT_LIMIT(dst) EE_OPT_LIMIT_HELP(dst, "at most n samples (default: all)")
 /* --counters of profile, run and report (EE_COUNTERS_DEFAULT: plugins/counters.h). An event
  * PAPI does not know is a usage error; one it knows but cannot count here, a warning. */
 #define EE_OPT_COUNTERS(dst) \

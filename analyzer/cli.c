@@ -15,6 +15,7 @@
 #include "analyzer.h"
 #include "core/exec.h"
 #include "core/imgprep.h"
+#include "core/outfile.h"
 #include "core/threads.h"
 #include "plugins/counters.h"
 #include "plugins/dist.h"
@@ -31,10 +32,12 @@ static void usage(FILE *f, const char *synopsis, const struct ee_opt *opts)
 	for (o = opts; o->name; o++) {
 		char left[64];
 
-		snprintf(left, sizeof(left), "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+		/* the one short option: -o for --output (ee_parse) */
+		snprintf(left, sizeof(left), "%s--%s%s%s", strcmp(o->name, "output") ? "" : "-o, ",
+			 o->name, o->arg ? " " : "", o->arg ? o->arg : "");
 		fprintf(f, "  %-24s %s\n", left, o->help);
 	}
-	fprintf(f, "  %-24s %s\n", "--help", "show this help");
+	fprintf(f, "  %-24s %s\n", "-h, --help", "show this help");
 }
 
 static const struct ee_opt *find(const struct ee_opt *opts, const char *name, size_t len)
@@ -45,9 +48,16 @@ static const struct ee_opt *find(const struct ee_opt *opts, const char *name, si
 	return NULL;
 }
 
+/* A bound as people write it: 1073741824, 0.5 (not %g's 1.07374e+09). */
+static const char *bound(char *buf, size_t size, double v)
+{
+	snprintf(buf, size, v == floor(v) && fabs(v) < 1e15 ? "%.0f" : "%.15g", v);
+	return buf;
+}
+
 static int set_value(const struct ee_opt *o, const char *v, struct ee_err *err)
 {
-	char *end;
+	char *end, lo[32], hi[32];
 	double d;
 
 	if (o->kind == EE_OPT_STR) {
@@ -59,8 +69,8 @@ static int set_value(const struct ee_opt *o, const char *v, struct ee_err *err)
 	if (!*v || *end || errno || !isfinite(d))
 		return ee_err_set(err, EE_ERR_USAGE, "--%s: '%s' is not a number", o->name, v);
 	if (d < o->min || d > o->max)
-		return ee_err_set(err, EE_ERR_USAGE, "--%s: %s is out of range [%g, %g]", o->name, v,
-				  o->min, o->max);
+		return ee_err_set(err, EE_ERR_USAGE, "--%s: %s is out of range [%s, %s]", o->name, v,
+				  bound(lo, sizeof(lo), o->min), bound(hi, sizeof(hi), o->max));
 	if (o->kind == EE_OPT_NUM) {
 		*(double *)o->dst = d;
 		return EE_OK;
@@ -179,6 +189,37 @@ int ee_fail_usage(const char *synopsis, const char *fmt, ...)
 	va_end(ap);
 	ee_err_set(&err, EE_ERR_USAGE, "%s%s", msg, hint(synopsis));
 	return ee_fail(&err);
+}
+
+bool ee_cli_stdout(const char *path)
+{
+	return path && !strcmp(path, "-");
+}
+
+int ee_cli_write(const char *path, void (*put)(FILE *f, const void *ctx), const void *ctx,
+		 struct ee_err *err)
+{
+	struct ee_out out;
+	FILE *f;
+	int rc;
+
+	if (ee_cli_stdout(path)) {
+		put(stdout, ctx);
+		return EE_OK;
+	}
+	if ((rc = ee_out_begin(&out, path, err)) < 0)
+		return rc;
+	if (!(f = fopen(out.tmp, "w"))) {
+		rc = errno;
+		ee_out_abort(&out);
+		return ee_err_set(err, EE_ERR_IO, "cannot create '%s': %s", path, strerror(rc));
+	}
+	put(f, ctx);
+	if (ferror(f) | fclose(f)) {
+		ee_out_abort(&out);
+		return ee_err_set(err, EE_ERR_IO, "cannot write '%s'", path);
+	}
+	return ee_out_commit(&out, err);
 }
 
 void ee_cli_warn_counters(const struct ee_counters *c, int from)

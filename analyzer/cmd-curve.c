@@ -11,7 +11,7 @@
  *    where samples left; or, with --threshold, the one rule given (a global
  *    threshold or one per exit, SCAN style);
  *  - the budget table: the most accurate of those points (the first on ties) within
- *    25, 50, 75 and 100 % of the deepest exit's mean standalone MACs (none fits: "-"
+ *    25, 50, 75 and 100 % of the deepest exit's mean standalone MACs (none fits: "none fits"
  *    in text, null in JSON), as ee_accuracy_within and report.json's budget_table.
  * The text output merges runs of thresholds with identical results into one row
  * ("0.00-0.41"); JSON and CSV keep every point. The numbers are those of `eeprof
@@ -35,7 +35,6 @@
 #include <string.h>
 
 #include "analyzer.h"
-#include "core/outfile.h"
 #include "reports/analysis.h"
 #include "reports/csv.h"
 #include "reports/json.h"
@@ -220,6 +219,8 @@ static void print_budget_table(const struct model *m)
 		ee_cli_cell(&row, "%.0f%%", 100 * ee_report_fractions[i]);
 		ee_cli_cell(&row, "%s", ee_fmt_si(si, sizeof(si), r->table[i].budget));
 		if (b < 0) {
+			ee_cli_cell(&row, "none fits");
+			ee_cli_cell(&row, "-");
 			ee_cli_cell(&row, "-");
 		} else {
 			ee_cli_cell(&row, "%.4f", r->curve[b].accuracy);
@@ -314,27 +315,19 @@ static void csv_model(FILE *f, const struct model *m)
 	}
 }
 
-static int write_csv(const char *path, const struct model *models, int count,
-		     struct ee_err *err)
-{
-	struct ee_out out;
-	FILE *f;
-	int i, rc = ee_out_begin(&out, path, err);
+struct models {
+	const struct model *m;
+	int count;
+};
 
-	if (rc < 0)
-		return rc;
-	if (!(f = fopen(out.tmp, "w"))) {
-		ee_out_abort(&out);
-		return ee_err_set(err, EE_ERR_IO, "cannot create '%s'", path);
-	}
+static void put_csv(FILE *f, const void *ctx)
+{
+	const struct models *ms = ctx;
+	int i;
+
 	fputs("model,kind,exit,threshold,accuracy,macs_mean,macs_cascade_mean,exit_shares\n", f);
-	for (i = 0; i < count; i++)
-		csv_model(f, &models[i]);
-	if (ferror(f) | fclose(f)) {
-		ee_out_abort(&out);
-		return ee_err_set(err, EE_ERR_IO, "cannot write '%s'", path);
-	}
-	return ee_out_commit(&out, err);
+	for (i = 0; i < ms->count; i++)
+		csv_model(f, &ms->m[i]);
 }
 
 /* ---------------------------------------------------------------- plot */
@@ -376,12 +369,12 @@ static int curve(const char *const *paths, int count, const struct curve_opts *o
 	for (i = 0; i < count && rc == EE_OK; i++)
 		rc = load_model(&models[i], paths[i], o, err);
 	if (rc == EE_OK && o->csv)
-		rc = write_csv(o->csv, models, count, err);
+		rc = ee_cli_write(o->csv, put_csv, &(struct models){ models, count }, err);
 	if (rc == EE_OK && o->plot)
 		rc = draw(models, count, o, err);
 	if (rc == EE_OK && o->json)
 		print_json(models, count);
-	for (i = 0; i < count && rc == EE_OK && !o->json; i++) {
+	for (i = 0; i < count && rc == EE_OK && !o->json && !ee_cli_stdout(o->csv); i++) {
 		if (i)
 			printf("\n");
 		print_text(&models[i]);
@@ -396,8 +389,12 @@ static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
 {
 	struct curve_opts *o = ctx;
 	struct ee_plot_look look;
-	int rc = ee_cli_rule_parse(&o->rule, &o->names, o->v, &o->nv, err);
+	int rc;
 
+	if (o->json && ee_cli_stdout(o->csv))
+		return ee_err_set(err, EE_ERR_USAGE, "--json and --csv - would both write to "
+				  "stdout%s", hint(synopsis));
+	rc = ee_cli_rule_parse(&o->rule, &o->names, o->v, &o->nv, err);
 	if (rc == EE_OK)
 		rc = ee_cli_plot_check(o->plot, &o->look, &look, err);
 	return rc < 0 ? rc : curve(pos, npos, o, err);
@@ -409,7 +406,8 @@ int cmd_curve(int argc, char **argv)
 	const struct ee_opt opts[] = {
 		EE_OPT_RULE(&o.rule, "apply one threshold, or one per exit, instead of the sweep"),
 		EE_OPT_JSON(&o.json),
-		{ "csv", EE_OPT_STR, &o.csv, "<file>", "also write the plotted points as CSV", 0, 0 },
+		{ "csv", EE_OPT_STR, &o.csv, "<file>", "also write the plotted points as CSV (-: "
+		  "to stdout, instead of the text)", 0, 0 },
 		{ "plot", EE_OPT_STR, &o.plot, "<file>", "draw accuracy vs MACs (.png or .svg)", 0,
 		  0 },
 		{ "log-x", EE_OPT_FLAG, &o.log_x, NULL, "log MACs axis (the default past 5x)", 0, 0 },

@@ -3,48 +3,46 @@
  * reports (reports/diff.h) for CI. Prints a Markdown table (metric, old, new,
  * change, verdict) and a summary line; exit status 1 if any check regressed, 0
  * otherwise, 3 if the reports cannot be compared (other models or data, bad
- * files). --junit writes JUnit XML atomically; --timing compares two
- * timing.json files instead, failing only beyond --max-time-rise and never when
- * the runs of the two files overlap (their spreads, report --repeat).
+ * files). Models are paired by name, or with --match-by arch by architecture
+ * (renamed files). --junit writes JUnit XML atomically (- : to stdout, instead of
+ * the table), also when the reports are refused: then one failing test case says
+ * why, so that CI shows the reason. --timing compares two timing.json files
+ * instead, failing only beyond --max-time-rise and never when the runs of the two
+ * files overlap (their spreads, report --repeat).
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "analyzer.h"
-#include "core/outfile.h"
 #include "reports/diff.h"
 
 #define MAX_REPORT_BYTES ((size_t)256 << 20)
 
 static const char synopsis[] =
 	"eeprof diff <base.json> <new.json> [--max-acc-drop <x>] [--max-macs-rise <y>]\n"
-	"       [--junit <file>] [--timing [--max-time-rise <z>]]\n\n"
+	"       [--match-by name|arch] [--junit <file>] [--timing [--max-time-rise <z>]]\n\n"
 	"Compares two report.json files (or, with --timing, two timing.json files).\n"
 	"--max-acc-drop is absolute (0.005 = half a point), --max-macs-rise and\n"
 	"--max-time-rise are relative (0.01 = 1%). With --timing, a change whose runs overlap\n"
-	"(both files written by report --repeat) is noise. Exit status 1 on a regression.";
+	"(both files written by report --repeat) is noise. Exit status 1 on a regression,\n"
+	"3 when the reports cannot be compared. --junit - writes the XML to stdout.";
 
-static int write_junit(const struct ee_diff *d, const struct ee_diff_opts *o, const char *path,
-		       struct ee_err *err)
+struct verdicts {
+	const struct ee_diff *d;
+	const struct ee_diff_opts *o;
+};
+
+static void put_junit(FILE *f, const void *ctx)
 {
-	struct ee_out out;
-	FILE *f;
-	int rc;
+	const struct verdicts *v = ctx;
 
-	if ((rc = ee_out_begin(&out, path, err)) < 0)
-		return rc;
-	if (!(f = fopen(out.tmp, "w"))) {
-		ee_out_abort(&out);
-		return ee_err_set(err, EE_ERR_IO, "cannot create '%s': %s", path, strerror(errno));
-	}
-	ee_diff_junit(d, o, f);
-	if (ferror(f) | fclose(f)) {
-		ee_out_abort(&out);
-		return ee_err_set(err, EE_ERR_IO, "cannot write '%s'", path);
-	}
-	return ee_out_commit(&out, err);
+	ee_diff_junit(v->d, v->o, f);
+}
+
+static void put_refusal(FILE *f, const void *ctx)
+{
+	ee_diff_junit_refused(ctx, f);
 }
 
 static int compare(const char *const *pos, const struct ee_diff_opts *o, bool timing,
@@ -61,9 +59,12 @@ static int compare(const char *const *pos, const struct ee_diff_opts *o, bool ti
 		rc = timing ? ee_diff_timing(&base, &cur, o, &d, err)
 			    : ee_diff_reports(&base, &cur, o, &d, err);
 	if (rc == EE_OK && junit)
-		rc = write_junit(&d, o, junit, err);
+		rc = ee_cli_write(junit, put_junit, &(struct verdicts){ &d, o }, err);
+	else if (rc == EE_ERR_INPUT && junit) /* refused: the JUnit file says why */
+		ee_cli_write(junit, put_refusal, err->msg, &(struct ee_err){ 0 });
 	if (rc == EE_OK) {
-		ee_diff_markdown(&d, o, stdout);
+		if (!ee_cli_stdout(junit))
+			ee_diff_markdown(&d, o, stdout);
 		*regressions = d.regressions;
 	}
 	ee_diff_release(&d);
@@ -74,15 +75,18 @@ static int compare(const char *const *pos, const struct ee_diff_opts *o, bool ti
 
 int cmd_diff(int argc, char **argv)
 {
-	struct ee_diff_opts o = { EE_DIFF_ACC_DROP, EE_DIFF_MACS_RISE, INFINITY, NULL, NULL };
-	const char *junit = NULL, *pos[2];
+	struct ee_diff_opts o = { EE_DIFF_ACC_DROP, EE_DIFF_MACS_RISE, INFINITY, NULL, NULL, false };
+	const char *junit = NULL, *match = NULL, *pos[2];
 	bool timing = false;
 	const struct ee_opt opts[] = {
 		{ "max-acc-drop", EE_OPT_NUM, &o.max_acc_drop, "<x>", "largest accuracy drop that "
 		  "passes, absolute fraction (default 0.005)", 0, 1 },
 		{ "max-macs-rise", EE_OPT_NUM, &o.max_macs_rise, "<y>", "largest relative MACs rise "
 		  "that passes (default 0.01)", 0, 1e9 },
-		{ "junit", EE_OPT_STR, &junit, "<file>", "also write JUnit XML", 0, 0 },
+		{ "match-by", EE_OPT_STR, &match, "name|arch", "pair the models by name (default) "
+		  "or by architecture (renamed files)", 0, 0 },
+		{ "junit", EE_OPT_STR, &junit, "<file>", "also write JUnit XML, even when the "
+		  "reports are refused (-: stdout, instead of the table)", 0, 0 },
 		{ "timing", EE_OPT_FLAG, &timing, NULL, "compare timing.json files (seconds per "
 		  "sample)", 0, 0 },
 		{ "max-time-rise", EE_OPT_NUM, &o.max_time_rise, "<z>", "with --timing: largest "
@@ -95,6 +99,9 @@ int cmd_diff(int argc, char **argv)
 	rc = ee_parse(argc, argv, synopsis, opts, 2, 2, pos, &npos, &err);
 	if (rc)
 		return ee_cli_exit(rc, &err);
+	if (match && strcmp(match, "name") && strcmp(match, "arch"))
+		return ee_fail_usage(synopsis, "--match-by: '%s' is neither name nor arch", match);
+	o.match_arch = match && !strcmp(match, "arch");
 	o.base_name = pos[0];
 	o.new_name = pos[1];
 	rc = compare(pos, &o, timing, junit, &regressions, &err);

@@ -54,7 +54,7 @@ int cmd_merge(int argc, char **argv)
 {
 	const char *output = NULL, *pos[EE_MAX_POS];
 	const struct ee_opt opts[] = {
-		{ "output", EE_OPT_STR, &output, "<file>", "merged trace to write (also -o <file>)",
+		{ "output", EE_OPT_STR, &output, "<file>", "merged trace to write",
 		  0, 0 },
 		{ 0 },
 	};

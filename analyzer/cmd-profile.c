@@ -117,7 +117,7 @@ int cmd_profile(int argc, char **argv)
 	struct ee_cli_images img = { 0 };
 	const struct ee_opt opts[] = {
 		{ "data", EE_OPT_STR, &data, "<spec>", "dataset, e.g. fashion-mnist:test", 0, 0 },
-		{ "output", EE_OPT_STR, &output, "<file>", "trace to write (also -o <file>)", 0,
+		{ "output", EE_OPT_STR, &output, "<file>", "trace to write", 0,
 		  0 },
 		{ "softmax", EE_OPT_FLAG, &o.softmax, NULL, "also keep every exit's full softmax",
 		  0, 0 },
@@ -127,7 +127,7 @@ int cmd_profile(int argc, char **argv)
 		{ "timeline", EE_OPT_STR, &timeline, "<file.json>", "write a per-layer timeline of "
 		  "the pass (Chrome trace events: chrome://tracing, Perfetto)", 0, 0 },
 		EE_OPT_COUNTERS(&counters),
-		{ "limit", EE_OPT_INT, &o.limit, "<n>", "at most n samples (a shard)", 0, 1 << 30 },
+		EE_OPT_LIMIT_HELP(&o.limit, "at most n samples (a shard; default: all)"),
 		EE_OPT_OFFSET(&o.offset),
 		EE_OPT_BATCH(&o.batch),
 		EE_OPT_THREADS(&o.threads),

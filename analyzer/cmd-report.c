@@ -8,6 +8,14 @@
  * every file and plot is complete; then all are renamed into place at once.
  * stdout gets a short summary; a progress bar goes to stderr on a terminal.
  *
+ * Before any inference (a second at most) it checks what would make it fail late: the
+ * output directory is made (with its parents, as mkdir -p), every checkpoint, dataset and
+ * trace opens, and gnuplot draws a PNG and an SVG (unless --no-plots). Directories it
+ * made are removed again if the report fails.
+ *
+ * Models are named by --name (one per checkpoint or trace, comma-separated), else by
+ * the file stem of their checkpoint; `eeprof diff` pairs models by these names.
+ *
  * --counters counts every layer while profiling, as `eeprof profile --counters` does
  * (default none: CPU time only); one counter set serves every profile, so that an
  * event that cannot be counted is warned about once. timing.json and report.md then
@@ -17,6 +25,7 @@
  * ranks (plugins/profile_dist.h); rank 0 alone analyses, writes the directory and prints,
  * and timing.json records the ranks and each one's wall time.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +34,12 @@
 #include <unistd.h>
 
 #include "analyzer.h"
+#include "checkpoints/ckpt.h"
 #include "plugins/counters.h"
+#include "plugins/dataset.h"
 #include "plugins/dist.h"
 #include "plugins/profile_dist.h"
+#include "reports/plot.h"
 #include "reports/report.h"
 #include "reports/table.h"
 #include "reports/timeline.h"
@@ -35,8 +47,8 @@
 static const char synopsis[] =
 	"eeprof report <checkpoint.h5>... --data <spec> (-o | --output) <dir> [--val <spec>]\n"
 	"       [--policy <p>] [--fallback <f>] [--trace-dir <dir>] [--no-plots] [--gnuplot <prog>]\n"
-	"       [--counters <events>] [--limit <n>] [--batch <n>] [--threads <n>]\n"
-	"       [--resize <s>] [--interpolation <i>] [--no-resize]\n"
+	"       [--name <name>[,<name>...]] [--counters <events>] [--limit <n>] [--batch <n>]\n"
+	"       [--threads <n>] [--resize <s>] [--interpolation <i>] [--no-resize]\n"
 	"   or: eeprof report --traces <trace.h5>... [--val-traces <v1.h5,v2.h5,...>] -o <dir> "
 	"[...]\n\n"
 	"policies: maxprob, entropy, margin, patience; fallbacks: last, ensemble, best.\n"
@@ -45,7 +57,8 @@ static const char synopsis[] =
 
 struct report_opts {
 	const char *data, *val, *output, *policy, *fallback, *trace_dir, *gnuplot, *val_traces;
-	const char *counters, *threshold, *timeline;
+	const char *counters, *name_list, *threshold, *timeline;
+	const char *names[EE_MAX_POS]; /* the model of argument i (NULL: its checkpoint's stem) */
 	struct ee_timeline *tls;  /* --timeline: [checkpoints] one per model's test profile */
 	bool traces, no_plots, log_x;
 	struct ee_cli_plot_opts look;
@@ -82,8 +95,9 @@ static int keep_trace(const struct ee_trace *t, const char *dir, const char *nam
 /* The trace (and val trace) of model i: profiled (shared out over the ranks of an MPI job,
  * whole on rank 0, empty elsewhere; fails on every rank or none, but for writing --trace-dir,
  * rank 0's alone), or read with --traces (rank 0 alone). */
-static int traces_of(const struct report_opts *o, int i, const char *arg, const char *val_path,
-		     struct ee_trace *t, struct ee_trace *v, bool *has_val, struct ee_err *err)
+static int traces_of(const struct report_opts *o, int i, const char *arg, const char *given,
+		     const char *val_path, struct ee_trace *t, struct ee_trace *v, bool *has_val,
+		     struct ee_err *err)
 {
 	char name[256];
 	struct ee_profile_opts po = o->profile;
@@ -101,7 +115,10 @@ static int traces_of(const struct report_opts *o, int i, const char *arg, const 
 		*has_val = val_path != NULL;
 		return EE_OK;
 	}
-	ee_report_stem(arg, name, sizeof(name));
+	if (given)
+		snprintf(name, sizeof(name), "%s", given);
+	else
+		ee_report_stem(arg, name, sizeof(name));
 	po.progress_ctx = name;
 	po.timeline = o->tls ? &o->tls[i] : NULL;
 	if ((rc = ee_profile_dist(arg, o->data, &po, t, &info, err)) < 0)
@@ -123,14 +140,15 @@ static int traces_of(const struct report_opts *o, int i, const char *arg, const 
 	return rc;
 }
 
-/* Splits a comma-separated list in place into out[0..*n). */
-static int split_list(char *s, const char **out, int max, int *n, struct ee_err *err)
+/* Splits the comma-separated list of option opt in place into out[0..*n). */
+static int split_list(const char *opt, char *s, const char **out, int max, int *n,
+		      struct ee_err *err)
 {
 	char *p;
 
 	for (*n = 0, p = s; p; (*n)++) {
 		if (*n == max)
-			return ee_err_set(err, EE_ERR_USAGE, "--val-traces: more than %d traces", max);
+			return ee_err_set(err, EE_ERR_USAGE, "--%s: more than %d values", opt, max);
 		out[*n] = p;
 		if ((p = strchr(p, ',')))
 			*p++ = '\0';
@@ -147,10 +165,12 @@ static int build(struct ee_report *r, const struct report_opts *o, const char *c
 		struct ee_trace t, v;
 		bool has_val;
 
-		rc = traces_of(o, i, args[i], vals ? vals[i] : NULL, &t, &v, &has_val, err);
+		rc = traces_of(o, i, args[i], o->names[i], vals ? vals[i] : NULL, &t, &v, &has_val,
+			       err);
 		if (rc == EE_OK) {
 			if (ee_dist_rank() == 0)
-				rc = ee_report_add(r, &t, has_val ? &v : NULL, err);
+				rc = ee_report_add_named(r, &t, has_val ? &v : NULL, o->names[i],
+							 err);
 			ee_trace_release(&t);
 			if (has_val)
 				ee_trace_release(&v);
@@ -175,7 +195,7 @@ static void print_summary(const struct ee_report *r, const char *dir)
 		int e = m->nexits - 1, half = m->table[1].index;
 
 		if (half < 0)
-			snprintf(h, sizeof(h), "-");
+			snprintf(h, sizeof(h), "none fits");
 		else
 			snprintf(h, sizeof(h), "%.4f", m->curve[half].accuracy);
 		ee_table_rowf(&t, "%s\t%s\t%.4f\t%s\t%.4f\t%s", m->name, m->arch, m->stats.accuracy[e],
@@ -186,6 +206,22 @@ static void print_summary(const struct ee_report *r, const char *dir)
 	ee_table_release(&t);
 	printf("\nreport      %s/report.md (%d samples of %s, %.1f s)\n", dir, r->samples, r->data,
 	       r->wall_seconds);
+}
+
+/* --name's list into o->names (in place in a copy, *buf, freed by the caller): one per
+ * argument. */
+static int name_models(struct report_opts *o, int npos, char **buf, struct ee_err *err)
+{
+	int n, rc;
+
+	if (!(*buf = strdup(o->name_list)))
+		return ee_err_set(err, EE_ERR_NOMEM, "out of memory");
+	if ((rc = split_list("name", *buf, o->names, EE_MAX_POS, &n, err)) < 0)
+		return rc;
+	if (n != npos)
+		return ee_err_set(err, EE_ERR_USAGE, "--name lists %d names for %d %s", n, npos,
+				  o->traces ? "traces" : "checkpoints");
+	return EE_OK;
 }
 
 /* Checks option combinations; usage errors name what is wrong. */
@@ -208,16 +244,119 @@ static int check_opts(const struct report_opts *o, const char *const *pos, int n
 	if (!o->traces && o->val_traces)
 		return ee_err_set(err, EE_ERR_USAGE, "--val-traces goes with --traces%s",
 				  hint(synopsis));
-	for (i = 0; !o->traces && i < npos; i++) {
+	for (i = 0; o->names[0] && i < npos; i++)
+		if (!o->names[i][0] || strchr(o->names[i], '/'))
+			return ee_err_set(err, EE_ERR_USAGE, "--name: '%s' is not a model name (one "
+					  "per %s, without '/')", o->names[i],
+					  o->traces ? "trace" : "checkpoint");
+	for (i = 0; (!o->traces || o->names[0]) && i < npos; i++) {
 		for (j = 0; j < i; j++) {
-			ee_report_stem(pos[i], a, sizeof(a));
-			ee_report_stem(pos[j], b, sizeof(b));
+			snprintf(a, sizeof(a), "%s", o->names[i] ? o->names[i] : "");
+			snprintf(b, sizeof(b), "%s", o->names[j] ? o->names[j] : "");
+			if (!o->names[i]) {
+				ee_report_stem(pos[i], a, sizeof(a));
+				ee_report_stem(pos[j], b, sizeof(b));
+			}
 			if (!strcmp(a, b))
-				return ee_err_set(err, EE_ERR_USAGE, "two checkpoints are named '%s': "
-						  "reports name models by file stem", a);
+				return ee_err_set(err, EE_ERR_USAGE, "two models are named '%s'%s", a,
+						  o->names[i] ? "" : ": reports name models by file "
+						  "stem; --name a,b names them");
 		}
 	}
 	return EE_OK;
+}
+
+/* Creates path and its missing parents, as mkdir -p; EE_ERR_IO naming the one that fails.
+ * *made: the length of path's first component that did not exist (0: none was made). */
+static int make_dirs(const char *path, size_t *made, struct ee_err *err)
+{
+	char dir[4096];
+	struct stat st;
+	size_t i, n = strlen(path);
+
+	*made = 0;
+	if (n >= sizeof(dir))
+		return ee_err_set(err, EE_ERR_USAGE, "--output: path is too long");
+	memcpy(dir, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (dir[i] != '/' && dir[i] != '\0')
+			continue;
+		dir[i] = '\0';
+		if (mkdir(dir, 0777) == 0 && !*made)
+			*made = i;
+		else if (errno != EEXIST && access(dir, F_OK) < 0)
+			return ee_err_set(err, EE_ERR_IO, "cannot create directory '%s': %s", dir,
+					  strerror(errno));
+		dir[i] = path[i];
+	}
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return ee_err_set(err, EE_ERR_IO, "'%s' is not a directory", path);
+	if (access(path, W_OK | X_OK) < 0)
+		return ee_err_set(err, EE_ERR_IO, "cannot write into '%s': %s", path,
+				  strerror(errno));
+	return EE_OK;
+}
+
+/* Every input opens: checkpoints, datasets, or traces. */
+static int inputs_open(const struct report_opts *o, const char *const *pos, int npos,
+		       struct ee_err *err)
+{
+	const char *specs[2] = { o->data, o->val };
+	struct ee_dataset ds;
+	struct ee_ckpt ck;
+	struct ee_trace t;
+	int i, rc;
+
+	for (i = 0; i < npos; i++) {
+		if (o->traces) {
+			if ((rc = ee_trace_read(&t, pos[i], err)) < 0)
+				return rc;
+			ee_trace_release(&t);
+		} else {
+			if ((rc = ee_ckpt_open(&ck, pos[i], err)) < 0)
+				return rc;
+			ee_ckpt_release(&ck);
+		}
+	}
+	for (i = 0; i < 2 && !o->traces; i++) {
+		if (!specs[i])
+			continue;
+		if ((rc = ee_dataset_open(&ds, specs[i], err)) < 0)
+			return rc;
+		ee_dataset_release(&ds);
+	}
+	return EE_OK;
+}
+
+/* After a failure: removes the directories make_dirs made (the deepest made first up to
+ * path's first new component at length made), those that are still empty. */
+static void unmake_dirs(const char *path, size_t made)
+{
+	char dir[4096];
+	char *slash;
+
+	if (!made || strlen(path) >= sizeof(dir))
+		return;
+	snprintf(dir, sizeof(dir), "%s", path);
+	while (strlen(dir) >= made && rmdir(dir) == 0 && (slash = strrchr(dir, '/')))
+		*slash = '\0';
+}
+
+/* What would fail late, checked first (see the top); *made as make_dirs sets it. */
+static int preflight(const struct report_opts *o, const char *const *pos, int npos,
+		     size_t *made, struct ee_err *err)
+{
+	int rc = EE_OK;
+
+	*made = 0;
+	if (ee_dist_rank() == 0) { /* rank 0 alone writes: it alone checks (all ranks agree) */
+		if ((rc = make_dirs(o->output, made, err)) == EE_OK &&
+		    (rc = inputs_open(o, pos, npos, err)) == EE_OK && !o->no_plots &&
+		    (rc = ee_plot_check(o->gnuplot, o->output, err)) < 0)
+			snprintf(err->msg + strlen(err->msg), sizeof(err->msg) - strlen(err->msg),
+				 " (--no-plots writes the report without plots)");
+	}
+	return ee_dist_agree(rc, err);
 }
 
 /* build() with the layers counted as --counters says (profiling only). */
@@ -307,7 +446,7 @@ static int run(struct report_opts *o, const char *const *pos, int npos, struct e
 	if (o->val_traces) {
 		if (!(list = strdup(o->val_traces)))
 			return ee_err_set(err, EE_ERR_NOMEM, "out of memory");
-		rc = split_list(list, vals, EE_MAX_POS, &nvals, err);
+		rc = split_list("val-traces", list, vals, EE_MAX_POS, &nvals, err);
 		if (rc == EE_OK && nvals != npos)
 			rc = ee_err_set(err, EE_ERR_USAGE, "--val-traces lists %d traces for %d "
 					"traces", nvals, npos);
@@ -348,18 +487,31 @@ static int run(struct report_opts *o, const char *const *pos, int npos, struct e
 static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
 {
 	struct report_opts *o = ctx;
-	int rc = check_opts(o, pos, npos, err);
+	char *names = NULL;
+	size_t made = 0;
+	int rc;
 
-	if (rc == EE_OK)
-		rc = ee_cli_images(&o->img, &o->profile.prep, err);
-	if (rc < 0)
+	if ((o->name_list && (rc = name_models(o, npos, &names, err)) < 0) ||
+	    (rc = check_opts(o, pos, npos, err)) < 0 ||
+	    (rc = ee_cli_images(&o->img, &o->profile.prep, err)) < 0) {
+		free(names);
 		return rc;
+	}
 	if (!o->gnuplot)
 		o->gnuplot = getenv("EEPROF_GNUPLOT");
+	if ((rc = preflight(o, pos, npos, &made, err)) < 0) {
+		unmake_dirs(o->output, made);
+		free(names);
+		return rc;
+	}
 	ee_cli_threads(o->profile.threads);
 	if (ee_cli_tty())
 		o->profile.progress = progress;
-	return run(o, pos, npos, err);
+	rc = run(o, pos, npos, err);
+	if (rc < 0) /* the report's files appear all or none: leave no new directory either */
+		unmake_dirs(o->output, made);
+	free(names);
+	return rc;
 }
 
 int cmd_report(int argc, char **argv)
@@ -367,7 +519,7 @@ int cmd_report(int argc, char **argv)
 	struct report_opts o = { .profile = { .batch = 64, .threads = 1 } };
 	const struct ee_opt opts[] = {
 		{ "data", EE_OPT_STR, &o.data, "<spec>", "dataset, e.g. fashion-mnist:test", 0, 0 },
-		{ "output", EE_OPT_STR, &o.output, "<dir>", "report directory (also -o <dir>)", 0, 0 },
+		{ "output", EE_OPT_STR, &o.output, "<dir>", "report directory", 0, 0 },
 		{ "val", EE_OPT_STR, &o.val, "<spec>", "validation data for MSDNet budgets, e.g. "
 		  "fashion-mnist:val", 0, 0 },
 		{ "policy", EE_OPT_STR, &o.policy, "<p>", "exit policy of the sweep (default maxprob)",
@@ -385,14 +537,15 @@ int cmd_report(int argc, char **argv)
 		{ "no-plots", EE_OPT_FLAG, &o.no_plots, NULL, "write no PNG/SVG (no gnuplot needed)",
 		  0, 0 },
 		{ "gnuplot", EE_OPT_STR, &o.gnuplot, "<prog>", "the gnuplot program", 0, 0 },
+		{ "name", EE_OPT_STR, &o.name_list, "<name>[,...]", "the models' names, one per "
+		  "checkpoint or trace (default: the checkpoint's file stem)", 0, 0 },
 		{ "timeline", EE_OPT_STR, &o.timeline, "<file.json>", "per-layer timeline of every "
 		  "model's profile, a process each (Chrome trace events)", 0, 0 },
 		{ "log-x", EE_OPT_FLAG, &o.log_x, NULL, "log MACs axis (the default when the "
 		  "models span more than 5x)", 0, 0 },
 		EE_OPT_PLOT_LOOK(&o.look),
 		EE_OPT_COUNTERS(&o.counters),
-		{ "limit", EE_OPT_INT, &o.profile.limit, "<n>", "at most n samples of each dataset",
-		  0, 1 << 30 },
+		EE_OPT_LIMIT_HELP(&o.profile.limit, "at most n samples of each dataset (default: all)"),
 		EE_OPT_BATCH(&o.profile.batch),
 		EE_OPT_THREADS(&o.profile.threads),
 		EE_OPT_IMAGES(&o.img),

@@ -26,9 +26,14 @@
  * fallback_count, agree}, counters {source, events[], warnings[]}, exits[] {exit,
  * count, entered, macs_mean (per sample entering), seconds, seconds_all_exits,
  * cpu_seconds (thread CPU time, PAPI), gflops, events{}, events_all_exits{}},
- * fallback {count}, and layers[] {name, kind, exit, head, samples, macs, seconds,
+ * fallback_count (samples no exit let go), and layers[] {name, kind, exit, head, samples, macs, seconds,
  * cpu_seconds, gflops, events{}} of the all-exits pass, with macs_dynamic and
- * seconds_dynamic.
+ * seconds_dynamic; ranks and rank_seconds[ranks] (each process's wall time).
+ *
+ * Under mpirun or srun the samples are shared out over the ranks and rank 0 prints the
+ * outcome of all of them (plugins/realexit_dist.h): the same accuracy, exits, MACs and
+ * simulation as one process; a run's seconds are those of the slowest rank, CPU seconds,
+ * stage and layer times and counts are summed over the ranks.
  */
 #include <math.h>
 #include <stdio.h>
@@ -37,7 +42,8 @@
 
 #include "analyzer.h"
 #include "core/threads.h"
-#include "plugins/realexit.h"
+#include "plugins/dist.h"
+#include "plugins/realexit_dist.h"
 #include "reports/timeline.h"
 #include "reports/json.h"
 #include "reports/plot.h"
@@ -111,6 +117,12 @@ static void print_summary(const struct ee_realexit *s)
 		       s->dyn_spread.n, s->dyn_spread.min, s->dyn_spread.max, s->all_spread.min,
 		       s->all_spread.max);
 	putchar('\n');
+	if (s->ranks > 1) {
+		printf("ranks       %d, wall s:", s->ranks);
+		for (int r = 0; r < s->ranks; r++)
+			printf(" %.3f", s->rank_seconds[r]);
+		putchar('\n');
+	}
 }
 
 /* "12.3" or "n/a" for a NAN. */
@@ -279,6 +291,8 @@ static void json_head(struct ee_json *j, const struct ee_realexit *s,
 	ee_json_num(j, "cpu_seconds_all_exits", s->all.cpu_seconds);
 	ee_json_num(j, "speedup_measured", ratio(s->all.seconds, s->dynamic.seconds));
 	ee_json_num(j, "speedup_predicted", ratio(s->macs_all, s->real.macs_mean));
+	ee_json_int(j, "ranks", s->ranks);
+	ee_json_nums(j, "rank_seconds", s->rank_seconds, s->ranks);
 	ee_json_int(j, "repeat", s->dyn_spread.n);
 	ee_json_int(j, "warmup", s->o.warmup);
 	ee_json_begin(j, "spread", '{');
@@ -338,9 +352,7 @@ static void json_exits(struct ee_json *j, const struct ee_realexit *s)
 		ee_json_end(j);
 	}
 	ee_json_end(j);
-	ee_json_begin(j, "fallback", '{');
-	ee_json_int(j, "count", s->real.exits[s->e]);
-	ee_json_end(j);
+	ee_json_int(j, "fallback_count", s->real.exits[s->e]); /* as curve and gates name it */
 }
 
 static void json_layers(struct ee_json *j, const struct ee_realexit *s)
@@ -441,14 +453,17 @@ static int run_opened(struct ee_realexit *re, const struct run_opts *o, const ch
 	struct ee_counters c = { 0 };
 	int rc, nwarn;
 
-	if ((rc = parse_rule(o, re->e, &rule, err)) < 0 ||
-	    (rc = ee_counters_open(&c, off ? "none" : spec, err)) < 0)
+	if ((rc = parse_rule(o, re->e, &rule, err)) == EE_OK)
+		rc = ee_counters_open(&c, off ? "none" : spec, err);
+	if ((rc = ee_dist_agree(rc, err)) < 0) {
+		ee_counters_close(&c);
 		return rc;
+	}
 	ee_cli_warn_counters(&c, 0);
 	nwarn = c.nwarn;
-	rc = ee_realexit_run(re, &rule, &c, !off, err);
+	rc = ee_realexit_dist_run(re, &rule, &c, !off, err);
 	ee_cli_warn_counters(&c, nwarn);
-	if (rc == EE_OK)
+	if (rc == EE_OK && ee_dist_rank() == 0) /* rank 0 holds the whole outcome */
 		rc = print_results(re, o, ckpt, err);
 	ee_counters_close(&c);
 	return rc;
@@ -464,12 +479,13 @@ static int run_checkpoint(const char *ckpt, const struct run_opts *o, struct ee_
 	struct ee_realexit re;
 	int rc = ee_cli_images(&o->img, &ro.prep, err);
 
-	if (rc == EE_OK)
-		rc = ee_realexit_open(&re, ckpt, o->data, &ro, err);
+	/* one agreement on every rank, whichever step failed */
+	rc = rc == EE_OK ? ee_realexit_dist_open(&re, ckpt, o->data, &ro, err)
+			 : ee_dist_agree(rc, err);
 	if (rc < 0)
 		return rc;
 	rc = run_opened(&re, o, ckpt, err);
-	if (rc == EE_OK && o->timeline) {
+	if (rc == EE_OK && o->timeline && ee_dist_rank() == 0) { /* rank 0's shard */
 		char name[300];
 		const char *names[1] = { name };
 		const struct ee_timeline *tls[1] = { &tl };

@@ -27,7 +27,7 @@ static const struct cmd commands[] = {
 	{ "infer", cmd_infer, "run a checkpoint on an HDF5 batch; write logits, MACs, gates", false },
 	{ "eval", cmd_eval, "per-exit accuracy and MACs of a checkpoint on a dataset", true },
 	{ "profile", cmd_profile, "one pass over a dataset into a per-sample trace (HDF5)", true },
-	{ "run", cmd_run, "real early exit: measured time, counters and MACs against every exit", false },
+	{ "run", cmd_run, "real early exit: measured time, counters and MACs against every exit", true },
 	{ "merge", cmd_merge, "join the traces of disjoint shards of a dataset", false },
 	{ "curve", cmd_curve, "accuracy vs MACs: per-exit points and threshold sweeps of traces", false },
 	{ "budget", cmd_budget, "thresholds meeting a MAC budget on validation, applied to test", false },

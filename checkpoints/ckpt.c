@@ -140,7 +140,7 @@ static int attr_int(struct ee_ckpt *ck, const char *name, int lo, int hi, int *o
 	if (ee_h5_attr_doubles(ck->file, name, &v, 1, &n) != 1)
 		return FAIL(err, "checkpoint '%s': missing or malformed attribute '%s'", ck->path, name);
 	if (!(v >= lo && v <= hi) || v != (int)v)
-		return FAIL(err, "checkpoint '%s': attribute '%s' = %g is out of range [%d, %d]",
+		return FAIL(err, "checkpoint '%s': attribute '%s' = %.15g is out of range [%d, %d]",
 			    ck->path, name, v, lo, hi);
 	*out = (int)v;
 	return EE_OK;
@@ -185,7 +185,7 @@ static int read_input(struct ee_ckpt *ck, struct ee_err *err)
 		return FAIL(err, "checkpoint '%s': attribute 'input_shape' must be [C, H, W]", ck->path);
 	if (!(v[0] >= 1 && v[0] <= EE_MAX_CHANNELS && v[1] >= 1 && v[1] <= 8192 && v[2] >= 1 &&
 	      v[2] <= 8192))
-		return FAIL(err, "checkpoint '%s': input_shape [%g, %g, %g] is out of range",
+		return FAIL(err, "checkpoint '%s': input_shape [%.15g, %.15g, %.15g] is out of range",
 			    ck->path, v[0], v[1], v[2]);
 	if (v[0] != (int)v[0] || v[1] != (int)v[1] || v[2] != (int)v[2])
 		return FAIL(err, "checkpoint '%s': input_shape [%g, %g, %g] is not whole numbers",

@@ -180,6 +180,26 @@ void ee_dist_gather_double(double v, double *out)
 	out[0] = v;
 }
 
+void ee_dist_reduce(void *buf, int n, enum ee_dist_type type, enum ee_dist_op op)
+{
+#ifdef EE_MPI
+	if (size_ > 1 && n > 0) {
+		MPI_Datatype t = type == EE_DIST_DOUBLE ? MPI_DOUBLE :
+				 type == EE_DIST_LONG ? MPI_LONG : MPI_LONG_LONG;
+		MPI_Request req;
+
+		MPI_Ireduce(rank_ == 0 ? MPI_IN_PLACE : buf, rank_ == 0 ? buf : NULL, n, t,
+			    op == EE_DIST_MAX ? MPI_MAX : MPI_SUM, 0, MPI_COMM_WORLD, &req);
+		wait_idle(&req);
+	}
+#else
+	(void)buf;
+	(void)n;
+	(void)type;
+	(void)op;
+#endif
+}
+
 #ifdef EE_MPI
 /* Rank 0 receives the parts of the other ranks after its own (sizes lens[]) into all, in
  * messages of at most CHUNK bytes. */

@@ -56,6 +56,14 @@ int ee_dist_gather(const void *buf, size_t len, void **all, size_t *lens, struct
 /* Every rank's v into out[ee_dist_size()] on rank 0 (out is untouched elsewhere). */
 void ee_dist_gather_double(double v, double *out);
 
+/* Element types and operations of ee_dist_reduce. */
+enum ee_dist_type { EE_DIST_DOUBLE, EE_DIST_LONG, EE_DIST_LLONG };
+enum ee_dist_op { EE_DIST_SUM, EE_DIST_MAX };
+
+/* The n values of buf (of type type) combined element by element over every rank's buf by
+ * op, into rank 0's buf; the other ranks' buf is left as it was. Collective. */
+void ee_dist_reduce(void *buf, int n, enum ee_dist_type type, enum ee_dist_op op);
+
 /* Rank's shard of n samples cut into batches of batch: [*first, *first + *count), the
  * batches split as evenly as they go, the lower ranks taking the extra ones; boundaries are
  * multiples of batch. A rank may get no sample (more ranks than batches), rank 0 never

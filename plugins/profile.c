@@ -110,7 +110,7 @@ static int start_trace(struct ee_trace *t, const struct ee_net *net, const char 
 {
 	const struct ee_model *m = &net->model;
 	int *channels = malloc(((size_t)m->ngated + 1) * sizeof(*channels));
-	int g, k, rc;
+	int g, rc;
 
 	if (!channels)
 		return ee_err_set(err, EE_ERR_NOMEM, "out of memory");
@@ -121,13 +121,7 @@ static int start_trace(struct ee_trace *t, const struct ee_net *net, const char 
 	free(channels);
 	if (rc < 0)
 		return rc;
-	snprintf(t->checkpoint, sizeof(t->checkpoint), "%s", checkpoint);
-	snprintf(t->arch, sizeof(t->arch), "%s", net->arch->name);
-	snprintf(t->data, sizeof(t->data), "%s", data);
-	t->dataset_size = ds->n;
-	for (k = 0; k < m->nexits; k++)
-		for (g = 0; g < 4; g++)
-			t->exit_macs[g][k] = ee_model_exit_macs(m, k, g >= 2, g & 1);
+	ee_rows_identity(t, net, checkpoint, data, ds);
 	for (g = 0; g < m->ngated; g++) {
 		const struct ee_node *n = &m->nodes[m->gated[g]];
 

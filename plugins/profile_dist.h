@@ -4,8 +4,8 @@
  *
  * Every rank profiles its shard of the samples the options select (ee_dist_shard: contiguous,
  * boundaries multiples of the batch, so each rank runs exactly the batches a single process
- * would run), turns its trace into bytes (ee_trace_to_bytes) and sends them to rank 0, which
- * reads them back and joins them with ee_trace_merge, the code of `eeprof merge`. The trace
+ * would run) and sends its trace to rank 0, which joins the parts with ee_trace_merge, the code
+ * of `eeprof merge` (plugins/trace_dist.h). The trace
  * records the ranks and each rank's wall time. Alone (one rank) it is ee_profile_run.
  *
  * Collective: every rank calls it with the same arguments. It fails on every rank or on
@@ -26,10 +26,10 @@
 
 /* What putting the trace together cost, on rank 0 (zero elsewhere, and when alone). */
 struct ee_profile_dist_info {
-	double gather_seconds; /* from the first rank's bytes sent to the merged trace: the
-				  ranks' encoding, the wait for the slowest, receiving, decoding
-				  and merging, as rank 0 sees it */
-	double wait_seconds;   /* of which rank 0 waited for the other ranks to finish */
+	double gather_seconds; /* from every rank done profiling to the merged trace: the
+				  ranks' encoding, receiving, decoding and merging, as rank 0
+				  sees it */
+	double wait_seconds;   /* before that, rank 0's wait for the slowest rank */
 	size_t bytes;          /* trace bytes received, all ranks */
 };
 

@@ -11,7 +11,9 @@
 #include <time.h>
 
 #include "core/exec.h"
+#include "core/sha256.h"
 #include "core/threads.h"
+#include "plugins/dist.h"
 #include "plugins/loop.h"
 #include "plugins/rows.h"
 #include "plugins/sde.h"
@@ -87,7 +89,7 @@ static int dynamic(struct ee_realexit *re, const struct ee_tensor *x, struct ee_
 		ee_timeline_resume(re->o.timeline);
 	rc = ee_run_forward_dynamic(&re->run, x, decide, re, err);
 	if (re->record) {
-		ee_timeline_batch(re->o.timeline, re->o.offset + re->row0, x->n);
+		ee_timeline_batch(re->o.timeline, re->first + re->row0, x->n);
 		ee_timeline_pause(re->o.timeline);
 	}
 	if (rc < 0)
@@ -109,7 +111,7 @@ static int both_passes(void *ctx, const struct ee_tensor *x, int first, struct e
 	struct ee_realexit *re = ctx;
 	int b, rc = EE_OK;
 
-	re->row0 = first - re->o.offset;
+	re->row0 = first - re->first;
 	b = re->row0 / re->run.max_batch;
 	if (b % 2)
 		rc = dynamic(re, x, err);
@@ -126,7 +128,7 @@ static int both_passes(void *ctx, const struct ee_tensor *x, int first, struct e
 
 static void outcome(struct ee_realexit *re)
 {
-	int *sim_taken = malloc((size_t)re->count * sizeof(int));
+	int *sim_taken = malloc(((size_t)re->count + 1) * sizeof(int));
 	long correct = 0;
 	double macs = 0, all = 0;
 	int i, e = re->e;
@@ -186,20 +188,33 @@ int ee_realexit_open(struct ee_realexit *re, const char *checkpoint, const char 
 	int batch, rc;
 
 	memset(re, 0, sizeof(*re));
+	re->opened = ee_now();
 	re->o = *o;
 	batch = o->batch > 0 ? o->batch : 64;
-	if ((rc = ee_dataset_open(&re->ds, data, err)) < 0)
+	if (!(re->checkpoint = strdup(checkpoint)))
+		return ee_err_set(err, EE_ERR_NOMEM, "out of memory");
+	if ((rc = ee_dataset_open(&re->ds, data, err)) < 0) {
+		free(re->checkpoint);
 		return rc;
+	}
 	re->ds.prep = o->prep;
 	rc = ee_loop_select(&re->ds, o->offset, o->limit, &re->count, err);
+	re->first = o->offset;
+	if (rc == EE_OK && o->ranks > 1) { /* this rank's shard of the selection */
+		int first;
+
+		ee_dist_shard(re->count, batch, o->rank, o->ranks, &first, &re->count);
+		re->first += first;
+	}
 	if (rc == EE_OK && (rc = ee_net_load(&re->net, checkpoint, err)) == EE_OK) {
-		rc = ee_run_init(&re->run, &re->net.model, re->count < batch ? re->count : batch,
-				 false, err);
+		rc = ee_run_init(&re->run, &re->net.model,
+				 re->count < batch ? (re->count ? re->count : 1) : batch, false, err);
 		if (rc < 0)
 			ee_net_release(&re->net);
 	}
 	if (rc < 0) {
 		ee_dataset_release(&re->ds);
+		free(re->checkpoint);
 		return rc;
 	}
 	re->e = re->net.model.nexits;
@@ -207,6 +222,20 @@ int ee_realexit_open(struct ee_realexit *re, const char *checkpoint, const char 
 	if ((rc = ee_loop_check_classes(&re->net, &re->ds, err)) < 0)
 		ee_realexit_release(re);
 	return rc;
+}
+
+/* Traces that travel to another rank (plugins/trace_dist.h) carry the identity that
+ * merging checks: the checkpoint's SHA-256, its architecture, the data. */
+static int identify(struct ee_realexit *re, struct ee_err *err)
+{
+	int rc = ee_sha256_file(re->checkpoint, re->full.ckpt_sha256, err);
+
+	if (rc < 0)
+		return rc;
+	ee_rows_identity(&re->full, &re->net, re->checkpoint, re->ds.spec, &re->ds);
+	ee_rows_identity(&re->dyn, &re->net, re->checkpoint, re->ds.spec, &re->ds);
+	memcpy(re->dyn.ckpt_sha256, re->full.ckpt_sha256, sizeof(re->dyn.ckpt_sha256));
+	return EE_OK;
 }
 
 /* Per-run memory once the model, the rule and the counters are known. */
@@ -221,18 +250,18 @@ static int allocate(struct ee_realexit *re, struct ee_err *err)
 	    (rc = ee_counts_init(&re->all.counts, nodes, re->ctr->nch, err)) < 0 ||
 	    (rc = ee_counts_init(&re->dynamic.counts, nodes, re->ctr->nch, err)) < 0)
 		return rc;
-	re->taken = calloc((size_t)re->count, sizeof(*re->taken));
-	re->macs = calloc((size_t)re->count, sizeof(*re->macs));
+	re->taken = calloc((size_t)re->count + 1, sizeof(*re->taken));
+	re->macs = calloc((size_t)re->count + 1, sizeof(*re->macs));
 	re->prob = malloc((size_t)re->run.nlanes * re->k * sizeof(*re->prob));
 	re->ens = malloc((size_t)re->k * sizeof(*re->ens));
 	re->lt = calloc((size_t)nodes + 1, sizeof(*re->lt));
 	if (!re->taken || !re->macs || !re->prob || !re->ens || !re->lt)
 		return ee_err_set(err, EE_ERR_NOMEM, "out of memory");
 	for (i = 0; i < re->count; i++) {
-		re->full.index[i] = re->dyn.index[i] = re->o.offset + i;
-		re->full.label[i] = re->dyn.label[i] = re->ds.labels[re->o.offset + i];
+		re->full.index[i] = re->dyn.index[i] = re->first + i;
+		re->full.label[i] = re->dyn.label[i] = re->ds.labels[re->first + i];
 	}
-	return EE_OK;
+	return re->o.ranks > 1 ? identify(re, err) : EE_OK;
 }
 
 /* Forgets what a pass measured (each run is measured afresh). */
@@ -243,31 +272,44 @@ static void pass_reset(struct ee_realexit_pass *p)
 	ee_counts_clear(&p->counts);
 }
 
-/* o.warmup untimed runs, then o.repeat timed ones; the medians of their seconds. */
+/* Timed runs of a pass. */
+static int repeats(const struct ee_realexit *re)
+{
+	int repeat = re->o.repeat > 0 ? re->o.repeat : 1;
+
+	return repeat < EE_REPEAT_MAX ? repeat : EE_REPEAT_MAX;
+}
+
+/* o.warmup untimed runs, then o.repeat timed ones, their seconds into all_runs and
+ * dyn_runs. */
 static int runs(struct ee_realexit *re, struct ee_err *err)
 {
-	int repeat = re->o.repeat > 0 ? re->o.repeat : 1, r, rc = EE_OK;
+	int repeat = repeats(re), r, rc = EE_OK;
 
-	if (repeat > EE_REPEAT_MAX)
-		repeat = EE_REPEAT_MAX;
 	for (r = 0; rc == EE_OK && r < re->o.warmup + repeat; r++) {
 		pass_reset(&re->all);
 		pass_reset(&re->dynamic);
 		re->record = re->o.timeline && r == re->o.warmup + repeat - 1;
-		rc = ee_loop_inputs(&re->net, &re->ds, re->o.offset, re->count, re->run.max_batch,
+		rc = ee_loop_inputs(&re->net, &re->ds, re->first, re->count, re->run.max_batch,
 				    both_passes, re, err);
 		if (r >= re->o.warmup) {
 			re->all_runs[r - re->o.warmup] = re->all.seconds;
 			re->dyn_runs[r - re->o.warmup] = re->dynamic.seconds;
 		}
 	}
-	if (rc < 0)
-		return rc;
-	ee_spread_of(re->all_runs, repeat, &re->all_spread);
-	ee_spread_of(re->dyn_runs, repeat, &re->dyn_spread);
+	return rc;
+}
+
+void ee_realexit_results(struct ee_realexit *re)
+{
+	ee_spread_of(re->all_runs, repeats(re), &re->all_spread);
+	ee_spread_of(re->dyn_runs, repeats(re), &re->dyn_spread);
 	re->all.seconds = re->all_spread.median;
 	re->dynamic.seconds = re->dyn_spread.median;
-	return EE_OK;
+	if (re->count > 0) { /* a shard may have no sample */
+		layer_times(re);
+		outcome(re);
+	}
 }
 
 int ee_realexit_run(struct ee_realexit *re, const struct ee_exit_rule *rule,
@@ -290,11 +332,9 @@ int ee_realexit_run(struct ee_realexit *re, const struct ee_exit_rule *rule,
 	if (re->o.timeline && re->o.timeline->run)
 		ee_timeline_detach(re->o.timeline, &re->run);
 	ee_counters_detach(c);
-	if (rc < 0)
-		return rc;
-	layer_times(re);
-	outcome(re);
-	return EE_OK;
+	if (rc == EE_OK)
+		ee_realexit_results(re);
+	return rc;
 }
 
 /* Why timings may be off: runs under SHORT_RUN seconds are too short to time, else the
@@ -360,6 +400,8 @@ void ee_realexit_release(struct ee_realexit *re)
 	free(re->prob);
 	free(re->ens);
 	free(re->lt);
+	free(re->rank_seconds);
+	free(re->checkpoint);
 	ee_run_release(&re->run);
 	ee_net_release(&re->net);
 	ee_dataset_release(&re->ds);

@@ -23,6 +23,10 @@
  * all.seconds and dynamic.seconds are the medians (all_spread, dyn_spread: min, max,
  * quartiles), stage, layer and counter figures those of the last run.
  *
+ * With o.ranks > 1 it opens and runs shard o.rank of the selection only, its traces then
+ * carrying the identity that merging checks; plugins/realexit_dist.h brings the shards
+ * of an MPI job together and makes the figures again (ee_realexit_results).
+ *
  * Stage and layer times are summed over lanes: with several threads running
  * micro-batches side by side they add up to more than the wall time. Without
  * measuring (measure false: the plain run of the overhead benchmark) no layer is
@@ -57,6 +61,9 @@ struct ee_realexit_opts {
 	int batch;         /* samples per forward pass (default 64) */
 	int repeat;        /* timed runs over every sample (0: 1); seconds are their median */
 	int warmup;        /* untimed runs first */
+	/* ranks > 1: only shard rank of those samples split in ranks (plugins/dist.h,
+	 * ee_dist_shard), which may hold none; 0, 0 or 0, 1: all of them */
+	int rank, ranks;
 	/* called after each batch with samples done and total (progress bars); may be NULL */
 	void (*progress)(void *ctx, long done, long total);
 	void *progress_ctx;
@@ -83,6 +90,10 @@ struct ee_realexit {
 	struct ee_run run;
 	struct ee_realexit_opts o;
 	int count, e, k;      /* samples, exits, classes */
+	int first;            /* dataset position of the first sample (o.offset, or that of
+				 the shard) */
+	char *checkpoint;     /* the path opened */
+	double opened;        /* ee_now() when ee_realexit_open began */
 	/* ee_realexit_run */
 	struct ee_exit_rule rule;
 	struct ee_counters *ctr; /* borrowed */
@@ -100,6 +111,9 @@ struct ee_realexit {
 	struct ee_dyn_result real, sim; /* the dynamic pass; the rule simulated on full */
 	long agree;           /* samples with the simulated exit and prediction */
 	double macs_all;      /* mean cascade MACs of the deepest exit (all-exits pass) */
+	int ranks;            /* processes that ran it (plugins/realexit_dist.h); 0: not
+				 recorded */
+	double *rank_seconds; /* [ranks] each one's wall time from its open */
 	/* scratch */
 	float *prob;          /* [lanes][k] softmax */
 	double *ens;          /* [k] the ensemble's sums */
@@ -108,10 +122,11 @@ struct ee_realexit {
 };
 
 /*
- * Opens data and the checkpoint and prepares a run for the samples o selects: e and k
- * are then known (for the rule). EE_ERR_USAGE if o selects no sample, EE_ERR_INPUT for a
- * bad checkpoint or dataset, or one with more classes than the model predicts. On
- * failure nothing is left to release.
+ * Opens data and the checkpoint and prepares a run for the samples o selects (o.rank's
+ * shard of them with o.ranks > 1, count then possibly 0): e and k are then known (for the
+ * rule). EE_ERR_USAGE if o selects no sample, EE_ERR_INPUT for a bad checkpoint or
+ * dataset, or one with more classes than the model predicts. On failure nothing is left
+ * to release.
  */
 int ee_realexit_open(struct ee_realexit *re, const char *checkpoint, const char *data,
 		     const struct ee_realexit_opts *o, struct ee_err *err);
@@ -123,6 +138,13 @@ int ee_realexit_open(struct ee_realexit *re, const char *checkpoint, const char 
  */
 int ee_realexit_run(struct ee_realexit *re, const struct ee_exit_rule *rule,
 		    struct ee_counters *c, bool measure, struct ee_err *err);
+/*
+ * The figures ee_realexit_run derives from what it measured, made again: the spreads and
+ * medians of all_runs and dyn_runs, lt, real, sim, agree and macs_all (from full, dyn,
+ * taken, macs and the counts). For a run whose samples were put together afterwards
+ * (plugins/realexit_dist.h).
+ */
+void ee_realexit_results(struct ee_realexit *re);
 void ee_realexit_release(struct ee_realexit *re);
 
 #define EE_REALEXIT_SPREAD_MAX 0.10  /* (max - min) / median of a pass's runs */

@@ -1,6 +1,8 @@
 /* rows.c - a sample's row of a trace from a finished batch; see rows.h. */
 #include "rows.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "loop.h"
@@ -72,4 +74,19 @@ void ee_rows_ensemble(struct ee_trace *t, int row)
 	}
 	t->ens_pred[row] = best;
 	t->ens_maxprob[row] = (float)(top / t->nexits);
+}
+
+void ee_rows_identity(struct ee_trace *t, const struct ee_net *net, const char *checkpoint,
+		      const char *data, const struct ee_dataset *ds)
+{
+	const struct ee_model *m = &net->model;
+	int x, g;
+
+	snprintf(t->checkpoint, sizeof(t->checkpoint), "%s", checkpoint);
+	snprintf(t->arch, sizeof(t->arch), "%s", net->arch->name);
+	snprintf(t->data, sizeof(t->data), "%s", data);
+	t->dataset_size = ds->n;
+	for (x = 0; x < m->nexits; x++)
+		for (g = 0; g < 4; g++)
+			t->exit_macs[g][x] = ee_model_exit_macs(m, x, g >= 2, g & 1);
 }

@@ -17,6 +17,8 @@
 #include <stdint.h>
 
 #include "core/exec.h"
+#include "plugins/dataset.h"
+#include "plugins/net.h"
 #include "reports/trace.h"
 
 /* The softmax statistics of logits z (num_classes of them) at (row, exit x) of t; the
@@ -31,5 +33,11 @@ void ee_rows_sample(struct ee_trace *t, int row, const struct ee_run *r, int i, 
 
 /* The ensemble of a row whose every exit is in t->softmax (t keeps the softmax). */
 void ee_rows_ensemble(struct ee_trace *t, int row);
+
+/* The identity of a trace of net (loaded from checkpoint) over ds (opened from data), but
+ * for the checkpoint's SHA-256 and the gated layers: checkpoint, arch, data, dataset_size
+ * and the static exit_macs. */
+void ee_rows_identity(struct ee_trace *t, const struct ee_net *net, const char *checkpoint,
+		      const char *data, const struct ee_dataset *ds);
 
 #endif

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "table.h"
+
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* ---------------------------------------------------------------- names and rules */
@@ -382,6 +384,7 @@ int ee_budget(const struct ee_trace *val, const struct ee_trace *test, enum ee_p
 	struct ranked *rank = NULL;
 	bool *running = NULL;
 	double cheapest = INFINITY;
+	char si_budget[32], si_cheapest[32];
 
 	if ((rc = budget_check(val, test, budget, err)) < 0)
 		return rc;
@@ -410,9 +413,10 @@ int ee_budget(const struct ee_trace *val, const struct ee_trace *test, enum ee_p
 	free(rank);
 	free(running);
 	if (!found)
-		return ee_err_set(err, EE_ERR_INPUT, "no thresholds meet a budget of %.6g MACs per "
-				  "sample: the cheapest choice needs %.6g on the validation trace",
-				  budget, cheapest);
+		return ee_err_set(err, EE_ERR_INPUT, "no thresholds meet a budget of %s MACs per "
+				  "sample: the cheapest choice needs %s on the validation trace",
+				  ee_fmt_si(si_budget, sizeof(si_budget), budget),
+				  ee_fmt_si(si_cheapest, sizeof(si_cheapest), cheapest));
 	ee_simulate(test, rule, on_test, NULL);
 	return EE_OK;
 }

@@ -30,7 +30,7 @@ struct ctx {
 	const struct ee_diff_opts *o;
 	struct ee_diff *d;
 	struct ee_err *err;
-	struct named *sorted[2]; /* [ee_jv_len(models)] of base and cur, by name */
+	struct named *sorted[2]; /* [ee_jv_len(models)] of base and cur, by match_key */
 };
 
 /* ---- reading fields ---- */
@@ -97,8 +97,8 @@ static int same_num(struct ctx *c, const struct ee_jv *b, const struct ee_jv *n,
 	    (rc = get_num(n, key, c->cur.file, where, &y, c->err)) < 0)
 		return rc;
 	if (x != y)
-		return ee_err_set(c->err, EE_ERR_INPUT, "reports of different %s: %g in '%s', %g in "
-				  "'%s'", what, x, c->base.file, y, c->cur.file);
+		return ee_err_set(c->err, EE_ERR_INPUT, "reports of different %s: %.15g in '%s', "
+				  "%.15g in '%s'", what, x, c->base.file, y, c->cur.file);
 	return EE_OK;
 }
 
@@ -113,9 +113,15 @@ static int schema(const struct side *s, struct ee_err *err)
 	if ((rc = get_num(s->doc, "schema_version", s->file, "", &v, err)) < 0)
 		return rc;
 	if (v != EE_SCHEMA_VERSION)
-		return ee_err_set(err, EE_ERR_INPUT, "'%s': schema_version %g is not supported "
+		return ee_err_set(err, EE_ERR_INPUT, "'%s': schema_version %.15g is not supported "
 				  "(this eeprof reads %d)", s->file, v, EE_SCHEMA_VERSION);
 	return EE_OK;
+}
+
+/* The field that pairs models: "name", or "arch" (match_arch). */
+static const char *match_key(const struct ctx *c)
+{
+	return c->o->match_arch ? "arch" : "name";
 }
 
 static int cmp_named(const void *a, const void *b)
@@ -123,20 +129,23 @@ static int cmp_named(const void *a, const void *b)
 	return strcmp(((const struct named *)a)->name, ((const struct named *)b)->name);
 }
 
-/* The model named name among n sorted ones, or NULL. */
+/* The model whose key (match_key) is name among n sorted ones, or NULL. */
 static const struct ee_jv *find_model(const struct named *v, int n, const char *name)
 {
 	struct named key = { name, NULL };
-	const struct named *hit = n ? bsearch(&key, v, (size_t)n, sizeof(*v), cmp_named) : NULL;
+	const struct named *hit = n && name ? bsearch(&key, v, (size_t)n, sizeof(*v), cmp_named)
+					    : NULL;
 
 	return hit ? hit->m : NULL;
 }
 
-/* Both reports hold the same model names (each once), in any order; sorts c->sorted. */
+/* Both reports hold the same model names (or archs), each once, in any order; sorts
+ * c->sorted by that key. */
 static int same_models(struct ctx *c, const struct ee_jv *bm, const struct ee_jv *nm)
 {
 	const struct side *sides[2] = { &c->base, &c->cur };
 	const struct ee_jv *lists[2] = { bm, nm };
+	const char *key = match_key(c);
 	char where[32];
 	int s, i, rc, n[2] = { ee_jv_len(bm), ee_jv_len(nm) };
 
@@ -147,24 +156,36 @@ static int same_models(struct ctx *c, const struct ee_jv *bm, const struct ee_jv
 		for (i = 0; i < n[s]; i++) {
 			c->sorted[s][i].m = ee_jv_at(lists[s], i);
 			snprintf(where, sizeof(where), "models[%d]", i);
-			if ((rc = get_str(c->sorted[s][i].m, "name", sides[s]->file, where,
+			if ((rc = get_str(c->sorted[s][i].m, key, sides[s]->file, where,
 					  &c->sorted[s][i].name, c->err)) < 0)
 				return rc;
 		}
 		qsort(c->sorted[s], (size_t)n[s], sizeof(struct named), cmp_named);
 		for (i = 1; i < n[s]; i++)
 			if (!strcmp(c->sorted[s][i - 1].name, c->sorted[s][i].name))
-				return ee_err_set(c->err, EE_ERR_INPUT, "'%s': two models are named "
-						  "'%s'", sides[s]->file, c->sorted[s][i].name);
+				return ee_err_set(c->err, EE_ERR_INPUT, c->o->match_arch ?
+						  "'%s': two models have arch '%s' (--match-by name "
+						  "pairs them)" : "'%s': two models are named '%s'",
+						  sides[s]->file, c->sorted[s][i].name);
 	}
 	for (s = 0; s < 2; s++)
 		for (i = 0; i < n[s]; i++)
 			if (!find_model(c->sorted[1 - s], n[1 - s], c->sorted[s][i].name))
 				return ee_err_set(c->err, EE_ERR_INPUT, "reports of different models: "
-						  "'%s' is in '%s' but not in '%s'",
+						  "%s'%s' is in '%s' but not in '%s'%s",
+						  c->o->match_arch ? "arch " : "",
 						  c->sorted[s][i].name, sides[s]->file,
-						  sides[1 - s]->file);
+						  sides[1 - s]->file, c->o->match_arch ? "" :
+						  " (models are matched by name: --name when "
+						  "reporting, or --match-by arch)");
 	return EE_OK;
+}
+
+/* The model of the new report paired with b of the base report. */
+static const struct ee_jv *counterpart(const struct ctx *c, const struct ee_jv *nm,
+				       const struct ee_jv *b)
+{
+	return find_model(c->sorted[1], ee_jv_len(nm), ee_jv_str(ee_jv_get(b, match_key(c))));
 }
 
 static int identity(struct ctx *c, const struct ee_jv **bm, const struct ee_jv **nm)
@@ -311,11 +332,16 @@ static int compare_budgets(struct ctx *c, const char *name, const struct ee_jv *
 static int compare_model(struct ctx *c, const struct ee_jv *b, const struct ee_jv *n)
 {
 	const struct ee_jv *bx, *nx, *bt, *nt;
-	const char *name = ee_jv_str(ee_jv_get(b, "name"));
-	char where[160];
+	const char *bname = ee_jv_str(ee_jv_get(b, "name")), *nname = ee_jv_str(ee_jv_get(n, "name"));
+	char where[160], name[128];
 	int rc;
 
-	snprintf(where, sizeof(where), "model '%s'", name);
+	/* paired by arch, a renamed model is "old -> new" */
+	if (!bname || !nname || !strcmp(bname, nname))
+		snprintf(name, sizeof(name), "%s", bname ? bname : "?");
+	else
+		snprintf(name, sizeof(name), "%.60s -> %.60s", bname, nname);
+	snprintf(where, sizeof(where), "model '%s'", bname ? bname : "?");
 	if ((rc = same_str(c, b, n, where, "arch", "architectures")) < 0 ||
 	    (rc = get_arr(b, "exits", c->base.file, where, &bx, c->err)) < 0 ||
 	    (rc = get_arr(n, "exits", c->cur.file, where, &nx, c->err)) < 0 ||
@@ -350,8 +376,7 @@ int ee_diff_reports(const struct ee_jv *base, const struct ee_jv *cur,
 	for (i = 0; rc == EE_OK && i < ee_jv_len(bm); i++) {
 		const struct ee_jv *b = ee_jv_at(bm, i);
 
-		rc = compare_model(&c, b, find_model(c.sorted[1], ee_jv_len(nm),
-						     ee_jv_str(ee_jv_get(b, "name"))));
+		rc = compare_model(&c, b, counterpart(&c, nm, b));
 	}
 	free(c.sorted[0]);
 	free(c.sorted[1]);
@@ -424,10 +449,9 @@ int ee_diff_timing(const struct ee_jv *base, const struct ee_jv *cur,
 
 		snprintf(where, sizeof(where), "model '%s'", name);
 		if ((rc = per_sample(b, c.base.file, where, &x, err)) == EE_OK &&
-		    (rc = per_sample(find_model(c.sorted[1], ee_jv_len(nm), name), c.cur.file, where,
-				     &y, err)) == EE_OK &&
+		    (rc = per_sample(counterpart(&c, nm, b), c.cur.file, where, &y, err)) == EE_OK &&
 		    (rc = add_check(&c, name, "seconds per sample", EE_DIFF_TIME, x, y)) == EE_OK)
-			judge_noise(d, b, find_model(c.sorted[1], ee_jv_len(nm), name));
+			judge_noise(d, b, counterpart(&c, nm, b));
 	}
 	free(c.sorted[0]);
 	free(c.sorted[1]);
@@ -460,8 +484,8 @@ static const char *value(char *buf, size_t size, const struct ee_diff_check *k, 
 		ee_fmt_si(buf, size, v);
 	else if (k->kind == EE_DIFF_TIME)
 		snprintf(buf, size, "%.4g ms", 1e3 * v);
-	else
-		snprintf(buf, size, "%.2f%%", 100 * v);
+	else /* accuracy: a fraction, as every text and Markdown output shows it */
+		snprintf(buf, size, "%.4f", v);
 	return buf;
 }
 
@@ -475,7 +499,7 @@ static const char *change(char *buf, size_t size, const struct ee_diff_check *k)
 	else if (k->kind != EE_DIFF_ACCURACY)
 		snprintf(buf, size, "%+.2f%%", 100 * k->change);
 	else
-		snprintf(buf, size, "%+.2f pp", 100 * k->change);
+		snprintf(buf, size, "%+.4f", k->change);
 	return buf;
 }
 
@@ -502,7 +526,7 @@ void ee_diff_markdown(const struct ee_diff *d, const struct ee_diff_opts *o, FIL
 		fprintf(f, isinf(o->max_time_rise) ? "time rise: none" : "time rise %.2f%%",
 			100 * o->max_time_rise);
 	else
-		fprintf(f, "accuracy drop %.2f pp, MACs rise %.2f%%", 100 * o->max_acc_drop,
+		fprintf(f, "accuracy drop %.4f, MACs rise %.2f%%", o->max_acc_drop,
 			100 * o->max_macs_rise);
 	fprintf(f, ")\n");
 }
@@ -545,10 +569,11 @@ void ee_diff_junit(const struct ee_diff *d, const struct ee_diff_opts *o, FILE *
 			fputs("\"/>\n", f);
 			continue;
 		}
-		snprintf(msg, sizeof(msg), "%s: %s -> %s (%s; limit %.2f%s)", k->metric,
+		snprintf(msg, sizeof(msg), k->kind == EE_DIFF_ACCURACY ? "%s: %s -> %s (%s; limit "
+			 "%.4f%s)" : "%s: %s -> %s (%s; limit %.2f%s)", k->metric,
 			 value(a, sizeof(a), k, k->old_v), value(b, sizeof(b), k, k->new_v),
-			 change(c, sizeof(c), k), 100 * limit_of(o, k->kind),
-			 k->kind == EE_DIFF_ACCURACY ? " pp" : "%");
+			 change(c, sizeof(c), k), (k->kind == EE_DIFF_ACCURACY ? 1 : 100) *
+			 limit_of(o, k->kind), k->kind == EE_DIFF_ACCURACY ? "" : "%");
 		fputs("\">\n      <failure type=\"regression\" message=\"", f);
 		xml_attr(f, msg);
 		fputs("\">", f);
@@ -556,4 +581,18 @@ void ee_diff_junit(const struct ee_diff *d, const struct ee_diff_opts *o, FILE *
 		fputs("</failure>\n    </testcase>\n", f);
 	}
 	fprintf(f, "  </testsuite>\n</testsuites>\n");
+}
+
+void ee_diff_junit_refused(const char *why, FILE *f)
+{
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	      "<testsuites name=\"eeprof diff\" tests=\"1\" failures=\"1\">\n"
+	      "  <testsuite name=\"eeprof diff\" tests=\"1\" failures=\"1\" errors=\"0\" "
+	      "skipped=\"0\">\n"
+	      "    <testcase classname=\"eeprof.diff\" name=\"reports can be compared\">\n"
+	      "      <failure type=\"refused\" message=\"", f);
+	xml_attr(f, why);
+	fputs("\">", f);
+	xml_attr(f, why);
+	fputs("</failure>\n    </testcase>\n  </testsuite>\n</testsuites>\n", f);
 }

@@ -2,7 +2,8 @@
  * diff.h - regression verdicts between two report.json files (`eeprof diff`).
  *
  * A CI job keeps the report of the last good checkpoint and compares the new one
- * with it. The checks, per model (matched by name): every exit's accuracy, mean
+ * with it. The checks, per model (matched by name, or with match_arch by architecture, for
+ * renamed files; either must pair the models one to one): every exit's accuracy, mean
  * MACs and mean cascade MACs, the ensemble's accuracy and MACs, and the accuracy
  * of every row of the budget table. An accuracy fails when it drops by more than
  * max_acc_drop (absolute, as a fraction: 0.005 = half a point); MACs fail when
@@ -37,6 +38,7 @@ struct ee_diff_opts {
 	double max_macs_rise;   /* relative */
 	double max_time_rise;   /* relative, timing.json only */
 	const char *base_name, *new_name; /* the files, for messages */
+	bool match_arch;        /* pair models by arch rather than by name */
 };
 
 enum ee_diff_kind {
@@ -82,5 +84,7 @@ const char *ee_verdict_name(enum ee_verdict v);
 void ee_diff_markdown(const struct ee_diff *d, const struct ee_diff_opts *o, FILE *f);
 /* JUnit XML: one testcase per check, a failure element per regression. */
 void ee_diff_junit(const struct ee_diff *d, const struct ee_diff_opts *o, FILE *f);
+/* JUnit XML for reports that could not be compared: one failing testcase saying why. */
+void ee_diff_junit_refused(const char *why, FILE *f);
 
 #endif

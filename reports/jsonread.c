@@ -474,14 +474,21 @@ static int parse_value(struct parser *p, struct ee_jv *v, int depth)
 int ee_jv_parse(struct ee_jv *v, const char *text, size_t len, struct ee_err *err)
 {
 	struct parser p = { text, len, 0, err };
+	char why[EE_ERR_MSG_MAX];
+	size_t start;
 	int rc;
 
 	memset(v, 0, sizeof(*v));
+	skip_space(&p);
+	start = p.pos;
 	rc = parse_value(&p, v, 0);
 	if (rc == EE_OK) {
 		skip_space(&p);
 		if (p.pos < p.len)
 			rc = fail(&p, "unexpected data after the JSON value");
+	} else if (rc == EE_ERR_INPUT && p.pos == start) { /* not even the start of a value */
+		snprintf(why, sizeof(why), "%s", err->msg);
+		rc = ee_err_set(err, EE_ERR_INPUT, "is not JSON (%.200s)", why);
 	}
 	return rc;
 }

@@ -354,3 +354,29 @@ int ee_plot_save(struct ee_plot *p, const char *program, const char *png, const 
 	}
 	return rc;
 }
+
+int ee_plot_check(const char *program, const char *dir, struct ee_err *err)
+{
+	static const enum ee_plot_format formats[2] = { EE_PLOT_PNG, EE_PLOT_SVG };
+	static const char *const names[2] = { ".eeprof-check.png", ".eeprof-check.svg" };
+	char path[PATH_MAX_LEN];
+	struct ee_out out[2];
+	struct ee_plot p;
+	int n = 0, rc;
+
+	if ((rc = ee_plot_init(&p, err)) < 0)
+		return rc;
+	fprintf(p.data, "$pt << EOD\n0 0\nEOD\n");
+	fprintf(p.cmds, "plot $pt notitle\n");
+	for (; n < 2 && rc == EE_OK; n++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[n]);
+		if ((rc = ee_out_begin(&out[n], path, err)) < 0)
+			break;
+	}
+	if (rc == EE_OK)
+		rc = ee_plot_render(&p, program, out, formats, 2, err);
+	while (n-- > 0)
+		ee_out_abort(&out[n]);
+	ee_plot_release(&p);
+	return rc;
+}

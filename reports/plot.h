@@ -73,6 +73,10 @@ void ee_plot_quote(FILE *f, const char *s);
 int ee_plot_render(struct ee_plot *p, const char *program, struct ee_out *out,
 		   const enum ee_plot_format *formats, int n, struct ee_err *err);
 
+/* Checks that program runs and draws PNG and SVG: a one-point plot into dir, then removed
+ * (a report's check before its long work). The errors of ee_plot_render. */
+int ee_plot_check(const char *program, const char *dir, struct ee_err *err);
+
 /* Renders png and svg (either may be NULL) and renames them into place. */
 int ee_plot_save(struct ee_plot *p, const char *program, const char *png, const char *svg,
 		 struct ee_err *err);

@@ -262,11 +262,20 @@ static int analyse(struct ee_report_model *m, const struct ee_report *r, const s
 int ee_report_add(struct ee_report *r, const struct ee_trace *t, const struct ee_trace *val,
 		  struct ee_err *err)
 {
+	return ee_report_add_named(r, t, val, NULL, err);
+}
+
+int ee_report_add_named(struct ee_report *r, const struct ee_trace *t, const struct ee_trace *val,
+			const char *model_name, struct ee_err *err)
+{
 	struct ee_report_model *m, *models;
 	char name[256];
 	int i, rc;
 
-	ee_report_stem(t->checkpoint, name, sizeof(name));
+	if (model_name)
+		snprintf(name, sizeof(name), "%s", model_name);
+	else
+		ee_report_stem(t->checkpoint, name, sizeof(name));
 	if (t->n < 1)
 		return ee_err_set(err, EE_ERR_INPUT, "trace of '%s' has no samples", name);
 	for (i = 0; i < r->nmodels; i++)

@@ -51,7 +51,7 @@
  * timing.json (docs/timing.md), schema_version 1: schema_version, generator,
  *   [wall_seconds], [ranks, rank_seconds[ranks]] (the processes of an MPI job, 1 alone, and
  *   each one's wall time), models[]:
- *   name, samples, seconds, images_per_second, threads, batch,
+ *   name, arch, samples, seconds, images_per_second, threads, batch,
  *   counters {cpu_time (CPU time was measured per layer), counted (some event was
  *            counted: events[] is not empty), events[] (the events counted), warnings[]
  *            (events asked for but not counted, and why)},
@@ -185,6 +185,9 @@ void ee_report_release(struct ee_report *r);
  */
 int ee_report_add(struct ee_report *r, const struct ee_trace *t, const struct ee_trace *val,
 		  struct ee_err *err);
+/* The same, the model named name (NULL: the checkpoint's stem). */
+int ee_report_add_named(struct ee_report *r, const struct ee_trace *t, const struct ee_trace *val,
+			const char *name, struct ee_err *err);
 
 /* "model" from "dir/model.h5"; "fashion-mnist:test" or "h5:data.h5" from a spec. */
 void ee_report_stem(const char *path, char *buf, size_t size);

@@ -282,6 +282,7 @@ void ee_report_timing(const struct ee_report *r, FILE *f)
 
 		ee_json_begin(&j, NULL, '{');
 		ee_json_str(&j, "name", m->name);
+		ee_json_str(&j, "arch", m->arch);
 		ee_json_int(&j, "samples", m->n);
 		ee_json_num(&j, "seconds", m->seconds);
 		ee_json_num(&j, "images_per_second", m->seconds > 0 ? m->n / m->seconds : NAN);

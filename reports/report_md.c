@@ -16,12 +16,13 @@
 #define MISS_COLS 4   /* cache-miss events shown in report.md */
 #define CELL 96       /* bytes of a table cell */
 
+/* An accuracy or ratio as the terminal shows it too: a fraction with 4 decimals. */
 static const char *pct(char *buf, size_t size, double fraction)
 {
 	if (isnan(fraction))
 		snprintf(buf, size, "-");
 	else
-		snprintf(buf, size, "%.2f%%", 100 * fraction);
+		snprintf(buf, size, "%.4f", fraction);
 	return buf;
 }
 
@@ -146,7 +147,7 @@ static void md_budget_table(const struct ee_report_model *m, FILE *f)
 				      si(a, sizeof(a), pt->budget), pct(b, sizeof(b), d->accuracy),
 				      d->threshold, si(c, sizeof(c), d->macs_mean));
 		else
-			ee_table_rowf(&t, "%.0f%%\t%s\tnone fits\t\t", 100 * ee_report_fractions[i],
+			ee_table_rowf(&t, "%.0f%%\t%s\tnone fits\t-\t-", 100 * ee_report_fractions[i],
 				      si(a, sizeof(a), pt->budget));
 	}
 	ee_table_print(&t, f, true);
@@ -169,7 +170,7 @@ static void md_budgets(const struct ee_report *r, const struct ee_report_model *
 		const struct ee_report_budget *bu = &m->budgets[i];
 
 		if (!bu->feasible) {
-			ee_table_rowf(&t, "%.0f%% (%s)\tnone fits\t\t\t\t", 100 * ee_report_fractions[i],
+			ee_table_rowf(&t, "%.0f%% (%s)\tnone fits\t-\t-\t-\t-", 100 * ee_report_fractions[i],
 				      si(a, sizeof(a), bu->budget));
 			continue;
 		}

@@ -48,11 +48,14 @@ no_file() {
 }
 
 # stamped WHAT FILE: FILE is a JSON object stamped as every eeprof JSON output is: schema_version
-# 1 and generator "eeprof <the Makefile's VERSION>".
+# 1 and generator "eeprof <the Makefile's VERSION>"; no object in it repeats a key.
 EE_VERSION=$(sed -n 's/^VERSION := //p' Makefile)
 stamped() {
-	check "$1: schema_version and generator" "$PY -c \"
-import json; d=json.load(open('$2'))
+	check "$1: schema_version and generator, no repeated key" "$PY -c \"
+import json
+def unique(pairs):
+    keys = [k for k, _ in pairs]; assert len(keys) == len(set(keys)), keys; return dict(pairs)
+d=json.load(open('$2'), object_pairs_hook=unique)
 assert list(d)[:2]==['schema_version','generator'] and d['schema_version']==1, list(d)[:3]
 assert d['generator']=='eeprof $EE_VERSION', d['generator']\""
 }

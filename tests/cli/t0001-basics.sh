@@ -15,7 +15,19 @@ expect_fail "unknown command" 2 "unknown command 'frobnicate'" "$EEPROF" frobnic
 expect_fail "unknown option" 2 "unknown option '--bogus'" "$EEPROF" info "$F/good.h5" --bogus
 expect_fail "missing argument" 2 "missing argument" "$EEPROF" info
 expect_fail "bad number" 2 "--batch: 'x' is not a number" "$EEPROF" eval "$F/good.h5" --data h5:"$F/data.h5" --batch x
-expect_fail "number out of range" 2 "--threads: 0 is out of range" "$EEPROF" eval "$F/good.h5" --data h5:"$F/data.h5" --threads 0
+expect_fail "number out of range" 2 "--threads: 0 is out of range \\[1, 256\\]" "$EEPROF" eval "$F/good.h5" --data h5:"$F/data.h5" --threads 0
+# --limit 0 is a usage error (not "all"), and bounds print as numbers people write.
+for c in eval profile run; do
+	expect_fail "$c --limit 0" 2 "--limit: 0 is out of range \\[1, 1073741824\\]" "$EEPROF" $c "$F/good.h5" --data h5:"$F/data.h5" --limit 0 -o "$T/x.h5" --threshold 0.5
+done
+expect_fail "report --limit 0" 2 "--limit: 0 is out of range \\[1, 1073741824\\]" "$EEPROF" report "$F/good.h5" --data h5:"$F/data.h5" --limit 0 -o "$T/x"
+# Every option a command accepts is in its --help: -o beside --output, -h beside --help.
+for c in infer profile merge report; do
+	run "$EEPROF" $c --help
+	check "$c --help lists -o" "grep -Eq '^  -o, --output <[a-z]+>' '$T/out'"
+done
+run "$EEPROF" eval --help
+check "--help lists -h" "grep -q '^  -h, --help' '$T/out'"
 expect_fail "infer without --output" 2 "--input and --output are required" "$EEPROF" infer "$F/good.h5" --input "$F/images.h5"
 
 expect_ok "info" "$EEPROF" info "$F/good.h5"

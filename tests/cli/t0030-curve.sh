@@ -124,6 +124,7 @@ assert [p[\"threshold\"] for p in c] == [1, 2] and c[0][\"exit_count\"] == [0, 1
 expect_ok "curve --policy margin --fallback best (text)" "$EEPROF" curve "$T/t6.h5" --policy margin \
 	--fallback best
 check "text: runs of equal thresholds merged, shares shown" "grep -q '^0.25-0.37 *0.8333 *24.5 *59.8% *50.0% *16.7% *0.0% *33.3%' '$T/out'"
+check "text: a budget nothing fits reads none fits" "grep -Eq '^25% +10.25 +none fits +- +-\$' '$T/out'"
 
 expect_ok "curve of two models, with CSV" "$EEPROF" curve "$T/t6.h5" "$T/w4.h5" --json --csv "$T/c.csv"
 cp "$T/out" "$T/two.json"
@@ -136,6 +137,9 @@ grep -qx 't6,ensemble,,,0.8333333333,46,,' '$T/c.csv'"
 check "CSV leaves no temporary file" "! ls '$T'/c.csv.tmp-* 2>/dev/null"
 run "$EEPROF" curve "$T/t6.h5" "$T/w4.h5" --json --csv "$T/c2.csv"
 check "curve is deterministic" "cmp -s '$T/out' '$T/two.json' && cmp -s '$T/c.csv' '$T/c2.csv'"
+expect_ok "curve --csv - (stdout)" "$EEPROF" curve "$T/t6.h5" "$T/w4.h5" --csv -
+check "--csv -: the CSV on stdout, instead of the text" "cmp -s '$T/out' '$T/c.csv'"
+expect_fail "curve --json --csv -" 2 "--json and --csv - would both write to stdout" "$EEPROF" curve "$T/t6.h5" --json --csv -
 
 # ---------------------------------------------------------------- budget
 expect_ok "budget 20 MACs" "$EEPROF" budget "$T/w4.h5" --val "$T/v4.h5" --budget 20 --json

@@ -106,7 +106,7 @@ expect_fail "--val-traces of the wrong count" 2 "--val-traces lists 2 traces for
 # Atomicity: a plot that fails or is interrupted leaves no new file, and an old report as it was.
 expect_fail "missing gnuplot" 3 "cannot run '/nonexistent/gnuplot'.*--no-plots" "$EEPROF" report \
 	--traces "$T/tr/good.h5" -o "$T/r5" --gnuplot /nonexistent/gnuplot
-check "missing gnuplot: nothing written" "[ -z \"\$(ls -A '$T/r5')\" ]"
+check "missing gnuplot: nothing written" "[ -z \"\$(ls -A '$T/r5' 2>/dev/null)\" ]"
 cat >"$T/badplot" <<EOF
 #!/bin/sh
 cat >/dev/null; echo 'line 1: undefined variable: oops' >&2; exit 1
@@ -115,14 +115,19 @@ chmod +x "$T/badplot"
 expect_fail "failing gnuplot" 3 "gnuplot failed \(status 1\): line 1: undefined variable: oops" \
 	"$EEPROF" report --traces "$T/tr/good.h5" -o "$T/r1" --policy margin --gnuplot "$T/badplot"
 check "failing gnuplot: old report untouched" "cmp -s '$T/r1/report.json' '$T/r2/report.json' && ! ls '$T/r1' | grep -q tmp"
+# slowplot: gnuplot, which passes report's check before the work; at the first real plot it
+# then says so (started) and hangs, to be interrupted there.
 cat >"$T/slowplot" <<EOF
 #!/bin/sh
-exec sleep 3
+gnuplot || exit
+[ -e '$T/checked' ] || { touch '$T/checked'; exit 0; }
+touch '$T/started'
+exec sleep 5
 EOF
 chmod +x "$T/slowplot"
 "$EEPROF" report --traces "$T/tr/good.h5" -o "$T/r6" --gnuplot "$T/slowplot" >/dev/null 2>&1 &
 pid=$!
-sleep 1
+for i in $(seq 100); do [ -e "$T/started" ] && break; sleep 0.2; done
 kill -TERM $pid
 wait $pid 2>/dev/null
 st=$?
@@ -134,7 +139,37 @@ expect_fail "report without --data" 2 "--data is required" "$EEPROF" report "$F/
 expect_fail "report without --output" 2 "--output is required" "$EEPROF" report "$F/good.h5" --data "$D"
 expect_fail "--traces with --data" 2 "--traces reads traces" "$EEPROF" report --traces "$T/tr/good.h5" --data "$D" -o "$T/x"
 expect_fail "unknown policy" 2 "policy 'sometimes'" "$EEPROF" report --traces "$T/tr/good.h5" -o "$T/x" --policy sometimes
-expect_fail "same model twice" 2 "two checkpoints are named 'good'" "$EEPROF" report "$F/good.h5" "$F/good.h5" --data "$D" -o "$T/x"
+expect_fail "same model twice" 2 "two models are named 'good': reports name models by file stem; --name a,b names them" "$EEPROF" report "$F/good.h5" "$F/good.h5" --data "$D" -o "$T/x"
+# Checked before any inference: inputs, the output directory, gnuplot (nothing profiled yet).
+expect_fail "pre-flight: a missing checkpoint after a good one" 3 "checkpoint '$T/nosuch.h5': cannot open" \
+	"$EEPROF" report "$F/good.h5" "$T/nosuch.h5" --data "$D" -o "$T/pf" --trace-dir "$T/pftr"
+check "pre-flight: nothing profiled" "[ ! -e '$T/pftr' ]"
+expect_fail "pre-flight: an unknown split" 2 "unknown split 'tst'" \
+	"$EEPROF" report "$F/good.h5" --data fashion-mnist:tst -o "$T/pf" --trace-dir "$T/pftr"
+expect_fail "pre-flight: bad validation data" 3 "nosuch.h5" \
+	"$EEPROF" report "$F/good.h5" --data "$D" --val "h5:$T/nosuch.h5" -o "$T/pf" --trace-dir "$T/pftr"
+expect_fail "pre-flight: a missing trace" 3 "nosuch.h5" "$EEPROF" report --traces "$T/tr/good.h5" "$T/nosuch.h5" -o "$T/pf"
+expect_fail "pre-flight: no gnuplot" 3 "cannot run '/nonexistent/gnuplot'.*--no-plots" \
+	"$EEPROF" report "$F/good.h5" --data "$D" -o "$T/pf" --trace-dir "$T/pftr" --gnuplot /nonexistent/gnuplot
+check "pre-flight: nothing profiled, no directory left" "[ ! -e '$T/pftr' ] && [ ! -e '$T/pf' ]"
+touch "$T/afile"
+expect_fail "pre-flight: output under a file" 3 "cannot create directory '$T/afile/r'" \
+	"$EEPROF" report "$F/good.h5" --data "$D" -o "$T/afile/r/x" --no-plots
+# The output directory's missing parents are made, as mkdir -p; models named by --name.
+expect_ok "report into new nested directories, --name" "$EEPROF" report "$F/good.h5" --data "$D" \
+	-o "$T/deep/er/r9" --no-plots --name baseline --limit 6
+check "--name: the model's name in report.json and timing.json" "$PY -c \"
+import json; d=json.load(open('$T/deep/er/r9/report.json')); t=json.load(open('$T/deep/er/r9/timing.json'))
+assert [m['name'] for m in d['models']]==['baseline'] and [m['name'] for m in t['models']]==['baseline']\""
+cp "$F/good.h5" "$T/renamed.h5"
+expect_ok "report of the renamed file, --name baseline" "$EEPROF" report "$T/renamed.h5" --data "$D" \
+	-o "$T/r10" --no-plots --name baseline --limit 6
+expect_ok "diff pairs them by name" "$EEPROF" diff "$T/deep/er/r9/report.json" "$T/r10/report.json"
+check "diff by --name: same model, no change" "grep -q 'baseline: exit 1 accuracy' '$T/out' && grep -q '^0 regressions' '$T/out'"
+expect_fail "--name of the wrong count" 2 "--name lists 2 names for 1 checkpoints" \
+	"$EEPROF" report "$F/good.h5" --data "$D" -o "$T/x" --name a,b
+expect_fail "--name with a slash" 2 "--name: 'a/b' is not a model name" \
+	"$EEPROF" report "$F/good.h5" --data "$D" -o "$T/x" --name a/b
 expect_fail "report of a bad checkpoint" 3 "nan.h5" "$EEPROF" report "$F/nan.h5" --data "$D" -o "$T/x"
 no_file "bad checkpoint: no report" "$T/x/report.json"
 
@@ -151,7 +186,7 @@ json.dump(d, open('$1', 'w'), indent=2)"
 doctor "$T/worse.json" "m['exits'][0]['accuracy'] -= 0.05"
 run "$EEPROF" diff "$T/r1/report.json" "$T/worse.json" --junit "$T/worse.xml"
 check "accuracy drop: status 1" "[ $rc -eq 1 ]"
-check "accuracy drop: table says REGRESSION" "grep -q 'exit 1 accuracy .*-5.00 pp .*REGRESSION' '$T/out' && grep -q '^1 regression in' '$T/out'"
+check "accuracy drop: table says REGRESSION" "grep -q 'exit 1 accuracy .*-0.0500 .*REGRESSION' '$T/out' && grep -q '^1 regression in' '$T/out'"
 check "accuracy drop: JUnit failure" "grep -q 'failures=\"1\"' '$T/worse.xml' && grep -q '<failure type=\"regression\"' '$T/worse.xml'"
 check "JUnit is well-formed XML" "$PY -c \"import xml.dom.minidom as x; x.parse('$T/worse.xml')\""
 expect_ok "within a wider limit" "$EEPROF" diff "$T/r1/report.json" "$T/worse.json" --max-acc-drop 0.06
@@ -165,7 +200,26 @@ doctor "$T/otherdata.json" "d['data'] = 'fashion-mnist:test'"
 expect_fail "diff of different data" 3 "reports of different data" "$EEPROF" diff "$T/r1/report.json" "$T/otherdata.json"
 doctor "$T/otherpolicy.json" "d['policy'] = 'entropy'"
 expect_fail "diff of a different policy" 3 "reports of different exit policies" "$EEPROF" diff "$T/r1/report.json" "$T/otherpolicy.json"
-no_file "refused diff writes no JUnit" "$T/refused.xml"
+check "refused diff: JUnit with one failing test case that says why" "$PY -c \"
+import xml.dom.minidom as x; d = x.parse('$T/refused.xml')
+cases = d.getElementsByTagName('testcase'); f = d.getElementsByTagName('failure')
+assert len(cases) == 1 and len(f) == 1 and f[0].getAttribute('type') == 'refused'
+assert f[0].getAttribute('message').startswith(\\\"reports of different models: 'good' is in\\\"), f[0].getAttribute('message')
+assert d.documentElement.getAttribute('failures') == '1'\""
+# Models are paired by name; --match-by arch pairs renamed ones.
+expect_ok "diff --match-by arch of a renamed model" "$EEPROF" diff "$T/r1/report.json" "$T/other.json" --match-by arch
+check "renamed model: checks named old -> new" "grep -q 'good -> other: exit 1 accuracy' '$T/out' && grep -q '^0 regressions in 9 checks' '$T/out'"
+doctor "$T/otherarch.json" "m['arch'] = 'emgnet'"
+expect_fail "--match-by arch: another arch" 3 "reports of different models: arch 'resnet-cifar' is in" \
+	"$EEPROF" diff "$T/r1/report.json" "$T/otherarch.json" --match-by arch
+expect_fail "--match-by something else" 2 "--match-by: 'file' is neither name nor arch" \
+	"$EEPROF" diff "$T/r1/report.json" "$T/other.json" --match-by file
+expect_ok "diff --timing --match-by arch" "$EEPROF" diff --timing "$T/r1/timing.json" "$T/r2/timing.json" --match-by arch
+# --junit -: the XML on stdout instead of the table.
+expect_ok "diff --junit -" "$EEPROF" diff "$T/r1/report.json" "$T/r2/report.json" --junit -
+check "--junit -: XML on stdout, no table" "! grep -q '^| metric' '$T/out' && cmp -s '$T/out' '$T/same.xml'"
+printf 'PK\003\004 not json' >"$T/zip.json"
+expect_fail "diff of a file that is not JSON" 3 "zip.json' is not JSON" "$EEPROF" diff "$T/r1/report.json" "$T/zip.json"
 printf '{"schema_version": 1,}' >"$T/broken.json"
 expect_fail "diff of broken JSON" 3 "broken.json' line 1, column 22: trailing comma" "$EEPROF" diff "$T/r1/report.json" "$T/broken.json"
 expect_fail "diff with one report" 2 "missing argument" "$EEPROF" diff "$T/r1/report.json"

@@ -64,7 +64,8 @@ e, r = json.load(open('$T/eval.json')), json.load(open('$T/out'))
 x = r['exits'][0]
 assert r['accuracy'] == e['exits'][0]['accuracy'], (r['accuracy'], e)
 assert r['macs_mean'] == e['exits'][0]['macs_cascade_mean'] == r['macs_all_exits']
-assert x['count'] + r['fallback']['count'] == 20 and x['entered'] == 20 and r['samples'] == 20
+assert x['count'] + r['fallback_count'] == 20 and x['entered'] == 20 and r['samples'] == 20
+assert r['fallback'] == 'last' and r['policy'] == 'maxprob'
 assert r['seconds'] > 0 and r['seconds_all_exits'] > 0 and r['simulated']['agree'] == 20
 assert r['counters']['events'] == [] and r['counters']['warnings'] == []
 \""
@@ -93,7 +94,7 @@ p = c["models"][0]["curve"][0]
 assert r["accuracy"] == p["accuracy"], (r["accuracy"], p["accuracy"])
 assert r["macs_mean"] == p["macs_mean"], (r["macs_mean"], p["macs_mean"])
 assert [x["count"] for x in r["exits"]] == p["exit_count"], (r["exits"], p["exit_count"])
-assert r["fallback"]["count"] == p["fallback_count"], (r["fallback"], p)
+assert r["fallback_count"] == p["fallback_count"], (r["fallback_count"], p)
 assert r["simulated"]["agree"] == r["samples"] == 20, r["simulated"]
 entered = [x["entered"] for x in r["exits"]]
 left = [x["count"] for x in r["exits"]]
@@ -109,7 +110,7 @@ while read -r name policy fallback thr; do
 			--fallback "$fallback" --thresholds "$thr" --counters none --json $mode
 		check "run $name $mode = simulated on the trace" "$PY '$T/same.py' '$T/curve-$name.json' '$T/out'"
 	done
-	cover="$cover $($PY -c "import json; r = json.load(open('$T/out')); print(''.join('x' if e['count'] else '-' for e in r['exits']) + ('f' if r['fallback']['count'] else '-'))")"
+	cover="$cover $($PY -c "import json; r = json.load(open('$T/out')); print(''.join('x' if e['count'] else '-' for e in r['exits']) + ('f' if r['fallback_count'] else '-'))")"
 done <"$T/rules"
 check "the rules send samples out at every exit and to the fallback" "echo '$cover' | grep -q 'x..' && echo '$cover' | grep -q '.x.' && echo '$cover' | grep -q '..x' && echo '$cover' | grep -q 'f'"
 

@@ -1,7 +1,7 @@
-# t0095-mpi.sh - eeprof as an MPI program (plugins/dist.h): profile, eval and report on 1, 2
-# and 3 ranks give the traces, numbers and report.json of a single process; commands that do not share their
-# work out run on rank 0 alone and print once; a failure on any rank gives one message from
-# rank 0, a non-zero status and no output.
+# t0095-mpi.sh - eeprof as an MPI program (plugins/dist.h): profile, eval, run and report on
+# 1, 2 and 3 ranks give the traces, numbers and report.json of a single process; commands
+# that do not share their work out run on rank 0 alone and print once; a failure on any
+# rank gives one message from rank 0, a non-zero status and no output.
 . tests/cli/lib.sh
 
 if ! command -v mpirun >/dev/null 2>&1; then
@@ -104,6 +104,56 @@ for p, d in enumerate(docs):
 assert docs[0] == docs[1] == docs[2] == docs[3]
 \""
 
+# ------------------------------------------------------------ run on P ranks
+# Real early exit shared out: rank 0 gathers the rows and counts and decides over the whole
+# selection, so everything but the times is a single process's.
+X="$S --data fashion-mnist:test --limit 40 --batch 8 --threshold 0.9 --repeat 1"
+# same_run.py ALONE DOC...: accuracy, exits, MACs, speedup predicted, simulation and its
+# agreement equal; ranks and rank_seconds [ranks] recorded
+cat >"$T/same_run.py" <<'PY'
+import json, sys
+keys = ("samples", "batch", "thresholds", "accuracy", "macs_mean", "macs_all_exits",
+        "speedup_predicted", "simulated", "fallback")
+def load(path):
+    d = json.load(open(path))
+    assert d["ranks"] >= 1 and len(d["rank_seconds"]) == d["ranks"] and min(d["rank_seconds"]) > 0, d
+    return d
+a = load(sys.argv[1])
+assert a["ranks"] == 1 and a["simulated"]["agree"] == a["samples"], a
+for path in sys.argv[2:]:
+    b = load(path)
+    for k in keys:
+        assert a[k] == b[k], (path, k, a[k], b[k])
+    assert [(x["count"], x["entered"]) for x in a["exits"]] == \
+           [(x["count"], x["entered"]) for x in b["exits"]], (path, "exits")
+    assert [l["samples"] for l in a["layers"]] == [l["samples"] for l in b["layers"]], path
+PY
+# shellcheck disable=SC2086
+"$EEPROF" run $X --json >"$T/x0.json"
+runs=""
+for p in 1 2 3; do
+	# shellcheck disable=SC2086
+	mpi $p run $X --json
+	cp "$T/out" "$T/x$p.json"
+	check "run on $p ranks: status 0, ranks $p" "[ $rc -eq 0 ] && grep -q '\"ranks\": $p,' '$T/x$p.json'"
+	runs="$runs $T/x$p.json"
+done
+check "run --json on 1, 2, 3 ranks = alone: accuracy, exits, MACs, predicted speedup, simulation, agree" \
+	"$PY '$T/same_run.py' '$T/x0.json' $runs"
+# An idle rank (one batch), the ensemble fallback (the softmax travels), an offset.
+for a in "--limit 40 --batch 64 --threshold 0.8 --fallback ensemble" \
+	 "--offset 13 --limit 30 --batch 8 --threshold 0.8,0.9,0.5 --policy entropy --fallback best"; do
+	# shellcheck disable=SC2086
+	"$EEPROF" run "$S" --data fashion-mnist:test $a --repeat 1 --json >"$T/y0.json"
+	# shellcheck disable=SC2086
+	mpi 3 run "$S" --data fashion-mnist:test $a --repeat 1 --json
+	check "run $a on 3 ranks = alone" "[ $rc -eq 0 ] && $PY '$T/same_run.py' '$T/y0.json' '$T/out'"
+done
+# shellcheck disable=SC2086
+mpi 2 run $X
+check "run on 2 ranks prints its summary once, with the ranks" \
+	"[ $rc -eq 0 ] && [ \$(grep -c '^accuracy    0' '$T/out') -eq 1 ] && grep -q '^ranks       2, wall s:' '$T/out'"
+
 # ------------------------------------------------------------ report
 # Two models, test and validation passes (budgets) shared out; report.json byte-identical.
 R="$S checkpoints/samples/resnet20-fmnist.h5 --data fashion-mnist:test --val fashion-mnist:val"
@@ -137,13 +187,24 @@ check "a bad checkpoint on rank 1: status 3, one message naming rank 1" \
 	"[ $rc -eq 3 ] && [ \$(grep -c '^eeprof: error: ' '$T/err') -eq 1 ] && grep -q '^eeprof: error: rank 1: .*missing.h5' '$T/err'"
 no_file "a bad checkpoint on rank 1: no trace" "$T/f.h5"
 # shellcheck disable=SC2086
+run $MPIRUN -n 1 "$EEPROF" run $X --plot "$T/f.svg" : -n 2 "$EEPROF" run "$T/missing.h5" \
+	--data fashion-mnist:test --limit 40 --batch 8 --threshold 0.9 --repeat 1 --plot "$T/f.svg"
+check "run with a bad checkpoint on ranks 1 and 2: status 3, one message naming rank 1, no output" \
+	"[ $rc -eq 3 ] && [ \$(grep -c '^eeprof: error: ' '$T/err') -eq 1 ] && grep -q '^eeprof: error: rank 1: .*missing.h5' '$T/err' && [ ! -s '$T/out' ]"
+no_file "run with a bad checkpoint on rank 1: no plot" "$T/f.svg"
+# shellcheck disable=SC2086
 mpi 2 profile "$S" --data $D -o "$T/nodir/f.h5"
 check "an unwritable output on 2 ranks: status 3, one message" \
 	"[ $rc -eq 3 ] && [ \$(grep -c '^eeprof: error: ' '$T/err') -eq 1 ] && grep -q 'nodir' '$T/err'"
+echo "not a directory" > "$T/plainfile"
 # shellcheck disable=SC2086
-mpi 3 report $R --limit 40 --batch 8 --no-plots -o "$T/nodir/r"
+mpi 3 report $R --limit 40 --batch 8 --no-plots -o "$T/plainfile/r"
 check "report to an unwritable directory on 3 ranks: status 3, one message" \
-	"[ $rc -eq 3 ] && [ \$(grep -c '^eeprof: error: ' '$T/err') -eq 1 ]"
+	"[ $rc -eq 3 ] && [ \$(grep -c '^eeprof: error: ' '$T/err') -eq 1 ] && grep -q 'plainfile' '$T/err'"
+# shellcheck disable=SC2086
+mpi 3 report $R --limit 40 --batch 8 --no-plots -o "$T/newparent/r"
+check "report on 3 ranks makes the missing parents of its directory (mkdir -p)" \
+	"[ $rc -eq 0 ] && [ -f '$T/newparent/r/report.json' ]"
 # shellcheck disable=SC2086
 run $MPIRUN -n 2 "$EEPROF" report $R --limit 40 --batch 8 --no-plots -o "$T/rf" : \
 	-n 1 "$EEPROF" report "$S" --data fashion-mnist:test --val "h5:$T/missing.h5" --limit 40 \

@@ -684,7 +684,7 @@ START_TEST(budget_share_of_none)
 	ck_assert_int_eq(ee_budget(&t, &t, EE_POLICY_MAXPROB, 16, &r, &on_val, &on_test, &err),
 			 EE_ERR_INPUT);
 	ck_assert_str_eq(err.msg, "no thresholds meet a budget of 16 MACs per sample: the "
-			 "cheapest choice needs 16.1667 on the validation trace");
+			 "cheapest choice needs 16.17 on the validation trace");
 	ee_trace_release(&t);
 }
 END_TEST

@@ -95,6 +95,14 @@ START_TEST(one_rank_collectives)
 	free(all);
 	ee_dist_gather_double(1.5, secs);
 	ck_assert(secs[0] == 1.5);
+	{ /* alone, a reduction leaves rank 0's values as they are */
+		long long v[2] = { 5, -7 };
+
+		ee_dist_reduce(v, 2, EE_DIST_LLONG, EE_DIST_SUM);
+		ck_assert(v[0] == 5 && v[1] == -7);
+		ee_dist_reduce(secs, 1, EE_DIST_DOUBLE, EE_DIST_MAX);
+		ck_assert(secs[0] == 1.5);
+	}
 	ee_dist_finalize();
 	ck_assert_int_eq(ee_dist_size(), 1);
 }

@@ -10,6 +10,8 @@
  *    leaving at each exit ran exactly the cascade MACs of that exit;
  *  - thresholds at the edges: all leave at exit 1, or all take the fallback;
  *  - measuring or not changes no decision; without measuring no node is hooked;
+ *  - the shards of a job's ranks (plugins/realexit_dist.h) split the run, a rank without
+ *    samples included;
  *  - an offset past the end, a missing checkpoint or dataset: statuses, nothing left
  *    to release (make asan checks the leaks).
  */
@@ -188,6 +190,49 @@ START_TEST(measuring_changes_no_decision)
 }
 END_TEST
 
+/* The shards ranks of a job would run (o.rank of o.ranks), run one after the other here:
+ * they take the whole selection's samples in order, each leaves exactly where it leaves in
+ * the whole run, and their traces carry the identity merging checks; a rank beyond the
+ * batches has no sample and still runs. */
+START_TEST(shards_of_a_job)
+{
+	struct ee_realexit whole, part;
+	struct ee_counters c;
+	struct ee_exit_rule rule;
+	struct ee_err err = { 0 };
+	int r, at = 0, ranks = 7; /* 6 batches of 16 (the last partial): rank 6 has none */
+
+	ee_rule_global(&rule, EE_POLICY_MAXPROB, EE_FALLBACK_LAST, 0.9);
+	run_rule(&whole, &c, &rule, false);
+	for (r = 0; r < ranks; r++) {
+		struct ee_realexit_opts o = { .offset = OFFSET, .limit = N, .batch = BATCH,
+					      .repeat = 1, .rank = r, .ranks = ranks };
+		int i;
+
+		ck_assert_msg(ee_realexit_open(&part, SAMPLE, DATA, &o, &err) == EE_OK, "%s",
+			      err.msg);
+		ck_assert_int_eq(part.first, OFFSET + at);
+		ck_assert_int_eq(part.count, r < 5 ? BATCH : r == 5 ? N - 5 * BATCH : 0);
+		ck_assert_msg(ee_realexit_run(&part, &rule, &c, false, &err) == EE_OK, "%s",
+			      err.msg);
+		for (i = 0; i < part.count; i++) {
+			ck_assert_int_eq(part.full.index[i], OFFSET + at + i);
+			ck_assert_int_eq(part.taken[i], whole.taken[at + i]);
+			ck_assert_double_eq(part.macs[i], whole.macs[at + i]);
+		}
+		ck_assert_int_eq(strlen(part.full.ckpt_sha256), 64);
+		ck_assert_str_eq(part.dyn.ckpt_sha256, part.full.ckpt_sha256);
+		ck_assert_str_eq(part.full.arch, "emgnet");
+		ck_assert_str_eq(part.dyn.data, DATA);
+		at += part.count;
+		ee_realexit_release(&part);
+	}
+	ck_assert_int_eq(at, N);
+	ee_realexit_release(&whole);
+	ee_counters_close(&c);
+}
+END_TEST
+
 START_TEST(refusals)
 {
 	struct ee_realexit_opts o = { .offset = 10000, .batch = BATCH, .repeat = 1 };
@@ -209,7 +254,8 @@ int main(void)
 {
 	const TTest *const tests[] = { agrees_with_simulation_and_profile,
 				       stages_entered_and_macs_executed, thresholds_at_the_edges,
-				       measuring_changes_no_decision, refusals, NULL };
+				       measuring_changes_no_decision, shards_of_a_job, refusals,
+				       NULL };
 	Suite *s = suite_create("realexit");
 	SRunner *sr;
 	int failed;

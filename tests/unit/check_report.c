@@ -506,11 +506,11 @@ START_TEST(report_writes_directory)
 	a = slurp(in_dir(path, dir, "report.md"), &na);
 	ck_assert_ptr_nonnull(strstr(a, "## modelA (`emgnet`)"));
 	ck_assert_ptr_nonnull(strstr(a, "![accuracy vs MACs](accuracy_vs_macs.png)"));
-	ck_assert(ROW(a, "75%", "225", "75.00%", "0.55", "210"));
-	ck_assert(ROW(a, "25%", "75", "none fits", "", ""));
-	ck_assert(ROW(a, "0.55", "75.00%", "210", "70.0%", "50.0%", "50.0%", "0.0%"));
-	ck_assert(ROW(a, "layer1.0.conv2", "1", "4", "50.00%", "17.68%", "1", "1", "10"));
-	ck_assert(ROW(a, "ensemble", "75.00%", "", "320", "", ""));
+	ck_assert(ROW(a, "75%", "225", "0.7500", "0.55", "210"));
+	ck_assert(ROW(a, "25%", "75", "none fits", "-", "-"));
+	ck_assert(ROW(a, "0.55", "0.7500", "210", "70.0%", "50.0%", "50.0%", "0.0%"));
+	ck_assert(ROW(a, "layer1.0.conv2", "1", "4", "0.5000", "0.1768", "1", "1", "10"));
+	ck_assert(ROW(a, "ensemble", "0.7500", "", "320", "", ""));
 	free(a);
 	a = slurp(in_dir(path, dir, "curve.csv"), &na);
 	ck_assert_ptr_nonnull(strstr(a, "\nmodelA,maxprob,last,0.55,0.75,210,0.5,0.5,0\n"));
@@ -584,7 +584,7 @@ static void fake_json(const struct fake *f, char *buf, size_t size)
 static int diff_of(const struct fake *cur, double acc_drop, double macs_rise, struct ee_diff *d,
 		   struct ee_err *err)
 {
-	struct ee_diff_opts o = { acc_drop, macs_rise, INFINITY, "base.json", "new.json" };
+	struct ee_diff_opts o = { acc_drop, macs_rise, INFINITY, "base.json", "new.json", false };
 	char a[2048], b[2048];
 	struct ee_jv x, y;
 	int rc;
@@ -718,7 +718,8 @@ START_TEST(diff_refuses_other_models_or_data)
 	f.name = "other";
 	ck_assert_int_eq(diff_of(&f, 0, 0, &d, &err), EE_ERR_INPUT);
 	ck_assert_str_eq(err.msg, "reports of different models: 'm' is in 'base.json' but not in "
-			 "'new.json'");
+			 "'new.json' (models are matched by name: --name when reporting, or "
+			 "--match-by arch)");
 	f = base_fake;
 	f.arch = "scan";
 	ck_assert_int_eq(diff_of(&f, 0, 0, &d, &err), EE_ERR_INPUT);
@@ -745,7 +746,7 @@ END_TEST
 
 START_TEST(diff_refuses_malformed_reports)
 {
-	struct ee_diff_opts o = { 0.005, 0.01, INFINITY, "a.json", "b.json" };
+	struct ee_diff_opts o = { 0.005, 0.01, INFINITY, "a.json", "b.json", false };
 	struct ee_err err = { 0 };
 	struct ee_diff d;
 	struct ee_jv x, y;
@@ -835,7 +836,7 @@ END_TEST
 
 START_TEST(diff_markdown_and_junit)
 {
-	struct ee_diff_opts o = { 0.005, 0.01, INFINITY, "a", "b" };
+	struct ee_diff_opts o = { 0.005, 0.01, INFINITY, "a", "b", false };
 	struct fake f = base_fake;
 	struct ee_err err = { 0 };
 	struct ee_diff d;
@@ -850,10 +851,10 @@ START_TEST(diff_markdown_and_junit)
 	ee_diff_markdown(&d, &o, out);
 	fclose(out);
 	ck_assert(ROW(buf, "metric", "old", "new", "change", "verdict"));
-	ck_assert(ROW(buf, "m: exit 1 accuracy", "80.00%", "70.00%", "-10.00 pp", "REGRESSION"));
+	ck_assert(ROW(buf, "m: exit 1 accuracy", "0.8000", "0.7000", "-0.1000", "REGRESSION"));
 	ck_assert(ROW(buf, "m: exit 1 MACs", "1k", "1k", "0", "same"));
 	ck_assert_ptr_nonnull(strstr(buf, "\n1 regression in 10 checks (limits: accuracy drop "
-				     "0.50 pp, MACs rise 1.00%)\n"));
+				     "0.0050, MACs rise 1.00%)\n"));
 	free(buf);
 	buf = NULL;
 	out = open_memstream(&buf, &len);
@@ -863,7 +864,7 @@ START_TEST(diff_markdown_and_junit)
 				     "failures=\"1\""));
 	ck_assert_ptr_nonnull(strstr(buf, "<testcase classname=\"eeprof.diff.m\" name=\"exit 1 "
 				     "accuracy\">\n      <failure type=\"regression\" message=\"exit 1 "
-				     "accuracy: 80.00% -&gt; 70.00% (-10.00 pp; limit 0.50 pp)\">"));
+				     "accuracy: 0.8000 -&gt; 0.7000 (-0.1000; limit 0.0050)\">"));
 	ck_assert_ptr_nonnull(strstr(buf, "<testcase classname=\"eeprof.diff.m\" name=\"exit 2 "
 				     "accuracy\"/>"));
 	free(buf);
