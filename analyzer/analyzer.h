@@ -155,6 +155,7 @@ struct ee_cli_images {
 	int resize;         /* --resize S; 0: round(H / 0.875) */
 	const char *interp; /* --interpolation, NULL: bilinear */
 	bool no_resize;     /* --no-resize */
+	bool skip_bad;      /* --skip-bad */
 };
 #define EE_OPT_IMAGES(dst) \
 	{ "resize", EE_OPT_INT, &(dst)->resize, "<s>", "image files: shorter side before the " \
@@ -162,10 +163,16 @@ struct ee_cli_images {
 	{ "interpolation", EE_OPT_STR, &(dst)->interp, "<i>", "image files: resize filter, " \
 	  "bilinear (default), bicubic or nearest (Pillow's)", 0, 0 }, \
 	{ "no-resize", EE_OPT_FLAG, &(dst)->no_resize, NULL, "image files: centre crop or pad " \
-	  "only", 0, 0 }
+	  "only", 0, 0 }, \
+	{ "skip-bad", EE_OPT_FLAG, &(dst)->skip_bad, NULL, "image files: leave out those that " \
+	  "cannot be read or decoded (a warning counts and names them) instead of failing", \
+	  0, 0 }
 /* Checks the image options into p (core/imgprep.h); EE_ERR_USAGE if they contradict. */
 struct ee_imgprep;
 int ee_cli_images(const struct ee_cli_images *o, struct ee_imgprep *p, struct ee_err *err);
+/* "eeprof: warning: skipped N undecodable files: A, B, C, ..." on stderr if s counts any. */
+struct ee_skipped;
+void ee_cli_warn_skipped(const struct ee_skipped *s);
 
 /*
  * The dynamic-exit rule (reports/analysis.h), given the same way to every command that

@@ -18,6 +18,7 @@
 #include "core/outfile.h"
 #include "core/threads.h"
 #include "plugins/counters.h"
+#include "plugins/dataset.h"
 #include "plugins/dist.h"
 #include "plugins/net.h"
 #include "reports/analysis.h"
@@ -385,4 +386,17 @@ int ee_cli_images(const struct ee_cli_images *o, struct ee_imgprep *p, struct ee
 	p->resize = o->no_resize ? EE_IMGPREP_NO_RESIZE : o->resize;
 	p->interp = (enum ee_interp)interp;
 	return EE_OK;
+}
+
+void ee_cli_warn_skipped(const struct ee_skipped *s)
+{
+	long i;
+
+	if (!s->n)
+		return;
+	fprintf(stderr, "eeprof: warning: skipped %ld undecodable file%s:", s->n,
+		s->n == 1 ? "" : "s");
+	for (i = 0; i < s->n && i < EE_SKIPPED_NAMED; i++)
+		fprintf(stderr, "%s %s", i ? "," : "", s->first[i]);
+	fprintf(stderr, "%s\n", s->n > EE_SKIPPED_NAMED ? ", ..." : "");
 }

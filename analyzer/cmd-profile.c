@@ -137,6 +137,7 @@ int cmd_profile(int argc, char **argv)
 	struct ee_err err = { 0 };
 	struct ee_counters c = { 0 };
 	struct ee_profile_dist_info info;
+	struct ee_skipped skipped = { 0 };
 	struct ee_trace t;
 	int npos, nwarn, rc;
 
@@ -147,6 +148,7 @@ int cmd_profile(int argc, char **argv)
 		return ee_fail_usage(synopsis, "--data and --output are required");
 	if (ee_cli_images(&img, &o.prep, &err) < 0)
 		return ee_fail(&err);
+	o.skipped = img.skip_bad ? &skipped : NULL;
 	ee_cli_threads(o.threads);
 	if (ee_cli_tty())
 		o.progress = progress;
@@ -171,10 +173,12 @@ int cmd_profile(int argc, char **argv)
 	ee_timeline_release(&tl);
 	if (rc == EE_OK && ee_dist_rank() == 0)
 		rc = ee_trace_write(&t, output, &err);
-	if (rc == EE_OK && ee_dist_rank() == 0)
+	if (rc == EE_OK && ee_dist_rank() == 0) {
+		ee_cli_warn_skipped(&skipped);
 		print_summary(&t, output, &info);
-	if (rc == EE_OK && timeline && ee_dist_rank() == 0)
-		printf("timeline    %s\n", timeline);
+		if (timeline)
+			printf("timeline    %s\n", timeline);
+	}
 	ee_trace_release(&t);
 	return ee_cli_exit(rc, &err);
 }

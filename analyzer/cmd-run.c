@@ -475,6 +475,7 @@ static int run_checkpoint(const char *ckpt, const struct run_opts *o, struct ee_
 	struct ee_realexit_opts ro = { .offset = o->offset, .limit = o->limit, .batch = o->batch,
 				       .repeat = o->repeat, .warmup = o->warmup,
 				       .progress = o->json ? NULL : progress,
+				       .skip_bad = o->img.skip_bad,
 				       .timeline = o->timeline ? &tl : NULL };
 	struct ee_realexit re;
 	int rc = ee_cli_images(&o->img, &ro.prep, err);
@@ -484,6 +485,8 @@ static int run_checkpoint(const char *ckpt, const struct run_opts *o, struct ee_
 			 : ee_dist_agree(rc, err);
 	if (rc < 0)
 		return rc;
+	if (ee_dist_rank() == 0) /* every rank left out the same files */
+		ee_cli_warn_skipped(&re.skipped);
 	rc = run_opened(&re, o, ckpt, err);
 	if (rc == EE_OK && o->timeline && ee_dist_rank() == 0) { /* rank 0's shard */
 		char name[300];

@@ -41,15 +41,16 @@ int ee_report_extra_analyse(struct ee_report_model *m, const struct ee_report *r
 								  : DEFAULT_THRESHOLD };
 	int *taken, rc;
 
-	ee_rule_global(&m->rule, r->policy, r->fallback, v[0]);
-	if (r->nthr && (rc = ee_rule_thresholds(&m->rule, r->thr, r->nthr, t->nexits, err)) < 0)
-		return rc;
+	if (m->has_rule) /* the rule given (report.c applied it) */
+		m->class_rule = m->rule;
+	else
+		ee_rule_global(&m->class_rule, r->policy, r->fallback, v[0]);
 	if (!(taken = malloc((size_t)t->n * sizeof(*taken))))
 		return ee_err_set(err, EE_ERR_NOMEM, "out of memory");
-	ee_simulate(t, &m->rule, &m->ruled, taken);
+	ee_simulate(t, &m->class_rule, &m->class_ruled, taken);
 	rc = classes(m, t, taken, err);
 	if (rc == EE_OK && t->ngated) {
-		rc = ee_gate_difficulty(t, &m->rule, taken, &m->difficulty, err);
+		rc = ee_gate_difficulty(t, &m->class_rule, taken, &m->difficulty, err);
 		m->has_difficulty = rc == EE_OK;
 	}
 	free(taken);
@@ -127,9 +128,10 @@ void ee_report_json_extra(struct ee_json *j, const struct ee_report_model *m)
 {
 	int c, b;
 
-	ee_json_begin(j, "rule", '{');
-	ee_json_nums(j, "thresholds", m->rule.thr, m->nexits);
-	shares(j, m->ruled.exits, m->nexits, m->n);
+	ee_json_begin(j, "analysis_rule", '{'); /* of classes[] and gate_difficulty */
+	ee_json_nums(j, "thresholds", m->class_rule.thr,
+		     m->class_rule.policy == EE_POLICY_PATIENCE ? 1 : m->nexits);
+	ee_json_bool(j, "given", m->has_rule);
 	ee_json_end(j);
 	ee_json_begin(j, "classes", '[');
 	for (c = 0; c < m->num_classes; c++) {
@@ -231,9 +233,9 @@ static void md_classes(const struct ee_report_model *m, const char *safe, bool p
 	int e = m->nexits, c, k;
 
 	fprintf(f, "\n### Where each class leaves\n\nShare of each class's samples leaving at "
-		"each exit under %s %g%s, fallback %s:\n\n", ee_policy_name(m->rule.policy),
-		m->rule.thr[0], e > 1 && m->rule.thr[1] != m->rule.thr[0] ? ",..." : "",
-		ee_fallback_name(m->rule.fallback));
+		"each exit under %s %g%s, fallback %s:\n\n", ee_policy_name(m->class_rule.policy),
+		m->class_rule.thr[0], e > 1 && m->class_rule.thr[1] != m->class_rule.thr[0] ? ",..." : "",
+		ee_fallback_name(m->class_rule.fallback));
 	for (k = 0; k <= e; k++) {
 		snprintf(names[k], sizeof(names[k]), k < e ? "exit %d" : "fallback", k + 1);
 		head[k + 2] = names[k];
@@ -392,8 +394,8 @@ void ee_report_plot_classes(const struct ee_report *r, const struct ee_report_mo
 	}
 	fprintf(p->data, "EOD\n");
 	ee_plot_title(p, "%s: where each class leaves (%s %g, fallback %s)", m->name,
-		      ee_policy_name(m->rule.policy), m->rule.thr[0],
-		      ee_fallback_name(m->rule.fallback));
+		      ee_policy_name(m->class_rule.policy), m->class_rule.thr[0],
+		      ee_fallback_name(m->class_rule.fallback));
 	fprintf(p->cmds, "set style data histograms\nset style histogram rowstacked\n"
 		"set style fill solid 0.8 border -1\nset boxwidth 0.7\nset yrange [0:100]\n"
 		"set ylabel 'samples of the class (%%)'\nset xlabel 'class'\n"
@@ -403,6 +405,6 @@ void ee_report_plot_classes(const struct ee_report *r, const struct ee_report_mo
 		if (k < e)
 			fprintf(p->cmds, "'exit %d'%s", k + 1, ", ");
 		else
-			fprintf(p->cmds, "'fallback (%s)'\n", ee_fallback_name(m->rule.fallback));
+			fprintf(p->cmds, "'fallback (%s)'\n", ee_fallback_name(m->class_rule.fallback));
 	}
 }
