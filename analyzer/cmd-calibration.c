@@ -235,6 +235,37 @@ static void print_json(const struct cal *c)
 
 /* ---------------------------------------------------------------- command */
 
+static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
+{
+	const struct cal_opts *o = ctx;
+	struct cal c = { 0 };
+	struct ee_plot_look look;
+	struct ee_plot p;
+	int rc;
+
+	(void)npos;
+	c.path = pos[0];
+	c.val_path = o->val;
+	rc = ee_rule_names(&c.rule, o->policy, o->fallback, err);
+	if (rc == EE_OK)
+		rc = ee_cli_plot_check(o->plot, &o->look, &look, err);
+	if (rc == EE_OK)
+		rc = analyse(&c, err);
+	if (rc == EE_OK && o->plot && (rc = ee_cli_plot_begin(&p, &look, err)) == EE_OK) {
+		char name[256];
+
+		ee_calplot_reliability(&p, ee_cli_model_name(&c.t, name, sizeof(name)), &c.mc);
+		rc = ee_cli_plot_end(&p, o->plot, err);
+	}
+	if (rc == EE_OK && o->json)
+		print_json(&c);
+	else if (rc == EE_OK)
+		print_text(&c);
+	ee_trace_release(&c.t);
+	ee_trace_release(&c.val);
+	return rc;
+}
+
 int cmd_calibration(int argc, char **argv)
 {
 	struct cal_opts o = { 0 };
@@ -249,34 +280,6 @@ int cmd_calibration(int argc, char **argv)
 		EE_OPT_JSON(&o.json),
 		{ 0 },
 	};
-	struct cal c = { 0 };
-	struct ee_plot_look look;
-	struct ee_plot p;
-	struct ee_err err = { 0 };
-	const char *pos[1];
-	int npos, rc;
 
-	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
-	if (rc)
-		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
-	c.path = pos[0];
-	c.val_path = o.val;
-	rc = ee_rule_names(&c.rule, o.policy, o.fallback, &err);
-	if (rc == EE_OK)
-		rc = ee_cli_plot_check(o.plot, &o.look, &look, &err);
-	if (rc == EE_OK)
-		rc = analyse(&c, &err);
-	if (rc == EE_OK && o.plot && (rc = ee_cli_plot_begin(&p, &look, &err)) == EE_OK) {
-		char name[256];
-
-		ee_calplot_reliability(&p, ee_cli_model_name(&c.t, name, sizeof(name)), &c.mc);
-		rc = ee_cli_plot_end(&p, o.plot, &err);
-	}
-	if (rc == EE_OK && o.json)
-		print_json(&c);
-	else if (rc == EE_OK)
-		print_text(&c);
-	ee_trace_release(&c.t);
-	ee_trace_release(&c.val);
-	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK;
+	return ee_cli_main(argc, argv, synopsis, opts, 1, 1, body, &o);
 }

@@ -156,29 +156,30 @@ static int draw(const struct gallery_opts *o, const char *path, struct ee_err *e
 	return rc;
 }
 
+static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
+{
+	const struct gallery_opts *o = ctx;
+
+	(void)npos;
+	if (!o->data || !o->output)
+		return ee_err_set(err, EE_ERR_USAGE, "--data and --output are required%s",
+				  hint(synopsis));
+	return draw(o, pos[0], err);
+}
+
 int cmd_gallery(int argc, char **argv)
 {
 	struct gallery_opts o = { .per = 8 };
 	const struct ee_opt opts[] = {
 		{ "data", EE_OPT_STR, &o.data, "<spec>", "the dataset the trace was made from", 0,
 		  0 },
-		{ "output", EE_OPT_STR, &o.output, "<file>", "the grid, .png or .svg (also -o)", 0,
-		  0 },
+		{ "output", EE_OPT_STR, &o.output, "<file>", "the grid, .png or .svg", 0, 0 },
 		{ "per", EE_OPT_INT, &o.per, "<n>", "most and least confident samples shown per "
 		  "exit (default 8)", 1, EE_GALLERY_MAX },
 		EE_OPT_RULE(&o.rule, "one threshold or one per exit (default 0.9; patience 1)"),
 		EE_OPT_PLOT_LOOK(&o.look),
 		{ 0 },
 	};
-	struct ee_err err = { 0 };
-	const char *pos[1];
-	int npos, rc;
 
-	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
-	if (rc)
-		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
-	if (!o.data || !o.output)
-		return ee_fail_usage(synopsis, "--data and --output are required");
-	rc = draw(&o, pos[0], &err);
-	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK;
+	return ee_cli_main(argc, argv, synopsis, opts, 1, 1, body, &o);
 }

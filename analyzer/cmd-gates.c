@@ -479,6 +479,35 @@ static int draw(const struct gates *g, const char *path, const struct ee_plot_lo
 
 /* ---------------------------------------------------------------- command */
 
+static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
+{
+	const struct gates_opts *o = ctx;
+	struct ee_plot_look look;
+	struct gates g = { 0 };
+	double v[EE_MAX_EXITS];
+	int nv, rc;
+
+	(void)npos;
+	g.path = pos[0];
+	rc = ee_cli_rule_parse(&o->rule, &g.rule, v, &nv, err);
+	if (rc == EE_OK && nv == 0) {
+		v[0] = g.rule.policy == EE_POLICY_PATIENCE ? DEFAULT_PATIENCE : DEFAULT_THRESHOLD;
+		nv = 1;
+	}
+	if (rc == EE_OK)
+		rc = ee_cli_plot_check(o->plot, &o->look, &look, err);
+	if (rc == EE_OK)
+		rc = analyse(&g, v, nv, err);
+	if (rc == EE_OK && o->plot)
+		rc = draw(&g, o->plot, &look, err);
+	if (rc == EE_OK && o->json)
+		print_json(&g);
+	else if (rc == EE_OK)
+		print_text(&g);
+	gates_release(&g);
+	return rc;
+}
+
 int cmd_gates(int argc, char **argv)
 {
 	struct gates_opts o = { 0 };
@@ -490,32 +519,6 @@ int cmd_gates(int argc, char **argv)
 		EE_OPT_PLOT_LOOK(&o.look),
 		{ 0 },
 	};
-	struct ee_plot_look look;
-	struct gates g = { 0 };
-	struct ee_err err = { 0 };
-	double v[EE_MAX_EXITS];
-	const char *pos[1];
-	int npos, nv, rc;
 
-	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
-	if (rc)
-		return ee_cli_exit(rc, &err);
-	g.path = pos[0];
-	rc = ee_cli_rule_parse(&o.rule, &g.rule, v, &nv, &err);
-	if (rc == EE_OK && nv == 0) {
-		v[0] = g.rule.policy == EE_POLICY_PATIENCE ? DEFAULT_PATIENCE : DEFAULT_THRESHOLD;
-		nv = 1;
-	}
-	if (rc == EE_OK)
-		rc = ee_cli_plot_check(o.plot, &o.look, &look, &err);
-	if (rc == EE_OK)
-		rc = analyse(&g, v, nv, &err);
-	if (rc == EE_OK && o.plot)
-		rc = draw(&g, o.plot, &look, &err);
-	if (rc == EE_OK && o.json)
-		print_json(&g);
-	else if (rc == EE_OK)
-		print_text(&g);
-	gates_release(&g);
-	return ee_cli_exit(rc, &err);
+	return ee_cli_main(argc, argv, synopsis, opts, 1, 1, body, &o);
 }

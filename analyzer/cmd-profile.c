@@ -109,76 +109,84 @@ static int write_timeline(const struct ee_timeline *tl, const struct ee_trace *t
 	return ee_timeline_write(&tl, names, 1, path, err);
 }
 
-int cmd_profile(int argc, char **argv)
+struct profile_cmd {
+	struct ee_profile_opts o;
+	const char *data, *output, *counters, *timeline;
+	struct ee_cli_images img;
+};
+
+static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
 {
-	struct ee_profile_opts o = { .batch = 64, .threads = 1 };
-	const char *data = NULL, *output = NULL, *counters = NULL, *timeline = NULL, *pos[1];
+	struct profile_cmd *p = ctx;
 	struct ee_timeline tl = { 0 };
-	struct ee_cli_images img = { 0 };
-	const struct ee_opt opts[] = {
-		{ "data", EE_OPT_STR, &data, "<spec>", "dataset, e.g. fashion-mnist:test", 0, 0 },
-		{ "output", EE_OPT_STR, &output, "<file>", "trace to write", 0,
-		  0 },
-		{ "softmax", EE_OPT_FLAG, &o.softmax, NULL, "also keep every exit's full softmax",
-		  0, 0 },
-		{ "no-logits", EE_OPT_FLAG, &o.no_logits, NULL, "do not keep the exits' logits "
-		  "(a smaller trace; calibration then has no Brier score, NLL or temperatures)",
-		  0, 0 },
-		{ "timeline", EE_OPT_STR, &timeline, "<file.json>", "write a per-layer timeline of "
-		  "the pass (Chrome trace events: chrome://tracing, Perfetto)", 0, 0 },
-		EE_OPT_COUNTERS(&counters),
-		EE_OPT_LIMIT_HELP(&o.limit, "at most n samples (a shard; default: all)"),
-		EE_OPT_OFFSET(&o.offset),
-		EE_OPT_BATCH(&o.batch),
-		EE_OPT_THREADS(&o.threads),
-		EE_OPT_IMAGES(&img),
-		{ 0 },
-	};
-	struct ee_err err = { 0 };
 	struct ee_counters c = { 0 };
 	struct ee_profile_dist_info info;
 	struct ee_skipped skipped = { 0 };
 	struct ee_trace t;
-	int npos, nwarn, rc;
+	int nwarn, rc;
 
-	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
-	if (rc)
-		return ee_cli_exit(rc, &err);
-	if (!data || !output)
-		return ee_fail_usage(synopsis, "--data and --output are required");
-	if (ee_cli_images(&img, &o.prep, &err) < 0)
-		return ee_fail(&err);
-	o.skipped = img.skip_bad ? &skipped : NULL;
-	ee_cli_threads(o.threads);
+	(void)npos;
+	if (!p->data || !p->output)
+		return ee_err_set(err, EE_ERR_USAGE, "--data and --output are required%s",
+				  hint(synopsis));
+	if ((rc = ee_cli_images(&p->img, &p->o.prep, err)) < 0)
+		return rc;
+	p->o.skipped = p->img.skip_bad ? &skipped : NULL;
+	ee_cli_threads(p->o.threads);
 	if (ee_cli_tty())
-		o.progress = progress;
+		p->o.progress = progress;
 	/* (agreed: a node of a cluster may lack what another has) */
-	if (ee_dist_agree(open_counters(&c, counters, &o, &err), &err) < 0) {
+	if ((rc = ee_dist_agree(open_counters(&c, p->counters, &p->o, err), err)) < 0) {
 		ee_counters_close(&c);
-		return ee_fail(&err);
+		return rc;
 	}
 	nwarn = c.nwarn;
-	if (timeline)
-		o.timeline = &tl;
-	rc = ee_profile_dist(pos[0], data, &o, &t, &info, &err);
+	if (p->timeline)
+		p->o.timeline = &tl;
+	rc = ee_profile_dist(pos[0], p->data, &p->o, &t, &info, err);
 	ee_cli_warn_counters(&c, nwarn);
 	ee_counters_close(&c);
 	if (rc < 0) {
 		ee_timeline_release(&tl);
-		return ee_fail(&err);
+		return rc;
 	}
 	/* the other ranks hold nothing and write nothing; the timeline is rank 0's shard */
-	if (timeline && ee_dist_rank() == 0)
-		rc = write_timeline(&tl, &t, timeline, &err);
+	if (p->timeline && ee_dist_rank() == 0)
+		rc = write_timeline(&tl, &t, p->timeline, err);
 	ee_timeline_release(&tl);
 	if (rc == EE_OK && ee_dist_rank() == 0)
-		rc = ee_trace_write(&t, output, &err);
+		rc = ee_trace_write(&t, p->output, err);
 	if (rc == EE_OK && ee_dist_rank() == 0) {
 		ee_cli_warn_skipped(&skipped);
-		print_summary(&t, output, &info);
-		if (timeline)
-			printf("timeline    %s\n", timeline);
+		print_summary(&t, p->output, &info);
+		if (p->timeline)
+			printf("timeline    %s\n", p->timeline);
 	}
 	ee_trace_release(&t);
-	return ee_cli_exit(rc, &err);
+	return rc;
+}
+
+int cmd_profile(int argc, char **argv)
+{
+	struct profile_cmd p = { .o = { .batch = 64, .threads = 1 } };
+	const struct ee_opt opts[] = {
+		{ "data", EE_OPT_STR, &p.data, "<spec>", "dataset, e.g. fashion-mnist:test", 0, 0 },
+		{ "output", EE_OPT_STR, &p.output, "<file>", "trace to write", 0, 0 },
+		{ "softmax", EE_OPT_FLAG, &p.o.softmax, NULL, "also keep every exit's full softmax",
+		  0, 0 },
+		{ "no-logits", EE_OPT_FLAG, &p.o.no_logits, NULL, "do not keep the exits' logits "
+		  "(a smaller trace; calibration then has no Brier score, NLL or temperatures)",
+		  0, 0 },
+		{ "timeline", EE_OPT_STR, &p.timeline, "<file.json>", "write a per-layer timeline of "
+		  "the pass (Chrome trace events: chrome://tracing, Perfetto)", 0, 0 },
+		EE_OPT_COUNTERS(&p.counters),
+		EE_OPT_LIMIT_HELP(&p.o.limit, "at most n samples (a shard; default: all)"),
+		EE_OPT_OFFSET(&p.o.offset),
+		EE_OPT_BATCH(&p.o.batch),
+		EE_OPT_THREADS(&p.o.threads),
+		EE_OPT_IMAGES(&p.img),
+		{ 0 },
+	};
+
+	return ee_cli_main(argc, argv, synopsis, opts, 1, 1, body, &p);
 }
