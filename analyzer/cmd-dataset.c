@@ -146,11 +146,22 @@ static int convert(const char *spec, const struct dataset_opts *o, struct ee_err
 	return rc;
 }
 
+static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
+{
+	const struct dataset_opts *o = ctx;
+
+	(void)npos;
+	if (!o->output)
+		return ee_err_set(err, EE_ERR_USAGE, "--output is required%s", hint(synopsis));
+	ee_cli_threads(o->threads);
+	return convert(pos[0], o, err);
+}
+
 int cmd_dataset(int argc, char **argv)
 {
 	struct dataset_opts o = { .batch = 64, .threads = 1 };
 	const struct ee_opt opts[] = {
-		{ "output", EE_OPT_STR, &o.output, "<file>", "HDF5 file to write (also -o <file>)",
+		{ "output", EE_OPT_STR, &o.output, "<file>", "HDF5 file to write",
 		  0, 0 },
 		{ "input-shape", EE_OPT_STR, &o.shape, "<c,h,w>", "stored image shape (required "
 		  "for image files; default: the dataset's)", 0, 0 },
@@ -166,16 +177,6 @@ int cmd_dataset(int argc, char **argv)
 		EE_OPT_THREADS(&o.threads),
 		{ 0 },
 	};
-	struct ee_err err = { 0 };
-	const char *pos[1];
-	int npos, rc;
 
-	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
-	if (rc)
-		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
-	if (!o.output)
-		return ee_fail_usage(synopsis, "--output is required");
-	ee_cli_threads(o.threads);
-	rc = convert(pos[0], &o, &err);
-	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK;
+	return ee_cli_main(argc, argv, synopsis, opts, 1, 1, body, &o);
 }
