@@ -292,5 +292,5 @@ check-fresh:
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(FUZZ_LIB_OBJ:.o=.d)
+-include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_SRC:%.c=$(FO)/%.d) $(FO)/tests/fuzz/fuzz.d
 -include $(LIB_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SRC:tests/unit/%.c=$(O)/tests/unit/%.d)

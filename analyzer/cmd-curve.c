@@ -12,7 +12,7 @@
  *    threshold or one per exit, SCAN style);
  *  - the budget table: the most accurate of those points (the first on ties) within
  *    25, 50, 75 and 100 % of the deepest exit's mean standalone MACs (none fits: "none fits"
- *    in text, null in JSON), as ee_accuracy_within and report.json's budget_table.
+ *    in text, "feasible": false and no point in JSON), as ee_accuracy_within and report.json's budget_table.
  * The text output merges runs of thresholds with identical results into one row
  * ("0.00-0.41"); JSON and CSV keep every point. The numbers are those of `eeprof
  * report` (reports/report.h): each trace is the one model of its own report, since

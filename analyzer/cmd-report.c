@@ -38,6 +38,7 @@
 #include "plugins/counters.h"
 #include "plugins/dataset.h"
 #include "plugins/dist.h"
+#include "plugins/net.h"
 #include "plugins/profile_dist.h"
 #include "reports/plot.h"
 #include "reports/report.h"
@@ -45,18 +46,25 @@
 
 static const char synopsis[] =
 	"eeprof report <checkpoint.h5>... --data <spec> (-o | --output) <dir> [--val <spec>]\n"
-	"       [--policy <p>] [--fallback <f>] [--trace-dir <dir>] [--no-plots] [--gnuplot <prog>]\n"
-	"       [--name <name>[,<name>...]] [--counters <events>] [--limit <n>] [--batch <n>]\n"
-	"       [--threads <n>] [--resize <s>] [--interpolation <i>] [--no-resize]\n"
+	"       [--policy <p>] [--fallback <f>] [--threshold <t>[,<t>...]] [--trace-dir <dir>]\n"
+	"       [--no-plots] [--gnuplot <prog>] [--name <name>[,<name>...]] [--counters <events>]\n"
+	"       [--limit <n>] [--batch <n>] [--threads <n>] [--resize <s>] [--interpolation <i>]\n"
+	"       [--no-resize]\n"
 	"   or: eeprof report --traces <trace.h5>... [--val-traces <v1.h5,v2.h5,...>] -o <dir> "
 	"[...]\n\n"
 	"policies: maxprob, entropy, margin, patience; fallbacks: last, ensemble, best.\n"
+	"The sweep covers the policy's thresholds; --threshold also applies one rule (one\n"
+	"number, or one per exit) and reports it beside the sweep (report.json's rule).\n"
 	"--trace-dir keeps the traces (<name>.h5, <name>.val.h5) for later --traces runs.\n"
 	"The gnuplot program is --gnuplot, else $EEPROF_GNUPLOT, else gnuplot from PATH.";
 
 struct report_opts {
-	const char *data, *val, *output, *policy, *fallback, *trace_dir, *gnuplot, *val_traces;
+	const char *data, *val, *output, *trace_dir, *gnuplot, *val_traces;
 	const char *counters, *name_list;
+	struct ee_cli_rule rule;       /* --policy, --fallback, --threshold as given */
+	struct ee_exit_rule parsed;    /* policy and fallback parsed */
+	double v[EE_MAX_EXITS];        /* --threshold parsed: [nv], nv = 0 without it */
+	int nv;
 	const char *names[EE_MAX_POS]; /* the model of argument i (NULL: its checkpoint's stem) */
 	bool traces, no_plots;
 	struct ee_profile_opts profile;
@@ -99,6 +107,7 @@ static int traces_of(const struct report_opts *o, const char *arg, const char *g
 	char name[256];
 	struct ee_profile_opts po = o->profile;
 	struct ee_profile_dist_info info;
+	struct ee_skipped skipped = { 0 }, val_skipped = { 0 };
 	int rc;
 
 	*has_val = false;
@@ -117,13 +126,19 @@ static int traces_of(const struct report_opts *o, const char *arg, const char *g
 	else
 		ee_report_stem(arg, name, sizeof(name));
 	po.progress_ctx = name;
+	po.skipped = o->img.skip_bad ? &skipped : NULL;
 	if ((rc = ee_profile_dist(arg, o->data, &po, t, &info, err)) < 0)
 		return rc;
+	po.skipped = o->img.skip_bad ? &val_skipped : NULL;
 	if (o->val && (rc = ee_profile_dist(arg, o->val, &po, v, &info, err)) < 0) {
 		ee_trace_release(t);
 		return rc;
 	}
 	*has_val = o->val != NULL;
+	if (ee_dist_rank() == 0) { /* each pass's, the same files for every model */
+		ee_cli_warn_skipped(&skipped);
+		ee_cli_warn_skipped(&val_skipped);
+	}
 	if (ee_dist_rank() == 0 && o->trace_dir &&
 	    (rc = keep_trace(t, o->trace_dir, name, "", err)) == EE_OK && *has_val)
 		rc = keep_trace(v, o->trace_dir, name, ".val", err);
@@ -199,6 +214,18 @@ static void print_summary(const struct ee_report *r, const char *dir)
 	}
 	ee_table_print(&t, stdout, false);
 	ee_table_release(&t);
+	for (i = 0; i < r->nmodels; i++) {
+		const struct ee_report_model *m = &r->models[i];
+		char thr[EE_MAX_EXITS * 24];
+
+		if (m->has_rule)
+			printf("%s %s: %s %s, fallback %s: accuracy %.4f at %s MACs\n",
+			       i ? "           " : "\nrule       ", m->name,
+			       ee_policy_name(m->rule.policy),
+			       ee_cli_thresholds_text(&m->rule, m->nexits, thr, sizeof(thr)),
+			       ee_fallback_name(m->rule.fallback), m->applied.accuracy,
+			       ee_fmt_si(a, sizeof(a), m->applied.macs_mean));
+	}
 	printf("\nreport      %s/report.md (%d samples of %s, %.1f s)\n", dir, r->samples, r->data,
 	       r->wall_seconds);
 }
@@ -289,7 +316,19 @@ static int make_dirs(const char *path, size_t *made, struct ee_err *err)
 	return EE_OK;
 }
 
-/* Every input opens: checkpoints, datasets, or traces. */
+/* The --threshold list fits a model of nexits exits (a usage error naming the count). */
+static int rule_fits(const struct report_opts *o, const char *path, int nexits,
+		     struct ee_err *err)
+{
+	struct ee_exit_rule rule = o->parsed;
+
+	if (o->nv && ee_rule_thresholds(&rule, o->v, o->nv, nexits, err) < 0)
+		return ee_err_prefix(err, "'%s': ", path);
+	return EE_OK;
+}
+
+/* Every input opens: checkpoints, datasets, or traces; a --threshold list fits every
+ * model (a list of more than one value needs the checkpoint's model built). */
 static int inputs_open(const struct report_opts *o, const char *const *pos, int npos,
 		       struct ee_err *err)
 {
@@ -297,18 +336,28 @@ static int inputs_open(const struct report_opts *o, const char *const *pos, int 
 	struct ee_dataset ds;
 	struct ee_ckpt ck;
 	struct ee_trace t;
+	struct ee_net net;
 	int i, rc;
 
 	for (i = 0; i < npos; i++) {
 		if (o->traces) {
 			if ((rc = ee_trace_read(&t, pos[i], err)) < 0)
 				return rc;
+			rc = rule_fits(o, pos[i], t.nexits, err);
 			ee_trace_release(&t);
+		} else if (o->nv > 1) {
+			if ((rc = ee_net_load(&net, pos[i], err)) < 0)
+				return rc;
+			rc = rule_fits(o, pos[i], net.model.nexits, err);
+			ee_net_release(&net);
 		} else {
 			if ((rc = ee_ckpt_open(&ck, pos[i], err)) < 0)
 				return rc;
 			ee_ckpt_release(&ck);
+			rc = rule_fits(o, pos[i], 1, err); /* one value fits any model */
 		}
+		if (rc < 0)
+			return rc;
 	}
 	for (i = 0; i < 2 && !o->traces; i++) {
 		if (!specs[i])
@@ -402,14 +451,11 @@ static int run(struct report_opts *o, const char *const *pos, int npos, struct e
 	const char *vals[EE_MAX_POS];
 	char *list = NULL;
 	struct ee_report r;
-	struct ee_exit_rule rule;
 	double start = now();
-	int nvals = 0, rc;
+	int nvals = 0, rc = EE_OK;
 
 	if (o->traces && ee_dist_rank() != 0)
 		return EE_OK;
-	if ((rc = ee_rule_names(&rule, o->policy, o->fallback, err)) < 0)
-		return rc;
 	if (o->val_traces) {
 		if (!(list = strdup(o->val_traces)))
 			return ee_err_set(err, EE_ERR_NOMEM, "out of memory");
@@ -418,7 +464,9 @@ static int run(struct report_opts *o, const char *const *pos, int npos, struct e
 			rc = ee_err_set(err, EE_ERR_USAGE, "--val-traces lists %d traces for %d "
 					"traces", nvals, npos);
 	}
-	ee_report_init(&r, rule.policy, rule.fallback);
+	ee_report_init(&r, o->parsed.policy, o->parsed.fallback);
+	r.nthr = o->nv;
+	memcpy(r.thr, o->v, sizeof(r.thr));
 	if (rc == EE_OK)
 		rc = build_counted(&r, o, pos, npos, o->val_traces ? vals : NULL, err);
 	r.wall_seconds = now() - start;
@@ -449,6 +497,7 @@ static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
 
 	if ((o->name_list && (rc = name_models(o, npos, &names, err)) < 0) ||
 	    (rc = check_opts(o, pos, npos, err)) < 0 ||
+	    (rc = ee_cli_rule_parse(&o->rule, &o->parsed, o->v, &o->nv, err)) < 0 ||
 	    (rc = ee_cli_images(&o->img, &o->profile.prep, err)) < 0) {
 		free(names);
 		return rc;
@@ -478,10 +527,8 @@ int cmd_report(int argc, char **argv)
 		{ "output", EE_OPT_STR, &o.output, "<dir>", "report directory", 0, 0 },
 		{ "val", EE_OPT_STR, &o.val, "<spec>", "validation data for MSDNet budgets, e.g. "
 		  "fashion-mnist:val", 0, 0 },
-		{ "policy", EE_OPT_STR, &o.policy, "<p>", "exit policy of the sweep (default maxprob)",
-		  0, 0 },
-		{ "fallback", EE_OPT_STR, &o.fallback, "<f>", "when no exit is confident (default "
-		  "last)", 0, 0 },
+		EE_OPT_RULE(&o.rule, "also apply one threshold, or one per exit, beside the sweep "
+			    "(report.json's rule)"),
 		{ "trace-dir", EE_OPT_STR, &o.trace_dir, "<dir>", "keep the traces there", 0, 0 },
 		{ "traces", EE_OPT_FLAG, &o.traces, NULL, "arguments are traces, not checkpoints",
 		  0, 0 },

@@ -42,13 +42,14 @@ static int bad_field(struct ee_err *err, const char *file, const char *where, co
 			  where[0] ? "." : "", key, want);
 }
 
-/* A number (null reads as NAN) at obj.key. */
+/* A number at obj.key; NAN where none fits: the key absent from an object whose
+ * "feasible" is false (or null, as reports before "feasible" wrote it). */
 static int get_num(const struct ee_jv *obj, const char *key, const char *file, const char *where,
 		   double *v, struct ee_err *err)
 {
-	const struct ee_jv *x = ee_jv_get(obj, key);
+	const struct ee_jv *x = ee_jv_get(obj, key), *fits = ee_jv_get(obj, "feasible");
 
-	if (x && x->type == EE_JV_NULL) {
+	if ((x && x->type == EE_JV_NULL) || (!x && fits && fits->type == EE_JV_BOOL && !fits->b)) {
 		*v = NAN;
 		return EE_OK;
 	}
@@ -329,6 +330,47 @@ static int compare_budgets(struct ctx *c, const char *name, const struct ee_jv *
 	return EE_OK;
 }
 
+/* The accuracy and MACs of the result key ("ensemble", "rule") of models b and n. */
+static int compare_result(struct ctx *c, const char *name, const struct ee_jv *b,
+			  const struct ee_jv *n, const char *key)
+{
+	char where[160], acc[64], macs[64];
+	int rc;
+
+	snprintf(where, sizeof(where), "model '%s'.%s", name, key);
+	snprintf(acc, sizeof(acc), "%s accuracy", key);
+	snprintf(macs, sizeof(macs), "%s MACs", key);
+	if ((rc = compare(c, name, ee_jv_get(b, key), ee_jv_get(n, key), where, "accuracy", acc,
+			  EE_DIFF_ACCURACY)) < 0)
+		return rc;
+	return compare(c, name, ee_jv_get(b, key), ee_jv_get(n, key), where, "macs_mean", macs,
+		       EE_DIFF_MACS);
+}
+
+/* The rule given to report --threshold, when both models have one: the same thresholds,
+ * then its accuracy and MACs. */
+static int compare_rule(struct ctx *c, const char *name, const struct ee_jv *b,
+			const struct ee_jv *n)
+{
+	const struct ee_jv *br = ee_jv_get(b, "rule"), *nr = ee_jv_get(n, "rule"), *bt, *nt;
+	double x, y;
+	int k, len;
+
+	if (!br || !nr)
+		return EE_OK;
+	bt = ee_jv_get(br, "thresholds");
+	nt = ee_jv_get(nr, "thresholds");
+	len = ee_jv_len(bt);
+	for (k = 0; k < len && len == ee_jv_len(nt); k++)
+		if (!ee_jv_num(ee_jv_at(bt, k), &x) || !ee_jv_num(ee_jv_at(nt, k), &y) || x != y)
+			break;
+	if (!len || k < len || len != ee_jv_len(nt))
+		return ee_err_set(c->err, EE_ERR_INPUT, "reports of different rules: model '%s' "
+				  "has other thresholds in '%s' than in '%s' (report --threshold)",
+				  name, c->base.file, c->cur.file);
+	return compare_result(c, name, b, n, "rule");
+}
+
 static int compare_model(struct ctx *c, const struct ee_jv *b, const struct ee_jv *n)
 {
 	const struct ee_jv *bx, *nx, *bt, *nt;
@@ -354,11 +396,8 @@ static int compare_model(struct ctx *c, const struct ee_jv *b, const struct ee_j
 				  ee_jv_len(nx), c->cur.file);
 	if ((rc = compare_exits(c, name, bx, nx)) < 0)
 		return rc;
-	snprintf(where, sizeof(where), "model '%s'.ensemble", name);
-	if ((rc = compare(c, name, ee_jv_get(b, "ensemble"), ee_jv_get(n, "ensemble"), where,
-			  "accuracy", "ensemble accuracy", EE_DIFF_ACCURACY)) < 0 ||
-	    (rc = compare(c, name, ee_jv_get(b, "ensemble"), ee_jv_get(n, "ensemble"), where,
-			  "macs_mean", "ensemble MACs", EE_DIFF_MACS)) < 0)
+	if ((rc = compare_result(c, name, b, n, "ensemble")) < 0 ||
+	    (rc = compare_rule(c, name, b, n)) < 0)
 		return rc;
 	return compare_budgets(c, name, bt, nt);
 }
@@ -478,8 +517,8 @@ const char *ee_verdict_name(enum ee_verdict v)
 
 static const char *value(char *buf, size_t size, const struct ee_diff_check *k, double v)
 {
-	if (isnan(v))
-		snprintf(buf, size, "null");
+	if (isnan(v)) /* a budget nothing fits */
+		snprintf(buf, size, "none fits");
 	else if (k->kind == EE_DIFF_MACS)
 		ee_fmt_si(buf, size, v);
 	else if (k->kind == EE_DIFF_TIME)
@@ -491,8 +530,8 @@ static const char *value(char *buf, size_t size, const struct ee_diff_check *k, 
 
 static const char *change(char *buf, size_t size, const struct ee_diff_check *k)
 {
-	if (isnan(k->change))
-		snprintf(buf, size, k->verdict == EE_VERDICT_SAME ? "" :
+	if (isnan(k->change)) /* none fits on one side at least */
+		snprintf(buf, size, k->verdict == EE_VERDICT_SAME ? "-" :
 				    k->verdict == EE_VERDICT_BETTER ? "now fits" : "no longer fits");
 	else if (k->change == 0)
 		snprintf(buf, size, "0");

@@ -249,6 +249,14 @@ static int analyse(struct ee_report_model *m, const struct ee_report *r, const s
 	m->ncurve = ee_sweep_grid(t, r->policy, thr, EE_REPORT_MAX_CURVE);
 	ee_sweep(t, r->policy, r->fallback, thr, m->ncurve, m->curve);
 	ee_report_budget_table(m);
+	if (r->nthr > 0) { /* the rule given, beside the sweep */
+		m->rule.policy = r->policy;
+		m->rule.fallback = r->fallback;
+		if ((rc = ee_rule_thresholds(&m->rule, r->thr, r->nthr, m->nexits, err)) < 0)
+			return ee_err_prefix(err, "model '%s': ", m->name);
+		ee_simulate(t, &m->rule, &m->applied, NULL);
+		m->has_rule = true;
+	}
 	if ((rc = gates(m, t, err)) < 0 || (rc = timing(m, t, err)) < 0)
 		return rc;
 	return val ? budgets(m, r->policy, val, t, err) : EE_OK;

@@ -38,14 +38,16 @@
  *              macs_max, macs_cascade_min, macs_cascade_max},
  *     ensemble {accuracy, macs_mean},
  *     curve[] {threshold, accuracy, macs_mean, exit_share[E], fallback_share},
- *     budget_table[] {fraction, budget_macs, accuracy, threshold, macs_mean}
+ *     budget_table[] {fraction, budget_macs, feasible, accuracy, threshold, macs_mean}
  *              (best sweep point within fraction x the deepest exit's macs_mean;
- *              null when none fits),
+ *              none fits: feasible false and the point's three fields absent),
  *     gates[] {layer, exit, channels, open_ratio, std, hist[10], always_open,
  *              never_open, ring_macs_never, ring_macs_always}   (EMG layers only)
  *     budgets[] {fraction, budget_macs, feasible, thresholds[E], val {accuracy,
  *              macs_mean}, test {accuracy, macs_mean, exit_share[E], fallback_share}}
- *              (with validation traces only)
+ *              (with validation traces only; none fits: feasible false, the rest absent),
+ *     rule {thresholds[E] (patience: [its one number]), accuracy, macs_mean,
+ *              exit_share[E], fallback_share}   (with nthr > 0 only: --threshold)
  * MACs are multiply-accumulates per sample (FLOPs = 2 x MACs); accuracies fractions.
  *
  * timing.json (docs/timing.md), schema_version 1: schema_version, generator,
@@ -113,6 +115,9 @@ struct ee_report_model {
 	struct ee_report_gate *gates; /* [ngates] */
 	bool has_val;
 	struct ee_report_budget budgets[EE_REPORT_NFRAC];
+	bool has_rule;           /* the report's --threshold rule applied (r->nthr > 0): */
+	struct ee_exit_rule rule;       /* its thresholds for this model's exits */
+	struct ee_dyn_result applied;   /* and its result on the trace */
 	/* timing, never in report.json */
 	double seconds;
 	int threads, batch, nlayers;
@@ -143,6 +148,8 @@ struct ee_report {
 	char labels_hash[32];
 	enum ee_policy policy;
 	enum ee_fallback fallback;
+	int nthr;                /* a rule applied beside the sweep (--threshold): 0 none, */
+	double thr[EE_MAX_EXITS]; /* [nthr] 1 value for every exit, or 1 per exit; set after init */
 	char val_data[256];
 	int val_samples;
 	int nmodels;
@@ -164,7 +171,8 @@ void ee_report_release(struct ee_report *r);
  * Analyses trace t (and val, if not NULL: MSDNet budgets) into a new model of the
  * report, named after the stem of t->checkpoint. EE_ERR_INPUT if t is of other data
  * or samples than the models before it (or val than their val traces), if val is
- * of another checkpoint, or if a model of that name is already in the report.
+ * of another checkpoint, or if a model of that name is already in the report;
+ * EE_ERR_USAGE if r->thr does not fit the model's exits (ee_rule_thresholds).
  */
 int ee_report_add(struct ee_report *r, const struct ee_trace *t, const struct ee_trace *val,
 		  struct ee_err *err);

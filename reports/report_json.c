@@ -78,9 +78,12 @@ void ee_report_json_curve(struct ee_json *j, const struct ee_report_model *m, un
 		ee_json_begin(j, NULL, '{');
 		ee_json_num(j, "fraction", ee_report_fractions[f]);
 		ee_json_num(j, "budget_macs", pt->budget);
-		ee_json_num(j, "accuracy", d ? d->accuracy : NAN);
-		ee_json_num(j, "threshold", d ? d->threshold : NAN);
-		ee_json_num(j, "macs_mean", d ? d->macs_mean : NAN);
+		ee_json_bool(j, "feasible", d != NULL);
+		if (d) { /* none fits: "feasible": false, and no point (as budgets[]) */
+			ee_json_num(j, "accuracy", d->accuracy);
+			ee_json_num(j, "threshold", d->threshold);
+			ee_json_num(j, "macs_mean", d->macs_mean);
+		}
 		ee_json_end(j);
 	}
 	ee_json_end(j);
@@ -146,6 +149,19 @@ static void json_budgets(struct ee_json *j, const struct ee_report_model *m, int
 	ee_json_end(j);
 }
 
+/* The --threshold rule applied: every exit's threshold (patience: its one number) and
+ * the result. */
+static void json_rule(struct ee_json *j, const struct ee_report_model *m)
+{
+	ee_json_begin(j, "rule", '{');
+	ee_json_nums(j, "thresholds", m->rule.thr,
+		     m->rule.policy == EE_POLICY_PATIENCE ? 1 : m->nexits);
+	ee_json_num(j, "accuracy", m->applied.accuracy);
+	ee_json_num(j, "macs_mean", m->applied.macs_mean);
+	ee_report_json_shares(j, &m->applied, m->nexits, m->n, 0);
+	ee_json_end(j);
+}
+
 void ee_report_json(const struct ee_report *r, FILE *f)
 {
 	struct ee_json j;
@@ -178,6 +194,8 @@ void ee_report_json(const struct ee_report *r, FILE *f)
 			json_gates(&j, m);
 		if (m->has_val)
 			json_budgets(&j, m, r->val_samples);
+		if (m->has_rule)
+			json_rule(&j, m);
 		ee_json_end(&j);
 	}
 	ee_json_end(&j);

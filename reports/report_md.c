@@ -125,6 +125,28 @@ static void md_curve(const struct ee_report *r, const struct ee_report_model *m,
 	ee_table_release(&t);
 }
 
+/* The --threshold rule applied: every exit's threshold, then its result. */
+static void md_rule(const struct ee_report *r, const struct ee_report_model *m, FILE *f)
+{
+	const bool patience = m->rule.policy == EE_POLICY_PATIENCE;
+	char acc[32], macs[32];
+	int k;
+
+	fprintf(f, "\n### The rule given (--threshold)\n\n%s, ", ee_policy_name(r->policy));
+	if (patience)
+		fprintf(f, "patience %.9g", m->rule.thr[0]);
+	for (k = 0; !patience && k < m->nexits; k++)
+		fprintf(f, "%s%.9g", k ? ", " : "thresholds ", m->rule.thr[k]);
+	fprintf(f, "%s, fallback %s: accuracy %s at %s MACs (%.1f%% of the deepest exit); "
+		"samples leaving at each exit:", patience ? "" : " (exit 1 first)",
+		ee_fallback_name(r->fallback), pct(acc, sizeof(acc), m->applied.accuracy),
+		si(macs, sizeof(macs), m->applied.macs_mean),
+		100 * m->applied.macs_mean / m->stats.macs_mean[m->nexits - 1]);
+	for (k = 0; k < m->nexits; k++)
+		fprintf(f, " %.1f%%", 100.0 * m->applied.exits[k] / m->n);
+	fprintf(f, ", fallback %.1f%%.\n", 100.0 * m->applied.exits[m->nexits] / m->n);
+}
+
 static void md_budget_table(const struct ee_report_model *m, FILE *f)
 {
 	static const char *const head[] = { "budget", "MACs", "best accuracy", "threshold",
@@ -429,6 +451,8 @@ static void md_model(const struct ee_report *r, const struct ee_report_model *m,
 		fprintf(f, "\n![exit distribution per threshold](exits-%s.png) "
 			"([SVG](exits-%s.svg))\n", safe, safe);
 	}
+	if (m->has_rule)
+		md_rule(r, m, f);
 	md_budget_table(m, f);
 	if (m->has_val)
 		md_budgets(r, m, f);
@@ -456,8 +480,10 @@ static void md_summary(const struct ee_report *r, FILE *f)
 			      pct(a, sizeof(a), m->stats.accuracy[last]),
 			      si(b, sizeof(b), m->stats.macs_mean[last]),
 			      pct(c, sizeof(c), m->stats.ensemble_accuracy),
-			      pct(d, sizeof(d), half->index >= 0 ? m->curve[half->index].accuracy : NAN),
-			      pct(e, sizeof(e), most->index >= 0 ? m->curve[most->index].accuracy : NAN));
+			      half->index >= 0 ? pct(d, sizeof(d), m->curve[half->index].accuracy)
+					       : "none fits",
+			      most->index >= 0 ? pct(e, sizeof(e), m->curve[most->index].accuracy)
+					       : "none fits");
 	}
 	ee_table_print(&t, f, true);
 	ee_table_release(&t);

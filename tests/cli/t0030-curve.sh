@@ -104,8 +104,9 @@ assert p[\"exit_share\"] == [round(1/6, 10)] * 3'"
 check "curve: budget table at 25/50/75/100 % of the deepest exit" "$J '$T/t6.json' '
 w = d[\"models\"][0][\"budget_table\"]
 assert [x[\"fraction\"] for x in w] == [0.25, 0.5, 0.75, 1] and w[0][\"budget_macs\"] == 10.25
-assert w[0][\"accuracy\"] is None and w[0][\"threshold\"] is None
-assert w[1] == {\"fraction\": 0.5, \"budget_macs\": 20.5, \"accuracy\": 0.5, \"threshold\": 0, \"macs_mean\": round(62/6, 8)}'"
+assert w[0] == {\"fraction\": 0.25, \"budget_macs\": 10.25, \"feasible\": False}
+assert w[1] == {\"fraction\": 0.5, \"budget_macs\": 20.5, \"feasible\": True, \"accuracy\": 0.5, \"threshold\": 0, \"macs_mean\": round(62/6, 8)}'"
+check "curve --json: none fits is feasible false, never null" "! grep -q null '$T/t6.json'"
 
 expect_ok "curve --fallback ensemble --thresholds 0.75" "$EEPROF" curve "$T/t6.h5" --json \
 	--fallback ensemble --thresholds 0.75
@@ -237,9 +238,10 @@ expect_fail "CSV in a missing directory" 3 "cannot create '$T/no/c.csv'" \
 	"$EEPROF" curve "$T/t6.h5" --csv "$T/no/c.csv"
 
 # ---------------------------------------------------------------- one vocabulary for exit rules
-# curve, gates and run take --policy, --fallback and --threshold (one value or one per exit;
-# --thresholds a synonym) with the same meaning; budget --policy alone.
-for c in curve gates run; do
+# curve, gates, run and report take --policy, --fallback and --threshold (one value or one
+# per exit; --thresholds a synonym) with the same meaning; budget --policy alone (it chooses
+# the thresholds, and its last exit takes every sample left).
+for c in curve gates run report; do
 	run "$EEPROF" "$c" --help
 	check "$c --help: --policy, --fallback, --threshold <t>[,<t>...], --thresholds" "
 grep -q -- '--policy <p>' '$T/out' && grep -q -- '--fallback <f>' '$T/out' &&
@@ -264,5 +266,45 @@ expect_ok "gates text, default rule" "$EEPROF" gates "$T/t6.h5"
 check "gates text: 0.9 for each of the 3 exits" "grep -q '^exits *maxprob 0.9,0.9,0.9, fallback last:' '$T/out'"
 expect_ok "gates text, per-exit rule" "$EEPROF" gates "$T/t6.h5" --threshold 0.9375,0.625,0.9
 check "gates text: the three values" "grep -q '^exits *maxprob 0.9375,0.625,0.9, fallback last:' '$T/out'"
+# report --threshold: the rule applied beside the sweep, the same numbers as curve's
+expect_ok "report --threshold per exit" "$EEPROF" report --traces "$T/t6.h5" -o "$T/rr" --no-plots \
+	--threshold 0.9375,0.625,0.9
+check "report summary: the rule with every exit's value" \
+	"grep -q '^rule *t6: maxprob 0.9375,0.625,0.9, fallback last: accuracy 0.5000 at 36 MACs\$' '$T/out'"
+check "report.json rule = curve's point (3/6 at 36 MACs, exits 0 3 0 + 3)" "$J '$T/rr/report.json' '
+r = d[\"models\"][0][\"rule\"]
+assert r == {\"thresholds\": [0.9375, 0.625, 0.9], \"accuracy\": 0.5, \"macs_mean\": 36, \"exit_share\": [0, 0.5, 0], \"fallback_share\": 0.5}, r
+assert len(d[\"models\"][0][\"curve\"]) == 101'"
+check "report.md: the rule given, every exit's threshold" \
+	"grep -q '^maxprob, thresholds 0.9375, 0.625, 0.9 (exit 1 first), fallback last: accuracy 0.5000 at 36 MACs' '$T/rr/report.md'"
+expect_ok "report without --threshold" "$EEPROF" report --traces "$T/t6.h5" -o "$T/rr0" --no-plots
+check "no rule without --threshold" "$J '$T/rr0/report.json' 'assert \"rule\" not in d[\"models\"][0]' && ! grep -q '^rule' '$T/out'"
+run "$EEPROF" report --traces "$T/t6.h5" -o "$T/rr1" --no-plots --thresholds 0.9375,0.625,0.9
+check "report: --thresholds = --threshold" "cmp -s '$T/rr/report.json' '$T/rr1/report.json'"
+expect_ok "report --threshold 0.75 --fallback ensemble" "$EEPROF" report --traces "$T/t6.h5" \
+	-o "$T/rr2" --no-plots --threshold 0.75 --fallback ensemble
+check "report: a global threshold is every exit's, ensemble fallback gives 4/6" "$J '$T/rr2/report.json' '
+r = d[\"models\"][0][\"rule\"]
+assert d[\"fallback\"] == \"ensemble\" and r[\"thresholds\"] == [0.75] * 3 and r[\"accuracy\"] == round(4/6, 10)'"
+expect_fail "report: thresholds of the wrong length" 2 \
+	"t6.h5': 2 thresholds for a model of 3 exits: give 3 \\(one per exit\\) or 1" \
+	"$EEPROF" report --traces "$T/t6.h5" -o "$T/rr3" --no-plots --threshold 0.9,0.8
+check "report: a refused list leaves no directory" "[ ! -e '$T/rr3' ]"
+expect_fail "report: both --threshold and --thresholds" 2 "give one of --threshold or --thresholds" \
+	"$EEPROF" report --traces "$T/t6.h5" -o "$T/rr3" --threshold 0.5 --thresholds 0.5
+expect_fail "report: patience takes one whole number" 2 "patience takes one whole number" \
+	"$EEPROF" report --traces "$T/t6.h5" -o "$T/rr3" --policy patience --threshold 0.5
+expect_fail "report of a checkpoint: the wrong length before any inference" 2 \
+	"good.h5': 2 thresholds for a model of 1 exits" \
+	"$EEPROF" report "$F/good.h5" --data "$D" -o "$T/rr3" --no-plots --threshold 0.9,0.8
+# diff compares the rule's accuracy and MACs when both reports have one, and refuses other rules
+expect_ok "diff of two reports with the same rule" "$EEPROF" diff "$T/rr/report.json" "$T/rr1/report.json"
+check "diff: the rule's accuracy and MACs are checked" \
+	"grep -q 't6: rule accuracy *| *0.5000 *| *0.5000 ' '$T/out' && grep -q 't6: rule MACs ' '$T/out'"
+check "diff: a budget nothing fits reads none fits, never null or an empty cell" \
+	"grep -Eq 't6: budget 25% accuracy *\\| none fits \\| none fits \\| +- \\| +same \\|' '$T/out' && ! grep -q null '$T/out'"
+run "$EEPROF" report --traces "$T/t6.h5" -o "$T/rr4" --no-plots --threshold 0.75
+expect_fail "diff of reports of other rules" 3 "reports of different rules: model 't6' has other thresholds" \
+	"$EEPROF" diff "$T/rr/report.json" "$T/rr4/report.json"
 expect_ok "curve text, one threshold" "$EEPROF" curve "$T/t6.h5" --threshold 0.75
 check "curve text: the threshold of each exit" "grep -q '^0.75,0.75,0.75 *0.5000 ' '$T/out'"

@@ -2,10 +2,13 @@
 #include "fuzz.h"
 
 #include <hdf5.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "plugins/image.h"
 
 static char dir[256];
 
@@ -51,4 +54,28 @@ void fz_no_open_hdf5(void)
 		fprintf(stderr, "fuzz: %zd HDF5 objects left open\n", n);
 		abort();
 	}
+}
+
+void fz_image(const uint8_t *data, size_t size)
+{
+	struct ee_image rgb, grey;
+	struct ee_err err = { 0 };
+	int ok3 = ee_image_decode(&rgb, data, size, 3, "fuzz", &err) == EE_OK;
+	int ok1 = ee_image_decode(&grey, data, size, 1, "fuzz", &err) == EE_OK;
+	uint64_t sum = 0;
+	size_t i;
+
+	if (ok3 != ok1 || (ok3 && (rgb.c != 3 || grey.c != 1 || rgb.w != grey.w ||
+				   rgb.h != grey.h || rgb.w < 1 || rgb.h < 1 ||
+				   (long)rgb.w * rgb.h > EE_IMAGE_MAX_PIXELS))) {
+		fprintf(stderr, "fuzz: RGB and L decodes disagree\n");
+		abort();
+	}
+	if (ok3) /* every pixel was written: MSan would see an uninitialised one, ASan reads */
+		for (i = 0; i < (size_t)grey.w * grey.h; i++)
+			sum += grey.px[i] + rgb.px[3 * i];
+	if (sum == UINT64_MAX)
+		abort();
+	ee_image_release(&rgb);
+	ee_image_release(&grey);
 }

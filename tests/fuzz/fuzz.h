@@ -24,6 +24,12 @@ const char *fz_write(const char *name, const uint8_t *data, size_t size);
  */
 void fz_no_open_hdf5(void);
 
+/*
+ * Decodes an image file's bytes (ee_image_decode) to RGB and to L; aborts if a decoded
+ * image is not what it says (sizes, channels) or its two conversions disagree on size.
+ */
+void fz_image(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #endif

@@ -322,6 +322,44 @@ START_TEST(report_by_hand)
 }
 END_TEST
 
+/* report --threshold: the rule given is applied beside the sweep, to every model whose
+ * exits its list fits; a list of another length is a usage error naming the count. */
+START_TEST(report_applies_rule_given)
+{
+	const double two[2] = { 0.55, 0.55 }, three[3] = { 0.5, 0.5, 0.5 };
+	struct ee_err err = { 0 };
+	struct ee_report r;
+	struct ee_trace t;
+	int n;
+
+	make_trace(&t, "/ckpt/modelA.h5", "h5:data.h5");
+	for (n = 1; n <= 2; n++) {
+		ee_report_init(&r, EE_POLICY_MAXPROB, EE_FALLBACK_LAST);
+		r.nthr = n;
+		memcpy(r.thr, two, sizeof(two));
+		ck_assert_msg(ee_report_add(&r, &t, NULL, &err) == EE_OK, "%s", err.msg);
+		ck_assert(r.models[0].has_rule);
+		ck_assert_double_eq(r.models[0].rule.thr[1], 0.55);
+		ck_assert_double_eq(r.models[0].applied.accuracy, r.models[0].curve[55].accuracy);
+		ck_assert_double_eq(r.models[0].applied.macs_mean, 210);
+		ck_assert_int_eq(r.models[0].ncurve, 101); /* the sweep stays */
+		ee_report_release(&r);
+	}
+	ee_report_init(&r, EE_POLICY_MAXPROB, EE_FALLBACK_LAST);
+	r.nthr = 3;
+	memcpy(r.thr, three, sizeof(three));
+	ck_assert_int_eq(ee_report_add(&r, &t, NULL, &err), EE_ERR_USAGE);
+	ck_assert_str_eq(err.msg, "model 'modelA': 3 thresholds for a model of 2 exits: give 2 "
+			 "(one per exit) or 1 (the same for every exit)");
+	ck_assert_int_eq(r.nmodels, 0);
+	ee_report_release(&r);
+	report_of(&r, "/ckpt/modelA.h5", false); /* without --threshold: no rule */
+	ck_assert(!r.models[0].has_rule);
+	ee_report_release(&r);
+	ee_trace_release(&t);
+}
+END_TEST
+
 START_TEST(report_refuses_mixed_inputs)
 {
 	struct ee_err err = { 0 };
@@ -491,7 +529,9 @@ START_TEST(report_writes_directory)
 	ck_assert(ee_jv_num(ee_jv_get(x, "macs_mean"), &v) && v == 210);
 	ck_assert(ee_jv_num(ee_jv_at(ee_jv_get(x, "exit_share"), 0), &v) && v == 0.5);
 	x = ee_jv_get(m, "budget_table");
-	ck_assert_int_eq(ee_jv_get(ee_jv_at(x, 0), "accuracy")->type, EE_JV_NULL);
+	ck_assert(!ee_jv_get(ee_jv_at(x, 0), "feasible")->b); /* none fits: no point, no null */
+	ck_assert_ptr_null(ee_jv_get(ee_jv_at(x, 0), "accuracy"));
+	ck_assert(ee_jv_get(ee_jv_at(x, 2), "feasible")->b);
 	ck_assert(ee_jv_num(ee_jv_get(ee_jv_at(x, 2), "threshold"), &v) && v == 0.55);
 	x = ee_jv_at(ee_jv_get(m, "gates"), 0);
 	ck_assert(ee_jv_num(ee_jv_get(x, "open_ratio"), &v) && v == 0.5);
@@ -553,7 +593,8 @@ struct fake {
 	const char *name, *arch, *data;
 	int samples, nexits;
 	double acc[2], macs[2], ens;
-	const char *budget[2]; /* accuracy of the 0.5 and 1.0 rows, as JSON ("null") */
+	const char *budget[2]; /* accuracy of the 0.5 and 1.0 rows, as JSON ("null"), or "none":
+				* none fits, written as report.json does ("feasible": false) */
 };
 
 static const struct fake base_fake = { "m", "emgnet", "h5:d.h5", 100, 2, { 0.8, 0.9 },
@@ -562,9 +603,12 @@ static const struct fake base_fake = { "m", "emgnet", "h5:d.h5", 100, 2, { 0.8, 
 /* A report.json text for f into buf. */
 static void fake_json(const struct fake *f, char *buf, size_t size)
 {
-	char exits[600] = "";
+	char exits[600] = "", rows[2][64];
 	int k, n = 0;
 
+	for (k = 0; k < 2; k++)
+		snprintf(rows[k], sizeof(rows[k]), strcmp(f->budget[k], "none") ?
+			 "\"accuracy\": %s" : "\"feasible\": false", f->budget[k]);
 	for (k = 0; k < f->nexits; k++)
 		n += snprintf(exits + n, sizeof(exits) - (size_t)n, "%s{\"exit\": %d, \"accuracy\": "
 			      "%.17g, \"macs_mean\": %.17g, \"macs_cascade_mean\": %.17g}",
@@ -573,8 +617,8 @@ static void fake_json(const struct fake *f, char *buf, size_t size)
 		 "\"labels_hash\": \"0123\", \"policy\": \"maxprob\", \"fallback\": \"last\", "
 		 "\"models\": [{\"name\": \"%s\", \"arch\": \"%s\", \"exits\": [%s], "
 		 "\"ensemble\": {\"accuracy\": %.17g, \"macs_mean\": 3010}, \"budget_table\": ["
-		 "{\"fraction\": 0.5, \"accuracy\": %s}, {\"fraction\": 1, \"accuracy\": %s}]}]}",
-		 f->data, f->samples, f->name, f->arch, exits, f->ens, f->budget[0], f->budget[1]);
+		 "{\"fraction\": 0.5, %s}, {\"fraction\": 1, %s}]}]}",
+		 f->data, f->samples, f->name, f->arch, exits, f->ens, rows[0], rows[1]);
 }
 
 /* Diffs base_fake against cur with the given limits; returns the status. */
@@ -657,6 +701,10 @@ START_TEST(diff_accuracy_drop)
 	ck_assert_int_eq(diff_of(&f, EE_DIFF_ACC_DROP, EE_DIFF_MACS_RISE, &d, &err), EE_OK);
 	ck_assert_int_eq(d.regressions, 2);
 	ck_assert_int_eq(verdict(&d, "ensemble accuracy"), EE_VERDICT_REGRESSION);
+	ck_assert_int_eq(verdict(&d, "budget 50% accuracy"), EE_VERDICT_REGRESSION);
+	ee_diff_release(&d);
+	f.budget[0] = "none"; /* report.json's own way: "feasible": false, no accuracy */
+	ck_assert_int_eq(diff_of(&f, EE_DIFF_ACC_DROP, EE_DIFF_MACS_RISE, &d, &err), EE_OK);
 	ck_assert_int_eq(verdict(&d, "budget 50% accuracy"), EE_VERDICT_REGRESSION);
 	ee_diff_release(&d);
 }
@@ -886,6 +934,7 @@ static Suite *report_suite(void)
 	tcase_set_timeout(report, 60);
 	tcase_add_test(report, report_by_hand);
 	tcase_add_test(report, report_refuses_mixed_inputs);
+	tcase_add_test(report, report_applies_rule_given);
 	tcase_add_test(report, report_names);
 	tcase_add_test(report, report_writes_directory);
 	tcase_add_test(report, report_write_is_atomic);

@@ -1,0 +1,12 @@
+/*
+ * fuzz_png.c - the PNG decoder (plugins/image_png.c, libpng) with Pillow's conversions
+ * (plugins/image.c), as imagefolder:/imagelist: datasets and infer --input read a .png.
+ * Input: the file's bytes (seeds: tests/fuzz/mkimageseeds.py).
+ */
+#include "tests/fuzz/fuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fz_image(data, size);
+	return 0;
+}
