@@ -165,6 +165,9 @@ int ee_cli_images(const struct ee_cli_images *o, struct ee_imgprep *p, struct ee
 /* "eeprof: warning: skipped N undecodable files: A, B, C, ..." on stderr if s counts any. */
 struct ee_skipped;
 void ee_cli_warn_skipped(const struct ee_skipped *s);
+/* JSON "skipped": {"count": N, "files": [the first few]} if s is not NULL (--skip-bad). */
+struct ee_json;
+void ee_cli_json_skipped(struct ee_json *j, const struct ee_skipped *s);
 
 /*
  * The dynamic-exit rule (reports/analysis.h), given the same way to every command that

@@ -15,7 +15,8 @@
  * --counters off measures no layer at all (no hooks): the plain run of the overhead
  * benchmark (tools/overhead.py); layer figures are then 0.
  *
- * JSON (--json): checkpoint, arch, data, samples, batch, threads, policy, fallback,
+ * JSON (--json): checkpoint, arch, data, samples, skipped {count, files[]} (with
+ * --skip-bad), batch, threads, policy, fallback,
  * thresholds[E], accuracy, macs_mean, macs_all_exits, seconds, seconds_all_exits (the
  * medians of the --repeat runs, default 3, after --warmup untimed ones),
  * cpu_seconds, cpu_seconds_all_exits (process CPU time of the forwards, last run),
@@ -274,6 +275,7 @@ static void json_head(struct ee_json *j, const struct ee_realexit *s,
 	ee_json_str(j, "arch", s->net.arch->name);
 	ee_json_str(j, "data", s->ds.spec);
 	ee_json_int(j, "samples", s->count);
+	ee_cli_json_skipped(j, s->o.skip_bad ? &s->skipped : NULL);
 	ee_json_int(j, "batch", s->run.max_batch);
 	ee_json_int(j, "threads", ee_threads_get());
 	ee_json_str(j, "policy", ee_policy_name(s->rule.policy));
