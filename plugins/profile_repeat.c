@@ -60,6 +60,7 @@ int ee_profile_repeat(const char *checkpoint, const char *data, const struct ee_
 		      struct ee_err *err)
 {
 	struct ee_profile_dist_info info;
+	struct ee_profile_opts quiet = *o; /* the passes but the first timed one: no timeline */
 	struct timed tm = { 0 };
 	struct ee_trace u;
 	struct ee_spread s;
@@ -68,8 +69,9 @@ int ee_profile_repeat(const char *checkpoint, const char *data, const struct ee_
 	if (repeat < 1 || repeat > EE_REPEAT_MAX || warmup < 0)
 		return ee_err_set(err, EE_ERR_USAGE, "repeat %d, warmup %d: out of range", repeat,
 				  warmup);
+	quiet.timeline = NULL;
 	for (r = 0; r < warmup && rc == EE_OK; r++)
-		if ((rc = ee_profile_dist(checkpoint, data, o, &u, &info, err)) == EE_OK)
+		if ((rc = ee_profile_dist(checkpoint, data, &quiet, &u, &info, err)) == EE_OK)
 			ee_trace_release(&u);
 	if (rc < 0 || (rc = ee_profile_dist(checkpoint, data, o, t, &info, err)) < 0)
 		return rc;
@@ -84,7 +86,7 @@ int ee_profile_repeat(const char *checkpoint, const char *data, const struct ee_
 	if (rc == EE_OK)
 		rc = keep(&tm, t, 0, err);
 	for (r = 1; r < repeat && rc == EE_OK; r++) {
-		if ((rc = ee_profile_dist(checkpoint, data, o, &u, &info, err)) < 0)
+		if ((rc = ee_profile_dist(checkpoint, data, &quiet, &u, &info, err)) < 0)
 			break;
 		runs[r] = u.seconds;
 		rc = keep(&tm, &u, r, err);

@@ -7,7 +7,8 @@
  * the same ones); its seconds, each layer's seconds and CPU seconds and each layer's counted
  * events are replaced by their medians over the timed passes (per layer and per event, so
  * the layers' sum is close to, not exactly, the median of the passes). runs[] gets each
- * timed pass's seconds as measured, for ee_spread_of (reports/spread.h).
+ * timed pass's seconds as measured, for ee_spread_of (reports/spread.h). A timeline
+ * (o->timeline) records the first timed pass only.
  *
  * Collective under MPI, as ee_profile_dist: every rank calls it with the same arguments.
  *

@@ -78,3 +78,11 @@ expect_fail "report --repeat 0" 2 "--repeat: 0 is out of range" "$EEPROF" report
 	--data "h5:$F/data.h5" -o "$T/rt3" --no-plots --repeat 0
 expect_ok "diff --timing of repeated reports" "$EEPROF" diff --timing "$T/rr/timing.json" "$T/rr/timing.json"
 check "diff --timing: a report against itself is the same" "grep -q 'good: seconds per sample' '$T/out'"
+expect_ok "report --timeline --repeat 2 --warmup 1" "$EEPROF" report "$F/good.h5" --data "h5:$F/data.h5" \
+	-o "$T/rtl" --no-plots --batch 7 --repeat 2 --warmup 1 --timeline "$T/tl2.json"
+expect_ok "report --timeline" "$EEPROF" report "$F/good.h5" --data "h5:$F/data.h5" \
+	-o "$T/rtl1" --no-plots --batch 7 --timeline "$T/tl1.json"
+check "report --repeat: the timeline records one pass" "$PY -c \"
+import json; ev=lambda p: (lambda d: d['traceEvents'] if isinstance(d, dict) else d)(json.load(open(p)))
+assert len(ev('$T/tl2.json'))==len(ev('$T/tl1.json')), (len(ev('$T/tl2.json')), len(ev('$T/tl1.json')))
+\""

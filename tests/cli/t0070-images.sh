@@ -143,6 +143,8 @@ undecodable files: $S/coat/0bad.jpg, $S/dress/zz.png\$\" '$T/err' && [ \$(wc -l 
 check "eval: --skip-bad gives the results of the good files" "$PY -c \"
 import json; a, b = (json.load(open(p)) for p in ('$T/eval_good.json', '$T/out'))
 assert a['exits'] == b['exits'] and b['samples'] == 6, (a['exits'], b['exits'], b['samples'])
+assert b['skipped'] == {'count': 2, 'files': ['$S/coat/0bad.jpg', '$S/dress/zz.png']}, b['skipped']
+assert 'skipped' not in a
 \""
 expect_ok "eval: --skip-bad with --offset 3 --limit 3" "$EEPROF" eval "$CK" --data "imagefolder:$S" \
 	--json --skip-bad --offset 3 --limit 3
@@ -162,6 +164,9 @@ expect_ok "run: --skip-bad" "$EEPROF" run "$CK" --data "imagefolder:$S" --thresh
 	--json --repeat 1
 check "run: --skip-bad runs the 6 good files and warns" "grep -q '\"samples\": 6' '$T/out' && \
 grep -q '^eeprof: warning: skipped 2 undecodable files' '$T/err'"
+check "run: --skip-bad JSON counts the 2 skipped files" "$PY -c \"
+import json; d = json.load(open('$T/out'))
+assert d['skipped']['count'] == 2 and len(d['skipped']['files']) == 2, d['skipped']\""
 expect_ok "report: --skip-bad" "$EEPROF" report "$CK" --data "imagefolder:$S" -o "$T/rep" --skip-bad \
 	--no-plots
 check "report: --skip-bad warns and reports 6 samples" "grep -q '^eeprof: warning: skipped 2' '$T/err' \
@@ -170,3 +175,27 @@ mkdir -p "$T/allbad/x"; cp "$S/coat/0bad.jpg" "$S/dress/zz.png" "$T/allbad/x/"
 expect_fail "eval: --skip-bad with no decodable file" 3 \
 	"none of the selected image files can be decoded \(the first: '$T/allbad/x/0bad.jpg'\)" \
 	"$EEPROF" eval "$CK" --data "imagefolder:$T/allbad" --skip-bad
+
+# --skip-bad on 2 MPI ranks: every rank checks the whole selection, the 6 kept files are
+# shared out (3 batches of 2), the trace and the warning are those of one process
+MPIRUN="mpirun --oversubscribe"
+[ "$(id -u)" = 0 ] && MPIRUN="$MPIRUN --allow-run-as-root"
+if command -v mpirun >/dev/null 2>&1; then
+	run $MPIRUN -n 2 "$EEPROF" profile "$CK" --data "imagefolder:$S" -o "$T/skip2.h5" --skip-bad \
+		--batch 2
+	if grep -q "built without MPI" "$T/err"; then
+		echo "# skipped: $EEPROF is built without MPI"
+	else
+		check "profile --skip-bad on 2 ranks: status 0, one warning" "[ $rc -eq 0 ] && \
+[ \$(grep -c '^eeprof: warning: skipped 2 undecodable files' '$T/err') -eq 1 ]"
+		expect_ok "profile --skip-bad alone, batches of 2" "$EEPROF" profile "$CK" \
+			--data "imagefolder:$S" -o "$T/skip1.h5" --skip-bad --batch 2
+		check "profile --skip-bad: 2 ranks give the trace of one process" "$PY -c \"
+import h5py, numpy as np
+a, b = h5py.File('$T/skip1.h5', 'r'), h5py.File('$T/skip2.h5', 'r')
+assert list(b['index'][...]) == [1, 2, 3, 4, 6, 7] and b.attrs['dataset_size'] == 8
+for k in ('index', 'label', 'pred', 'maxprob', 'macs'):
+    assert np.array_equal(a[k][...], b[k][...]), k
+\""
+	fi
+fi
