@@ -508,7 +508,7 @@ int cmd_run(int argc, char **argv)
 		EE_OPT_RULE(&o.rule, "one threshold, or one per exit (SCAN style; required)"),
 		EE_OPT_COUNTERS(&o.counters),
 		{ "layers", EE_OPT_FLAG, &o.layers, NULL, "also print the per-layer table", 0, 0 },
-		{ "plot", EE_OPT_STR, &o.plot, "<file>", "plot time against MACs per layer (PNG, or "
+		{ "plot", EE_OPT_FILE, &o.plot, "<file>", "plot time against MACs per layer (PNG, or "
 		  "SVG for a name ending in .svg)", 0, 0 },
 		EE_OPT_JSON(&o.json),
 		EE_OPTS_SAMPLES(&o),
