@@ -170,3 +170,27 @@ mkdir -p "$T/allbad/x"; cp "$S/coat/0bad.jpg" "$S/dress/zz.png" "$T/allbad/x/"
 expect_fail "eval: --skip-bad with no decodable file" 3 \
 	"none of the selected image files can be decoded \(the first: '$T/allbad/x/0bad.jpg'\)" \
 	"$EEPROF" eval "$CK" --data "imagefolder:$T/allbad" --skip-bad
+
+# --skip-bad on 2 MPI ranks: every rank checks the whole selection, the 6 kept files are
+# shared out (3 batches of 2), the trace and the warning are those of one process
+MPIRUN="mpirun --oversubscribe"
+[ "$(id -u)" = 0 ] && MPIRUN="$MPIRUN --allow-run-as-root"
+if command -v mpirun >/dev/null 2>&1; then
+	run $MPIRUN -n 2 "$EEPROF" profile "$CK" --data "imagefolder:$S" -o "$T/skip2.h5" --skip-bad \
+		--batch 2
+	if grep -q "built without MPI" "$T/err"; then
+		echo "# skipped: $EEPROF is built without MPI"
+	else
+		check "profile --skip-bad on 2 ranks: status 0, one warning" "[ $rc -eq 0 ] && \
+[ \$(grep -c '^eeprof: warning: skipped 2 undecodable files' '$T/err') -eq 1 ]"
+		expect_ok "profile --skip-bad alone, batches of 2" "$EEPROF" profile "$CK" \
+			--data "imagefolder:$S" -o "$T/skip1.h5" --skip-bad --batch 2
+		check "profile --skip-bad: 2 ranks give the trace of one process" "$PY -c \"
+import h5py, numpy as np
+a, b = h5py.File('$T/skip1.h5', 'r'), h5py.File('$T/skip2.h5', 'r')
+assert list(b['index'][...]) == [1, 2, 3, 4, 6, 7] and b.attrs['dataset_size'] == 8
+for k in ('index', 'label', 'pred', 'maxprob', 'macs'):
+    assert np.array_equal(a[k][...], b[k][...]), k
+\""
+	fi
+fi
