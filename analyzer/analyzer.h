@@ -2,10 +2,11 @@
  * analyzer.h - the eeprof command line: one subcommand per file, a table in main.c.
  *
  * To add a subcommand:
- *  1. write analyzer/cmd-<name>.c with `int cmd_<name>(int argc, char **argv)`
- *     that parses its options with ee_parse() (which handles --help), calls the
- *     library, prints results to stdout, and returns ee_fail(&err) on failure
- *     (ee_cli_main does the parsing and the failing around a body of yours);
+ *  1. write analyzer/cmd-<name>.c with `int cmd_<name>(int argc, char **argv)` that
+ *     declares its option table and returns ee_cli_main(..., body, &opts): ee_cli_main
+ *     parses (--help, usage errors), calls body, which calls the library and prints
+ *     results to stdout, and turns body's status into the exit status; every
+ *     subcommand goes through it;
  *  2. declare it below and add it to commands[] in main.c;
  *  3. document it in README.md with an example, and add tests under tests/cli/.
  *
@@ -50,19 +51,10 @@ struct ee_opt {
 
 #define EE_MAX_POS 64
 
-/*
- * Parses argv[1..argc) (argv[0] is the subcommand): options from opts (a table
- * ending with a zero entry), the rest positional into pos[0..*npos). Returns 0,
- * 1 when --help was printed (the caller returns EE_EXIT_OK), or EE_ERR_USAGE.
- */
-int ee_parse(int argc, char **argv, const char *synopsis, const struct ee_opt *opts, int min_pos,
-	     int max_pos, const char **pos, int *npos, struct ee_err *err);
 /* "; see 'eeprof <cmd> --help'", to end a usage error on one line. */
 const char *hint(const char *synopsis);
 /* Prints "eeprof: error: <msg>" to stderr and returns the exit status for err->code. */
 int ee_fail(const struct ee_err *err);
-/* ee_fail for a usage error: the message, then hint(synopsis); returns EE_EXIT_USAGE. */
-int ee_fail_usage(const char *synopsis, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The exit status of a library status code. */
 int ee_exit_status(int code);
 /* True for the output path "-": standard output. */
@@ -72,17 +64,17 @@ bool ee_cli_stdout(const char *path);
 int ee_cli_write(const char *path, void (*put)(FILE *f, const void *ctx), const void *ctx,
 		 struct ee_err *err);
 /*
- * A subcommand's whole life after its option table: parses argv (ee_parse: --help
- * printed, usage errors), then body(ctx, pos, npos, err) with the positional
- * arguments, and turns the outcome into the exit status (ee_cli_exit). A body refuses
- * a missing option with ee_err_set(err, EE_ERR_USAGE, "...%s", hint(synopsis)).
+ * A subcommand's whole life after its option table: parses argv[1..argc) (argv[0] is the
+ * subcommand; options from opts, a table ending with a zero entry, the rest positional,
+ * min_pos to max_pos of them; --help printed; usage errors), then body(ctx, pos, npos, err)
+ * with the positional arguments, and turns the outcome into the exit status: EE_EXIT_OK
+ * for a status >= 0, else err printed (ee_fail). A body refuses a missing option with
+ * ee_err_set(err, EE_ERR_USAGE, "...%s", hint(synopsis)). A command with an exit status of
+ * its own (diff: 1 for a regression) keeps it in ctx and returns it when this is EE_EXIT_OK.
  */
 typedef int (*ee_cmd_body)(void *ctx, const char **pos, int npos, struct ee_err *err);
 int ee_cli_main(int argc, char **argv, const char *synopsis, const struct ee_opt *opts,
 		int min_pos, int max_pos, ee_cmd_body body, void *ctx);
-/* A subcommand's exit status after a step that returned rc (ee_parse, or its last one):
- * EE_EXIT_OK for rc >= 0 (ee_parse's 1: --help was shown), else err printed (ee_fail). */
-int ee_cli_exit(int rc, const struct ee_err *err);
 /* Sets the threads of the team that runs the loops and products (--threads). */
 void ee_cli_threads(int n);
 /* True if stderr is a terminal (progress bars). */
@@ -153,6 +145,7 @@ struct ee_cli_images {
 	int resize;         /* --resize S; 0: round(H / 0.875) */
 	const char *interp; /* --interpolation, NULL: bilinear */
 	bool no_resize;     /* --no-resize */
+	bool skip_bad;      /* --skip-bad */
 };
 #define EE_OPT_IMAGES(dst) \
 	{ "resize", EE_OPT_INT, &(dst)->resize, "<s>", "image files: shorter side before the " \
@@ -160,10 +153,16 @@ struct ee_cli_images {
 	{ "interpolation", EE_OPT_STR, &(dst)->interp, "<i>", "image files: resize filter, " \
 	  "bilinear (default), bicubic or nearest (Pillow's)", 0, 0 }, \
 	{ "no-resize", EE_OPT_FLAG, &(dst)->no_resize, NULL, "image files: centre crop or pad " \
-	  "only", 0, 0 }
+	  "only", 0, 0 }, \
+	{ "skip-bad", EE_OPT_FLAG, &(dst)->skip_bad, NULL, "image files: leave out those that " \
+	  "cannot be read or decoded (a warning counts and names them) instead of failing", \
+	  0, 0 }
 /* Checks the image options into p (core/imgprep.h); EE_ERR_USAGE if they contradict. */
 struct ee_imgprep;
 int ee_cli_images(const struct ee_cli_images *o, struct ee_imgprep *p, struct ee_err *err);
+/* "eeprof: warning: skipped N undecodable files: A, B, C, ..." on stderr if s counts any. */
+struct ee_skipped;
+void ee_cli_warn_skipped(const struct ee_skipped *s);
 
 /*
  * The dynamic-exit rule (reports/analysis.h), given the same way to every command that

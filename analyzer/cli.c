@@ -18,6 +18,7 @@
 #include "core/outfile.h"
 #include "core/threads.h"
 #include "plugins/counters.h"
+#include "plugins/dataset.h"
 #include "plugins/dist.h"
 #include "plugins/net.h"
 #include "reports/analysis.h"
@@ -32,7 +33,7 @@ static void usage(FILE *f, const char *synopsis, const struct ee_opt *opts)
 	for (o = opts; o->name; o++) {
 		char left[64];
 
-		/* the one short option: -o for --output (ee_parse) */
+		/* the one short option: -o for --output (parse) */
 		snprintf(left, sizeof(left), "%s--%s%s%s", strcmp(o->name, "output") ? "" : "-o, ",
 			 o->name, o->arg ? " " : "", o->arg ? o->arg : "");
 		fprintf(f, "  %-24s %s\n", left, o->help);
@@ -90,8 +91,13 @@ const char *hint(const char *synopsis)
 	return buf;
 }
 
-int ee_parse(int argc, char **argv, const char *synopsis, const struct ee_opt *opts, int min_pos,
-	     int max_pos, const char **pos, int *npos, struct ee_err *err)
+/*
+ * Parses argv[1..argc) (argv[0] is the subcommand): options from opts (a table ending with
+ * a zero entry), the rest positional into pos[0..*npos). Returns 0, 1 when --help was
+ * printed, or EE_ERR_USAGE.
+ */
+static int parse(int argc, char **argv, const char *synopsis, const struct ee_opt *opts,
+		 int min_pos, int max_pos, const char **pos, int *npos, struct ee_err *err)
 {
 	bool only_pos = false;
 	int i, rc;
@@ -161,34 +167,16 @@ int ee_fail(const struct ee_err *err)
 	return ee_exit_status(err->code ? err->code : EE_ERR_INTERNAL);
 }
 
-int ee_cli_exit(int rc, const struct ee_err *err)
-{
-	return rc < 0 ? ee_fail(err) : EE_EXIT_OK;
-}
-
 int ee_cli_main(int argc, char **argv, const char *synopsis, const struct ee_opt *opts,
 		int min_pos, int max_pos, ee_cmd_body body, void *ctx)
 {
 	struct ee_err err = { 0 };
 	const char *pos[EE_MAX_POS];
-	int npos, rc = ee_parse(argc, argv, synopsis, opts, min_pos, max_pos, pos, &npos, &err);
+	int npos, rc = parse(argc, argv, synopsis, opts, min_pos, max_pos, pos, &npos, &err);
 
 	if (rc == EE_OK)
 		rc = body(ctx, pos, npos, &err);
-	return ee_cli_exit(rc, &err);
-}
-
-int ee_fail_usage(const char *synopsis, const char *fmt, ...)
-{
-	struct ee_err err = { 0 };
-	char msg[EE_ERR_MSG_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	ee_err_set(&err, EE_ERR_USAGE, "%s%s", msg, hint(synopsis));
-	return ee_fail(&err);
+	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK; /* rc 1: --help was shown */
 }
 
 bool ee_cli_stdout(const char *path)
@@ -385,4 +373,17 @@ int ee_cli_images(const struct ee_cli_images *o, struct ee_imgprep *p, struct ee
 	p->resize = o->no_resize ? EE_IMGPREP_NO_RESIZE : o->resize;
 	p->interp = (enum ee_interp)interp;
 	return EE_OK;
+}
+
+void ee_cli_warn_skipped(const struct ee_skipped *s)
+{
+	long i;
+
+	if (!s->n)
+		return;
+	fprintf(stderr, "eeprof: warning: skipped %ld undecodable file%s:", s->n,
+		s->n == 1 ? "" : "s");
+	for (i = 0; i < s->n && i < EE_SKIPPED_NAMED; i++)
+		fprintf(stderr, "%s %s", i ? "," : "", s->first[i]);
+	fprintf(stderr, "%s\n", s->n > EE_SKIPPED_NAMED ? ", ..." : "");
 }

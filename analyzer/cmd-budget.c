@@ -218,6 +218,30 @@ static void print_json(const struct found *f)
 
 /* ---------------------------------------------------------------- command */
 
+static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
+{
+	const struct budget_opts *o = ctx;
+	struct found f = { 0 };
+	int rc;
+
+	(void)npos;
+	if (!o->val || !o->budget)
+		return ee_err_set(err, EE_ERR_USAGE, "--val and --budget are required%s",
+				  hint(synopsis));
+	rc = ee_rule_names(&f.rule, o->policy, NULL, err);
+	if (rc == EE_OK)
+		rc = parse_budget(o->budget, &f.budget, &f.fraction, err);
+	if (rc == EE_OK)
+		rc = find(&f, pos[0], o, err);
+	if (rc == EE_OK && o->json)
+		print_json(&f);
+	else if (rc == EE_OK)
+		print_text(&f);
+	ee_trace_release(&f.test);
+	ee_trace_release(&f.val);
+	return rc;
+}
+
 int cmd_budget(int argc, char **argv)
 {
 	struct budget_opts o = { 0 };
@@ -230,26 +254,6 @@ int cmd_budget(int argc, char **argv)
 		EE_OPT_JSON(&o.json),
 		{ 0 },
 	};
-	struct found f = { 0 };
-	struct ee_err err = { 0 };
-	const char *pos[1];
-	int npos, rc;
 
-	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
-	if (rc)
-		return ee_cli_exit(rc, &err);
-	if (!o.val || !o.budget)
-		return ee_fail_usage(synopsis, "--val and --budget are required");
-	rc = ee_rule_names(&f.rule, o.policy, NULL, &err);
-	if (rc == EE_OK)
-		rc = parse_budget(o.budget, &f.budget, &f.fraction, &err);
-	if (rc == EE_OK)
-		rc = find(&f, pos[0], &o, &err);
-	if (rc == EE_OK && o.json)
-		print_json(&f);
-	else if (rc == EE_OK)
-		print_text(&f);
-	ee_trace_release(&f.test);
-	ee_trace_release(&f.val);
-	return ee_cli_exit(rc, &err);
+	return ee_cli_main(argc, argv, synopsis, opts, 1, 1, body, &o);
 }

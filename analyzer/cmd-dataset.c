@@ -21,7 +21,7 @@ static const char synopsis[] =
 struct dataset_opts {
 	const char *output, *shape, *mean, *std;
 	struct ee_cli_images img;
-	bool u8, skip_bad;
+	bool u8;
 	int limit, offset, batch, threads;
 };
 
@@ -116,10 +116,10 @@ static int convert(const char *spec, const struct dataset_opts *o, struct ee_err
 {
 	struct ee_dataset ds;
 	struct ee_write_opts w = { .u8 = o->u8, .offset = o->offset, .batch = o->batch,
-				   .skip_bad = o->skip_bad, .progress = progress };
+				   .skip_bad = o->img.skip_bad, .progress = progress };
 	struct ee_write_result res;
 	float mean[4], std[4];
-	int rc = ee_dataset_open(&ds, spec, err), i;
+	int rc = ee_dataset_open(&ds, spec, err);
 
 	if (rc < 0)
 		return rc;
@@ -137,13 +137,8 @@ static int convert(const char *spec, const struct dataset_opts *o, struct ee_err
 		w.std = o->mean ? std : NULL;
 		rc = ee_dataset_write(&ds, o->output, &w, &res, err);
 	}
-	if (rc == EE_OK && res.skipped) {
-		fprintf(stderr, "eeprof: warning: skipped %ld undecodable file%s:", res.skipped,
-			res.skipped == 1 ? "" : "s");
-		for (i = 0; i < res.skipped && i < EE_WRITE_MAX_BAD; i++)
-			fprintf(stderr, "%s %s", i ? "," : "", res.bad[i]);
-		fprintf(stderr, "%s\n", res.skipped > EE_WRITE_MAX_BAD ? ", ..." : "");
-	}
+	if (rc == EE_OK)
+		ee_cli_warn_skipped(&res.skipped);
 	if (rc == EE_OK)
 		printf("wrote %s: %ld images [%d,%d,%d] %s, %d classes\n", o->output, res.written,
 		       w.in.c, w.in.h, w.in.w, o->u8 ? "uint8" : "float32", ds.num_classes);
@@ -151,11 +146,22 @@ static int convert(const char *spec, const struct dataset_opts *o, struct ee_err
 	return rc;
 }
 
+static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
+{
+	const struct dataset_opts *o = ctx;
+
+	(void)npos;
+	if (!o->output)
+		return ee_err_set(err, EE_ERR_USAGE, "--output is required%s", hint(synopsis));
+	ee_cli_threads(o->threads);
+	return convert(pos[0], o, err);
+}
+
 int cmd_dataset(int argc, char **argv)
 {
 	struct dataset_opts o = { .batch = 64, .threads = 1 };
 	const struct ee_opt opts[] = {
-		{ "output", EE_OPT_STR, &o.output, "<file>", "HDF5 file to write (also -o <file>)",
+		{ "output", EE_OPT_STR, &o.output, "<file>", "HDF5 file to write",
 		  0, 0 },
 		{ "input-shape", EE_OPT_STR, &o.shape, "<c,h,w>", "stored image shape (required "
 		  "for image files; default: the dataset's)", 0, 0 },
@@ -165,24 +171,12 @@ int cmd_dataset(int argc, char **argv)
 		{ "mean", EE_OPT_STR, &o.mean, "<m,m,m>", "store float32 (x / 255 - mean) / std",
 		  0, 0 },
 		{ "std", EE_OPT_STR, &o.std, "<s,s,s>", "with --mean", 0, 0 },
-		{ "skip-bad", EE_OPT_FLAG, &o.skip_bad, NULL, "leave out image files that cannot "
-		  "be decoded (a warning names them) instead of failing", 0, 0 },
 		EE_OPT_LIMIT(&o.limit),
 		EE_OPT_OFFSET(&o.offset),
 		EE_OPT_BATCH(&o.batch),
 		EE_OPT_THREADS(&o.threads),
 		{ 0 },
 	};
-	struct ee_err err = { 0 };
-	const char *pos[1];
-	int npos, rc;
 
-	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
-	if (rc)
-		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
-	if (!o.output)
-		return ee_fail_usage(synopsis, "--output is required");
-	ee_cli_threads(o.threads);
-	rc = convert(pos[0], &o, &err);
-	return rc < 0 ? ee_fail(&err) : EE_EXIT_OK;
+	return ee_cli_main(argc, argv, synopsis, opts, 1, 1, body, &o);
 }

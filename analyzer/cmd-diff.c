@@ -73,39 +73,47 @@ static int compare(const char *const *pos, const struct ee_diff_opts *o, bool ti
 	return rc;
 }
 
+struct diff_cmd {
+	struct ee_diff_opts o;
+	const char *junit, *match;
+	bool timing;
+	int regressions; /* found: the exit status is then EE_EXIT_REGRESSION */
+};
+
+static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
+{
+	struct diff_cmd *c = ctx;
+
+	(void)npos;
+	if (c->match && strcmp(c->match, "name") && strcmp(c->match, "arch"))
+		return ee_err_set(err, EE_ERR_USAGE, "--match-by: '%s' is neither name nor arch%s",
+				  c->match, hint(synopsis));
+	c->o.match_arch = c->match && !strcmp(c->match, "arch");
+	c->o.base_name = pos[0];
+	c->o.new_name = pos[1];
+	return compare(pos, &c->o, c->timing, c->junit, &c->regressions, err);
+}
+
 int cmd_diff(int argc, char **argv)
 {
-	struct ee_diff_opts o = { EE_DIFF_ACC_DROP, EE_DIFF_MACS_RISE, INFINITY, NULL, NULL, false };
-	const char *junit = NULL, *match = NULL, *pos[2];
-	bool timing = false;
+	struct diff_cmd c = { .o = { EE_DIFF_ACC_DROP, EE_DIFF_MACS_RISE, INFINITY, NULL, NULL,
+				      false } };
 	const struct ee_opt opts[] = {
-		{ "max-acc-drop", EE_OPT_NUM, &o.max_acc_drop, "<x>", "largest accuracy drop that "
-		  "passes, absolute fraction (default 0.005)", 0, 1 },
-		{ "max-macs-rise", EE_OPT_NUM, &o.max_macs_rise, "<y>", "largest relative MACs rise "
-		  "that passes (default 0.01)", 0, 1e9 },
-		{ "match-by", EE_OPT_STR, &match, "name|arch", "pair the models by name (default) "
+		{ "max-acc-drop", EE_OPT_NUM, &c.o.max_acc_drop, "<x>", "largest accuracy drop "
+		  "that passes, absolute fraction (default 0.005)", 0, 1 },
+		{ "max-macs-rise", EE_OPT_NUM, &c.o.max_macs_rise, "<y>", "largest relative MACs "
+		  "rise that passes (default 0.01)", 0, 1e9 },
+		{ "match-by", EE_OPT_STR, &c.match, "name|arch", "pair the models by name (default) "
 		  "or by architecture (renamed files)", 0, 0 },
-		{ "junit", EE_OPT_STR, &junit, "<file>", "also write JUnit XML, even when the "
+		{ "junit", EE_OPT_STR, &c.junit, "<file>", "also write JUnit XML, even when the "
 		  "reports are refused (-: stdout, instead of the table)", 0, 0 },
-		{ "timing", EE_OPT_FLAG, &timing, NULL, "compare timing.json files (seconds per "
+		{ "timing", EE_OPT_FLAG, &c.timing, NULL, "compare timing.json files (seconds per "
 		  "sample)", 0, 0 },
-		{ "max-time-rise", EE_OPT_NUM, &o.max_time_rise, "<z>", "with --timing: largest "
+		{ "max-time-rise", EE_OPT_NUM, &c.o.max_time_rise, "<z>", "with --timing: largest "
 		  "relative slowdown that passes (default: none fails)", 0, 1e9 },
 		{ 0 },
 	};
-	struct ee_err err = { 0 };
-	int npos, rc, regressions = 0;
+	int status = ee_cli_main(argc, argv, synopsis, opts, 2, 2, body, &c);
 
-	rc = ee_parse(argc, argv, synopsis, opts, 2, 2, pos, &npos, &err);
-	if (rc)
-		return ee_cli_exit(rc, &err);
-	if (match && strcmp(match, "name") && strcmp(match, "arch"))
-		return ee_fail_usage(synopsis, "--match-by: '%s' is neither name nor arch", match);
-	o.match_arch = match && !strcmp(match, "arch");
-	o.base_name = pos[0];
-	o.new_name = pos[1];
-	rc = compare(pos, &o, timing, junit, &regressions, &err);
-	if (rc < 0)
-		return ee_fail(&err);
-	return regressions ? EE_EXIT_REGRESSION : EE_EXIT_OK;
+	return status == EE_EXIT_OK && c.regressions ? EE_EXIT_REGRESSION : status;
 }

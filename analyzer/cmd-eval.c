@@ -143,11 +143,13 @@ static int evaluate(const char *ckpt, const struct eval_opts *o, struct ee_err *
 	struct ee_profile_dist_info info;
 	struct timing tm = { .warmup = o->warmup };
 	struct ee_exit_stats st;
+	struct ee_skipped skipped = { 0 };
 	struct ee_trace t = { 0 };
 	int i, rc = EE_OK;
 
 	if ((rc = ee_cli_images(&o->img, &po.prep, err)) < 0)
 		return rc;
+	po.skipped = o->img.skip_bad ? &skipped : NULL;
 	if (ee_cli_tty())
 		po.progress = progress;
 	for (i = 0; rc == EE_OK && i < o->warmup + o->repeat; i++) {
@@ -159,6 +161,7 @@ static int evaluate(const char *ckpt, const struct eval_opts *o, struct ee_err *
 	if (rc < 0)
 		return rc;
 	if (ee_dist_rank() == 0) {
+		ee_cli_warn_skipped(&skipped);
 		ee_spread_of(tm.v, o->repeat, &tm.s);
 		ee_exit_stats(&t, &st);
 		if (o->json)

@@ -357,6 +357,30 @@ static void print_json(const struct gates *g)
 
 /* ---------------------------------------------------------------- command */
 
+static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
+{
+	const struct gates_opts *o = ctx;
+	struct gates g = { 0 };
+	double v[EE_MAX_EXITS];
+	int nv, rc;
+
+	(void)npos;
+	g.path = pos[0];
+	rc = ee_cli_rule_parse(&o->rule, &g.rule, v, &nv, err);
+	if (rc == EE_OK && nv == 0) {
+		v[0] = g.rule.policy == EE_POLICY_PATIENCE ? DEFAULT_PATIENCE : DEFAULT_THRESHOLD;
+		nv = 1;
+	}
+	if (rc == EE_OK)
+		rc = analyse(&g, v, nv, err);
+	if (rc == EE_OK && o->json)
+		print_json(&g);
+	else if (rc == EE_OK)
+		print_text(&g);
+	gates_release(&g);
+	return rc;
+}
+
 int cmd_gates(int argc, char **argv)
 {
 	struct gates_opts o = { 0 };
@@ -365,27 +389,6 @@ int cmd_gates(int argc, char **argv)
 		EE_OPT_JSON(&o.json),
 		{ 0 },
 	};
-	struct gates g = { 0 };
-	struct ee_err err = { 0 };
-	double v[EE_MAX_EXITS];
-	const char *pos[1];
-	int npos, nv, rc;
 
-	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
-	if (rc)
-		return ee_cli_exit(rc, &err);
-	g.path = pos[0];
-	rc = ee_cli_rule_parse(&o.rule, &g.rule, v, &nv, &err);
-	if (rc == EE_OK && nv == 0) {
-		v[0] = g.rule.policy == EE_POLICY_PATIENCE ? DEFAULT_PATIENCE : DEFAULT_THRESHOLD;
-		nv = 1;
-	}
-	if (rc == EE_OK)
-		rc = analyse(&g, v, nv, &err);
-	if (rc == EE_OK && o.json)
-		print_json(&g);
-	else if (rc == EE_OK)
-		print_text(&g);
-	gates_release(&g);
-	return ee_cli_exit(rc, &err);
+	return ee_cli_main(argc, argv, synopsis, opts, 1, 1, body, &o);
 }

@@ -212,46 +212,56 @@ static int run_all(struct ee_run *r, const struct ee_model *m, const float *x, i
 	return EE_OK;
 }
 
-int cmd_infer(int argc, char **argv)
+struct infer_opts {
+	const char *input, *output;
+	int threads, batch;
+	bool gate_z;
+};
+
+static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
 {
-	const char *input = NULL, *output = NULL, *pos[1];
-	int threads = 1, batch = 64, npos, n = 0, rc;
-	bool gate_z = false;
-	const struct ee_opt opts[] = {
-		{ "input", EE_OPT_STR, &input, "<file>", "HDF5 file with /images [N,C,H,W]", 0, 0 },
-		{ "output", EE_OPT_STR, &output, "<file>", "HDF5 file to write", 0, 0 },
-		{ "gate-z", EE_OPT_FLAG, &gate_z, NULL, "also write /gate_z (gate inputs)", 0, 0 },
-		EE_OPT_BATCH(&batch),
-		EE_OPT_THREADS(&threads),
-		{ 0 },
-	};
-	struct ee_err err = { 0 };
+	const struct infer_opts *o = ctx;
 	struct results res;
 	struct ee_net net;
 	struct ee_run run;
 	float *x = NULL;
+	int n = 0, rc;
 
-	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
-	if (rc)
-		return ee_cli_exit(rc, &err);
-	if (!input || !output)
-		return ee_fail_usage(synopsis, "--input and --output are required");
-	ee_cli_threads(threads);
-	if (ee_net_load(&net, pos[0], &err) < 0)
-		return ee_fail(&err);
-	rc = read_images(input, net.model.input, &x, &n, &err);
+	(void)npos;
+	if (!o->input || !o->output)
+		return ee_err_set(err, EE_ERR_USAGE, "--input and --output are required%s",
+				  hint(synopsis));
+	ee_cli_threads(o->threads);
+	if ((rc = ee_net_load(&net, pos[0], err)) < 0)
+		return rc;
+	rc = read_images(o->input, net.model.input, &x, &n, err);
 	if (rc == EE_OK)
-		rc = ee_run_init(&run, &net.model, n < batch ? n : batch, gate_z, &err);
+		rc = ee_run_init(&run, &net.model, n < o->batch ? n : o->batch, o->gate_z, err);
 	if (rc == EE_OK) {
-		rc = results_init(&res, &net.model, n, gate_z, &err);
+		rc = results_init(&res, &net.model, n, o->gate_z, err);
 		if (rc == EE_OK)
 			rc = run_all(&run, &net.model, x, n, &res);
 		if (rc == EE_OK)
-			rc = save(&res, &net.model, output, &err);
+			rc = save(&res, &net.model, o->output, err);
 		results_release(&res, net.model.ngated);
 		ee_run_release(&run);
 	}
 	free(x);
 	ee_net_release(&net);
-	return ee_cli_exit(rc, &err);
+	return rc;
+}
+
+int cmd_infer(int argc, char **argv)
+{
+	struct infer_opts o = { .threads = 1, .batch = 64 };
+	const struct ee_opt opts[] = {
+		{ "input", EE_OPT_STR, &o.input, "<file>", "HDF5 file with /images [N,C,H,W]", 0, 0 },
+		{ "output", EE_OPT_STR, &o.output, "<file>", "HDF5 file to write", 0, 0 },
+		{ "gate-z", EE_OPT_FLAG, &o.gate_z, NULL, "also write /gate_z (gate inputs)", 0, 0 },
+		EE_OPT_BATCH(&o.batch),
+		EE_OPT_THREADS(&o.threads),
+		{ 0 },
+	};
+
+	return ee_cli_main(argc, argv, synopsis, opts, 1, 1, body, &o);
 }

@@ -215,28 +215,35 @@ static void print_text(const struct ee_net *net, bool layers)
 		print_layers(m);
 }
 
+struct info_opts {
+	bool json, layers;
+};
+
+static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
+{
+	const struct info_opts *o = ctx;
+	struct ee_net net;
+	int rc;
+
+	(void)npos;
+	if ((rc = ee_net_load(&net, pos[0], err)) < 0)
+		return rc;
+	if (o->json)
+		print_json(&net, o->layers);
+	else
+		print_text(&net, o->layers);
+	ee_net_release(&net);
+	return EE_OK;
+}
+
 int cmd_info(int argc, char **argv)
 {
-	bool json = false, layers = false;
+	struct info_opts o = { 0 };
 	const struct ee_opt opts[] = {
-		EE_OPT_JSON(&json),
-		{ "layers", EE_OPT_FLAG, &layers, NULL, "add the per-layer table", 0, 0 },
+		EE_OPT_JSON(&o.json),
+		{ "layers", EE_OPT_FLAG, &o.layers, NULL, "add the per-layer table", 0, 0 },
 		{ 0 },
 	};
-	struct ee_err err = { 0 };
-	const char *pos[1];
-	struct ee_net net;
-	int npos, rc;
 
-	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
-	if (rc)
-		return ee_cli_exit(rc, &err);
-	if (ee_net_load(&net, pos[0], &err) < 0)
-		return ee_fail(&err);
-	if (json)
-		print_json(&net, layers);
-	else
-		print_text(&net, layers);
-	ee_net_release(&net);
-	return EE_EXIT_OK;
+	return ee_cli_main(argc, argv, synopsis, opts, 1, 1, body, &o);
 }

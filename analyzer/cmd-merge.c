@@ -50,22 +50,22 @@ static int merge(const char *const *paths, int count, const char *output, struct
 	return rc;
 }
 
+static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
+{
+	const char *const *output = ctx;
+
+	if (!*output)
+		return ee_err_set(err, EE_ERR_USAGE, "--output is required%s", hint(synopsis));
+	return merge(pos, npos, *output, err);
+}
+
 int cmd_merge(int argc, char **argv)
 {
-	const char *output = NULL, *pos[EE_MAX_POS];
+	const char *output = NULL;
 	const struct ee_opt opts[] = {
-		{ "output", EE_OPT_STR, &output, "<file>", "merged trace to write",
-		  0, 0 },
+		{ "output", EE_OPT_STR, &output, "<file>", "merged trace to write", 0, 0 },
 		{ 0 },
 	};
-	struct ee_err err = { 0 };
-	int npos, rc;
 
-	rc = ee_parse(argc, argv, synopsis, opts, 1, EE_MAX_POS, pos, &npos, &err);
-	if (rc)
-		return ee_cli_exit(rc, &err);
-	if (!output)
-		return ee_fail_usage(synopsis, "--output is required");
-	rc = merge(pos, npos, output, &err);
-	return ee_cli_exit(rc, &err);
+	return ee_cli_main(argc, argv, synopsis, opts, 1, EE_MAX_POS, body, &output);
 }

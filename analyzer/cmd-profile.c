@@ -96,56 +96,68 @@ static void print_summary(const struct ee_trace *t, const char *output,
 	printf("\ntrace       %s\n", output);
 }
 
-int cmd_profile(int argc, char **argv)
+struct profile_cmd {
+	struct ee_profile_opts o;
+	const char *data, *output, *counters;
+	struct ee_cli_images img;
+};
+
+static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
 {
-	struct ee_profile_opts o = { .batch = 64, .threads = 1 };
-	const char *data = NULL, *output = NULL, *counters = NULL, *pos[1];
-	struct ee_cli_images img = { 0 };
-	const struct ee_opt opts[] = {
-		{ "data", EE_OPT_STR, &data, "<spec>", "dataset, e.g. fashion-mnist:test", 0, 0 },
-		{ "output", EE_OPT_STR, &output, "<file>", "trace to write", 0,
-		  0 },
-		{ "softmax", EE_OPT_FLAG, &o.softmax, NULL, "also keep every exit's full softmax",
-		  0, 0 },
-		EE_OPT_COUNTERS(&counters),
-		EE_OPT_LIMIT_HELP(&o.limit, "at most n samples (a shard; default: all)"),
-		EE_OPT_OFFSET(&o.offset),
-		EE_OPT_BATCH(&o.batch),
-		EE_OPT_THREADS(&o.threads),
-		EE_OPT_IMAGES(&img),
-		{ 0 },
-	};
-	struct ee_err err = { 0 };
+	struct profile_cmd *p = ctx;
 	struct ee_counters c = { 0 };
 	struct ee_profile_dist_info info;
+	struct ee_skipped skipped = { 0 };
 	struct ee_trace t;
-	int npos, nwarn, rc;
+	int nwarn, rc;
 
-	rc = ee_parse(argc, argv, synopsis, opts, 1, 1, pos, &npos, &err);
-	if (rc)
-		return ee_cli_exit(rc, &err);
-	if (!data || !output)
-		return ee_fail_usage(synopsis, "--data and --output are required");
-	if (ee_cli_images(&img, &o.prep, &err) < 0)
-		return ee_fail(&err);
-	ee_cli_threads(o.threads);
+	(void)npos;
+	if (!p->data || !p->output)
+		return ee_err_set(err, EE_ERR_USAGE, "--data and --output are required%s",
+				  hint(synopsis));
+	if ((rc = ee_cli_images(&p->img, &p->o.prep, err)) < 0)
+		return rc;
+	p->o.skipped = p->img.skip_bad ? &skipped : NULL;
+	ee_cli_threads(p->o.threads);
 	if (ee_cli_tty())
-		o.progress = progress;
+		p->o.progress = progress;
 	/* (agreed: a node of a cluster may lack what another has) */
-	if (ee_dist_agree(open_counters(&c, counters, &o, &err), &err) < 0) {
+	if ((rc = ee_dist_agree(open_counters(&c, p->counters, &p->o, err), err)) < 0) {
 		ee_counters_close(&c);
-		return ee_fail(&err);
+		return rc;
 	}
 	nwarn = c.nwarn;
-	rc = ee_profile_dist(pos[0], data, &o, &t, &info, &err);
+	rc = ee_profile_dist(pos[0], p->data, &p->o, &t, &info, err);
 	ee_cli_warn_counters(&c, nwarn);
 	ee_counters_close(&c);
 	if (rc < 0)
-		return ee_fail(&err);
+		return rc;
 	if (ee_dist_rank() == 0) /* the other ranks hold nothing and write nothing */
-		rc = ee_trace_write(&t, output, &err);
-	if (rc == EE_OK && ee_dist_rank() == 0)
-		print_summary(&t, output, &info);
+		rc = ee_trace_write(&t, p->output, err);
+	if (rc == EE_OK && ee_dist_rank() == 0) {
+		ee_cli_warn_skipped(&skipped);
+		print_summary(&t, p->output, &info);
+	}
 	ee_trace_release(&t);
-	return ee_cli_exit(rc, &err);
+	return rc;
+}
+
+int cmd_profile(int argc, char **argv)
+{
+	struct profile_cmd p = { .o = { .batch = 64, .threads = 1 } };
+	const struct ee_opt opts[] = {
+		{ "data", EE_OPT_STR, &p.data, "<spec>", "dataset, e.g. fashion-mnist:test", 0, 0 },
+		{ "output", EE_OPT_STR, &p.output, "<file>", "trace to write", 0, 0 },
+		{ "softmax", EE_OPT_FLAG, &p.o.softmax, NULL, "also keep every exit's full softmax",
+		  0, 0 },
+		EE_OPT_COUNTERS(&p.counters),
+		EE_OPT_LIMIT_HELP(&p.o.limit, "at most n samples (a shard; default: all)"),
+		EE_OPT_OFFSET(&p.o.offset),
+		EE_OPT_BATCH(&p.o.batch),
+		EE_OPT_THREADS(&p.o.threads),
+		EE_OPT_IMAGES(&p.img),
+		{ 0 },
+	};
+
+	return ee_cli_main(argc, argv, synopsis, opts, 1, 1, body, &p);
 }

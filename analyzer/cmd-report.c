@@ -107,6 +107,7 @@ static int traces_of(const struct report_opts *o, const char *arg, const char *g
 	char name[256];
 	struct ee_profile_opts po = o->profile;
 	struct ee_profile_dist_info info;
+	struct ee_skipped skipped = { 0 }, val_skipped = { 0 };
 	int rc;
 
 	*has_val = false;
@@ -125,13 +126,19 @@ static int traces_of(const struct report_opts *o, const char *arg, const char *g
 	else
 		ee_report_stem(arg, name, sizeof(name));
 	po.progress_ctx = name;
+	po.skipped = o->img.skip_bad ? &skipped : NULL;
 	if ((rc = ee_profile_dist(arg, o->data, &po, t, &info, err)) < 0)
 		return rc;
+	po.skipped = o->img.skip_bad ? &val_skipped : NULL;
 	if (o->val && (rc = ee_profile_dist(arg, o->val, &po, v, &info, err)) < 0) {
 		ee_trace_release(t);
 		return rc;
 	}
 	*has_val = o->val != NULL;
+	if (ee_dist_rank() == 0) { /* each pass's, the same files for every model */
+		ee_cli_warn_skipped(&skipped);
+		ee_cli_warn_skipped(&val_skipped);
+	}
 	if (ee_dist_rank() == 0 && o->trace_dir &&
 	    (rc = keep_trace(t, o->trace_dir, name, "", err)) == EE_OK && *has_val)
 		rc = keep_trace(v, o->trace_dir, name, ".val", err);

@@ -471,7 +471,8 @@ static int run_checkpoint(const char *ckpt, const struct run_opts *o, struct ee_
 {
 	struct ee_realexit_opts ro = { .offset = o->offset, .limit = o->limit, .batch = o->batch,
 				       .repeat = o->repeat, .warmup = o->warmup,
-				       .progress = o->json ? NULL : progress };
+				       .progress = o->json ? NULL : progress,
+				       .skip_bad = o->img.skip_bad };
 	struct ee_realexit re;
 	int rc = ee_cli_images(&o->img, &ro.prep, err);
 
@@ -480,6 +481,8 @@ static int run_checkpoint(const char *ckpt, const struct run_opts *o, struct ee_
 			 : ee_dist_agree(rc, err);
 	if (rc < 0)
 		return rc;
+	if (ee_dist_rank() == 0) /* every rank left out the same files */
+		ee_cli_warn_skipped(&re.skipped);
 	rc = run_opened(&re, o, ckpt, err);
 	ee_realexit_release(&re);
 	return rc;

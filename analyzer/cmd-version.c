@@ -54,25 +54,28 @@ static void print_text(const struct ee_lib_version *v)
 	}
 }
 
-int cmd_version(int argc, char **argv)
+static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
 {
 	struct ee_lib_version v[EE_NLIBS];
-	struct ee_err err = { 0 };
-	const char *pos[1];
+
+	(void)pos;
+	(void)npos;
+	(void)err;
+	ee_lib_versions(v);
+	if (*(const bool *)ctx)
+		print_json(v);
+	else
+		print_text(v);
+	return EE_OK;
+}
+
+int cmd_version(int argc, char **argv)
+{
 	bool json = false;
-	int npos, rc;
 	const struct ee_opt opts[] = {
 		EE_OPT_JSON(&json),
 		{ 0 },
 	};
 
-	rc = ee_parse(argc, argv, synopsis, opts, 0, 0, pos, &npos, &err);
-	if (rc)
-		return rc > 0 ? EE_EXIT_OK : ee_fail(&err);
-	ee_lib_versions(v);
-	if (json)
-		print_json(v);
-	else
-		print_text(v);
-	return EE_EXIT_OK;
+	return ee_cli_main(argc, argv, synopsis, opts, 0, 0, body, &json);
 }

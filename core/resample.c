@@ -254,10 +254,11 @@ static int resample_nearest(const uint8_t *src, int sw, int sh, int c, int dw, i
 			xin[x - win.x] = coord(xo);
 	for (y = 0; y < win.y + win.h; y++, yo += ay) {
 		int yi = coord(yo);
-		uint8_t *d = dst + (size_t)(y - win.y) * win.w * c;
+		uint8_t *d;
 
-		if (y < win.y)
+		if (y < win.y) /* (d's offset would be negative: no pointer before dst) */
 			continue;
+		d = dst + (size_t)(y - win.y) * win.w * c;
 		for (x = 0; x < win.w; x++) {
 			if (yi >= 0 && yi < sh && xin[x] >= 0 && xin[x] < sw)
 				memcpy(d + (size_t)x * c, src + ((size_t)yi * sw + xin[x]) * c,

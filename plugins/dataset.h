@@ -69,7 +69,20 @@ struct ee_dataset {
 	char **paths;       /* [n] image files, decoded batch by batch, or NULL */
 	struct ee_imgprep prep; /* image files: resize and filter (zero: torchvision's
 				 * defaults); set it after opening */
+	int32_t *index;     /* [n] each sample's position in the spec's listing after
+			     * ee_dataset_keep_good, or NULL: sample i is at i */
+	int listed;         /* samples the spec lists (n before ee_dataset_keep_good) */
 };
+
+/* Undecodable image files left out (--skip-bad): how many, and the first few. */
+#define EE_SKIPPED_NAMED 3
+struct ee_skipped {
+	long n;
+	char first[EE_SKIPPED_NAMED][512]; /* paths of the first n (up to EE_SKIPPED_NAMED) */
+};
+
+/* Counts path into s, naming it if it is among the first EE_SKIPPED_NAMED. */
+void ee_skipped_add(struct ee_skipped *s, const char *path);
 
 /* Opens a spec (see above). Errors name the file and the problem: EE_ERR_INPUT for a
  * missing, truncated or malformed file, EE_ERR_USAGE for a spec that does not parse
@@ -106,6 +119,23 @@ int ee_dataset_batch(const struct ee_dataset *ds, int start, int count, struct e
  */
 int ee_dataset_batch_u8(const struct ee_dataset *ds, int start, int count, struct ee_shape in,
 			uint8_t *dst, int *bad, struct ee_err *err);
+
+/*
+ * --skip-bad: decodes the image files [*offset, *offset + *count) of ds once (on the
+ * thread team) and keeps only those that can be read and decoded: ds then holds just
+ * them, in order (n = *count = how many, *offset = 0; index[] their positions in the
+ * listing, listed its size), and the others are added to s. Datasets of pixels (no
+ * image files) are left alone. EE_ERR_INPUT if none is left (naming the first file),
+ * EE_ERR_NOMEM.
+ */
+int ee_dataset_keep_good(struct ee_dataset *ds, int *offset, int *count, struct ee_skipped *s,
+			 struct ee_err *err);
+
+/* Position of sample i in the spec's listing (ds->index[i], or i). */
+static inline int ee_dataset_position(const struct ee_dataset *ds, int i)
+{
+	return ds->index ? ds->index[i] : i;
+}
 
 /* One line per reader for --help: "  name  description", each ending in '\n'. */
 const char *ee_dataset_help(void);

@@ -14,6 +14,7 @@
  * Names sort by bytes (strcmp), which is Python's order for UTF-8 names.
  */
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -351,8 +352,8 @@ struct decode_job {
 	struct ee_err *err;
 };
 
-/* Images [lo, hi) of the batch, decoded and prepared; the failure of the lowest index is
- * the one reported. */
+/* Images [lo, hi) of the batch, decoded and prepared (only decoded if dst is NULL); the
+ * failure of the lowest index is the one reported. */
 static void decode_range(void *ctx, long lo, long hi, int tid)
 {
 	struct decode_job *j = ctx;
@@ -366,7 +367,7 @@ static void decode_range(void *ctx, long lo, long hi, int tid)
 		struct ee_err e = { 0 };
 		int r = ee_image_load(&img, path, j->in.c, &e);
 
-		if (r == EE_OK)
+		if (r == EE_OK && j->dst) /* no dst: decoding checked only */
 			r = ee_imgprep_apply(img.px, img.w, img.h, img.c, j->in.h, j->in.w,
 					     &j->ds->prep, path, j->dst + (size_t)i * per, &e);
 		ee_image_release(&img);
@@ -395,4 +396,69 @@ int ee_dataset_images_u8(const struct ee_dataset *ds, int start, int count, stru
 	ee_parallel_for(ee_threads_get(), count, 1e7 * count, decode_range, &j);
 	pthread_mutex_destroy(&j.lock);
 	return j.rc;
+}
+
+void ee_skipped_add(struct ee_skipped *s, const char *path)
+{
+	if (s->n < EE_SKIPPED_NAMED)
+		snprintf(s->first[s->n], sizeof(s->first[0]), "%s", path);
+	s->n++;
+}
+
+/* ds reduced to the samples [offset, offset + count) whose bad[] is 0, index[] their
+ * positions; the others counted in s. */
+static void keep_marked(struct ee_dataset *ds, int offset, int count, const int *bad,
+			int32_t *index, struct ee_skipped *s)
+{
+	int i, k = 0;
+
+	for (i = 0; i < ds->n; i++) {
+		bool in = i >= offset && i < offset + count;
+
+		if (in && bad[i - offset])
+			ee_skipped_add(s, ds->paths[i]);
+		if (!in || bad[i - offset]) {
+			free(ds->paths[i]);
+			continue;
+		}
+		ds->paths[k] = ds->paths[i];
+		ds->labels[k] = ds->labels[i];
+		index[k++] = i;
+	}
+	ds->listed = ds->n;
+	ds->n = k;
+	ds->index = index;
+}
+
+int ee_dataset_keep_good(struct ee_dataset *ds, int *offset, int *count, struct ee_skipped *s,
+			 struct ee_err *err)
+{
+	struct ee_shape in = { .c = 3, .h = 1, .w = 1 }; /* only c matters: no dst */
+	int *bad;
+	int32_t *index;
+	int rc;
+
+	if (!ds->paths || ds->index)
+		return EE_OK;
+	bad = calloc((size_t)*count + 1, sizeof(*bad));
+	index = malloc(((size_t)*count + 1) * sizeof(*index));
+	if (!bad || !index) {
+		free(bad);
+		free(index);
+		return ee_err_set(err, EE_ERR_NOMEM, "out of memory for %d file names", *count);
+	}
+	rc = ee_dataset_images_u8(ds, *offset, *count, in, NULL, bad, err);
+	if (rc == EE_OK) {
+		keep_marked(ds, *offset, *count, bad, index, s);
+		*offset = 0;
+		*count = ds->n;
+		if (ds->n == 0)
+			rc = ee_err_set(err, EE_ERR_INPUT, "dataset '%s': none of the selected image "
+					"files can be decoded (the first: '%s')", ds->spec,
+					s->first[0]);
+	}
+	if (rc < 0 && ds->index != index)
+		free(index);
+	free(bad);
+	return rc;
 }

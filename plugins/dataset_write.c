@@ -130,10 +130,7 @@ static int compact(uint8_t *px, size_t per, int32_t *labels, const int *bad, int
 
 	for (i = 0; i < n; i++) {
 		if (bad[i]) {
-			if (res->skipped < EE_WRITE_MAX_BAD)
-				snprintf(res->bad[res->skipped], sizeof(res->bad[0]), "%s",
-					 ds->paths[first + i]);
-			res->skipped++;
+			ee_skipped_add(&res->skipped, ds->paths[first + i]);
 			continue;
 		}
 		if (k != i) {
@@ -225,7 +222,7 @@ int ee_dataset_write(const struct ee_dataset *ds, const char *path,
 		rc = write_batches(ds, &s, labels, o, res, path, err);
 	if (rc == EE_OK && res->written == 0)
 		rc = ee_err_set(err, EE_ERR_INPUT, "dataset '%s': no image could be decoded (%ld "
-				"skipped)", ds->spec, res->skipped);
+				"skipped)", ds->spec, res->skipped.n);
 	if (rc == EE_OK)
 		rc = sink_finish(&s, ds, labels, o, err);
 	if (s.images >= 0)

@@ -16,8 +16,6 @@
 #include "core/tensor.h"
 #include "plugins/dataset.h"
 
-#define EE_WRITE_MAX_BAD 3 /* undecodable files named in the result */
-
 struct ee_write_opts {
 	struct ee_shape in;       /* the stored image shape */
 	bool u8;                  /* uint8 pixels; else float32 normalised by mean, std */
@@ -30,8 +28,8 @@ struct ee_write_opts {
 };
 
 struct ee_write_result {
-	long written, skipped;
-	char bad[EE_WRITE_MAX_BAD][512]; /* the first undecodable files */
+	long written;
+	struct ee_skipped skipped; /* skip_bad: the undecodable files left out */
 };
 
 /* Writes samples of ds to path as described above. Errors name the sample's file or the

@@ -221,6 +221,8 @@ void ee_dataset_release(struct ee_dataset *ds)
 	free(ds->u8);
 	free(ds->f32);
 	free(ds->labels);
+	free(ds->index);
+	ds->index = NULL;
 	ds->u8 = NULL;
 	ds->f32 = NULL;
 	ds->labels = NULL;

@@ -53,7 +53,7 @@ static int fill_batch(void *ctx, const struct ee_run *r, int first, struct ee_er
 	for (i = 0; i < r->n; i++) {
 		int row = first - f->offset + i;
 
-		f->t->index[row] = first + i;
+		f->t->index[row] = ee_dataset_position(f->ds, first + i);
 		f->t->label[row] = f->ds->labels[first + i];
 		ee_rows_sample(f->t, row, r, i, f->prob, f->ens);
 		fill_gates(f, r, i, row);
@@ -218,11 +218,15 @@ int ee_profile_run(const char *checkpoint, const char *data, const struct ee_pro
 		return rc;
 	ds.prep = o->prep;
 	rc = ee_loop_select(&ds, o->offset, o->limit, &count, err);
+	if (rc == EE_OK && o->skipped) { /* every rank checks the whole selection alike */
+		memset(o->skipped, 0, sizeof(*o->skipped));
+		rc = ee_dataset_keep_good(&ds, &shard.offset, &count, o->skipped, err);
+	}
 	if (rc == EE_OK && o->ranks > 1) { /* this rank's shard of the selection */
 		int first = 0;
 
 		ee_dist_shard(count, batch, o->rank, o->ranks, &first, &count);
-		shard.offset = o->offset + first;
+		shard.offset += first;
 	}
 	o = &shard;
 	if (rc == EE_OK && count == 0) { /* a shard without samples */

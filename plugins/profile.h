@@ -21,6 +21,7 @@
 
 #include "core/imgprep.h"
 #include "plugins/counters.h"
+#include "plugins/dataset.h"
 #include "reports/trace.h"
 
 struct ee_profile_opts {
@@ -39,6 +40,11 @@ struct ee_profile_opts {
 	struct ee_counters *counters;
 	/* image files (imagefolder:, imagelist:): resize and filter; zero: the defaults */
 	struct ee_imgprep prep;
+	/* (optional) --skip-bad: the selected image files that cannot be decoded are left
+	 * out (ee_dataset_keep_good: each is decoded once more before the pass) and counted
+	 * here; NULL: the first one fails the pass. The trace's index keeps the listing's
+	 * positions. */
+	struct ee_skipped *skipped;
 };
 
 int ee_profile_run(const char *checkpoint, const char *data, const struct ee_profile_opts *o,

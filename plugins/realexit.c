@@ -193,7 +193,9 @@ int ee_realexit_open(struct ee_realexit *re, const char *checkpoint, const char 
 	}
 	re->ds.prep = o->prep;
 	rc = ee_loop_select(&re->ds, o->offset, o->limit, &re->count, err);
-	re->first = o->offset;
+	if (rc == EE_OK && o->skip_bad) /* every rank checks the whole selection alike */
+		rc = ee_dataset_keep_good(&re->ds, &re->o.offset, &re->count, &re->skipped, err);
+	re->first = re->o.offset;
 	if (rc == EE_OK && o->ranks > 1) { /* this rank's shard of the selection */
 		int first;
 
@@ -252,7 +254,7 @@ static int allocate(struct ee_realexit *re, struct ee_err *err)
 	if (!re->taken || !re->macs || !re->prob || !re->ens || !re->lt)
 		return ee_err_set(err, EE_ERR_NOMEM, "out of memory");
 	for (i = 0; i < re->count; i++) {
-		re->full.index[i] = re->dyn.index[i] = re->first + i;
+		re->full.index[i] = re->dyn.index[i] = ee_dataset_position(&re->ds, re->first + i);
 		re->full.label[i] = re->dyn.label[i] = re->ds.labels[re->first + i];
 	}
 	return re->o.ranks > 1 ? identify(re, err) : EE_OK;

@@ -68,6 +68,9 @@ struct ee_realexit_opts {
 	void *progress_ctx;
 	/* image files (imagefolder:, imagelist:): resize and filter; zero: the defaults */
 	struct ee_imgprep prep;
+	/* --skip-bad: image files that cannot be decoded are left out (each is decoded once
+	 * more at open, ee_dataset_keep_good) and counted in ee_realexit.skipped */
+	bool skip_bad;
 };
 
 /* What one kind of pass measured over all batches. */
@@ -84,6 +87,7 @@ struct ee_realexit {
 	struct ee_net net;
 	struct ee_run run;
 	struct ee_realexit_opts o;
+	struct ee_skipped skipped; /* o.skip_bad: the files left out */
 	int count, e, k;      /* samples, exits, classes */
 	int first;            /* dataset position of the first sample (o.offset, or that of
 				 the shard) */

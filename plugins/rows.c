@@ -105,7 +105,7 @@ void ee_rows_identity(struct ee_trace *t, const struct ee_net *net, const char *
 	snprintf(t->checkpoint, sizeof(t->checkpoint), "%s", checkpoint);
 	snprintf(t->arch, sizeof(t->arch), "%s", net->arch->name);
 	snprintf(t->data, sizeof(t->data), "%s", data);
-	t->dataset_size = ds->n;
+	t->dataset_size = ds->index ? ds->listed : ds->n; /* the listing's, after --skip-bad */
 	for (x = 0; x < m->nexits; x++)
 		for (g = 0; g < 4; g++)
 			t->exit_macs[g][x] = ee_model_exit_macs(m, x, g >= 2, g & 1);

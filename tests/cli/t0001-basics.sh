@@ -28,6 +28,19 @@ for c in infer profile merge report; do
 done
 run "$EEPROF" eval --help
 check "--help lists -h" "grep -q '^  -h, --help' '$T/out'"
+# Every command parses through one path (analyzer/cli.c ee_cli_main): the same --help, the
+# same unknown-option error with its hint, help CMD = CMD --help, for each command --help lists.
+run "$EEPROF" --help
+cmds=$(sed -n '/^commands:/,/^$/s/^  \([a-z]*\) .*/\1/p' "$T/out")
+check "--help lists the 13 commands" "[ $(echo $cmds | wc -w) -eq 13 ]"
+for c in $cmds; do
+	run "$EEPROF" $c --help
+	cp "$T/out" "$T/help-$c"
+	check "$c --help: usage, options, -h" "grep -q '^usage: eeprof $c' '$T/out' && grep -q '^  -h, --help  *show this help' '$T/out'"
+	run "$EEPROF" help $c
+	check "help $c = $c --help" "cmp -s '$T/out' '$T/help-$c'"
+	expect_fail "$c --bogus" 2 "^eeprof: error: unknown option '--bogus'; see 'eeprof $c --help'\$" "$EEPROF" $c --bogus
+done
 expect_fail "infer without --output" 2 "--input and --output are required" "$EEPROF" infer "$F/good.h5" --input "$F/images.h5"
 
 expect_ok "info" "$EEPROF" info "$F/good.h5"

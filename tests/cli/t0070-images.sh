@@ -124,3 +124,73 @@ expect_ok "dataset: --skip-bad skips a truncated file" "$EEPROF" dataset "imagef
 check "dataset: --skip-bad warning names the file" \
 	"grep -q \"^eeprof: warning: skipped 1 undecodable file: $B/b/truncated.jpg\" '$T/err'"
 check "dataset: --skip-bad wrote the 2 good images" "grep -q ': 2 images' '$T/out'"
+
+# --skip-bad on eval, profile, run and report: the bad files (first and sixth of eight)
+# are left out, the results are those of the folder without them, the trace keeps the
+# listing's positions
+S=$T/skip
+G=$T/good
+cp -r "$D" "$S"; cp -r "$D" "$G"; rm "$S/list.txt" "$G/list.txt"
+head -c 300 "$D/coat/a.jpg" >"$S/coat/0bad.jpg"
+head -c 100 "$D/dress/d.png" >"$S/dress/zz.png"
+expect_fail "eval: without --skip-bad the first bad file fails" 3 "image '$S/coat/0bad.jpg'" \
+	"$EEPROF" eval "$CK" --data "imagefolder:$S"
+expect_ok "eval: --data imagefolder of the good files" "$EEPROF" eval "$CK" --data "imagefolder:$G" --json
+cp "$T/out" "$T/eval_good.json"
+expect_ok "eval: --skip-bad" "$EEPROF" eval "$CK" --data "imagefolder:$S" --json --skip-bad --batch 4
+check "eval: --skip-bad warning counts and names both files" "grep -q \"^eeprof: warning: skipped 2 \
+undecodable files: $S/coat/0bad.jpg, $S/dress/zz.png\$\" '$T/err' && [ \$(wc -l <'$T/err') -eq 1 ]"
+check "eval: --skip-bad gives the results of the good files" "$PY -c \"
+import json; a, b = (json.load(open(p)) for p in ('$T/eval_good.json', '$T/out'))
+assert a['exits'] == b['exits'] and b['samples'] == 6, (a['exits'], b['exits'], b['samples'])
+\""
+expect_ok "eval: --skip-bad with --offset 3 --limit 3" "$EEPROF" eval "$CK" --data "imagefolder:$S" \
+	--json --skip-bad --offset 3 --limit 3
+check "eval: --offset 3 --limit 3 keeps 2 of listed 3..5" "grep -q '\"samples\": 2' '$T/out' && \
+grep -q \"skipped 1 undecodable file: $S/dress/zz.png\$\" '$T/err'"
+expect_ok "profile: --skip-bad" "$EEPROF" profile "$CK" --data "imagefolder:$S" -o "$T/skip.h5" --skip-bad
+expect_ok "profile: the good files" "$EEPROF" profile "$CK" --data "imagefolder:$G" -o "$T/good.h5"
+check "profile: --skip-bad trace = the good files' trace, listing positions kept" "$PY -c \"
+import h5py, numpy as np
+a, b = h5py.File('$T/good.h5', 'r'), h5py.File('$T/skip.h5', 'r')
+assert list(b['index'][...]) == [1, 2, 3, 4, 6, 7], b['index'][...]
+assert b.attrs['dataset_size'] == 8 and a.attrs['dataset_size'] == 6
+for k in ('label', 'pred', 'maxprob'):
+    assert np.array_equal(a[k][...], b[k][...]), k
+\""
+expect_ok "run: --skip-bad" "$EEPROF" run "$CK" --data "imagefolder:$S" --threshold 0.9 --skip-bad \
+	--json --repeat 1
+check "run: --skip-bad runs the 6 good files and warns" "grep -q '\"samples\": 6' '$T/out' && \
+grep -q '^eeprof: warning: skipped 2 undecodable files' '$T/err'"
+expect_ok "report: --skip-bad" "$EEPROF" report "$CK" --data "imagefolder:$S" -o "$T/rep" --skip-bad \
+	--no-plots
+check "report: --skip-bad warns and reports 6 samples" "grep -q '^eeprof: warning: skipped 2' '$T/err' \
+&& grep -q '6 samples of' '$T/out'"
+mkdir -p "$T/allbad/x"; cp "$S/coat/0bad.jpg" "$S/dress/zz.png" "$T/allbad/x/"
+expect_fail "eval: --skip-bad with no decodable file" 3 \
+	"none of the selected image files can be decoded \(the first: '$T/allbad/x/0bad.jpg'\)" \
+	"$EEPROF" eval "$CK" --data "imagefolder:$T/allbad" --skip-bad
+
+# --skip-bad on 2 MPI ranks: every rank checks the whole selection, the 6 kept files are
+# shared out (3 batches of 2), the trace and the warning are those of one process
+MPIRUN="mpirun --oversubscribe"
+[ "$(id -u)" = 0 ] && MPIRUN="$MPIRUN --allow-run-as-root"
+if command -v mpirun >/dev/null 2>&1; then
+	run $MPIRUN -n 2 "$EEPROF" profile "$CK" --data "imagefolder:$S" -o "$T/skip2.h5" --skip-bad \
+		--batch 2
+	if grep -q "built without MPI" "$T/err"; then
+		echo "# skipped: $EEPROF is built without MPI"
+	else
+		check "profile --skip-bad on 2 ranks: status 0, one warning" "[ $rc -eq 0 ] && \
+[ \$(grep -c '^eeprof: warning: skipped 2 undecodable files' '$T/err') -eq 1 ]"
+		expect_ok "profile --skip-bad alone, batches of 2" "$EEPROF" profile "$CK" \
+			--data "imagefolder:$S" -o "$T/skip1.h5" --skip-bad --batch 2
+		check "profile --skip-bad: 2 ranks give the trace of one process" "$PY -c \"
+import h5py, numpy as np
+a, b = h5py.File('$T/skip1.h5', 'r'), h5py.File('$T/skip2.h5', 'r')
+assert list(b['index'][...]) == [1, 2, 3, 4, 6, 7] and b.attrs['dataset_size'] == 8
+for k in ('index', 'label', 'pred', 'maxprob', 'macs'):
+    assert np.array_equal(a[k][...], b[k][...]), k
+\""
+	fi
+fi

@@ -1,4 +1,5 @@
-"""mkimageseeds.py - writes the seed corpora of fuzz_jpeg and fuzz_png into tests/fuzz/corpus/.
+"""mkimageseeds.py - writes the seed corpora of fuzz_jpeg, fuzz_png and fuzz_imgprep into
+tests/fuzz/corpus/.
 
 Run once (its files are committed). Each seed is a crop of one of skimage's photographs,
 small (libFuzzer mutates faster on small inputs), saved by Pillow in each layout the
@@ -6,6 +7,8 @@ decoders handle (plugins/image_jpeg.c, image_png.c):
   jpeg: baseline RGB 4:2:0 and 4:4:4, grey, progressive, restart markers, CMYK (Adobe)
   png:  RGB, grey, 1/2/4-bit grey, palette (with tRNS), grey+alpha, RGBA, 16-bit grey and
         RGB, Adam7 interlaced (RGB and a 4-bit palette)
+  imgprep: 6 bytes of settings (tests/fuzz/fuzz_imgprep.c) and an 8x8 crop's pixels: a
+        bilinear downscale, a bicubic upscale of grey, nearest on a window, a pad
 """
 import io
 import os
@@ -54,6 +57,21 @@ def main():
     write_png("rgb16.png", np.asarray(rgb)[:8, :8].astype(np.uint16) * 257, 16, 2)
     write_png("palette4-interlaced.png", np.asarray(pal)[:9, :9] % 16, 4, 3, interlace=True,
               plte=bytes(np.asarray(pal.getpalette()[:48], np.uint8)))
+    imgprep_seeds()
+
+
+def imgprep_seeds():
+    """Settings (filter and channels, w - 1, h - 1, crop h - 1, crop w - 1, S), then pixels."""
+    px = data.astronaut()[160:224:8, 200:264:8].tobytes()  # 8x8x3
+    for name, settings in (("bilinear-down", (0, 39, 29, 6, 8, 0)),
+                           ("bicubic-up-grey", (3, 4, 5, 6, 8, 12)),
+                           ("nearest-window", (4, 4, 5, 6, 8, 0)),
+                           ("pad-no-resize", (8, 3, 8, 15, 5, 0))):
+        path = os.path.join(HERE, "corpus", "imgprep", name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(bytes(settings) + px)
+        print(path, len(settings) + len(px))
 
 
 ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
