@@ -137,6 +137,8 @@ int cmd_budget(int argc, char **argv);
 int cmd_gates(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_calibration(int argc, char **argv);
+int cmd_gallery(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_dataset(int argc, char **argv);
 
@@ -163,6 +165,9 @@ int ee_cli_images(const struct ee_cli_images *o, struct ee_imgprep *p, struct ee
 /* "eeprof: warning: skipped N undecodable files: A, B, C, ..." on stderr if s counts any. */
 struct ee_skipped;
 void ee_cli_warn_skipped(const struct ee_skipped *s);
+/* JSON "skipped": {"count": N, "files": [the first few]} if s is not NULL (--skip-bad). */
+struct ee_json;
+void ee_cli_json_skipped(struct ee_json *j, const struct ee_skipped *s);
 
 /*
  * The dynamic-exit rule (reports/analysis.h), given the same way to every command that
@@ -197,6 +202,30 @@ int ee_cli_rule_parse(const struct ee_cli_rule *o, struct ee_exit_rule *rule, do
  * number); 9 significant digits, so that a threshold read back is the same float. */
 const char *ee_cli_thresholds_text(const struct ee_exit_rule *r, int nexits, char *buf,
 				   size_t size);
+
+/* Plots drawn by a command (cli-plot.c): --plot FILE and how it looks. */
+struct ee_plot;
+struct ee_cli_plot_opts {
+	const char *size;  /* --plot-size W,H */
+	int font_size;     /* --font-size N (0: default) */
+	const char *title; /* --title TEXT */
+};
+#define EE_OPT_PLOT_LOOK(o) \
+	{ "plot-size", EE_OPT_STR, &(o)->size, "<w,h>", "plot size in pixels (default 960,600)", \
+	  0, 0 }, \
+	{ "font-size", EE_OPT_INT, &(o)->font_size, "<n>", "plot font size in points (default 10)", \
+	  4, 72 }, \
+	{ "title", EE_OPT_STR, &(o)->title, "<text>", "plot title instead of the default ('' none)", \
+	  0, 0 }
+/* Checks the look options into *look, and path's extension (.png or .svg) if not NULL,
+ * before any work; EE_ERR_USAGE naming the option. */
+struct ee_plot_look;
+int ee_cli_plot_check(const char *path, const struct ee_cli_plot_opts *o,
+		      struct ee_plot_look *look, struct ee_err *err);
+/* Opens a plot (ee_plot_init) with the look applied. */
+int ee_cli_plot_begin(struct ee_plot *p, const struct ee_plot_look *look, struct ee_err *err);
+/* Draws p into path (PNG or SVG by its extension) and releases p. */
+int ee_cli_plot_end(struct ee_plot *p, const char *path, struct ee_err *err);
 
 /* What the trace analyses (curve, budget, gates) share. */
 struct ee_trace;

@@ -22,6 +22,7 @@
 #include "plugins/dist.h"
 #include "plugins/net.h"
 #include "reports/analysis.h"
+#include "reports/json.h"
 
 static void usage(FILE *f, const char *synopsis, const struct ee_opt *opts)
 {
@@ -386,4 +387,19 @@ void ee_cli_warn_skipped(const struct ee_skipped *s)
 	for (i = 0; i < s->n && i < EE_SKIPPED_NAMED; i++)
 		fprintf(stderr, "%s %s", i ? "," : "", s->first[i]);
 	fprintf(stderr, "%s\n", s->n > EE_SKIPPED_NAMED ? ", ..." : "");
+}
+
+void ee_cli_json_skipped(struct ee_json *j, const struct ee_skipped *s)
+{
+	char *files[EE_SKIPPED_NAMED];
+	int i, n = s && s->n < EE_SKIPPED_NAMED ? (int)s->n : EE_SKIPPED_NAMED;
+
+	if (!s)
+		return;
+	for (i = 0; i < n; i++)
+		files[i] = (char *)s->first[i];
+	ee_json_begin(j, "skipped", '{');
+	ee_json_int(j, "count", s->n);
+	ee_json_strs(j, "files", files, n);
+	ee_json_end(j);
 }

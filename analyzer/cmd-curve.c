@@ -43,7 +43,8 @@
 
 static const char synopsis[] =
 	"eeprof curve <trace.h5>... [--policy <p>] [--fallback <f>] [--threshold <t>[,<t>...]] "
-	"[--json] [--csv <file>]";
+	"[--json] [--csv <file>] [--plot <file.png|svg> [--log-x] [--plot-size <w,h>] "
+	"[--font-size <n>] [--title <text>]]";
 
 /* What curve reports about one trace (the trace itself is released once analysed). */
 struct model {
@@ -57,8 +58,9 @@ struct model {
 
 struct curve_opts {
 	struct ee_cli_rule rule;
-	const char *csv;
-	bool json;
+	const char *csv, *plot;
+	bool json, log_x;
+	struct ee_cli_plot_opts look;
 	struct ee_exit_rule names;     /* policy and fallback parsed */
 	double v[EE_MAX_EXITS];        /* --threshold parsed */
 	int nv;
@@ -328,6 +330,34 @@ static void put_csv(FILE *f, const void *ctx)
 		csv_model(f, &ms->m[i]);
 }
 
+/* ---------------------------------------------------------------- plot */
+
+/* accuracy vs MACs of every model, as report draws accuracy_vs_macs. */
+static int draw(const struct model *models, int count, const struct curve_opts *o,
+		struct ee_err *err)
+{
+	struct ee_report all;
+	struct ee_plot_look look;
+	struct ee_plot p;
+	int i, rc = ee_cli_plot_check(o->plot, &o->look, &look, err);
+
+	if (rc < 0)
+		return rc;
+	ee_report_init(&all, models[0].report.policy, models[0].report.fallback);
+	all.log_x = o->log_x;
+	if (!(all.models = malloc((size_t)count * sizeof(*all.models))))
+		return ee_err_set(err, EE_ERR_NOMEM, "out of memory");
+	for (i = 0; i < count; i++) /* borrowed: not released through all */
+		all.models[i] = *models[i].r;
+	all.nmodels = count;
+	if ((rc = ee_cli_plot_begin(&p, &look, err)) == EE_OK) {
+		ee_report_plot_accuracy(&all, &p);
+		rc = ee_cli_plot_end(&p, o->plot, err);
+	}
+	free(all.models);
+	return rc;
+}
+
 /* ---------------------------------------------------------------- command */
 
 static int curve(const char *const *paths, int count, const struct curve_opts *o,
@@ -340,6 +370,8 @@ static int curve(const char *const *paths, int count, const struct curve_opts *o
 		rc = load_model(&models[i], paths[i], o, err);
 	if (rc == EE_OK && o->csv)
 		rc = ee_cli_write(o->csv, put_csv, &(struct models){ models, count }, err);
+	if (rc == EE_OK && o->plot)
+		rc = draw(models, count, o, err);
 	if (rc == EE_OK && o->json)
 		print_json(models, count);
 	for (i = 0; i < count && rc == EE_OK && !o->json && !ee_cli_stdout(o->csv); i++) {
@@ -356,12 +388,15 @@ static int curve(const char *const *paths, int count, const struct curve_opts *o
 static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
 {
 	struct curve_opts *o = ctx;
+	struct ee_plot_look look;
 	int rc;
 
 	if (o->json && ee_cli_stdout(o->csv))
 		return ee_err_set(err, EE_ERR_USAGE, "--json and --csv - would both write to "
 				  "stdout%s", hint(synopsis));
 	rc = ee_cli_rule_parse(&o->rule, &o->names, o->v, &o->nv, err);
+	if (rc == EE_OK)
+		rc = ee_cli_plot_check(o->plot, &o->look, &look, err);
 	return rc < 0 ? rc : curve(pos, npos, o, err);
 }
 
@@ -373,6 +408,10 @@ int cmd_curve(int argc, char **argv)
 		EE_OPT_JSON(&o.json),
 		{ "csv", EE_OPT_STR, &o.csv, "<file>", "also write the plotted points as CSV (-: "
 		  "to stdout, instead of the text)", 0, 0 },
+		{ "plot", EE_OPT_STR, &o.plot, "<file>", "draw accuracy vs MACs (.png or .svg)", 0,
+		  0 },
+		{ "log-x", EE_OPT_FLAG, &o.log_x, NULL, "log MACs axis (the default past 5x)", 0, 0 },
+		EE_OPT_PLOT_LOOK(&o.look),
 		{ 0 },
 	};
 

@@ -10,7 +10,8 @@
  * inference_seconds (the inference loop alone, loading excluded, summed over the ranks;
  * the median of the --repeat runs, after --warmup untimed ones), images_per_second (from
  * it), repeat, warmup and spread {runs, median, min, max, iqr, values[]} of the runs'
- * seconds, ranks and rank_seconds (each rank's wall time in the last run).
+ * seconds, ranks and rank_seconds (each rank's wall time in the last run). With
+ * --skip-bad, skipped {count, files[] (the first 3)} after samples.
  */
 #include <math.h>
 #include <stdio.h>
@@ -60,7 +61,7 @@ static void json_ranks(struct ee_json *j, const struct ee_trace *t)
 }
 
 static void print_json(const struct ee_trace *t, const struct ee_exit_stats *st,
-		       const struct timing *tm)
+		       const struct timing *tm, const struct ee_skipped *skipped)
 {
 	struct ee_json j;
 	int k;
@@ -72,6 +73,7 @@ static void print_json(const struct ee_trace *t, const struct ee_exit_stats *st,
 	ee_json_str(&j, "arch", t->arch);
 	ee_json_str(&j, "data", t->data);
 	ee_json_int(&j, "samples", t->n);
+	ee_cli_json_skipped(&j, skipped);
 	ee_json_begin(&j, "exits", '[');
 	for (k = 0; k < t->nexits; k++) {
 		ee_json_begin(&j, NULL, '{');
@@ -165,7 +167,7 @@ static int evaluate(const char *ckpt, const struct eval_opts *o, struct ee_err *
 		ee_spread_of(tm.v, o->repeat, &tm.s);
 		ee_exit_stats(&t, &st);
 		if (o->json)
-			print_json(&t, &st, &tm);
+			print_json(&t, &st, &tm, po.skipped);
 		else
 			print_text(&t, &st, &tm);
 	}

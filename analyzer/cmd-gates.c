@@ -10,6 +10,11 @@
  * minimum rises) or for none (a plain 3x3 would do: the maximum drops by their
  * ring MACs). See ee_gate_stats in reports/analysis.h.
  *
+ * Against difficulty (reports/difficulty.h): the ratio of the samples that leave with
+ * the right and with a wrong prediction, overall and per exit taken, and the correlation
+ * (Pearson per layer; Pearson and Spearman for the open gates summed over the layers) of
+ * a sample's open-gate count with its deepest exit's confidence.
+ *
  * The exit a sample takes follows a dynamic-exit rule, by default maxprob with
  * threshold 0.9 and fallback last (patience: 1); --policy, --threshold (one value
  * or one per exit) and --fallback change it. A trace records every layer for every
@@ -23,7 +28,11 @@
  * open_ratio, std, hist[10], by_exit[E + 1] and by_exit_samples[E + 1] (the last:
  * the fallback), by_class[K] (null where no sample), always_open and never_open
  * (counts), always_open_channels[] and never_open_channels[] (indices),
- * ring_macs_always, ring_macs_never.
+ * ring_macs_always, ring_macs_never, open_ratio_right, open_ratio_wrong,
+ * by_exit_right[E + 1], by_exit_wrong[E + 1], pearson_confidence; and difficulty
+ * {samples_right, samples_wrong, by_exit_samples_right[E + 1], by_exit_samples_wrong[E + 1],
+ * pearson, spearman} (open gates summed over the layers against the deepest exit's
+ * confidence).
  */
 #include <math.h>
 #include <stdio.h>
@@ -32,13 +41,14 @@
 
 #include "analyzer.h"
 #include "reports/analysis.h"
+#include "reports/difficulty.h"
 #include "reports/json.h"
 #include "reports/report.h"
 #include "reports/table.h"
 
 static const char synopsis[] =
 	"eeprof gates <trace.h5> [--policy <p>] [--threshold <t>[,<t>...]] [--fallback <f>] "
-	"[--json]";
+	"[--json] [--plot <file.png|svg> [--plot-size <w,h>] [--font-size <n>] [--title <text>]]";
 
 #define DEFAULT_THRESHOLD 0.9
 #define DEFAULT_PATIENCE 1
@@ -47,7 +57,9 @@ static const char synopsis[] =
 
 struct gates_opts {
 	struct ee_cli_rule rule;
+	const char *plot;
 	bool json;
+	struct ee_cli_plot_opts look;
 };
 
 struct gates {
@@ -57,6 +69,7 @@ struct gates {
 	struct ee_dyn_result taken_res;
 	int *taken;                     /* [n] exit of each sample (E: fallback) */
 	struct ee_gate_stats *s;        /* [G] */
+	struct ee_gate_difficulty d;
 };
 
 static void gates_release(struct gates *g)
@@ -66,6 +79,7 @@ static void gates_release(struct gates *g)
 	for (i = 0; g->s && i < g->t.ngated; i++)
 		ee_gate_stats_release(&g->s[i]);
 	free(g->s);
+	ee_gate_difficulty_release(&g->d);
 	free(g->taken);
 	ee_trace_release(&g->t);
 }
@@ -89,7 +103,7 @@ static int analyse(struct gates *g, const double *v, int nv, struct ee_err *err)
 	ee_simulate(&g->t, &g->rule, &g->taken_res, g->taken);
 	for (i = 0; i < g->t.ngated && rc == EE_OK; i++)
 		rc = ee_gate_stats(&g->t, i, g->taken, &g->s[i], err);
-	return rc;
+	return rc == EE_OK ? ee_gate_difficulty(&g->t, &g->rule, g->taken, &g->d, err) : rc;
 }
 
 /* ---------------------------------------------------------------- text */
@@ -170,6 +184,54 @@ static void print_by_exit(const struct gates *g)
 	ee_cli_row_add(&tab, &row);
 	ee_table_print(&tab, stdout, false);
 	ee_table_release(&tab);
+}
+
+/* Right and wrong: overall, per exit taken, and the layer's correlation with confidence. */
+static void print_difficulty(const struct gates *g)
+{
+	const struct ee_gate_difficulty *d = &g->d;
+	const char *head[EE_TABLE_MAX_COLS] = { "layer", "right", "wrong" };
+	char names[2 * (EE_MAX_EXITS + 1)][24];
+	struct ee_cli_row row = { 0 };
+	struct ee_table tab;
+	int e = g->t.nexits, i, k, c, nc = 3;
+
+	for (k = 0; k <= e; k++)
+		for (c = 1; c >= 0; c--) {
+			if (k < e)
+				snprintf(names[2 * k + c], sizeof(names[0]), "exit %d %s", k + 1,
+					 c ? "right" : "wrong");
+			else
+				snprintf(names[2 * k + c], sizeof(names[0]), "fallback %s",
+					 c ? "right" : "wrong");
+			head[nc++] = names[2 * k + c];
+		}
+	head[nc++] = "r(confidence)";
+	ee_table_init(&tab, nc, head);
+	for (i = 0; i < g->t.ngated; i++) {
+		ee_cli_cell(&row, "%s", layer_name(&g->t, i));
+		ratio_cell(&row, d->right[i], false);
+		ratio_cell(&row, d->wrong[i], false);
+		for (k = 0; k <= e; k++)
+			for (c = 1; c >= 0; c--)
+				ratio_cell(&row, d->by_exit[i][k][c],
+					   k < e && k + 1 < g->t.gated[i].exit);
+		ratio_cell(&row, d->pearson[i], false);
+		ee_cli_row_add(&tab, &row);
+	}
+	ee_cli_cell(&row, "samples");
+	ee_cli_cell(&row, "%ld", d->n_right);
+	ee_cli_cell(&row, "%ld", d->n_wrong);
+	for (k = 0; k <= e; k++)
+		for (c = 1; c >= 0; c--)
+			ee_cli_cell(&row, "%ld", d->by_exit_n[k][c]);
+	ee_cli_cell(&row, "%s", "");
+	ee_cli_row_add(&tab, &row);
+	ee_table_print(&tab, stdout, false);
+	ee_table_release(&tab);
+	printf("\nopen gates (summed over the EMG layers) against exit %d's confidence: Pearson "
+	       "%.4f, Spearman %.4f over %d samples\n(negative: gates open more where the deepest "
+	       "exit is less sure)\n", e, d->pearson_total, d->spearman_total, g->t.n);
 }
 
 /* The lowest (sign 1) or highest (sign -1) class ratio of a layer; -1 if none. */
@@ -279,6 +341,10 @@ static void print_text(const struct gates *g)
 	printf("\nratio by the exit a sample takes (*: the layer only feeds deeper exits, so "
 	       "under real early exit it would not run)\n");
 	print_by_exit(g);
+	printf("\nratio of the samples leaving with a right and a wrong prediction, by the exit "
+	       "taken; r(confidence): Pearson correlation of the layer's open gates with exit %d's "
+	       "confidence\n", t->nexits);
+	print_difficulty(g);
 	printf("\nratio by class\n");
 	print_by_class(g);
 	printf("\nchannels whose gate never changes\n");
@@ -297,8 +363,31 @@ static void json_ints(struct ee_json *j, const char *key, const int *v, int coun
 	ee_json_end(j);
 }
 
+/* v[i][k][c] for k = 0..E as an array. */
+static void json_split(struct ee_json *j, const char *key, const struct ee_gate_difficulty *d,
+		       int i, int c)
+{
+	int k;
+
+	ee_json_begin(j, key, '[');
+	for (k = 0; k <= d->nexits; k++)
+		ee_json_num(j, NULL, d->by_exit[i][k][c]);
+	ee_json_end(j);
+}
+
+static void json_counts(struct ee_json *j, const char *key, const struct ee_gate_difficulty *d,
+			int c)
+{
+	int k;
+
+	ee_json_begin(j, key, '[');
+	for (k = 0; k <= d->nexits; k++)
+		ee_json_int(j, NULL, d->by_exit_n[k][c]);
+	ee_json_end(j);
+}
+
 static void json_layer(struct ee_json *j, const struct ee_trace *t, int i,
-		       const struct ee_gate_stats *s)
+		       const struct ee_gate_stats *s, const struct ee_gate_difficulty *d)
 {
 	int b, k;
 
@@ -325,6 +414,11 @@ static void json_layer(struct ee_json *j, const struct ee_trace *t, int i,
 	json_ints(j, "never_open_channels", s->never, s->never_open);
 	ee_json_num(j, "ring_macs_always", s->ring_macs_always);
 	ee_json_num(j, "ring_macs_never", s->ring_macs_never);
+	ee_json_num(j, "open_ratio_right", d->right[i]);
+	ee_json_num(j, "open_ratio_wrong", d->wrong[i]);
+	json_split(j, "by_exit_right", d, i, 1);
+	json_split(j, "by_exit_wrong", d, i, 0);
+	ee_json_num(j, "pearson_confidence", d->pearson[i]);
 	ee_json_end(j);
 }
 
@@ -350,9 +444,37 @@ static void print_json(const struct gates *g)
 	ee_report_json_shares(&j, &g->taken_res, t->nexits, t->n, EE_REPORT_JSON_COUNTS);
 	ee_json_begin(&j, "gates", '[');
 	for (i = 0; i < t->ngated; i++)
-		json_layer(&j, t, i, &g->s[i]);
+		json_layer(&j, t, i, &g->s[i], &g->d);
+	ee_json_end(&j);
+	ee_json_begin(&j, "difficulty", '{');
+	ee_json_int(&j, "samples_right", g->d.n_right);
+	ee_json_int(&j, "samples_wrong", g->d.n_wrong);
+	json_counts(&j, "by_exit_samples_right", &g->d, 1);
+	json_counts(&j, "by_exit_samples_wrong", &g->d, 0);
+	ee_json_num(&j, "pearson", g->d.pearson_total);
+	ee_json_num(&j, "spearman", g->d.spearman_total);
 	ee_json_end(&j);
 	ee_json_end(&j);
+}
+
+/* ---------------------------------------------------------------- plot */
+
+/* The open ratio per layer, as report draws gates.png. */
+static int draw(const struct gates *g, const char *path, const struct ee_plot_look *look,
+		struct ee_err *err)
+{
+	struct ee_report r;
+	struct ee_plot p;
+	int rc;
+
+	ee_report_init(&r, g->rule.policy, g->rule.fallback);
+	if ((rc = ee_report_add(&r, &g->t, NULL, err)) == EE_OK &&
+	    (rc = ee_cli_plot_begin(&p, look, err)) == EE_OK) {
+		ee_report_plot_gates(&r, &p);
+		rc = ee_cli_plot_end(&p, path, err);
+	}
+	ee_report_release(&r);
+	return rc;
 }
 
 /* ---------------------------------------------------------------- command */
@@ -360,6 +482,7 @@ static void print_json(const struct gates *g)
 static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
 {
 	const struct gates_opts *o = ctx;
+	struct ee_plot_look look;
 	struct gates g = { 0 };
 	double v[EE_MAX_EXITS];
 	int nv, rc;
@@ -372,7 +495,11 @@ static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
 		nv = 1;
 	}
 	if (rc == EE_OK)
+		rc = ee_cli_plot_check(o->plot, &o->look, &look, err);
+	if (rc == EE_OK)
 		rc = analyse(&g, v, nv, err);
+	if (rc == EE_OK && o->plot)
+		rc = draw(&g, o->plot, &look, err);
 	if (rc == EE_OK && o->json)
 		print_json(&g);
 	else if (rc == EE_OK)
@@ -387,6 +514,9 @@ int cmd_gates(int argc, char **argv)
 	const struct ee_opt opts[] = {
 		EE_OPT_RULE(&o.rule, "one threshold or one per exit (default 0.9; patience 1)"),
 		EE_OPT_JSON(&o.json),
+		{ "plot", EE_OPT_STR, &o.plot, "<file>", "draw the open ratio per layer (.png or "
+		  ".svg)", 0, 0 },
+		EE_OPT_PLOT_LOOK(&o.look),
 		{ 0 },
 	};
 

@@ -28,11 +28,12 @@
 #include "plugins/profile_dist.h"
 #include "reports/analysis.h"
 #include "reports/table.h"
+#include "reports/timeline.h"
 
 static const char synopsis[] =
 	"eeprof profile <checkpoint.h5> --data <spec> (-o | --output) <trace.h5> [--softmax] "
-	"[--counters <events>] [--limit <n>] [--offset <n>] [--batch <n>] [--threads <n>] "
-	"[--resize <s>] [--interpolation <i>] [--no-resize]";
+	"[--no-logits] [--timeline <file.json>] [--counters <events>] [--limit <n>] [--offset <n>] "
+	"[--batch <n>] [--threads <n>] [--resize <s>] [--interpolation <i>] [--no-resize]";
 
 /* Opens the set a --counters spec names into c and points o at it; "off": none. */
 static int open_counters(struct ee_counters *c, const char *spec, struct ee_profile_opts *o,
@@ -96,15 +97,28 @@ static void print_summary(const struct ee_trace *t, const char *output,
 	printf("\ntrace       %s\n", output);
 }
 
+/* The timeline of the pass, its process named after the model. */
+static int write_timeline(const struct ee_timeline *tl, const struct ee_trace *t,
+			  const char *path, struct ee_err *err)
+{
+	char name[256], process[300];
+	const char *names[1] = { process };
+
+	snprintf(process, sizeof(process), "eeprof profile %s",
+		 ee_cli_model_name(t, name, sizeof(name)));
+	return ee_timeline_write(&tl, names, 1, path, err);
+}
+
 struct profile_cmd {
 	struct ee_profile_opts o;
-	const char *data, *output, *counters;
+	const char *data, *output, *counters, *timeline;
 	struct ee_cli_images img;
 };
 
 static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
 {
 	struct profile_cmd *p = ctx;
+	struct ee_timeline tl = { 0 };
 	struct ee_counters c = { 0 };
 	struct ee_profile_dist_info info;
 	struct ee_skipped skipped = { 0 };
@@ -127,16 +141,26 @@ static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
 		return rc;
 	}
 	nwarn = c.nwarn;
+	if (p->timeline)
+		p->o.timeline = &tl;
 	rc = ee_profile_dist(pos[0], p->data, &p->o, &t, &info, err);
 	ee_cli_warn_counters(&c, nwarn);
 	ee_counters_close(&c);
-	if (rc < 0)
+	if (rc < 0) {
+		ee_timeline_release(&tl);
 		return rc;
-	if (ee_dist_rank() == 0) /* the other ranks hold nothing and write nothing */
+	}
+	/* the other ranks hold nothing and write nothing; the timeline is rank 0's shard */
+	if (p->timeline && ee_dist_rank() == 0)
+		rc = write_timeline(&tl, &t, p->timeline, err);
+	ee_timeline_release(&tl);
+	if (rc == EE_OK && ee_dist_rank() == 0)
 		rc = ee_trace_write(&t, p->output, err);
 	if (rc == EE_OK && ee_dist_rank() == 0) {
 		ee_cli_warn_skipped(&skipped);
 		print_summary(&t, p->output, &info);
+		if (p->timeline)
+			printf("timeline    %s\n", p->timeline);
 	}
 	ee_trace_release(&t);
 	return rc;
@@ -150,6 +174,11 @@ int cmd_profile(int argc, char **argv)
 		{ "output", EE_OPT_STR, &p.output, "<file>", "trace to write", 0, 0 },
 		{ "softmax", EE_OPT_FLAG, &p.o.softmax, NULL, "also keep every exit's full softmax",
 		  0, 0 },
+		{ "no-logits", EE_OPT_FLAG, &p.o.no_logits, NULL, "do not keep the exits' logits "
+		  "(a smaller trace; calibration then has no Brier score, NLL or temperatures)",
+		  0, 0 },
+		{ "timeline", EE_OPT_STR, &p.timeline, "<file.json>", "write a per-layer timeline of "
+		  "the pass (Chrome trace events: chrome://tracing, Perfetto)", 0, 0 },
 		EE_OPT_COUNTERS(&p.counters),
 		EE_OPT_LIMIT_HELP(&p.o.limit, "at most n samples (a shard; default: all)"),
 		EE_OPT_OFFSET(&p.o.offset),

@@ -43,6 +43,7 @@
 #include "reports/plot.h"
 #include "reports/report.h"
 #include "reports/table.h"
+#include "reports/timeline.h"
 
 static const char synopsis[] =
 	"eeprof report <checkpoint.h5>... --data <spec> (-o | --output) <dir> [--val <spec>]\n"
@@ -60,13 +61,15 @@ static const char synopsis[] =
 
 struct report_opts {
 	const char *data, *val, *output, *trace_dir, *gnuplot, *val_traces;
-	const char *counters, *name_list;
+	const char *counters, *name_list, *timeline;
 	struct ee_cli_rule rule;       /* --policy, --fallback, --threshold as given */
 	struct ee_exit_rule parsed;    /* policy and fallback parsed */
 	double v[EE_MAX_EXITS];        /* --threshold parsed: [nv], nv = 0 without it */
 	int nv;
 	const char *names[EE_MAX_POS]; /* the model of argument i (NULL: its checkpoint's stem) */
-	bool traces, no_plots;
+	struct ee_timeline *tls;  /* --timeline: [checkpoints] one per model's test profile */
+	bool traces, no_plots, log_x;
+	struct ee_cli_plot_opts look;
 	struct ee_profile_opts profile;
 	struct ee_cli_images img;
 };
@@ -100,7 +103,7 @@ static int keep_trace(const struct ee_trace *t, const char *dir, const char *nam
 /* The trace (and val trace) of model i: profiled (shared out over the ranks of an MPI job,
  * whole on rank 0, empty elsewhere; fails on every rank or none, but for writing --trace-dir,
  * rank 0's alone), or read with --traces (rank 0 alone). */
-static int traces_of(const struct report_opts *o, const char *arg, const char *given,
+static int traces_of(const struct report_opts *o, int i, const char *arg, const char *given,
 		     const char *val_path, struct ee_trace *t, struct ee_trace *v, bool *has_val,
 		     struct ee_err *err)
 {
@@ -127,9 +130,11 @@ static int traces_of(const struct report_opts *o, const char *arg, const char *g
 		ee_report_stem(arg, name, sizeof(name));
 	po.progress_ctx = name;
 	po.skipped = o->img.skip_bad ? &skipped : NULL;
+	po.timeline = o->tls ? &o->tls[i] : NULL;
 	if ((rc = ee_profile_dist(arg, o->data, &po, t, &info, err)) < 0)
 		return rc;
 	po.skipped = o->img.skip_bad ? &val_skipped : NULL;
+	po.timeline = NULL; /* the test pass only */
 	if (o->val && (rc = ee_profile_dist(arg, o->val, &po, v, &info, err)) < 0) {
 		ee_trace_release(t);
 		return rc;
@@ -175,7 +180,7 @@ static int build(struct ee_report *r, const struct report_opts *o, const char *c
 		struct ee_trace t, v;
 		bool has_val;
 
-		rc = traces_of(o, args[i], o->names[i], vals ? vals[i] : NULL, &t, &v, &has_val,
+		rc = traces_of(o, i, args[i], o->names[i], vals ? vals[i] : NULL, &t, &v, &has_val,
 			       err);
 		if (rc == EE_OK) {
 			if (ee_dist_rank() == 0)
@@ -258,6 +263,9 @@ static int check_opts(const struct report_opts *o, const char *const *pos, int n
 	if (o->traces && (o->data || o->val || o->trace_dir || o->counters))
 		return ee_err_set(err, EE_ERR_USAGE, "--traces reads traces: --data, --val, "
 				  "--trace-dir and --counters do not apply%s", hint(synopsis));
+	if (o->traces && o->timeline)
+		return ee_err_set(err, EE_ERR_USAGE, "--timeline records the profiles: not with "
+				  "--traces%s", hint(synopsis));
 	if (!o->traces && !o->data)
 		return ee_err_set(err, EE_ERR_USAGE, "--data is required%s", hint(synopsis));
 	if (!o->traces && o->val_traces)
@@ -426,6 +434,28 @@ static int build_counted(struct ee_report *r, struct report_opts *o, const char 
 	return rc;
 }
 
+/* One process per model (its test profile) in one file. */
+static int write_timeline(const struct report_opts *o, const char *const *pos, int npos,
+			  struct ee_err *err)
+{
+	const struct ee_timeline **tl = calloc((size_t)npos, sizeof(*tl));
+	const char **names = calloc((size_t)npos, sizeof(*names));
+	char (*buf)[256] = calloc((size_t)npos, sizeof(*buf));
+	int i, rc = tl && names && buf ? EE_OK : ee_err_set(err, EE_ERR_NOMEM, "out of memory");
+
+	for (i = 0; rc == EE_OK && i < npos; i++) {
+		ee_report_stem(pos[i], buf[i], sizeof(buf[i]));
+		names[i] = buf[i];
+		tl[i] = &o->tls[i];
+	}
+	if (rc == EE_OK)
+		rc = ee_timeline_write(tl, names, npos, o->timeline, err);
+	free(tl);
+	free(names);
+	free(buf);
+	return rc;
+}
+
 /* The ranks of the job and each one's wall time so far into r (on rank 0). Collective. */
 static int ranks_of(struct ee_report *r, struct ee_err *err)
 {
@@ -447,7 +477,8 @@ static int ranks_of(struct ee_report *r, struct ee_err *err)
  * reads them. Rank 0 alone analyses, writes and prints. */
 static int run(struct report_opts *o, const char *const *pos, int npos, struct ee_err *err)
 {
-	struct ee_report_write_opts wo = { !o->no_plots, o->gnuplot };
+	struct ee_report_write_opts wo = { !o->no_plots, o->gnuplot, NULL };
+	struct ee_plot_look look;
 	const char *vals[EE_MAX_POS];
 	char *list = NULL;
 	struct ee_report r;
@@ -456,6 +487,9 @@ static int run(struct report_opts *o, const char *const *pos, int npos, struct e
 
 	if (o->traces && ee_dist_rank() != 0)
 		return EE_OK;
+	if ((rc = ee_cli_plot_check(NULL, &o->look, &look, err)) < 0)
+		return rc;
+	wo.look = &look;
 	if (o->val_traces) {
 		if (!(list = strdup(o->val_traces)))
 			return ee_err_set(err, EE_ERR_NOMEM, "out of memory");
@@ -467,8 +501,17 @@ static int run(struct report_opts *o, const char *const *pos, int npos, struct e
 	ee_report_init(&r, o->parsed.policy, o->parsed.fallback);
 	r.nthr = o->nv;
 	memcpy(r.thr, o->v, sizeof(r.thr));
+	r.log_x = o->log_x;
+	if (rc == EE_OK && o->timeline && !(o->tls = calloc((size_t)npos, sizeof(*o->tls))))
+		rc = ee_err_set(err, EE_ERR_NOMEM, "out of memory");
 	if (rc == EE_OK)
 		rc = build_counted(&r, o, pos, npos, o->val_traces ? vals : NULL, err);
+	if (rc == EE_OK && o->timeline && ee_dist_rank() == 0) /* rank 0's shards */
+		rc = write_timeline(o, pos, npos, err);
+	for (int i = 0; o->tls && i < npos; i++)
+		ee_timeline_release(&o->tls[i]);
+	free(o->tls);
+	o->tls = NULL;
 	r.wall_seconds = now() - start;
 	if (rc == EE_OK && !o->traces)
 		rc = ranks_of(&r, err);
@@ -528,7 +571,8 @@ int cmd_report(int argc, char **argv)
 		{ "val", EE_OPT_STR, &o.val, "<spec>", "validation data for MSDNet budgets, e.g. "
 		  "fashion-mnist:val", 0, 0 },
 		EE_OPT_RULE(&o.rule, "also apply one threshold, or one per exit, beside the sweep "
-			    "(report.json's rule)"),
+			    "(report.json's rule; the class shares and gates against difficulty "
+			    "use it too, else 0.9, patience 1)"),
 		{ "trace-dir", EE_OPT_STR, &o.trace_dir, "<dir>", "keep the traces there", 0, 0 },
 		{ "traces", EE_OPT_FLAG, &o.traces, NULL, "arguments are traces, not checkpoints",
 		  0, 0 },
@@ -539,6 +583,11 @@ int cmd_report(int argc, char **argv)
 		{ "gnuplot", EE_OPT_STR, &o.gnuplot, "<prog>", "the gnuplot program", 0, 0 },
 		{ "name", EE_OPT_STR, &o.name_list, "<name>[,...]", "the models' names, one per "
 		  "checkpoint or trace (default: the checkpoint's file stem)", 0, 0 },
+		{ "timeline", EE_OPT_STR, &o.timeline, "<file.json>", "per-layer timeline of every "
+		  "model's profile, a process each (Chrome trace events)", 0, 0 },
+		{ "log-x", EE_OPT_FLAG, &o.log_x, NULL, "log MACs axis (the default when the "
+		  "models span more than 5x)", 0, 0 },
+		EE_OPT_PLOT_LOOK(&o.look),
 		EE_OPT_COUNTERS(&o.counters),
 		EE_OPT_LIMIT_HELP(&o.profile.limit, "at most n samples of each dataset (default: all)"),
 		EE_OPT_BATCH(&o.profile.batch),

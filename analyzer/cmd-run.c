@@ -15,7 +15,8 @@
  * --counters off measures no layer at all (no hooks): the plain run of the overhead
  * benchmark (tools/overhead.py); layer figures are then 0.
  *
- * JSON (--json): checkpoint, arch, data, samples, batch, threads, policy, fallback,
+ * JSON (--json): checkpoint, arch, data, samples, skipped {count, files[]} (with
+ * --skip-bad), batch, threads, policy, fallback,
  * thresholds[E], accuracy, macs_mean, macs_all_exits, seconds, seconds_all_exits (the
  * medians of the --repeat runs, default 3, after --warmup untimed ones),
  * cpu_seconds, cpu_seconds_all_exits (process CPU time of the forwards, last run),
@@ -44,19 +45,21 @@
 #include "core/threads.h"
 #include "plugins/dist.h"
 #include "plugins/realexit_dist.h"
+#include "reports/timeline.h"
 #include "reports/json.h"
 #include "reports/plot.h"
 #include "reports/table.h"
 
 static const char synopsis[] =
 	"eeprof run <checkpoint.h5> --data <spec> --threshold <t>[,<t>...] "
-	"[--policy <p>] [--fallback <f>] [--counters <events>] [--layers] [--plot <file>] [--json] "
+	"[--policy <p>] [--fallback <f>] [--counters <events>] [--layers] [--plot <file>] "
+	"[--timeline <file.json>] [--json] "
 	"[--limit <n>] [--offset <n>] [--batch <n>] [--threads <n>] [--repeat <n>] [--warmup <n>] "
 	"[--resize <s>] [--interpolation <i>] [--no-resize]";
 
 struct run_opts {
 	struct ee_cli_rule rule;
-	const char *data, *counters, *plot;
+	const char *data, *counters, *plot, *timeline;
 	bool json, layers;
 	int limit, offset, batch, threads, repeat, warmup;
 	struct ee_cli_images img;
@@ -272,6 +275,7 @@ static void json_head(struct ee_json *j, const struct ee_realexit *s,
 	ee_json_str(j, "arch", s->net.arch->name);
 	ee_json_str(j, "data", s->ds.spec);
 	ee_json_int(j, "samples", s->count);
+	ee_cli_json_skipped(j, s->o.skip_bad ? &s->skipped : NULL);
 	ee_json_int(j, "batch", s->run.max_batch);
 	ee_json_int(j, "threads", ee_threads_get());
 	ee_json_str(j, "policy", ee_policy_name(s->rule.policy));
@@ -469,10 +473,12 @@ static int run_opened(struct ee_realexit *re, const struct run_opts *o, const ch
 
 static int run_checkpoint(const char *ckpt, const struct run_opts *o, struct ee_err *err)
 {
+	struct ee_timeline tl = { 0 };
 	struct ee_realexit_opts ro = { .offset = o->offset, .limit = o->limit, .batch = o->batch,
 				       .repeat = o->repeat, .warmup = o->warmup,
 				       .progress = o->json ? NULL : progress,
-				       .skip_bad = o->img.skip_bad };
+				       .skip_bad = o->img.skip_bad,
+				       .timeline = o->timeline ? &tl : NULL };
 	struct ee_realexit re;
 	int rc = ee_cli_images(&o->img, &ro.prep, err);
 
@@ -484,6 +490,15 @@ static int run_checkpoint(const char *ckpt, const struct run_opts *o, struct ee_
 	if (ee_dist_rank() == 0) /* every rank left out the same files */
 		ee_cli_warn_skipped(&re.skipped);
 	rc = run_opened(&re, o, ckpt, err);
+	if (rc == EE_OK && o->timeline && ee_dist_rank() == 0) { /* rank 0's shard */
+		char name[300];
+		const char *names[1] = { name };
+		const struct ee_timeline *tls[1] = { &tl };
+
+		snprintf(name, sizeof(name), "eeprof run %s (real early exit)", ckpt);
+		rc = ee_timeline_write(tls, names, 1, o->timeline, err);
+	}
+	ee_timeline_release(&tl);
 	ee_realexit_release(&re);
 	return rc;
 }
@@ -508,6 +523,9 @@ int cmd_run(int argc, char **argv)
 		EE_OPT_RULE(&o.rule, "one threshold, or one per exit (SCAN style; required)"),
 		EE_OPT_COUNTERS(&o.counters),
 		{ "layers", EE_OPT_FLAG, &o.layers, NULL, "also print the per-layer table", 0, 0 },
+		{ "timeline", EE_OPT_STR, &o.timeline, "<file.json>", "per-layer timeline of the "
+		  "dynamic pass (Chrome trace events: the micro-batch shrinks as samples leave)", 0,
+		  0 },
 		{ "plot", EE_OPT_STR, &o.plot, "<file>", "plot time against MACs per layer (PNG, or "
 		  "SVG for a name ending in .svg)", 0, 0 },
 		EE_OPT_JSON(&o.json),

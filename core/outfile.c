@@ -6,8 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Temporary files to remove if a signal ends the process (a few at most). */
-#define MAX_PENDING 8
+/* Temporary files to remove if a signal ends the process (a report holds about 30:
+ * its texts, two files per plot and a gnuplot log). */
+#define MAX_PENDING 64
 static char pending[MAX_PENDING][4200];
 static volatile sig_atomic_t npending;
 

@@ -16,6 +16,7 @@
 #include "plugins/dist.h"
 #include "plugins/loop.h"
 #include "plugins/rows.h"
+#include "reports/timeline.h"
 
 /* What the batch callback needs besides the trace. */
 struct fill {
@@ -59,6 +60,8 @@ static int fill_batch(void *ctx, const struct ee_run *r, int first, struct ee_er
 		fill_gates(f, r, i, row);
 	}
 	f->done += r->n;
+	if (f->o->timeline)
+		ee_timeline_batch(f->o->timeline, first, r->n);
 	if (f->o->progress)
 		f->o->progress(f->o->progress_ctx, f->done, f->t->n);
 	return EE_OK;
@@ -168,7 +171,15 @@ static int counted_loop(struct ee_trace *t, struct ee_run *run, const struct ee_
 		ee_counts_release(&counts);
 		return rc;
 	}
+	if (o->timeline && (rc = ee_timeline_attach(o->timeline, run, err)) < 0) {
+		if (c)
+			ee_counters_detach(c);
+		ee_counts_release(&counts);
+		return rc;
+	}
 	rc = ee_loop_dataset(run, net, ds, o->offset, t->n, fill_batch, f, &t->seconds, err);
+	if (o->timeline)
+		ee_timeline_detach(o->timeline, run);
 	if (c) {
 		ee_counters_collect(c, &counts);
 		ee_counters_detach(c);
@@ -240,6 +251,8 @@ int ee_profile_run(const char *checkpoint, const char *data, const struct ee_pro
 					 err);
 		if (rc == EE_OK) {
 			rc = start_trace(t, &net, checkpoint, data, &ds, count, o->softmax, err);
+			if (rc == EE_OK && !o->no_logits)
+				rc = ee_trace_logits_alloc(t, err);
 			if (rc == EE_OK)
 				rc = run_pass(t, &run, &net, &ds, o, err);
 			ee_run_release(&run);

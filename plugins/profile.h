@@ -32,12 +32,17 @@ struct ee_profile_opts {
 	 * ee_dist_shard); the trace may then have no sample. 0, 0 or 0, 1: all of them */
 	int rank, ranks;
 	bool softmax;      /* record the full softmax of every exit */
+	bool no_logits;    /* do not record every exit's logits (calibration needs them) */
 	/* called after each batch with samples done and total (progress bars); may be NULL */
 	void (*progress)(void *ctx, long done, long total);
 	void *progress_ctx;
 	/* (optional) counters attached to the run while it profiles; NULL: the layers are
 	 * timed but not counted */
 	struct ee_counters *counters;
+	/* (optional, the caller's) records every layer of every micro-batch (reports/
+	 * timeline.h): attached to the run for the loop, after the counters; the caller
+	 * writes it and releases it */
+	struct ee_timeline *timeline;
 	/* image files (imagefolder:, imagelist:): resize and filter; zero: the defaults */
 	struct ee_imgprep prep;
 	/* (optional) --skip-bad: the selected image files that cannot be decoded are left

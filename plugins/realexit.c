@@ -85,7 +85,13 @@ static int dynamic(struct ee_realexit *re, const struct ee_tensor *x, struct ee_
 	struct clocks c = pass_begin(re);
 	int i, rc;
 
+	if (re->record)
+		ee_timeline_resume(re->o.timeline);
 	rc = ee_run_forward_dynamic(&re->run, x, decide, re, err);
+	if (re->record) {
+		ee_timeline_batch(re->o.timeline, re->first + re->row0, x->n);
+		ee_timeline_pause(re->o.timeline);
+	}
 	if (rc < 0)
 		return rc;
 	pass_end(re, &re->dynamic, c);
@@ -285,6 +291,7 @@ static int runs(struct ee_realexit *re, struct ee_err *err)
 	for (r = 0; rc == EE_OK && r < re->o.warmup + repeat; r++) {
 		pass_reset(&re->all);
 		pass_reset(&re->dynamic);
+		re->record = re->o.timeline && r == re->o.warmup + repeat - 1;
 		rc = ee_loop_inputs(&re->net, &re->ds, re->first, re->count, re->run.max_batch,
 				    both_passes, re, err);
 		if (r >= re->o.warmup) {
@@ -316,10 +323,16 @@ int ee_realexit_run(struct ee_realexit *re, const struct ee_exit_rule *rule,
 	re->ctr = c;
 	if (measure && (rc = ee_counters_attach(c, &re->run, err)) == EE_OK)
 		re->hooked = true;
+	/* after the counters: the recorder calls their hooks */
+	if (rc == EE_OK && re->o.timeline &&
+	    (rc = ee_timeline_attach(re->o.timeline, &re->run, err)) == EE_OK)
+		ee_timeline_pause(re->o.timeline);
 	if (rc == EE_OK)
 		rc = allocate(re, err);
 	if (rc == EE_OK)
 		rc = runs(re, err);
+	if (re->o.timeline && re->o.timeline->run)
+		ee_timeline_detach(re->o.timeline, &re->run);
 	ee_counters_detach(c);
 	if (rc == EE_OK)
 		ee_realexit_results(re);

@@ -53,6 +53,7 @@
 #include "reports/analysis.h"
 #include "reports/layertime.h"
 #include "reports/spread.h"
+#include "reports/timeline.h"
 #include "reports/trace.h"
 
 struct ee_realexit_opts {
@@ -66,6 +67,10 @@ struct ee_realexit_opts {
 	/* called after each batch with samples done and total (progress bars); may be NULL */
 	void (*progress)(void *ctx, long done, long total);
 	void *progress_ctx;
+	/* (optional, the caller's) records every layer of the dynamic pass of the last
+	 * timed run (reports/timeline.h): attached for ee_realexit_run after the counters;
+	 * the caller writes it and releases it */
+	struct ee_timeline *timeline;
 	/* image files (imagefolder:, imagelist:): resize and filter; zero: the defaults */
 	struct ee_imgprep prep;
 	/* --skip-bad: image files that cannot be decoded are left out (each is decoded once
@@ -117,6 +122,7 @@ struct ee_realexit {
 	float *prob;          /* [lanes][k] softmax */
 	double *ens;          /* [k] the ensemble's sums */
 	int row0;             /* row of the current batch's first sample */
+	bool record;          /* o.timeline records this run's dynamic pass */
 };
 
 /*

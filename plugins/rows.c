@@ -7,28 +7,6 @@
 
 #include "loop.h"
 
-void ee_softmax_stats(const float *z, int k, float *p, int32_t *pred, float *maxprob,
-		      float *entropy, float *margin)
-{
-	int best = ee_argmax(z, k), c;
-	float sum = 0, second = 0;
-	double h = 0;
-
-	for (c = 0; c < k; c++)
-		sum += p[c] = expf(z[c] - z[best]);
-	for (c = 0; c < k; c++) {
-		p[c] /= sum;
-		if (p[c] > 0)
-			h -= (double)p[c] * log((double)p[c]);
-		if (c != best && p[c] > second)
-			second = p[c];
-	}
-	*pred = best;
-	*maxprob = p[best];
-	*entropy = (float)h;
-	*margin = p[best] - second;
-}
-
 /* The softmax of (row, x): t's own if kept, else p. */
 static float *softmax_at(struct ee_trace *t, int row, int x, float *p)
 {
@@ -41,6 +19,8 @@ void ee_rows_exit(struct ee_trace *t, int row, int x, const float *z, float *p)
 {
 	size_t at = (size_t)row * t->nexits + x;
 
+	if (t->logits)
+		memcpy(t->logits + at * t->num_classes, z, (size_t)t->num_classes * sizeof(*z));
 	ee_softmax_stats(z, t->num_classes, softmax_at(t, row, x, p), &t->pred[at],
 			 &t->maxprob[at], &t->entropy[at], &t->margin[at]);
 }

@@ -3,7 +3,7 @@
  * (profile.c) and real early exit (realexit.c) both record per sample and exit.
  *
  * For exit x of a row: the predicted class, max softmax, entropy and top-2 margin
- * of its logits (and the whole softmax, if the trace keeps it); for the row: the
+ * of its logits (and the whole softmax and the logits, if the trace keeps them); for the row: the
  * executed MACs of every exit (standalone and cascade) and the ensemble (argmax of
  * the mean softmax over the exits, first on ties).
  *
@@ -21,13 +21,8 @@
 #include "plugins/net.h"
 #include "reports/trace.h"
 
-/* Softmax of logits z[k] in float32 as PyTorch computes it (max subtracted) into p[k], with
- * its argmax (first on ties), max, entropy (nats) and top-1 minus top-2 margin. */
-void ee_softmax_stats(const float *z, int k, float *p, int32_t *pred, float *maxprob,
-		      float *entropy, float *margin);
-
 /* The softmax statistics of logits z (num_classes of them) at (row, exit x) of t; the
- * softmax goes into t's own (if kept) or into p. */
+ * softmax goes into t's own (if kept) or into p, the logits into t's own (if kept). */
 void ee_rows_exit(struct ee_trace *t, int row, int x, const float *z, float *p);
 
 /* Every exit of sample i of r's last batch into row of t: softmax statistics, executed

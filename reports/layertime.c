@@ -1,12 +1,14 @@
 /* layertime.c - time against MACs per layer: slowest layers, plot, counters; see layertime.h. */
 #include "layertime.h"
+#include "labels.h"
 
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#define NAMED 8 /* slowest layers named in the plot */
+#define NAMED 8    /* slowest layers considered for a name in the plot */
+#define LABELLED 5 /* of them, named at most (those whose label fits) */
 
 /* A point of the plot: MACs and time that a log scale can show. */
 static bool has_point(const struct ee_layer_time *l)
@@ -61,34 +63,81 @@ int ee_layers_slowest(const struct ee_layer_time *l, int n, int *pick, int max)
 	return count;
 }
 
+/* The axes' ranges (log) around the points, for the label placer. */
+static void axes(const struct ee_layer_time *l, int n, const struct ee_plot *p,
+		 struct ee_label_axes *ax)
+{
+	double x0 = INFINITY, x1 = 0, y0 = INFINITY, y1 = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (has_point(&l[i])) {
+			x0 = fmin(x0, l[i].macs);
+			x1 = fmax(x1, l[i].macs);
+			y0 = fmin(y0, 1e6 * l[i].seconds);
+			y1 = fmax(y1, 1e6 * l[i].seconds);
+		}
+	ax->xmin = x0 / 2;
+	ax->xmax = x1 * 2;
+	ax->ymin = y0 / 2;
+	ax->ymax = y1 * 2;
+	ax->logx = ax->logy = true;
+	ax->width = p->width;
+	ax->height = p->height;
+	ax->font_size = p->font_size;
+}
+
 int ee_layers_plot(struct ee_plot *p, const struct ee_layer_time *l, int n, const char *model,
 		   int batch, int threads)
 {
-	double g = ee_layers_gflops(l, n);
-	int pick[NAMED], named = ee_layers_slowest(l, n, pick, NAMED), i;
+	double g = ee_layers_gflops(l, n), pts[256][2];
+	int pick[NAMED], named = ee_layers_slowest(l, n, pick, NAMED), i, k, np = 0, regions = 0;
+	struct ee_label lab[NAMED];
+	struct ee_label_axes ax;
 
-	fprintf(p->data, "$layers << EOD\n");
+	if (!ee_layers_points(l, n))
+		return 0;
 	for (i = 0; i < n; i++)
-		if (has_point(&l[i]))
-			fprintf(p->data, "%.10g %.10g %d\n", l[i].macs, 1e6 * l[i].seconds,
-				l[i].exit);
-	fprintf(p->data, "EOD\n$slow << EOD\n");
-	for (i = 0; i < named; i++) {
-		fprintf(p->data, "%.10g %.10g \"%s\"\n", l[pick[i]].macs, 1e6 * l[pick[i]].seconds,
-			l[pick[i]].name);
+		if (has_point(&l[i])) {
+			regions = l[i].exit > regions ? l[i].exit : regions;
+			if (np < 256) {
+				pts[np][0] = l[i].macs;
+				pts[np++][1] = 1e6 * l[i].seconds;
+			}
+		}
+	for (k = 1; k <= regions; k++) { /* one series per exit region: a key entry each */
+		fprintf(p->data, "$r%d << EOD\n", k);
+		for (i = 0; i < n; i++)
+			if (has_point(&l[i]) && l[i].exit == k)
+				fprintf(p->data, "%.10g %.10g\n", l[i].macs, 1e6 * l[i].seconds);
+		fprintf(p->data, "EOD\n");
 	}
+	axes(l, n, p, &ax);
+	for (i = 0; i < named; i++) {
+		lab[i].x = l[pick[i]].macs;
+		lab[i].y = 1e6 * l[pick[i]].seconds;
+		lab[i].text = l[pick[i]].name;
+	}
+	ee_labels_place(lab, named, (const double(*)[2])pts, np, &ax, LABELLED);
+	fprintf(p->data, "$slow << EOD\n");
+	for (i = 0; i < named; i++)
+		if (lab[i].shown)
+			fprintf(p->data, "%.10g %.10g \"%s\"\n", lab[i].lx, lab[i].ly, lab[i].text);
 	fprintf(p->data, "EOD\n");
-	fprintf(p->cmds, "set title 'Time against MACs per layer: ' . ");
-	ee_plot_quote(p->cmds, model);
-	fprintf(p->cmds, " . ' (every exit, batch %d, threads %d)'\nset logscale xy\n"
-		"set xlabel 'MACs per sample'\nset ylabel 'time per sample (us)'\nset grid\n"
-		"set key bottom right\nset offsets graph 0.02, graph 0.02, graph 0.05, graph 0.05\n"
-		"plot $layers using 1:2:3 with points pt 7 lc variable title 'layer (colour: "
-		"exit region)', 2 * x / (%.10g * 1e3) with lines lc rgb 'black' title "
-		"'the model average, %.2f GFLOP/s: layers above it are slower than their MACs say'",
-		batch, threads, g, g);
+	ee_plot_title(p, "Time against MACs per layer: %s (batch %d, %d thread%s)", model, batch,
+		      threads, threads == 1 ? "" : "s");
+	fprintf(p->cmds, "set logscale xy\nset xrange [%.10g:%.10g]\nset yrange [%.10g:%.10g]\n"
+		"set format x '%%.0s%%c'\nset format y '%%.0s%%c'\n"
+		"set xlabel 'executed MACs per sample (log scale)'\n"
+		"set ylabel 'time per sample (µs, log scale)'\nset grid\n"
+		"set key top left box opaque samplen 1\nplot ", ax.xmin, ax.xmax, ax.ymin, ax.ymax);
+	for (k = 1; k <= regions; k++)
+		fprintf(p->cmds, "$r%d using 1:2 with points pt 7 lc %d title 'layers of exit %d''s "
+			"region', ", k, k, k);
+	fprintf(p->cmds, "2 * x / (%.10g * 1e3) with lines dt 2 lc rgb 'black' title "
+		"'model average, %.2f GFLOP/s (layers above: slower than their MACs say)'", g, g);
 	if (named)
-		fprintf(p->cmds, ", $slow using 1:2:3 with labels left offset 1,0 font ',8' notitle");
+		fprintf(p->cmds, ", $slow using 1:2:3 with labels font ',8' notitle");
 	fputc('\n', p->cmds);
 	return ee_layers_points(l, n);
 }

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,6 +22,7 @@ int ee_plot_init(struct ee_plot *p, struct ee_err *err)
 	memset(p, 0, sizeof(*p));
 	p->width = 960;
 	p->height = 600;
+	p->font_size = 10;
 	p->data = open_memstream(&p->data_buf, &p->data_len);
 	p->cmds = open_memstream(&p->cmds_buf, &p->cmds_len);
 	if (p->data && p->cmds)
@@ -38,6 +40,59 @@ void ee_plot_release(struct ee_plot *p)
 	free(p->data_buf);
 	free(p->cmds_buf);
 	memset(p, 0, sizeof(*p));
+}
+
+void ee_plot_look_apply(struct ee_plot *p, const struct ee_plot_look *l)
+{
+	if (!l)
+		return;
+	if (l->width > 0 && l->height > 0) {
+		p->width = l->width;
+		p->height = l->height;
+	}
+	if (l->font_size > 0)
+		p->font_size = l->font_size;
+	if (l->title)
+		p->title = l->title;
+}
+
+void ee_plot_title(struct ee_plot *p, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (p->title && !*p->title) {
+		fputs("unset title\n", p->cmds);
+		return;
+	}
+	fputs("set title ", p->cmds);
+	ee_plot_quote(p->cmds, p->title ? p->title : buf);
+	fputc('\n', p->cmds);
+}
+
+int ee_plot_size_parse(const char *s, int *width, int *height, struct ee_err *err)
+{
+	const char *at;
+	char *end;
+	long w, h;
+
+	errno = 0;
+	w = strtol(s, &end, 10);
+	if (end == s || *end != ',' || errno)
+		goto bad;
+	at = end + 1;
+	h = strtol(at, &end, 10);
+	if (end == at || *end || errno || w < 100 || w > 10000 || h < 100 || h > 10000)
+		goto bad;
+	*width = (int)w;
+	*height = (int)h;
+	return EE_OK;
+bad:
+	return ee_err_set(err, EE_ERR_USAGE, "--plot-size: '%s' is not W,H in pixels (each "
+			  "100..10000, e.g. 640,400)", s);
 }
 
 void ee_plot_quote(FILE *f, const char *s)
@@ -107,11 +162,11 @@ static int find_program(const char *program, char *found, size_t size, struct ee
 static void terminal(FILE *f, const struct ee_plot *p, enum ee_plot_format format)
 {
 	if (format == EE_PLOT_PNG)
-		fprintf(f, "set terminal pngcairo size %d,%d noenhanced font 'sans,10'\n",
-			p->width, p->height);
+		fprintf(f, "set terminal pngcairo size %d,%d noenhanced font 'sans,%d'\n",
+			p->width, p->height, p->font_size);
 	else
-		fprintf(f, "set terminal svg size %d,%d noenhanced font 'sans,10' "
-			"background rgb 'white'\n", p->width, p->height);
+		fprintf(f, "set terminal svg size %d,%d noenhanced font 'sans,%d' "
+			"background rgb 'white'\n", p->width, p->height, p->font_size);
 }
 
 /* The whole script into the pipe; false if a write failed (gnuplot gone). */

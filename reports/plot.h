@@ -37,13 +37,30 @@ struct ee_plot {
 	FILE *data;       /* datablocks, written once at the top of the script */
 	FILE *cmds;       /* drawing commands, repeated for each output */
 	int width, height; /* pixels (default 960 x 600) */
+	int font_size;    /* points (default 10) */
+	const char *title; /* replaces the plot's own title when not NULL (borrowed) */
 	char *data_buf, *cmds_buf; /* what data and cmds hold (memory streams) */
 	size_t data_len, cmds_len;
 };
 
+/* How a user asked plots to look (--plot-size, --font-size, --title); 0 / NULL: default. */
+struct ee_plot_look {
+	int width, height, font_size;
+	const char *title;
+};
+/* Sets p's size, font and title from l (NULL: nothing), keeping defaults for zeros. */
+void ee_plot_look_apply(struct ee_plot *p, const struct ee_plot_look *l);
+
 /* Opens the two memory streams; EE_ERR_NOMEM if they cannot be made. */
 int ee_plot_init(struct ee_plot *p, struct ee_err *err);
 void ee_plot_release(struct ee_plot *p);
+
+/* Writes "set title '...'" into p->cmds: p->title if set, else the title given
+ * (printf-formatted); an empty p->title leaves the plot without a title. */
+void ee_plot_title(struct ee_plot *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parses "W,H" (pixels, each 100..10000) for --plot-size; EE_ERR_USAGE otherwise. */
+int ee_plot_size_parse(const char *s, int *width, int *height, struct ee_err *err);
 
 /* Writes s as a single-quoted gnuplot string ('it''s'), newlines as spaces. */
 void ee_plot_quote(FILE *f, const char *s);

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report_extra.h"
+
 const double ee_report_fractions[EE_REPORT_NFRAC] = { 0.25, 0.5, 0.75, 1.0 };
 
 void ee_report_init(struct ee_report *r, enum ee_policy p, enum ee_fallback f)
@@ -36,6 +38,7 @@ static void model_release(struct ee_report_model *m)
 	}
 	free(m->layers);
 	ee_trace_counters_release(&m->counters);
+	ee_report_extra_release(m);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -259,7 +262,9 @@ static int analyse(struct ee_report_model *m, const struct ee_report *r, const s
 	}
 	if ((rc = gates(m, t, err)) < 0 || (rc = timing(m, t, err)) < 0)
 		return rc;
-	return val ? budgets(m, r->policy, val, t, err) : EE_OK;
+	if (val && (rc = budgets(m, r->policy, val, t, err)) < 0)
+		return rc;
+	return ee_report_extra_analyse(m, r, t, val, err);
 }
 
 int ee_report_add(struct ee_report *r, const struct ee_trace *t, const struct ee_trace *val,

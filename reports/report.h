@@ -73,6 +73,8 @@
 #include <stdio.h>
 
 #include "analysis.h"
+#include "calibration.h"
+#include "difficulty.h"
 #include "layertime.h"
 #include "plot.h"
 #include "trace.h"
@@ -118,6 +120,16 @@ struct ee_report_model {
 	bool has_rule;           /* the report's --threshold rule applied (r->nthr > 0): */
 	struct ee_exit_rule rule;       /* its thresholds for this model's exits */
 	struct ee_dyn_result applied;   /* and its result on the trace */
+	/* report_extra.c: calibration per exit (temperatures with a val trace that has
+	 * logits), and under class_rule (the rule given, else 0.9; patience 1) the exit
+	 * each class's samples take and the gates against difficulty */
+	struct ee_model_calibration cal;
+	struct ee_exit_rule class_rule;
+	struct ee_dyn_result class_ruled; /* where class_rule sends the samples */
+	long *class_exits;            /* [num_classes][E + 1] samples per class and exit */
+	long *class_n;                /* [num_classes] samples per class */
+	bool has_difficulty;
+	struct ee_gate_difficulty difficulty;
 	/* timing, never in report.json */
 	double seconds;
 	int threads, batch, nlayers;
@@ -157,11 +169,14 @@ struct ee_report {
 	double wall_seconds;     /* set by the caller for timing.json; 0: not shown */
 	int ranks;               /* processes of the MPI job that made it; 0: not shown */
 	double *rank_seconds;    /* [ranks] each one's wall time (malloc'd; released with r) */
+	bool log_x;               /* plots: log MACs axis even when the models span < 5x */
 };
 
 struct ee_report_write_opts {
 	bool plots;              /* draw the PNG and SVG plots */
 	const char *gnuplot;     /* the program; NULL: EE_PLOT_PROGRAM */
+	const struct ee_plot_look *look; /* size and font of every plot, title of
+					  * accuracy_vs_macs; NULL: defaults */
 };
 
 void ee_report_init(struct ee_report *r, enum ee_policy p, enum ee_fallback f);

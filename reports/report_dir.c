@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "report_extra.h"
+
 static bool any_gates(const struct ee_report *r)
 {
 	int i;
@@ -37,6 +39,7 @@ struct outset {
 	struct ee_out *o;
 	int n, cap;
 	struct ee_err *err;
+	const struct ee_plot_look *look; /* of every plot (its title: accuracy_vs_macs only) */
 };
 
 /* Begins dir/name; returns its index, or < 0. */
@@ -137,6 +140,9 @@ static int plot(struct outset *s, const char *base, plot_writer *fn, const struc
 
 	if (rc < 0)
 		return rc;
+	ee_plot_look_apply(&p, s->look);
+	if (strcmp(base, "accuracy_vs_macs"))
+		p.title = NULL;
 	fn(r, m, &p);
 	rc = write_plot(s, base, &p, program);
 	ee_plot_release(&p);
@@ -155,8 +161,15 @@ static int plots(struct outset *s, const struct ee_report *r, const char *progra
 	for (i = 0; i < r->nmodels; i++) {
 		ee_report_file_name(r->models[i].name, safe, sizeof(safe));
 		snprintf(base, sizeof(base), "exits-%s", safe);
-		if (r->models[i].ncurve &&
+		if (r->models[i].ncurve && r->models[i].nexits > 1 && /* one exit: nothing to show */
 		    (rc = plot(s, base, ee_report_plot_exits, r, &r->models[i], program)) < 0)
+			return rc;
+		snprintf(base, sizeof(base), "reliability-%s", safe);
+		if ((rc = plot(s, base, ee_report_plot_reliability, r, &r->models[i], program)) < 0)
+			return rc;
+		snprintf(base, sizeof(base), "classes-%s", safe);
+		if (ee_report_class_plots(&r->models[i]) &&
+		    (rc = plot(s, base, ee_report_plot_classes, r, &r->models[i], program)) < 0)
 			return rc;
 		snprintf(base, sizeof(base), "layers-%s", safe);
 		if (layer_points(&r->models[i]) &&
@@ -190,6 +203,8 @@ static int write_all(struct outset *s, const struct ee_report *r,
 		{ "exits.csv", ee_report_csv_exits },
 		{ "curve.csv", ee_report_csv_curve },
 		{ "gates.csv", ee_report_csv_gates },
+		{ "calibration.csv", ee_report_csv_calibration },
+		{ "classes.csv", ee_report_csv_classes },
 		{ "timing.json", ee_report_timing },
 	};
 	size_t i;
@@ -209,7 +224,7 @@ static int write_all(struct outset *s, const struct ee_report *r,
 int ee_report_write(const struct ee_report *r, const char *dir,
 		    const struct ee_report_write_opts *o, struct ee_err *err)
 {
-	struct outset s = { dir, NULL, 0, 0, err };
+	struct outset s = { dir, NULL, 0, 0, err, o->look };
 	bool made;
 	int rc, i;
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "report_extra.h"
 
 void ee_report_json_shares(struct ee_json *j, const struct ee_dyn_result *d, int nexits, long n,
 			   unsigned flags)
@@ -46,6 +47,8 @@ void ee_report_json_exits(struct ee_json *j, const struct ee_report_model *m, un
 			ee_json_num(j, "macs_max", m->exit_macs[1][k]);
 			ee_json_num(j, "macs_cascade_min", m->exit_macs[2][k]);
 			ee_json_num(j, "macs_cascade_max", m->exit_macs[3][k]);
+			if (m->class_n) /* analysed for a report */
+				ee_report_json_calibration(j, m, k);
 		}
 		ee_json_end(j);
 	}
@@ -111,6 +114,7 @@ static void json_gates(struct ee_json *j, const struct ee_report_model *m)
 		ee_json_int(j, "never_open", rg->s.never_open);
 		ee_json_num(j, "ring_macs_never", rg->s.ring_macs_never);
 		ee_json_num(j, "ring_macs_always", rg->s.ring_macs_always);
+		ee_report_json_gate_difficulty(j, m, g);
 		ee_json_end(j);
 	}
 	ee_json_end(j);
@@ -196,6 +200,7 @@ void ee_report_json(const struct ee_report *r, FILE *f)
 			json_budgets(&j, m, r->val_samples);
 		if (m->has_rule)
 			json_rule(&j, m);
+		ee_report_json_extra(&j, m);
 		ee_json_end(&j);
 	}
 	ee_json_end(&j);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report_extra.h"
 #include "table.h"
 
 #define PARETO_ROWS 8 /* sweep points shown in report.md */
@@ -446,7 +447,7 @@ static void md_model(const struct ee_report *r, const struct ee_report_model *m,
 		m->arch, m->sha256, m->num_classes, m->nexits);
 	md_exits(m, f);
 	md_curve(r, m, f);
-	if (plots && m->ncurve) {
+	if (plots && m->ncurve && m->nexits > 1) {
 		ee_report_file_name(m->name, safe, sizeof(safe));
 		fprintf(f, "\n![exit distribution per threshold](exits-%s.png) "
 			"([SVG](exits-%s.svg))\n", safe, safe);
@@ -458,6 +459,7 @@ static void md_model(const struct ee_report *r, const struct ee_report_model *m,
 		md_budgets(r, m, f);
 	if (m->ngates)
 		md_gates(m, plots, f);
+	ee_report_md_extra(r, m, plots, f);
 	if (m->nlayers)
 		md_time(m, plots, f);
 }

@@ -108,7 +108,7 @@ struct attr {
 };
 
 #define MAX_TABLE_COLS 10
-#define MAX_SAMPLE_COLS(g) (12 + (size_t)(g))
+#define MAX_SAMPLE_COLS(g) (13 + (size_t)(g))
 #define MAX_ATTRS 10
 
 /* calloc of n (at least 1) elements; clears *ok on failure (trace.c). */

@@ -5,6 +5,7 @@
  */
 #include "trace.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,41 @@ int ee_trace_alloc(struct ee_trace *t, int n, int nexits, int num_classes, bool 
 	return ee_err_set(err, EE_ERR_NOMEM, "out of memory for a trace of %d samples", n);
 }
 
+void ee_softmax_stats(const float *z, int k, float *p, int32_t *pred, float *maxprob,
+		      float *entropy, float *margin)
+{
+	int best = 0, c;
+	float sum = 0, second = 0;
+	double h = 0;
+
+	for (c = 1; c < k; c++)
+		if (z[c] > z[best])
+			best = c;
+	for (c = 0; c < k; c++)
+		sum += p[c] = expf(z[c] - z[best]);
+	for (c = 0; c < k; c++) {
+		p[c] /= sum;
+		if (p[c] > 0)
+			h -= (double)p[c] * log((double)p[c]);
+		if (c != best && p[c] > second)
+			second = p[c];
+	}
+	*pred = best;
+	*maxprob = p[best];
+	*entropy = (float)h;
+	*margin = p[best] - second;
+}
+
+int ee_trace_logits_alloc(struct ee_trace *t, struct ee_err *err)
+{
+	size_t count = (size_t)t->n * t->nexits * t->num_classes;
+
+	free(t->logits);
+	if ((t->logits = calloc(count ? count : 1, sizeof(*t->logits))))
+		return EE_OK;
+	return ee_err_set(err, EE_ERR_NOMEM, "out of memory for the logits of %d samples", t->n);
+}
+
 void ee_trace_release(struct ee_trace *t)
 {
 	int i;
@@ -83,6 +119,7 @@ void ee_trace_release(struct ee_trace *t)
 	free(t->entropy);
 	free(t->margin);
 	free(t->softmax);
+	free(t->logits);
 	free(t->ens_pred);
 	free(t->ens_maxprob);
 	free(t->macs);
@@ -241,6 +278,9 @@ static int match(const struct ee_trace *a, const struct ee_trace *b, const char 
 	if (rc == EE_OK)
 		rc = differ("softmax", a->softmax ? "recorded" : "not recorded",
 			    b->softmax ? "recorded" : "not recorded", na, nb, err);
+	if (rc == EE_OK)
+		rc = differ("logits", a->logits ? "recorded" : "not recorded",
+			    b->logits ? "recorded" : "not recorded", na, nb, err);
 	if (rc == EE_OK)
 		rc = differ_int("gated layers", a->ngated, b->ngated, na, nb, err);
 	for (i = 0; i < a->ngated && rc == EE_OK; i++) {
@@ -455,6 +495,8 @@ int ee_trace_merge_named(struct ee_trace *out, const struct ee_trace *const *in,
 		rc = ee_trace_alloc(out, (int)total, in[0]->nexits, in[0]->num_classes,
 				    in[0]->softmax != NULL, in[0]->ngated, channels, in[0]->nlayers,
 				    err);
+	if (rc == EE_OK && in[0]->logits)
+		rc = ee_trace_logits_alloc(out, err);
 	if (rc == EE_OK) {
 		ee_tr_copy_header(out, in[0]);
 		if (merge_tables(out, in, count) < 0 || merge_counters(out, in, count) < 0 ||

@@ -3,7 +3,8 @@
  *
  * `eeprof profile` runs a checkpoint once over a dataset and records, for every
  * sample, what every later analysis needs: the label; per exit the predicted
- * class, max softmax, entropy, top-2 margin (optionally the whole softmax) and
+ * class, max softmax, entropy, top-2 margin, the logits (calibration.h needs them;
+ * optional), optionally the whole softmax, and
  * the executed MACs (standalone and cascade); the ensemble's prediction; per
  * EMG layer the open-gate count and the gate bit of every channel. Analyses
  * (analysis.h) read traces and never re-run the model. Traces of disjoint shards
@@ -22,6 +23,7 @@
  *   /label int32 [n]      /pred int32 [n,E]   (labels and predictions in [0, K))
  *   /maxprob, /entropy, /margin float32 [n,E]
  *   /softmax float32 [n,E,K] (only with --softmax)
+ *   /logits float32 [n,E,K] (finite; unless profiled with --no-logits)
  *   /ens_pred int32 [n]   /ens_maxprob float32 [n]
  *   /macs, /macs_cascade float64 [n,E]
  *   /exit_macs float64 [4,E]: standalone min, max, cascade min, max (static)
@@ -106,6 +108,7 @@ struct ee_trace {
 	float *entropy;           /* [n][E] softmax entropy, nats */
 	float *margin;            /* [n][E] top-1 minus top-2 softmax */
 	float *softmax;           /* [n][E][K], or NULL when not recorded */
+	float *logits;            /* [n][E][K], or NULL when not recorded */
 	int32_t *ens_pred;        /* [n] argmax of the mean of the exits' softmax */
 	float *ens_maxprob;       /* [n] its max */
 	double *macs;             /* [n][E] standalone executed MACs */
@@ -132,6 +135,14 @@ struct ee_trace {
 int ee_trace_alloc(struct ee_trace *t, int n, int nexits, int num_classes, bool with_softmax,
 		   int ngated, const int *channels, int nlayers, struct ee_err *err);
 void ee_trace_release(struct ee_trace *t);
+/* Softmax of logits z[k] in float32 as PyTorch computes it (max subtracted) into p[k], with
+ * its argmax (first on ties), max, entropy (nats) and top-1 minus top-2 margin. */
+void ee_softmax_stats(const float *z, int k, float *p, int32_t *pred, float *maxprob,
+		      float *entropy, float *margin);
+
+/* Allocates t->logits (zeroed) for t's n, E and K; merge and read call it when the
+ * inputs have logits, profile unless told not to. */
+int ee_trace_logits_alloc(struct ee_trace *t, struct ee_err *err);
 
 /* Makes c counted, for nlayers layers, n events and nwarn warnings: values zeroed, names
  * and warnings NULL, to be set by the caller (strdup; ee_trace_counters_release frees). */

@@ -239,11 +239,12 @@ static int get_attrs(hid_t f, struct ee_trace *id, struct ee_err *err)
 	return rc;
 }
 
-/* How many samples, gated and timed layers the file holds, whether it has softmax, and
+/* How many samples, gated and timed layers the file holds, whether it has softmax and
+ * logits, and
  * its counted events and warnings (c < 0: the layers were not counted). */
 struct sizes {
 	int n, g, l, c, w;
-	bool softmax;
+	bool softmax, logits;
 };
 
 /* Any of the counter datasets there (then all of them must be). */
@@ -260,6 +261,7 @@ static int get_sizes(hid_t f, const struct ee_trace *id, struct sizes *s, struct
 	s->g = s->l = s->w = 0;
 	s->c = -1;
 	s->softmax = exists(f, "/softmax");
+	s->logits = exists(f, "/logits");
 	if (rc == EE_OK && s->n < 1)
 		rc = ee_err_set(err, EE_ERR_INPUT, "dataset '/index' is empty");
 	if (rc == EE_OK && exists(f, "/gates"))
@@ -302,6 +304,8 @@ static int check_sizes(const struct ee_trace *id, const struct sizes *s, const s
 	int g;
 
 	if (s->softmax)
+		row += e * id->num_classes * sizeof(float);
+	if (s->logits)
 		row += e * id->num_classes * sizeof(float);
 	for (g = 0; g < tb->g; g++)
 		row += tb->gate_channels[g];
@@ -380,6 +384,8 @@ static int read_trace(hid_t f, struct ee_trace *t, struct ee_err *err)
 	if (rc == EE_OK)
 		rc = ee_trace_alloc(t, s.n, id.nexits, id.num_classes, s.softmax, s.g,
 				    tb.gate_channels, s.l, err);
+	if (rc == EE_OK && s.logits)
+		rc = ee_trace_logits_alloc(t, err);
 	if (rc == EE_OK) {
 		ee_tr_copy_header(t, &id);
 		ee_tr_tables_to(&tb, t);

@@ -166,7 +166,7 @@ void ee_tr_tables_to(struct tables *tb, struct ee_trace *t)
 	memset(&tb->cn, 0, sizeof(tb->cn));
 }
 
-/* The per-sample datasets of t into c[12 + G]; returns their count. */
+/* The per-sample datasets of t into c[13 + G]; returns their count. */
 int ee_tr_sample_cols(const struct ee_trace *t, struct col *c)
 {
 	hsize_t n = t->n, e = t->nexits, k = t->num_classes;
@@ -181,6 +181,8 @@ int ee_tr_sample_cols(const struct ee_trace *t, struct col *c)
 	c[m++] = col("", "margin", 'f', t->margin, 2, n, e, 0, 0, 1);
 	if (t->softmax)
 		c[m++] = col("", "softmax", 'f', t->softmax, 3, n, e, k, 0, 1);
+	if (t->logits)
+		c[m++] = col("", "logits", 'f', t->logits, 3, n, e, k, -inf, inf);
 	c[m++] = col("", "ens_pred", 'i', t->ens_pred, 1, n, 0, 0, 0, top);
 	c[m++] = col("", "ens_maxprob", 'f', t->ens_maxprob, 1, n, 0, 0, 0, 1);
 	c[m++] = col("", "macs", 'd', t->macs, 2, n, e, 0, 0, inf);

@@ -9,8 +9,8 @@ Fashion-MNIST's test split (batch 64, 1 thread per rank), started plainly (P = 1
     sending; rank 0's also gathering, decoding and merging);
   - speedup = T(1) / T(2) and parallel efficiency = speedup / 2, for both;
   - the gather: the trace bytes received per sample and rank 0's time to put the trace
-    together (its encoding, receiving, decoding, merging; not the wait for the slower rank),
-    as a share of the P = 1 inference time.
+    together once every rank has profiled (the ranks' encoding, receiving, decoding,
+    merging; not the wait for the slower rank), as a share of the P = 1 inference time.
 Ranks share this machine's cores with whatever else runs: compare with `nproc` and the load.
 """
 import argparse

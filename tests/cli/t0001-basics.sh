@@ -32,7 +32,7 @@ check "--help lists -h" "grep -q '^  -h, --help' '$T/out'"
 # same unknown-option error with its hint, help CMD = CMD --help, for each command --help lists.
 run "$EEPROF" --help
 cmds=$(sed -n '/^commands:/,/^$/s/^  \([a-z]*\) .*/\1/p' "$T/out")
-check "--help lists the 13 commands" "[ $(echo $cmds | wc -w) -eq 13 ]"
+check "--help lists the 15 commands" "[ $(echo $cmds | wc -w) -eq 15 ]"
 for c in $cmds; do
 	run "$EEPROF" $c --help
 	cp "$T/out" "$T/help-$c"

@@ -16,18 +16,21 @@ expect_ok "report" "$EEPROF" report "$F/good.h5" --data "$D" -o "$T/r1" --trace-
 	--counters fake:PAPI_TOT_INS,PAPI_TOT_CYC,PAPI_L1_DCM,BAD_X
 check "report summary names the model and the report" "grep -q '^good ' '$T/out' && grep -q '$T/r1/report.md' '$T/out'"
 check "report --counters: one warning per event" "[ \"\$(cat '$T/err')\" = 'eeprof: warning: BAD_X not counted: Event exists but cannot be counted here (fake source)' ]"
-for f in report.json report.md exits.csv curve.csv gates.csv timing.json accuracy_vs_macs.png \
-	accuracy_vs_macs.svg exits-good.png exits-good.svg layers-good.png layers-good.svg; do
+for f in report.json report.md exits.csv curve.csv gates.csv calibration.csv classes.csv timing.json \
+	accuracy_vs_macs.png accuracy_vs_macs.svg reliability-good.png reliability-good.svg \
+	layers-good.png layers-good.svg; do
 	check "report wrote $f" "[ -s '$T/r1/$f' ]"
 done
 check "no gate plot for a model without gates" "[ ! -e '$T/r1/gates.png' ]"
+check "no exit-distribution or class-share plot for a one-exit model" "[ ! -e '$T/r1/exits-good.png' ] &&
+[ ! -e '$T/r1/classes-good.png' ] && ! grep -q 'exits-good.png\|classes-good.png' '$T/r1/report.md'"
 check "no budgets without --val" "[ ! -e '$T/r1/budgets.csv' ]"
 check "no temporary files left" "! ls '$T/r1' | grep -q tmp"
 check "kept the trace" "[ -s '$T/tr/good.h5' ]"
 stamped "report.json" "$T/r1/report.json"
 stamped "timing.json" "$T/r1/timing.json"
 check "PNG magic bytes" "[ \"\$(head -c 8 '$T/r1/accuracy_vs_macs.png' | od -An -tx1 | tr -d ' ')\" = 89504e470d0a1a0a ]"
-check "SVG header" "head -c 5 '$T/r1/exits-good.svg' | grep -q '<?xml' && grep -q '<svg' '$T/r1/exits-good.svg'"
+check "SVG header" "head -c 5 '$T/r1/reliability-good.svg' | grep -q '<?xml' && grep -q '<svg' '$T/r1/reliability-good.svg'"
 check "layer plot: PNG magic bytes" "[ \"\$(head -c 8 '$T/r1/layers-good.png' | od -An -tx1 | tr -d ' ')\" = 89504e470d0a1a0a ]"
 check "layer plot: SVG of time against MACs" "head -c 5 '$T/r1/layers-good.svg' | grep -q '<?xml' && grep -q 'slower than their MACs say' '$T/r1/layers-good.svg'"
 check "report.md: time and counters" "grep -q '^### Time and counters' '$T/r1/report.md' && grep -q '](layers-good.png)' '$T/r1/report.md' && grep -q 'BAD_X not counted' '$T/r1/report.md' && grep -Eq '^\| exit +\| layers .*\| +IPC \| PAPI_L1_DCM/sample \|$' '$T/r1/report.md' && grep -Eq '^\| 1 +\| +14 \| .* 0.50 \| +[0-9.]+ \|$' '$T/r1/report.md' && grep -q '^The layers slowest for their MACs' '$T/r1/report.md'"

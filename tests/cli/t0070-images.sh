@@ -143,6 +143,8 @@ undecodable files: $S/coat/0bad.jpg, $S/dress/zz.png\$\" '$T/err' && [ \$(wc -l 
 check "eval: --skip-bad gives the results of the good files" "$PY -c \"
 import json; a, b = (json.load(open(p)) for p in ('$T/eval_good.json', '$T/out'))
 assert a['exits'] == b['exits'] and b['samples'] == 6, (a['exits'], b['exits'], b['samples'])
+assert b['skipped'] == {'count': 2, 'files': ['$S/coat/0bad.jpg', '$S/dress/zz.png']}, b['skipped']
+assert 'skipped' not in a
 \""
 expect_ok "eval: --skip-bad with --offset 3 --limit 3" "$EEPROF" eval "$CK" --data "imagefolder:$S" \
 	--json --skip-bad --offset 3 --limit 3
@@ -162,6 +164,9 @@ expect_ok "run: --skip-bad" "$EEPROF" run "$CK" --data "imagefolder:$S" --thresh
 	--json --repeat 1
 check "run: --skip-bad runs the 6 good files and warns" "grep -q '\"samples\": 6' '$T/out' && \
 grep -q '^eeprof: warning: skipped 2 undecodable files' '$T/err'"
+check "run: --skip-bad JSON counts the 2 skipped files" "$PY -c \"
+import json; d = json.load(open('$T/out'))
+assert d['skipped']['count'] == 2 and len(d['skipped']['files']) == 2, d['skipped']\""
 expect_ok "report: --skip-bad" "$EEPROF" report "$CK" --data "imagefolder:$S" -o "$T/rep" --skip-bad \
 	--no-plots
 check "report: --skip-bad warns and reports 6 samples" "grep -q '^eeprof: warning: skipped 2' '$T/err' \

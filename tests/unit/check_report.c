@@ -489,10 +489,13 @@ START_TEST(report_writes_directory)
 {
 	static const char *const files[] = { "report.json", "report.md", "exits.csv", "curve.csv",
 					     "gates.csv", "budgets.csv", "timing.json",
+					     "calibration.csv", "classes.csv",
 					     "accuracy_vs_macs.png", "accuracy_vs_macs.svg",
 					     "gates.png", "gates.svg", "exits-modelA.png",
-					     "exits-modelA.svg" };
-	struct ee_report_write_opts o = { true, NULL };
+					     "exits-modelA.svg", "reliability-modelA.png",
+					     "reliability-modelA.svg", "classes-modelA.png",
+					     "classes-modelA.svg" };
+	struct ee_report_write_opts o = { true, NULL, NULL };
 	char dir[PATH_SZ], dir2[PATH_SZ], path[PATH_SZ];
 	const struct ee_jv *m, *x;
 	struct ee_err err = { 0 };
@@ -511,7 +514,7 @@ START_TEST(report_writes_directory)
 	ck_assert_int_eq(count_files(dir), (int)(sizeof(files) / sizeof(files[0])));
 	o.plots = false;
 	ck_assert_int_eq(ee_report_write(&r, dir2, &o, &err), EE_OK);
-	ck_assert_int_eq(count_files(dir2), 7);
+	ck_assert_int_eq(count_files(dir2), 9); /* the texts */
 	a = slurp(in_dir(path, dir, "report.json"), &na);
 	b = slurp(in_dir(path, dir2, "report.json"), &nb);
 	ck_assert(na == nb && !memcmp(a, b, na)); /* deterministic */
@@ -559,7 +562,7 @@ END_TEST
 /* A failing plot: nothing new appears, an earlier report stays as it was. */
 START_TEST(report_write_is_atomic)
 {
-	struct ee_report_write_opts o = { true, "no-such-gnuplot" };
+	struct ee_report_write_opts o = { true, "no-such-gnuplot", NULL };
 	char dir[PATH_SZ], path[PATH_SZ];
 	struct ee_err err = { 0 };
 	struct ee_report r;
@@ -578,7 +581,7 @@ START_TEST(report_write_is_atomic)
 	report_of(&r, "modelB.h5", false);
 	o.plots = true;
 	ck_assert_int_eq(ee_report_write(&r, dir, &o, &err), EE_ERR_IO);
-	ck_assert_int_eq(count_files(dir), 6);
+	ck_assert_int_eq(count_files(dir), 8); /* the texts of the report before */
 	after = slurp(path, &na);
 	ck_assert(na == nb && !memcmp(before, after, na));
 	free(before);
