@@ -526,7 +526,7 @@ int cmd_run(int argc, char **argv)
 		{ "timeline", EE_OPT_STR, &o.timeline, "<file.json>", "per-layer timeline of the "
 		  "dynamic pass (Chrome trace events: the micro-batch shrinks as samples leave)", 0,
 		  0 },
-		{ "plot", EE_OPT_STR, &o.plot, "<file>", "plot time against MACs per layer (PNG, or "
+		{ "plot", EE_OPT_FILE, &o.plot, "<file>", "plot time against MACs per layer (PNG, or "
 		  "SVG for a name ending in .svg)", 0, 0 },
 		EE_OPT_JSON(&o.json),
 		EE_OPTS_SAMPLES(&o),
