@@ -36,6 +36,8 @@ enum {
 enum ee_opt_kind {
 	EE_OPT_FLAG, /* bool */
 	EE_OPT_STR,  /* const char * */
+	EE_OPT_FILE, /* const char *: a binary file or directory to write; "-" (stdout, for text
+		      * outputs only) is a usage error */
 	EE_OPT_INT,  /* int, within [min, max] */
 	EE_OPT_NUM,  /* double, within [min, max] */
 };

@@ -62,7 +62,11 @@ static int set_value(const struct ee_opt *o, const char *v, struct ee_err *err)
 	char *end, lo[32], hi[32];
 	double d;
 
-	if (o->kind == EE_OPT_STR) {
+	if (o->kind == EE_OPT_FILE && !strcmp(v, "-"))
+		return ee_err_set(err, EE_ERR_USAGE, "--%s: '-' (standard output) is for text "
+				  "outputs; this one needs a %s name", o->name,
+				  strcmp(o->arg ? o->arg : "", "<dir>") ? "file" : "directory");
+	if (o->kind == EE_OPT_STR || o->kind == EE_OPT_FILE) {
 		*(const char **)o->dst = v;
 		return EE_OK;
 	}

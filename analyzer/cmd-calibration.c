@@ -274,7 +274,7 @@ int cmd_calibration(int argc, char **argv)
 		  "fit one temperature per exit on this validation trace", 0, 0 },
 		EE_OPT_POLICY(&o.policy),
 		EE_OPT_FALLBACK(&o.fallback),
-		{ "plot", EE_OPT_STR, &o.plot, "<file>",
+		{ "plot", EE_OPT_FILE, &o.plot, "<file>",
 		  "draw the reliability diagram (.png or .svg)", 0, 0 },
 		EE_OPT_PLOT_LOOK(&o.look),
 		EE_OPT_JSON(&o.json),

@@ -408,7 +408,7 @@ int cmd_curve(int argc, char **argv)
 		EE_OPT_JSON(&o.json),
 		{ "csv", EE_OPT_STR, &o.csv, "<file>", "also write the plotted points as CSV (-: "
 		  "to stdout, instead of the text)", 0, 0 },
-		{ "plot", EE_OPT_STR, &o.plot, "<file>", "draw accuracy vs MACs (.png or .svg)", 0,
+		{ "plot", EE_OPT_FILE, &o.plot, "<file>", "draw accuracy vs MACs (.png or .svg)", 0,
 		  0 },
 		{ "log-x", EE_OPT_FLAG, &o.log_x, NULL, "log MACs axis (the default past 5x)", 0, 0 },
 		EE_OPT_PLOT_LOOK(&o.look),

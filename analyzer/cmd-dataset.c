@@ -161,7 +161,7 @@ int cmd_dataset(int argc, char **argv)
 {
 	struct dataset_opts o = { .batch = 64, .threads = 1 };
 	const struct ee_opt opts[] = {
-		{ "output", EE_OPT_STR, &o.output, "<file>", "HDF5 file to write",
+		{ "output", EE_OPT_FILE, &o.output, "<file>", "HDF5 file to write",
 		  0, 0 },
 		{ "input-shape", EE_OPT_STR, &o.shape, "<c,h,w>", "stored image shape (required "
 		  "for image files; default: the dataset's)", 0, 0 },

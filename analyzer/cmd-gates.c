@@ -514,7 +514,7 @@ int cmd_gates(int argc, char **argv)
 	const struct ee_opt opts[] = {
 		EE_OPT_RULE(&o.rule, "one threshold or one per exit (default 0.9; patience 1)"),
 		EE_OPT_JSON(&o.json),
-		{ "plot", EE_OPT_STR, &o.plot, "<file>", "draw the open ratio per layer (.png or "
+		{ "plot", EE_OPT_FILE, &o.plot, "<file>", "draw the open ratio per layer (.png or "
 		  ".svg)", 0, 0 },
 		EE_OPT_PLOT_LOOK(&o.look),
 		{ 0 },

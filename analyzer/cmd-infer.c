@@ -256,7 +256,7 @@ int cmd_infer(int argc, char **argv)
 	struct infer_opts o = { .threads = 1, .batch = 64 };
 	const struct ee_opt opts[] = {
 		{ "input", EE_OPT_STR, &o.input, "<file>", "HDF5 file with /images [N,C,H,W]", 0, 0 },
-		{ "output", EE_OPT_STR, &o.output, "<file>", "HDF5 file to write", 0, 0 },
+		{ "output", EE_OPT_FILE, &o.output, "<file>", "HDF5 file to write", 0, 0 },
 		{ "gate-z", EE_OPT_FLAG, &o.gate_z, NULL, "also write /gate_z (gate inputs)", 0, 0 },
 		EE_OPT_BATCH(&o.batch),
 		EE_OPT_THREADS(&o.threads),

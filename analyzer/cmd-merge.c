@@ -63,7 +63,7 @@ int cmd_merge(int argc, char **argv)
 {
 	const char *output = NULL;
 	const struct ee_opt opts[] = {
-		{ "output", EE_OPT_STR, &output, "<file>", "merged trace to write", 0, 0 },
+		{ "output", EE_OPT_FILE, &output, "<file>", "merged trace to write", 0, 0 },
 		{ 0 },
 	};
 

@@ -171,13 +171,13 @@ int cmd_profile(int argc, char **argv)
 	struct profile_cmd p = { .o = { .batch = 64, .threads = 1 } };
 	const struct ee_opt opts[] = {
 		{ "data", EE_OPT_STR, &p.data, "<spec>", "dataset, e.g. fashion-mnist:test", 0, 0 },
-		{ "output", EE_OPT_STR, &p.output, "<file>", "trace to write", 0, 0 },
+		{ "output", EE_OPT_FILE, &p.output, "<file>", "trace to write", 0, 0 },
 		{ "softmax", EE_OPT_FLAG, &p.o.softmax, NULL, "also keep every exit's full softmax",
 		  0, 0 },
 		{ "no-logits", EE_OPT_FLAG, &p.o.no_logits, NULL, "do not keep the exits' logits "
 		  "(a smaller trace; calibration then has no Brier score, NLL or temperatures)",
 		  0, 0 },
-		{ "timeline", EE_OPT_STR, &p.timeline, "<file.json>", "write a per-layer timeline of "
+		{ "timeline", EE_OPT_FILE, &p.timeline, "<file.json>", "write a per-layer timeline of "
 		  "the pass (Chrome trace events: chrome://tracing, Perfetto)", 0, 0 },
 		EE_OPT_COUNTERS(&p.counters),
 		EE_OPT_LIMIT_HELP(&p.o.limit, "at most n samples (a shard; default: all)"),

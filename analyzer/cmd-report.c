@@ -567,13 +567,13 @@ int cmd_report(int argc, char **argv)
 	struct report_opts o = { .profile = { .batch = 64, .threads = 1 } };
 	const struct ee_opt opts[] = {
 		{ "data", EE_OPT_STR, &o.data, "<spec>", "dataset, e.g. fashion-mnist:test", 0, 0 },
-		{ "output", EE_OPT_STR, &o.output, "<dir>", "report directory", 0, 0 },
+		{ "output", EE_OPT_FILE, &o.output, "<dir>", "report directory", 0, 0 },
 		{ "val", EE_OPT_STR, &o.val, "<spec>", "validation data for MSDNet budgets, e.g. "
 		  "fashion-mnist:val", 0, 0 },
 		EE_OPT_RULE(&o.rule, "also apply one threshold, or one per exit, beside the sweep "
 			    "(report.json's rule; the class shares and gates against difficulty "
 			    "use it too, else 0.9, patience 1)"),
-		{ "trace-dir", EE_OPT_STR, &o.trace_dir, "<dir>", "keep the traces there", 0, 0 },
+		{ "trace-dir", EE_OPT_FILE, &o.trace_dir, "<dir>", "keep the traces there", 0, 0 },
 		{ "traces", EE_OPT_FLAG, &o.traces, NULL, "arguments are traces, not checkpoints",
 		  0, 0 },
 		{ "val-traces", EE_OPT_STR, &o.val_traces, "<list>", "with --traces: validation "
@@ -583,7 +583,7 @@ int cmd_report(int argc, char **argv)
 		{ "gnuplot", EE_OPT_STR, &o.gnuplot, "<prog>", "the gnuplot program", 0, 0 },
 		{ "name", EE_OPT_STR, &o.name_list, "<name>[,...]", "the models' names, one per "
 		  "checkpoint or trace (default: the checkpoint's file stem)", 0, 0 },
-		{ "timeline", EE_OPT_STR, &o.timeline, "<file.json>", "per-layer timeline of every "
+		{ "timeline", EE_OPT_FILE, &o.timeline, "<file.json>", "per-layer timeline of every "
 		  "model's profile, a process each (Chrome trace events)", 0, 0 },
 		{ "log-x", EE_OPT_FLAG, &o.log_x, NULL, "log MACs axis (the default when the "
 		  "models span more than 5x)", 0, 0 },

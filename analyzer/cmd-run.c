@@ -524,10 +524,10 @@ int cmd_run(int argc, char **argv)
 		EE_OPT_RULE(&o.rule, "one threshold, or one per exit (SCAN style; required)"),
 		EE_OPT_COUNTERS(&o.counters),
 		{ "layers", EE_OPT_FLAG, &o.layers, NULL, "also print the per-layer table", 0, 0 },
-		{ "timeline", EE_OPT_STR, &o.timeline, "<file.json>", "per-layer timeline of the "
+		{ "timeline", EE_OPT_FILE, &o.timeline, "<file.json>", "per-layer timeline of the "
 		  "dynamic pass (Chrome trace events: the micro-batch shrinks as samples leave)", 0,
 		  0 },
-		{ "plot", EE_OPT_STR, &o.plot, "<file>", "plot time against MACs per layer (.png or "
+		{ "plot", EE_OPT_FILE, &o.plot, "<file>", "plot time against MACs per layer (.png or "
 		  ".svg)", 0, 0 },
 		EE_OPT_PLOT_LOOK(&o.look_opts),
 		EE_OPT_JSON(&o.json),

@@ -262,13 +262,10 @@ static void read_eval(struct ee_ckpt *ck, const char *name, double *v, int *n)
 	H5Dclose(ds);
 }
 
-int ee_ckpt_open(struct ee_ckpt *ck, const char *path, struct ee_err *err)
+static int open_ckpt(struct ee_ckpt *ck, const char *path, struct ee_err *err)
 {
 	int rc;
 
-	memset(ck, 0, sizeof(*ck));
-	ck->file = -1;
-	ee_h5_quiet();
 	ck->path = ee_pool_strdup(&ck->pool, path);
 	if (!ck->path)
 		return ee_err_set(err, EE_ERR_NOMEM, "out of memory");
@@ -285,6 +282,19 @@ int ee_ckpt_open(struct ee_ckpt *ck, const char *path, struct ee_err *err)
 	read_eval(ck, "/eval/test_accuracy", ck->test_acc, &ck->n_test_acc);
 	read_eval(ck, "/eval/val_accuracy", ck->val_acc, &ck->n_val_acc);
 	return EE_OK;
+}
+
+int ee_ckpt_open(struct ee_ckpt *ck, const char *path, struct ee_err *err)
+{
+	int rc;
+
+	memset(ck, 0, sizeof(*ck));
+	ck->file = -1;
+	ee_h5_quiet();
+	rc = open_ckpt(ck, path, err);
+	if (rc < 0)
+		ee_ckpt_release(ck);
+	return rc;
 }
 
 struct ee_ckpt_tensor *ee_ckpt_find(const struct ee_ckpt *ck, const char *key)

@@ -76,6 +76,7 @@ struct ee_ckpt {
 	struct ee_pool pool;        /* keys, path */
 };
 
+/* Opens and checks the checkpoint at path; on failure ck holds nothing (no release). */
 int ee_ckpt_open(struct ee_ckpt *ck, const char *path, struct ee_err *err);
 /* The tensor named key, or NULL. */
 struct ee_ckpt_tensor *ee_ckpt_find(const struct ee_ckpt *ck, const char *key);

@@ -413,8 +413,8 @@ int ee_budget(const struct ee_trace *val, const struct ee_trace *test, enum ee_p
 	free(rank);
 	free(running);
 	if (!found)
-		return ee_err_set(err, EE_ERR_INPUT, "no thresholds meet a budget of %s MACs per "
-				  "sample: the cheapest choice needs %s on the validation trace",
+		return ee_err_set(err, EE_ERR_INPUT, "none fits: no thresholds meet a budget of %s MACs "
+				  "per sample: the cheapest choice needs %s on the validation trace",
 				  ee_fmt_si(si_budget, sizeof(si_budget), budget),
 				  ee_fmt_si(si_cheapest, sizeof(si_cheapest), cheapest));
 	ee_simulate(test, rule, on_test, NULL);

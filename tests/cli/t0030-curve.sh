@@ -160,7 +160,7 @@ expect_ok "budget with a k suffix and patience" "$EEPROF" budget "$T/w4.h5" --va
 	--policy patience --json
 check "patience budget: 1 at 30 MACs" "$J '$T/out' '
 assert d[\"thresholds\"] == [1] and d[\"test\"][\"macs_mean\"] == 30.75'"
-expect_fail "budget nothing fits" 3 "no thresholds meet a budget of 14.9 MACs per sample: the cheapest choice needs 15" \
+expect_fail "budget nothing fits" 3 "^eeprof: error: none fits: no thresholds meet a budget of 14.9 MACs per sample: the cheapest choice needs 15" \
 	"$EEPROF" budget "$T/w4.h5" --val "$T/v4.h5" --budget 14.9
 expect_fail "budget of different checkpoints" 3 "different checkpoints" \
 	"$EEPROF" budget "$T/other.h5" --val "$T/v4.h5" --budget 20

@@ -616,7 +616,7 @@ START_TEST(budget_tight_and_impossible)
 	ck_assert_double_eq(on_test.macs_mean, 61 / 4.0);
 	ck_assert_int_eq(ee_budget(&val, &test, EE_POLICY_MAXPROB, 14.9, &r, &on_val, &on_test,
 				   &err), EE_ERR_INPUT);
-	ck_assert_str_eq(err.msg, "no thresholds meet a budget of 14.9 MACs per sample: the "
+	ck_assert_str_eq(err.msg, "none fits: no thresholds meet a budget of 14.9 MACs per sample: the "
 			 "cheapest choice needs 15 on the validation trace");
 	ck_assert_int_eq(ee_budget(&val, &test, EE_POLICY_MAXPROB, 0, &r, &on_val, &on_test,
 				   &err), EE_ERR_USAGE);
@@ -683,7 +683,7 @@ START_TEST(budget_share_of_none)
 	ck_assert_double_eq_tol(on_test.macs_mean, 97 / 6.0, EPS);
 	ck_assert_int_eq(ee_budget(&t, &t, EE_POLICY_MAXPROB, 16, &r, &on_val, &on_test, &err),
 			 EE_ERR_INPUT);
-	ck_assert_str_eq(err.msg, "no thresholds meet a budget of 16 MACs per sample: the "
+	ck_assert_str_eq(err.msg, "none fits: no thresholds meet a budget of 16 MACs per sample: the "
 			 "cheapest choice needs 16.17 on the validation trace");
 	ee_trace_release(&t);
 }
