@@ -21,6 +21,9 @@
  * event that cannot be counted is warned about once. timing.json and report.md then
  * show per exit and per layer the time, MACs, GFLOP/s, IPC and cache misses.
  *
+ * --repeat N --warmup W profiles the test data W + N times (plugins/profile_repeat.h):
+ * timing.json's times are the medians of the N timed passes, with their spread.
+ *
  * Under mpirun or srun every profile pass (test and validation data) is shared out over the
  * ranks (plugins/profile_dist.h); rank 0 alone analyses, writes the directory and prints,
  * and timing.json records the ranks and each one's wall time.
@@ -40,6 +43,7 @@
 #include "plugins/dist.h"
 #include "plugins/net.h"
 #include "plugins/profile_dist.h"
+#include "plugins/profile_repeat.h"
 #include "reports/plot.h"
 #include "reports/report.h"
 #include "reports/table.h"
@@ -49,8 +53,8 @@ static const char synopsis[] =
 	"eeprof report <checkpoint.h5>... --data <spec> (-o | --output) <dir> [--val <spec>]\n"
 	"       [--policy <p>] [--fallback <f>] [--threshold <t>[,<t>...]] [--trace-dir <dir>]\n"
 	"       [--no-plots] [--gnuplot <prog>] [--name <name>[,<name>...]] [--counters <events>]\n"
-	"       [--limit <n>] [--batch <n>] [--threads <n>] [--resize <s>] [--interpolation <i>]\n"
-	"       [--no-resize]\n"
+	"       [--limit <n>] [--batch <n>] [--threads <n>] [--repeat <n>] [--warmup <n>]\n"
+	"       [--resize <s>] [--interpolation <i>] [--no-resize]\n"
 	"   or: eeprof report --traces <trace.h5>... [--val-traces <v1.h5,v2.h5,...>] -o <dir> "
 	"[...]\n\n"
 	"policies: maxprob, entropy, margin, patience; fallbacks: last, ensemble, best.\n"
@@ -70,6 +74,7 @@ struct report_opts {
 	struct ee_timeline *tls;  /* --timeline: [checkpoints] one per model's test profile */
 	bool traces, no_plots, log_x;
 	struct ee_cli_plot_opts look;
+	int repeat, warmup; /* timed profile passes of the test data, untimed ones first */
 	struct ee_profile_opts profile;
 	struct ee_cli_images img;
 };
@@ -100,12 +105,13 @@ static int keep_trace(const struct ee_trace *t, const char *dir, const char *nam
 	return ee_trace_write(t, path, err);
 }
 
-/* The trace (and val trace) of model i: profiled (shared out over the ranks of an MPI job,
+/* The trace (and val trace) of model i, runs[o->repeat] the seconds of its timed passes:
+ * profiled (shared out over the ranks of an MPI job,
  * whole on rank 0, empty elsewhere; fails on every rank or none, but for writing --trace-dir,
  * rank 0's alone), or read with --traces (rank 0 alone). */
 static int traces_of(const struct report_opts *o, int i, const char *arg, const char *given,
 		     const char *val_path, struct ee_trace *t, struct ee_trace *v, bool *has_val,
-		     struct ee_err *err)
+		     double *runs, struct ee_err *err)
 {
 	char name[256];
 	struct ee_profile_opts po = o->profile;
@@ -131,7 +137,7 @@ static int traces_of(const struct report_opts *o, int i, const char *arg, const 
 	po.progress_ctx = name;
 	po.skipped = o->img.skip_bad ? &skipped : NULL;
 	po.timeline = o->tls ? &o->tls[i] : NULL;
-	if ((rc = ee_profile_dist(arg, o->data, &po, t, &info, err)) < 0)
+	if ((rc = ee_profile_repeat(arg, o->data, &po, o->repeat, o->warmup, t, runs, err)) < 0)
 		return rc;
 	po.skipped = o->img.skip_bad ? &val_skipped : NULL;
 	po.timeline = NULL; /* the test pass only */
@@ -178,14 +184,17 @@ static int build(struct ee_report *r, const struct report_opts *o, const char *c
 
 	for (i = 0; i < nargs && rc == EE_OK; i++) {
 		struct ee_trace t, v;
+		double runs[EE_REPEAT_MAX];
 		bool has_val;
 
 		rc = traces_of(o, i, args[i], o->names[i], vals ? vals[i] : NULL, &t, &v, &has_val,
-			       err);
+			       runs, err);
 		if (rc == EE_OK) {
-			if (ee_dist_rank() == 0)
-				rc = ee_report_add_named(r, &t, has_val ? &v : NULL, o->names[i],
-							 err);
+			if (ee_dist_rank() == 0 &&
+			    (rc = ee_report_add_named(r, &t, has_val ? &v : NULL, o->names[i],
+						      err)) == EE_OK && !o->traces)
+				rc = ee_report_set_runs(&r->models[r->nmodels - 1], runs, o->repeat,
+							o->warmup, err);
 			ee_trace_release(&t);
 			if (has_val)
 				ee_trace_release(&v);
@@ -263,6 +272,9 @@ static int check_opts(const struct report_opts *o, const char *const *pos, int n
 	if (o->traces && (o->data || o->val || o->trace_dir || o->counters))
 		return ee_err_set(err, EE_ERR_USAGE, "--traces reads traces: --data, --val, "
 				  "--trace-dir and --counters do not apply%s", hint(synopsis));
+	if (o->traces && (o->repeat != 1 || o->warmup))
+		return ee_err_set(err, EE_ERR_USAGE, "--traces reads traces: --repeat and --warmup "
+				  "time profile passes%s", hint(synopsis));
 	if (o->traces && o->timeline)
 		return ee_err_set(err, EE_ERR_USAGE, "--timeline records the profiles: not with "
 				  "--traces%s", hint(synopsis));
@@ -564,7 +576,7 @@ static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
 
 int cmd_report(int argc, char **argv)
 {
-	struct report_opts o = { .profile = { .batch = 64, .threads = 1 } };
+	struct report_opts o = { .repeat = 1, .profile = { .batch = 64, .threads = 1 } };
 	const struct ee_opt opts[] = {
 		{ "data", EE_OPT_STR, &o.data, "<spec>", "dataset, e.g. fashion-mnist:test", 0, 0 },
 		{ "output", EE_OPT_FILE, &o.output, "<dir>", "report directory", 0, 0 },
@@ -592,6 +604,8 @@ int cmd_report(int argc, char **argv)
 		EE_OPT_LIMIT_HELP(&o.profile.limit, "at most n samples of each dataset (default: all)"),
 		EE_OPT_BATCH(&o.profile.batch),
 		EE_OPT_THREADS(&o.profile.threads),
+		EE_OPT_REPEAT(&o.repeat, "1"),
+		EE_OPT_WARMUP(&o.warmup),
 		EE_OPT_IMAGES(&o.img),
 		{ 0 },
 	};

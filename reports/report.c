@@ -38,6 +38,7 @@ static void model_release(struct ee_report_model *m)
 	}
 	free(m->layers);
 	ee_trace_counters_release(&m->counters);
+	free(m->runs);
 	ee_report_extra_release(m);
 	memset(m, 0, sizeof(*m));
 }
@@ -233,6 +234,21 @@ static int timing(struct ee_report_model *m, const struct ee_trace *t, struct ee
 			return ee_err_set(err, EE_ERR_NOMEM, "out of memory for layer timings");
 	}
 	return ee_trace_counters_copy(&m->counters, &t->counters, t->nlayers, err);
+}
+
+int ee_report_set_runs(struct ee_report_model *m, const double *runs, int n, int warmup,
+		       struct ee_err *err)
+{
+	double *v = malloc((size_t)(n > 0 ? n : 1) * sizeof(*v));
+
+	if (!v)
+		return ee_err_set(err, EE_ERR_NOMEM, "out of memory");
+	memcpy(v, runs, (size_t)n * sizeof(*v));
+	free(m->runs);
+	m->runs = v;
+	m->nruns = n;
+	m->warmup = warmup;
+	return EE_OK;
 }
 
 /* Everything about one model from its trace(s), into m. */

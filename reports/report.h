@@ -54,6 +54,8 @@
  *   [wall_seconds], [ranks, rank_seconds[ranks]] (the processes of an MPI job, 1 alone, and
  *   each one's wall time), models[]:
  *   name, arch, samples, seconds, images_per_second, threads, batch,
+ *   [repeat, warmup, spread {runs, median, min, max, iqr, values[]}] (seconds of the timed
+ *   profile passes, report --repeat; absent in a report of traces),
  *   counters {cpu_time (CPU time was measured per layer), counted (some event was
  *            counted: events[] is not empty), events[] (the events counted), warnings[]
  *            (events asked for but not counted, and why)},
@@ -131,7 +133,10 @@ struct ee_report_model {
 	bool has_difficulty;
 	struct ee_gate_difficulty difficulty;
 	/* timing, never in report.json */
-	double seconds;
+	double seconds;          /* the profile pass; with runs, the median of runs[] */
+	int nruns, warmup;       /* timed passes (report --repeat) and untimed ones first */
+	double *runs;            /* [nruns] seconds of each timed pass (malloc'd); NULL: not
+				    measured here (a report of traces) */
 	int threads, batch, nlayers;
 	struct ee_trace_layer *layers; /* [nlayers], names owned */
 	struct ee_trace_counters counters; /* of the layers, owned */
@@ -194,6 +199,11 @@ int ee_report_add(struct ee_report *r, const struct ee_trace *t, const struct ee
 /* The same, the model named name (NULL: the checkpoint's stem). */
 int ee_report_add_named(struct ee_report *r, const struct ee_trace *t, const struct ee_trace *val,
 			const char *name, struct ee_err *err);
+
+/* Records that model m's profile pass was timed n times (runs[n], seconds each) after warmup
+ * untimed ones; timing.json then gives repeat, warmup and their spread. */
+int ee_report_set_runs(struct ee_report_model *m, const double *runs, int n, int warmup,
+		       struct ee_err *err);
 
 /* "model" from "dir/model.h5"; "fashion-mnist:test" or "h5:data.h5" from a spec. */
 void ee_report_stem(const char *path, char *buf, size_t size);

@@ -11,6 +11,7 @@
 
 #include "json.h"
 #include "report_extra.h"
+#include "spread.h"
 
 void ee_report_json_shares(struct ee_json *j, const struct ee_dyn_result *d, int nexits, long n,
 			   unsigned flags)
@@ -280,6 +281,19 @@ static void json_layers(struct ee_json *j, const struct ee_report_model *m)
 	ee_json_end(j);
 }
 
+/* repeat, warmup and the spread of m's timed passes, if it has them. */
+static void json_runs(struct ee_json *j, const struct ee_report_model *m)
+{
+	struct ee_spread s;
+
+	if (!m->runs || m->nruns < 1)
+		return;
+	ee_spread_of(m->runs, m->nruns, &s);
+	ee_json_int(j, "repeat", m->nruns);
+	ee_json_int(j, "warmup", m->warmup);
+	ee_json_spread(j, "spread", &s, m->runs);
+}
+
 void ee_report_timing(const struct ee_report *r, FILE *f)
 {
 	struct ee_json j;
@@ -306,6 +320,7 @@ void ee_report_timing(const struct ee_report *r, FILE *f)
 		ee_json_num(&j, "images_per_second", m->seconds > 0 ? m->n / m->seconds : NAN);
 		ee_json_int(&j, "threads", m->threads);
 		ee_json_int(&j, "batch", m->batch);
+		json_runs(&j, m);
 		json_counters(&j, &m->counters);
 		json_exit_costs(&j, m);
 		json_layers(&j, m);
