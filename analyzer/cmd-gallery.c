@@ -173,7 +173,7 @@ int cmd_gallery(int argc, char **argv)
 	const struct ee_opt opts[] = {
 		{ "data", EE_OPT_STR, &o.data, "<spec>", "the dataset the trace was made from", 0,
 		  0 },
-		{ "output", EE_OPT_STR, &o.output, "<file>", "the grid, .png or .svg", 0, 0 },
+		{ "output", EE_OPT_FILE, &o.output, "<file>", "the grid, .png or .svg", 0, 0 },
 		{ "per", EE_OPT_INT, &o.per, "<n>", "most and least confident samples shown per "
 		  "exit (default 8)", 1, EE_GALLERY_MAX },
 		EE_OPT_RULE(&o.rule, "one threshold or one per exit (default 0.9; patience 1)"),

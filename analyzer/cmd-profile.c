@@ -177,7 +177,7 @@ int cmd_profile(int argc, char **argv)
 		{ "no-logits", EE_OPT_FLAG, &p.o.no_logits, NULL, "do not keep the exits' logits "
 		  "(a smaller trace; calibration then has no Brier score, NLL or temperatures)",
 		  0, 0 },
-		{ "timeline", EE_OPT_STR, &p.timeline, "<file.json>", "write a per-layer timeline of "
+		{ "timeline", EE_OPT_FILE, &p.timeline, "<file.json>", "write a per-layer timeline of "
 		  "the pass (Chrome trace events: chrome://tracing, Perfetto)", 0, 0 },
 		EE_OPT_COUNTERS(&p.counters),
 		EE_OPT_LIMIT_HELP(&p.o.limit, "at most n samples (a shard; default: all)"),

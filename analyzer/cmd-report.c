@@ -595,7 +595,7 @@ int cmd_report(int argc, char **argv)
 		{ "gnuplot", EE_OPT_STR, &o.gnuplot, "<prog>", "the gnuplot program", 0, 0 },
 		{ "name", EE_OPT_STR, &o.name_list, "<name>[,...]", "the models' names, one per "
 		  "checkpoint or trace (default: the checkpoint's file stem)", 0, 0 },
-		{ "timeline", EE_OPT_STR, &o.timeline, "<file.json>", "per-layer timeline of every "
+		{ "timeline", EE_OPT_FILE, &o.timeline, "<file.json>", "per-layer timeline of every "
 		  "model's profile, a process each (Chrome trace events)", 0, 0 },
 		{ "log-x", EE_OPT_FLAG, &o.log_x, NULL, "log MACs axis (the default when the "
 		  "models span more than 5x)", 0, 0 },

@@ -53,7 +53,7 @@
 static const char synopsis[] =
 	"eeprof run <checkpoint.h5> --data <spec> --threshold <t>[,<t>...] "
 	"[--policy <p>] [--fallback <f>] [--counters <events>] [--layers] [--plot <file>] "
-	"[--timeline <file.json>] [--json] "
+	"[--plot-size <w,h>] [--font-size <n>] [--title <text>] [--timeline <file.json>] [--json] "
 	"[--limit <n>] [--offset <n>] [--batch <n>] [--threads <n>] [--repeat <n>] [--warmup <n>] "
 	"[--resize <s>] [--interpolation <i>] [--no-resize]";
 
@@ -63,6 +63,8 @@ struct run_opts {
 	bool json, layers;
 	int limit, offset, batch, threads, repeat, warmup;
 	struct ee_cli_images img;
+	struct ee_cli_plot_opts look_opts;
+	struct ee_plot_look look; /* checked from look_opts */
 };
 
 /* ---------------------------------------------------------------- results */
@@ -233,24 +235,20 @@ static void print_layers(const struct ee_realexit *s)
 /* ---------------------------------------------------------------- the plot */
 
 /* --plot FILE: PNG, or SVG if the name ends in .svg. */
-static int save_plot(const struct ee_realexit *s, const char *f, const char *ckpt,
+static int save_plot(const struct ee_realexit *s, const struct run_opts *o, const char *ckpt,
 		     struct ee_err *err)
 {
-	size_t len = strlen(f);
-	bool svg = len > 4 && !strcmp(f + len - 4, ".svg");
 	struct ee_plot p;
-	int rc = ee_plot_init(&p, err);
+	int rc = ee_cli_plot_begin(&p, &o->look, err);
 
 	if (rc < 0)
 		return rc;
 	if (ee_layers_plot(&p, s->lt, s->net.model.nnodes, ckpt, s->run.max_batch,
 			   ee_threads_get()) > 0)
-		rc = ee_plot_save(&p, NULL, svg ? NULL : f, svg ? f : NULL, err);
-	else
-		rc = ee_err_set(err, EE_ERR_USAGE, "--plot: no layer was timed (--counters off "
-				"measures none)");
+		return ee_cli_plot_end(&p, o->plot, err);
 	ee_plot_release(&p);
-	return rc;
+	return ee_err_set(err, EE_ERR_USAGE, "--plot: no layer was timed (--counters off "
+			  "measures none)");
 }
 
 /* ---------------------------------------------------------------- JSON */
@@ -433,7 +431,7 @@ static int print_results(const struct ee_realexit *re, const struct run_opts *o,
 
 	if (o->json) {
 		print_json(re, ckpt, warn, nwarn);
-		return o->plot ? save_plot(re, o->plot, ckpt, err) : EE_OK;
+		return o->plot ? save_plot(re, o, ckpt, err) : EE_OK;
 	}
 	print_summary(re);
 	for (i = 0; i < nwarn; i++)
@@ -442,7 +440,7 @@ static int print_results(const struct ee_realexit *re, const struct run_opts *o,
 	print_events(re);
 	if (o->layers)
 		print_layers(re);
-	return o->plot ? save_plot(re, o->plot, ckpt, err) : EE_OK;
+	return o->plot ? save_plot(re, o, ckpt, err) : EE_OK;
 }
 
 /* The rule parsed and the counters opened for the opened engine, then the run. */
@@ -505,12 +503,15 @@ static int run_checkpoint(const char *ckpt, const struct run_opts *o, struct ee_
 
 static int body(void *ctx, const char **pos, int npos, struct ee_err *err)
 {
-	const struct run_opts *o = ctx;
+	struct run_opts *o = ctx;
+	int rc;
 
 	(void)npos;
 	if (!o->data || (!o->rule.threshold && !o->rule.thresholds))
 		return ee_err_set(err, EE_ERR_USAGE, "--data and --threshold are required%s",
 				  hint(synopsis));
+	if (o->plot && (rc = ee_cli_plot_check(o->plot, &o->look_opts, &o->look, err)) < 0)
+		return rc;
 	ee_cli_threads(o->threads);
 	return run_checkpoint(pos[0], o, err);
 }
@@ -523,11 +524,12 @@ int cmd_run(int argc, char **argv)
 		EE_OPT_RULE(&o.rule, "one threshold, or one per exit (SCAN style; required)"),
 		EE_OPT_COUNTERS(&o.counters),
 		{ "layers", EE_OPT_FLAG, &o.layers, NULL, "also print the per-layer table", 0, 0 },
-		{ "timeline", EE_OPT_STR, &o.timeline, "<file.json>", "per-layer timeline of the "
+		{ "timeline", EE_OPT_FILE, &o.timeline, "<file.json>", "per-layer timeline of the "
 		  "dynamic pass (Chrome trace events: the micro-batch shrinks as samples leave)", 0,
 		  0 },
-		{ "plot", EE_OPT_FILE, &o.plot, "<file>", "plot time against MACs per layer (PNG, or "
-		  "SVG for a name ending in .svg)", 0, 0 },
+		{ "plot", EE_OPT_FILE, &o.plot, "<file>", "plot time against MACs per layer (.png or "
+		  ".svg)", 0, 0 },
+		EE_OPT_PLOT_LOOK(&o.look_opts),
 		EE_OPT_JSON(&o.json),
 		EE_OPTS_SAMPLES(&o),
 		EE_OPT_REPEAT(&o.repeat, "3"),

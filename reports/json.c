@@ -86,6 +86,15 @@ void ee_json_num(struct ee_json *j, const char *key, double value)
 		fprintf(j->f, "%.10g", value);
 }
 
+void ee_json_fixed(struct ee_json *j, const char *key, double value, int decimals)
+{
+	lead(j, key);
+	if (!isfinite(value))
+		fputs("null", j->f);
+	else
+		fprintf(j->f, "%.*f", decimals, value);
+}
+
 void ee_json_int(struct ee_json *j, const char *key, long long value)
 {
 	lead(j, key);

@@ -35,6 +35,9 @@ void ee_json_begin(struct ee_json *j, const char *key, char open);
 void ee_json_end(struct ee_json *j);
 void ee_json_str(struct ee_json *j, const char *key, const char *value);
 void ee_json_num(struct ee_json *j, const char *key, double value);
+/* value with exactly `decimals` digits after the point (all digits before it kept:
+ * ee_json_num keeps 10 significant digits in all). */
+void ee_json_fixed(struct ee_json *j, const char *key, double value, int decimals);
 void ee_json_int(struct ee_json *j, const char *key, long long value);
 void ee_json_bool(struct ee_json *j, const char *key, bool value);
 void ee_json_null(struct ee_json *j, const char *key);

@@ -113,16 +113,18 @@ int ee_layers_plot(struct ee_plot *p, const struct ee_layer_time *l, int n, cons
 		fprintf(p->data, "EOD\n");
 	}
 	axes(l, n, p, &ax);
+	ax.font_size = p->font_size > 8 ? p->font_size - 2 : 6; /* the names' font, smaller */
 	for (i = 0; i < named; i++) {
 		lab[i].x = l[pick[i]].macs;
 		lab[i].y = 1e6 * l[pick[i]].seconds;
 		lab[i].text = l[pick[i]].name;
 	}
 	ee_labels_place(lab, named, (const double(*)[2])pts, np, &ax, LABELLED);
-	fprintf(p->data, "$slow << EOD\n");
+	fprintf(p->data, "$slow << EOD\n"); /* the name's place, then its point (ringed) */
 	for (i = 0; i < named; i++)
 		if (lab[i].shown)
-			fprintf(p->data, "%.10g %.10g \"%s\"\n", lab[i].lx, lab[i].ly, lab[i].text);
+			fprintf(p->data, "%.10g %.10g \"%s\" %.10g %.10g\n", lab[i].lx, lab[i].ly,
+				lab[i].text, lab[i].x, lab[i].y);
 	fprintf(p->data, "EOD\n");
 	ee_plot_title(p, "Time against MACs per layer: %s (batch %d, %d thread%s)", model, batch,
 		      threads, threads == 1 ? "" : "s");
@@ -137,7 +139,8 @@ int ee_layers_plot(struct ee_plot *p, const struct ee_layer_time *l, int n, cons
 	fprintf(p->cmds, "2 * x / (%.10g * 1e3) with lines dt 2 lc rgb 'black' title "
 		"'model average, %.2f GFLOP/s (layers above: slower than their MACs say)'", g, g);
 	if (named)
-		fprintf(p->cmds, ", $slow using 1:2:3 with labels font ',8' notitle");
+		fprintf(p->cmds, ", $slow using 4:5 with points pt 6 ps 1.6 lc rgb 'black' notitle, "
+			"$slow using 1:2:3 with labels font ',%d' notitle", ax.font_size);
 	fputc('\n', p->cmds);
 	return ee_layers_points(l, n);
 }

@@ -3,14 +3,15 @@
  * ratios: calibration per exit, where each class's samples leave, and the EMG gates
  * against difficulty, in every file of the report.
  *
- * The rule: the report's policy and fallback with its thresholds (r->thr, one or one per
- * exit; 0.9, patience 1, unless the caller set them) decides the exit each sample takes
- * for the class shares and the right/wrong split of the gates (difficulty.h).
+ * The rule (class_rule): the report's rule when --threshold gave one (m->rule, applied by
+ * report.c), else its policy and fallback at 0.9 (patience 1), decides the exit each
+ * sample takes for the class shares and the right/wrong split of the gates
+ * (difficulty.h).
  *
  * Files and fields:
  *   report.json  models[].exits[].calibration {ece, ece_adaptive, mce, brier, nll,
  *                accuracy, confidence, [temperature, calibrated {the same after scaling}]},
- *                models[].rule {thresholds[E], exit_share[E], fallback_share},
+ *                models[].analysis_rule {thresholds[E] (patience: [1]), given},
  *                models[].classes[] {class, samples, exit_share[E], fallback_share},
  *                models[].calibration_budget_table[] {fraction, budget_macs, accuracy,
  *                accuracy_calibrated} (with a validation trace that has logits),

@@ -3,6 +3,7 @@
  */
 #include "timeline.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,9 +193,11 @@ struct out {
 };
 
 /* Microseconds since the start. */
+/* Microseconds since the base, on a grid of 1 ns: spans that nest in time nest in the
+ * file too, however long the run (ts and dur are printed to the nanosecond). */
 static double us(const struct out *o, double t)
 {
-	return (t - o->base) * 1e6;
+	return round((t - o->base) * 1e9) / 1e3;
 }
 
 static void meta(struct out *o, const char *what, int tid, const char *name)
@@ -222,8 +225,8 @@ static struct ee_json *span(struct out *o, const char *name, const char *cat, in
 	ee_json_str(j, "name", name);
 	ee_json_str(j, "cat", cat);
 	ee_json_str(j, "ph", "X");
-	ee_json_num(j, "ts", us(o, t0));
-	ee_json_num(j, "dur", (t1 - t0) * 1e6);
+	ee_json_fixed(j, "ts", us(o, t0), 3);
+	ee_json_fixed(j, "dur", us(o, t1) - us(o, t0), 3);
 	ee_json_int(j, "pid", o->pid);
 	ee_json_int(j, "tid", tid);
 	ee_json_begin(j, "args", '{');
@@ -243,7 +246,7 @@ static void counter(struct out *o, const char *name, const char *key, double t, 
 	ee_json_begin(j, NULL, '{');
 	ee_json_str(j, "name", name);
 	ee_json_str(j, "ph", "C");
-	ee_json_num(j, "ts", us(o, t));
+	ee_json_fixed(j, "ts", us(o, t), 3);
 	ee_json_int(j, "pid", o->pid);
 	ee_json_begin(j, "args", '{');
 	ee_json_num(j, key, v);

@@ -149,5 +149,13 @@ if command -v gnuplot >/dev/null; then
 	no_file "no temporary plot file" "$T/layers.svg.tmp"
 	expect_fail "run --plot: unwritable" 3 "$T/nodir/l.png" \
 		"$EEPROF" run "$M" --data "$D" --threshold 0.2 --counters none --plot "$T/nodir/l.png"
+	expect_ok "run --plot with --plot-size, --font-size, --title" "$EEPROF" run "$M" --data "$D" \
+		--threshold 0.2 --counters none --plot "$T/look.svg" --plot-size 640,400 \
+		--font-size 12 --title "my layers"
+	check "run --plot: the look applied" "grep -q 'width=\"640\"' '$T/look.svg' && grep -q 'height=\"400\"' '$T/look.svg' && grep -q 'my layers' '$T/look.svg'"
+	expect_fail "run --plot: neither .png nor .svg" 2 "must end in .png or .svg" \
+		"$EEPROF" run "$M" --data "$D" --threshold 0.2 --plot "$T/l.pdf"
+	expect_fail "run --plot-size: bad size" 2 "plot-size" \
+		"$EEPROF" run "$M" --data "$D" --threshold 0.2 --plot "$T/l.png" --plot-size 10
 fi
 rm -rf "$T"

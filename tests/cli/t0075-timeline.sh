@@ -35,7 +35,7 @@ for e in cats["layer"]:
 for e in cats["batch"]:
     assert e["tid"] == 0 and {"first", "samples", "macs", "open_gates"} <= set(e["args"])
 # nesting: every layer span lies within a region span (and an exit span, if a head) of its lane
-eps = 0.002  # microseconds printed to 10 significant digits
+eps = 0.002  # microseconds, printed to the nanosecond
 def inside(a, b):
     return b["ts"] - eps <= a["ts"] and a["ts"] + a["dur"] <= b["ts"] + b["dur"] + eps
 for e in cats["layer"]:
