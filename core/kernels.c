@@ -1,6 +1,7 @@
 /* kernels.c - the numeric building blocks shared by several layer kinds; see kernels.h. */
 #include "kernels.h"
 
+#include "skinny.h"
 #include "threads.h"
 
 #include <cblas.h>
@@ -11,6 +12,8 @@
 static void sgemm(bool ta, bool tb, int m, int n, int k, const float *a, int lda, const float *b,
 		  int ldb, float beta, float *c, int ldc)
 {
+	if (!ta && !tb && beta == 0.0f && ee_gemm_skinny(m, n, k, a, lda, b, ldb, c, ldc))
+		return;
 	cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
 		    m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
 }

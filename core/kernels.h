@@ -4,7 +4,7 @@
  * Inner loops are plain C written so that GCC vectorises them; EE_KERNEL gives
  * each an AVX2+FMA clone next to the portable one, and the loader picks the
  * clone the CPU supports at run time (GCC function multi-versioning).
- * Matrix products go to OpenBLAS's cblas_sgemm.
+ * Matrix products go to OpenBLAS's cblas_sgemm, those with few columns to skinny.h.
  */
 #ifndef EE_KERNELS_H
 #define EE_KERNELS_H

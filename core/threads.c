@@ -181,6 +181,10 @@ static uint32_t publish(int n, ee_loop_fn *fn, void (*each)(void *, int), void *
 {
 	uint32_t s = atomic_load(&team.seq) + 1;
 
+	/* Close the claim word first: a helper still in run_ranges of the last job may have
+	 * read its claim word and then this job's fields; its compare-and-swap must fail,
+	 * or it would run a stale range of this job and count it in `done` twice. */
+	atomic_store(&team.claim, ((uint64_t)s << 32) | UINT32_MAX);
 	atomic_store(&team.fn, fn);
 	atomic_store(&team.each, each);
 	atomic_store(&team.ctx, ctx);

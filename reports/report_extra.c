@@ -168,11 +168,7 @@ void ee_report_json_extra(struct ee_json *j, const struct ee_report_model *m)
 
 static const char *num4(char *buf, size_t size, double v)
 {
-	if (isnan(v))
-		snprintf(buf, size, "-");
-	else
-		snprintf(buf, size, "%.4f", v);
-	return buf;
+	return ee_report_md_num(buf, size, v, 4);
 }
 
 static void md_calibration(const struct ee_report_model *m, const char *safe, bool plots,

@@ -40,6 +40,10 @@ int ee_report_extra_analyse(struct ee_report_model *m, const struct ee_report *r
 			    struct ee_err *err);
 void ee_report_extra_release(struct ee_report_model *m);
 
+/* A number in a report.md table cell: "-" for NaN (none fits, no data), else with
+ * decimals decimals; buf returned (report_md.c). */
+const char *ee_report_md_num(char *buf, size_t size, double v, int decimals);
+
 /* report.json: the calibration object of exit k (inside exits[]), and m's other fields. */
 void ee_report_json_calibration(struct ee_json *j, const struct ee_report_model *m, int k);
 void ee_report_json_extra(struct ee_json *j, const struct ee_report_model *m);

@@ -16,14 +16,19 @@
 #define MISS_COLS 4   /* cache-miss events shown in report.md */
 #define CELL 96       /* bytes of a table cell */
 
+const char *ee_report_md_num(char *buf, size_t size, double v, int decimals)
+{
+	if (isnan(v))
+		snprintf(buf, size, "-");
+	else
+		snprintf(buf, size, "%.*f", decimals, v);
+	return buf;
+}
+
 /* An accuracy or ratio as the terminal shows it too: a fraction with 4 decimals. */
 static const char *pct(char *buf, size_t size, double fraction)
 {
-	if (isnan(fraction))
-		snprintf(buf, size, "-");
-	else
-		snprintf(buf, size, "%.4f", fraction);
-	return buf;
+	return ee_report_md_num(buf, size, fraction, 4);
 }
 
 static const char *si(char *buf, size_t size, double v)
@@ -255,11 +260,7 @@ static const char *per_sample(char *buf, size_t size, double seconds)
 
 static const char *fixed2(char *buf, size_t size, double v)
 {
-	if (isnan(v))
-		snprintf(buf, size, "-");
-	else
-		snprintf(buf, size, "%.2f", v);
-	return buf;
+	return ee_report_md_num(buf, size, v, 2);
 }
 
 /* A counter cell without a value: the events were asked for but not countable (then the

@@ -346,6 +346,33 @@ START_TEST(team_runs_every_item_once)
 }
 END_TEST
 
+/* Back-to-back loops of a few items: a helper still claiming in the last loop while the
+ * next one is published must not run (or count) a range of the new one. Before the fix
+ * in publish() one of the first few thousand loops lost its count and the caller slept
+ * forever (the test's timeout) or an item ran twice. */
+START_TEST(team_survives_back_to_back_small_loops)
+{
+	static struct team_probe p;
+	int round, i, n;
+
+	ee_threads_set(2);
+	ee_parallel_min_work(0);
+	p.threads = 2;
+	for (round = 0; round < 200000; round++) {
+		n = 2 + round % 5;
+		memset(p.hits, 0, sizeof(int) * (size_t)n);
+		ee_parallel_for(2, n, 1e12, probe_range, &p);
+		for (i = 0; i < n; i++)
+			if (p.hits[i] != 1)
+				ck_abort_msg("loop %d of %d items: item %d ran %d times", round, n, i,
+					     p.hits[i]);
+	}
+	ck_assert_int_eq(p.tid_bad, 0);
+	ee_threads_set(1);
+	ee_parallel_min_work(-1);
+}
+END_TEST
+
 static Suite *exec_suite(void)
 {
 	Suite *s = suite_create("exec");
@@ -357,6 +384,7 @@ static Suite *exec_suite(void)
 	tcase_add_test(tc, dynamic_exit_matches_full_run);
 	tcase_add_test(tc, other_layer_api_refused);
 	tcase_add_test(tc, team_runs_every_item_once);
+	tcase_add_test(tc, team_survives_back_to_back_small_loops);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -17,6 +17,7 @@
 
 #include "core/exec.h"
 #include "core/kernels.h"
+#include "core/skinny.h"
 #include "core/layers.h"
 #include "core/model.h"
 #include "testutil.h"
@@ -348,6 +349,10 @@ static const struct conv_case conv_cases[] = {
 	{ 4, 64, 40, 7, 6, 3, 3, 1, 2, 1, false, false, EE_ACT_NONE }, /* Winograd, pad 2 */
 	{ 11, 32, 72, 3, 5, 3, 3, 1, 1, 1, true, false, EE_ACT_SIGMOID }, /* Winograd, chunks */
 	{ 1, 64, 40, 4, 4, 3, 3, 1, 1, 1, true, true, EE_ACT_RELU },   /* too few tiles: GEMM */
+	/* 4x4 planes of a late stage: skinny.h's products (16, 32, 48 columns), rows not a
+	 * multiple of its 8 */
+	{ 3, 128, 20, 4, 4, 3, 3, 1, 1, 1, true, true, EE_ACT_RELU },  /* 48 columns */
+	{ 2, 96, 13, 4, 4, 3, 3, 1, 1, 1, false, false, EE_ACT_NONE }, /* 32 columns */
 	/* more than 576 input terms: im2col + GEMM rather than the direct kernel */
 	{ 30, 70, 9, 5, 7, 3, 3, 2, 1, 1, true, true, EE_ACT_RELU },   /* GEMMs of 22 + 8 */
 	{ 2, 70, 5, 33, 33, 3, 3, 2, 1, 1, false, false, EE_ACT_NONE }, /* GEMM per sample */
@@ -441,6 +446,50 @@ START_TEST(conv2d_matches_reference)
 	ck_assert_double_eq(cost.macs, (double)ee_shape_numel(os) * c->cin / c->groups * c->kh *
 					       c->kw);
 	free(x), free(w), free(b), free(bnp), free(want);
+}
+END_TEST
+
+/* ee_gemm_skinny against a double-precision product: A and B with NaN past their k and n
+ * columns (never read), C poisoned with NaN (every entry written, none past n). Shapes it
+ * does not take (n not a multiple of 16, short sums) leave C untouched. */
+START_TEST(skinny_gemm_matches_reference)
+{
+	static const int cases[][7] = { /* m, n, k, lda, ldb, ldc, taken (with AVX-512) */
+		{ 13, 16, 70, 75, 20, 21, 1 }, { 24, 48, 64, 64, 48, 48, 1 },
+		{ 9, 32, 300, 301, 40, 33, 1 }, { 17, 96, 100, 100, 100, 97, 1 },
+		{ 8, 64, 2304, 2304, 64, 64, 1 }, { 16, 20, 300, 300, 20, 20, 0 },
+		{ 16, 32, 40, 40, 32, 32, 0 } };
+	const int *c = cases[_i];
+	int m = c[0], n = c[1], k = c[2], lda = c[3], ldb = c[4], ldc = c[5], i, j, p;
+	float *a = falloc((size_t)m * lda), *b = falloc((size_t)k * ldb), *y = falloc((size_t)m * ldc);
+	bool fits = ee_skinny_fits(m, n, k);
+
+	fill_nan(a, (size_t)m * lda);
+	fill_nan(b, (size_t)k * ldb);
+	fill_nan(y, (size_t)m * ldc);
+	for (i = 0; i < m; i++)
+		tu_fill(a + (size_t)i * lda, (size_t)k, 500 + i, -1, 1);
+	for (p = 0; p < k; p++)
+		tu_fill(b + (size_t)p * ldb, (size_t)n, 900 + p, -1, 1);
+	ck_assert(ee_gemm_skinny(m, n, k, a, lda, b, ldb, y, ldc) == fits);
+#if defined(__x86_64__) && defined(__GNUC__)
+	ck_assert_msg(fits == (c[6] && __builtin_cpu_supports("avx512f")), "%dx%dx%d: %s", m, n,
+		      k, fits ? "taken" : "refused");
+#endif
+	for (i = 0; i < m; i++)
+		for (j = 0; j < ldc; j++) {
+			double want = 0, tol = 1e-5 * k;
+
+			for (p = 0; p < k && j < n; p++)
+				want += (double)a[(size_t)i * lda + p] * b[(size_t)p * ldb + j];
+			if (!fits || j >= n)
+				ck_assert_msg(isnan(y[(size_t)i * ldc + j]), "C[%d][%d] written", i, j);
+			else
+				ck_assert_msg(fabs(y[(size_t)i * ldc + j] - want) <= tol,
+					      "%dx%dx%d: C[%d][%d] = %g, want %g", m, n, k, i, j,
+					      y[(size_t)i * ldc + j], want);
+		}
+	free(a), free(b), free(y);
 }
 END_TEST
 
@@ -1459,6 +1508,7 @@ static Suite *layers_suite(void)
 	Suite *s = suite_create("layers");
 
 	add_loop(s, "conv2d", conv2d_matches_reference, COUNT(conv_cases));
+	add_loop(s, "skinny_gemm", skinny_gemm_matches_reference, 7);
 	add(s, "conv2d_cost", (const TTest *const[]){ conv2d_cost_by_hand, conv2d_refuses_bad_shapes,
 						      NULL });
 	add_loop(s, "batchnorm", batchnorm_matches_reference, 3);

@@ -1,0 +1,112 @@
+/* skinny.c - matrix products with few columns; see skinny.h. */
+#include "skinny.h"
+
+#include <string.h>
+
+#define ROWS 8          /* rows of A per block: 8 accumulators per column vector */
+/* Where it beats OpenBLAS's own AVX-512 kernels (OPENBLAS_CORETYPE unset), measured on the
+ * shapes of ResNet-18's convolutions and Winograd products: up to NARROW columns always
+ * (1.3-1.8x); up to 64 while B (k x n floats) stays in L2 (MAX_B); wider, only short
+ * products (MAX_B_WIDE: 256 x 256 x 256 gains, 512 x 256 x 512 loses a little). */
+#define NARROW 48
+#define MAX_B 160000
+#define MAX_B_WIDE 100000
+#define MIN_K 64        /* shorter sums: too little to amortise the call */
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HAVE_SKINNY 1
+#define AVX512 __attribute__((target("avx512f")))
+
+#define UNROLL _Pragma("GCC unroll 8") /* registers are named, not indexed: every loop over
+					   * rows or vectors is unrolled */
+
+typedef float v16 __attribute__((vector_size(64)));
+
+/* block_NV: C[0..ROWS)[0..16*NV) from A[0..ROWS)[0..k) and B[0..k)[0..16*NV) (each its own
+ * function: the accumulators must be an array of exactly the size used to stay in
+ * registers). */
+#define BLOCK(NV)								\
+static AVX512 void block_##NV(int k, const float *a, int lda, const float *b, int ldb,	\
+			      float *c, int ldc)					\
+{										\
+	v16 s[ROWS][NV], x[NV];							\
+	int r, p, v;								\
+										\
+	memset(s, 0, sizeof(s));						\
+	for (p = 0; p < k; p++) {						\
+		UNROLL for (v = 0; v < NV; v++)				\
+			memcpy(&x[v], b + (size_t)p * ldb + 16 * v, sizeof(v16)); \
+		UNROLL for (r = 0; r < ROWS; r++) {				\
+			float w = a[(size_t)r * lda + p];			\
+										\
+			UNROLL for (v = 0; v < NV; v++)			\
+				s[r][v] += w * x[v];				\
+		}								\
+	}									\
+	UNROLL for (r = 0; r < ROWS; r++)					\
+		UNROLL for (v = 0; v < NV; v++)					\
+			memcpy(c + (size_t)r * ldc + 16 * v, &s[r][v], sizeof(v16)); \
+}
+BLOCK(1)
+BLOCK(2)
+BLOCK(3)
+
+/* One row of C: C[0][j..j+16). */
+static AVX512 void row(int k, const float *a, const float *b, int ldb, float *c)
+{
+	v16 s = { 0 }, x;
+	int p;
+
+	for (p = 0; p < k; p++) {
+		memcpy(&x, b + (size_t)p * ldb, sizeof(v16));
+		s += a[p] * x;
+	}
+	memcpy(c, &s, sizeof(v16));
+}
+
+static AVX512 void skinny(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+			  float *c, int ldc)
+{
+	int i = 0, j;
+
+	for (; i + ROWS <= m; i += ROWS) {
+		const float *ai = a + (size_t)i * lda;
+		float *ci = c + (size_t)i * ldc;
+
+		for (j = 0; n % 48 == 0 && j < n; j += 48)
+			block_3(k, ai, lda, b + j, ldb, ci + j, ldc);
+		for (; j + 32 <= n; j += 32)
+			block_2(k, ai, lda, b + j, ldb, ci + j, ldc);
+		if (j < n)
+			block_1(k, ai, lda, b + j, ldb, ci + j, ldc);
+	}
+	for (; i < m; i++)
+		for (j = 0; j < n; j += 16)
+			row(k, a + (size_t)i * lda, b + j, ldb, c + (size_t)i * ldc + j);
+}
+#endif
+
+bool ee_skinny_fits(int m, int n, int k)
+{
+#ifdef HAVE_SKINNY
+	return __builtin_cpu_supports("avx512f") && m >= ROWS && n >= 16 && n % 16 == 0 &&
+	       k >= MIN_K &&
+	       (n <= NARROW || (long)n * k <= (n <= 64 ? MAX_B : MAX_B_WIDE));
+#else
+	(void)m, (void)n, (void)k;
+	return false;
+#endif
+}
+
+bool ee_gemm_skinny(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+		    float *c, int ldc)
+{
+	if (!ee_skinny_fits(m, n, k))
+		return false;
+#ifdef HAVE_SKINNY
+	skinny(m, n, k, a, lda, b, ldb, c, ldc);
+#else
+	(void)a, (void)lda, (void)b, (void)ldb, (void)c, (void)ldc;
+#endif
+	return true;
+}
