@@ -110,6 +110,12 @@ void ee_im2col(const float *x, int c, int h, int w, int kh, int kw, int stride, 
 						dst[ox] = 0;
 					if (stride == 1)
 						memcpy(dst + lo, src + lo, (size_t)(hi - lo) * sizeof(float));
+					else if (stride == 2) /* constant strides vectorise (permutes) */
+						EE_SIMD for (ox = lo; ox < hi; ox++)
+							dst[ox] = src[2 * ox];
+					else if (stride == 3)
+						EE_SIMD for (ox = lo; ox < hi; ox++)
+							dst[ox] = src[3 * ox];
 					else
 						for (ox = lo; ox < hi; ox++)
 							dst[ox] = src[ox * stride];

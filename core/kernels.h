@@ -2,7 +2,7 @@
  * kernels.h - the numeric building blocks shared by several layer kinds.
  *
  * Inner loops are plain C written so that GCC vectorises them; EE_KERNEL gives
- * each an AVX2+FMA clone next to the portable one, and the loader picks the
+ * each an AVX-512 and an AVX2+FMA clone next to the portable one, and the loader picks the
  * clone the CPU supports at run time (GCC function multi-versioning).
  * Matrix products go to OpenBLAS's cblas_sgemm, those with few columns to skinny.h.
  */
@@ -17,7 +17,7 @@
 /* x86-64-v3 (AVX2, FMA, ...) is dispatched on CPU features; "arch=haswell" would be
  * on the CPU model, and no AMD or later Intel CPU is a Haswell. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(EE_NO_CLONES)
-#define EE_KERNEL __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define EE_KERNEL __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define EE_KERNEL
 #endif

@@ -3,6 +3,10 @@
 
 #include <string.h>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 #define ROWS 8          /* rows of A per block: 8 accumulators per column vector */
 /* Where it beats OpenBLAS's own AVX-512 kernels (OPENBLAS_CORETYPE unset), measured on the
  * shapes of ResNet-18's convolutions and Winograd products: up to NARROW columns always
@@ -51,17 +55,37 @@ BLOCK(1)
 BLOCK(2)
 BLOCK(3)
 
-/* One row of C: C[0][j..j+16). */
-static AVX512 void row(int k, const float *a, const float *b, int ldb, float *c)
+/* The last cnt < 16 columns of C[0..ROWS): block_1 with masked loads and stores (the
+ * same sums; nothing past column n read or written). */
+static AVX512 void block_tail(int k, const float *a, int lda, const float *b, int ldb, float *c,
+			      int ldc, int cnt)
 {
-	v16 s = { 0 }, x;
+	__mmask16 msk = (__mmask16)((1u << cnt) - 1);
+	__m512 s[ROWS], x;
+	int r, p;
+
+	UNROLL for (r = 0; r < ROWS; r++)
+		s[r] = _mm512_setzero_ps();
+	for (p = 0; p < k; p++) {
+		x = _mm512_maskz_loadu_ps(msk, b + (size_t)p * ldb);
+		UNROLL for (r = 0; r < ROWS; r++)
+			s[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[(size_t)r * lda + p]), x, s[r]);
+	}
+	UNROLL for (r = 0; r < ROWS; r++)
+		_mm512_mask_storeu_ps(c + (size_t)r * ldc, msk, s[r]);
+}
+
+/* One row of C: C[0][j..j+cnt), cnt <= 16. */
+static AVX512 void row(int k, const float *a, const float *b, int ldb, float *c, int cnt)
+{
+	__mmask16 msk = (__mmask16)((1u << cnt) - 1);
+	__m512 s = _mm512_setzero_ps();
 	int p;
 
-	for (p = 0; p < k; p++) {
-		memcpy(&x, b + (size_t)p * ldb, sizeof(v16));
-		s += a[p] * x;
-	}
-	memcpy(c, &s, sizeof(v16));
+	for (p = 0; p < k; p++)
+		s = _mm512_fmadd_ps(_mm512_set1_ps(a[p]),
+				    _mm512_maskz_loadu_ps(msk, b + (size_t)p * ldb), s);
+	_mm512_mask_storeu_ps(c, msk, s);
 }
 
 static AVX512 void skinny(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
@@ -77,20 +101,22 @@ static AVX512 void skinny(int m, int n, int k, const float *a, int lda, const fl
 			block_3(k, ai, lda, b + j, ldb, ci + j, ldc);
 		for (; j + 32 <= n; j += 32)
 			block_2(k, ai, lda, b + j, ldb, ci + j, ldc);
-		if (j < n)
+		for (; j + 16 <= n; j += 16)
 			block_1(k, ai, lda, b + j, ldb, ci + j, ldc);
+		if (j < n)
+			block_tail(k, ai, lda, b + j, ldb, ci + j, ldc, n - j);
 	}
 	for (; i < m; i++)
 		for (j = 0; j < n; j += 16)
-			row(k, a + (size_t)i * lda, b + j, ldb, c + (size_t)i * ldc + j);
+			row(k, a + (size_t)i * lda, b + j, ldb, c + (size_t)i * ldc + j,
+			    n - j < 16 ? n - j : 16);
 }
 #endif
 
 bool ee_skinny_fits(int m, int n, int k)
 {
 #ifdef HAVE_SKINNY
-	return __builtin_cpu_supports("avx512f") && m >= ROWS && n >= 16 && n % 16 == 0 &&
-	       k >= MIN_K &&
+	return __builtin_cpu_supports("avx512f") && m >= ROWS && n >= 16 && k >= MIN_K &&
 	       (n <= NARROW || (long)n * k <= (n <= 64 ? MAX_B : MAX_B_WIDE));
 #else
 	(void)m, (void)n, (void)k;

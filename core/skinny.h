@@ -6,8 +6,9 @@
  * k = cin x 3 x 3 terms, megabytes) with few columns n (the samples' pixels: 16 per sample
  * on a 4x4 plane). OpenBLAS packs the whole of A for every such call and its kernels are
  * shaped for wide B; here A is read once, in place, a block of 8 rows at a time against
- * 16 or 32 columns held in AVX-512 registers, B (k x n, small) staying in cache. Each
- * entry of C is one running sum over k in order.
+ * 16 to 48 columns held in AVX-512 registers (a width that is not a multiple of 16 ends
+ * in a masked block: EMGNet's branch convolutions have 100 and 25 columns), B (k x n,
+ * small) staying in cache. Each entry of C is one running sum over k in order.
  *
  *     if (!ee_gemm_skinny(m, n, k, w, k, col, n, out, n))
  *             ee_gemm(m, n, k, w, k, col, n, out, n);   // not its shape, or no AVX-512

@@ -450,15 +450,17 @@ START_TEST(conv2d_matches_reference)
 END_TEST
 
 /* ee_gemm_skinny against a double-precision product: A and B with NaN past their k and n
- * columns (never read), C poisoned with NaN (every entry written, none past n). Shapes it
- * does not take (n not a multiple of 16, short sums) leave C untouched. */
+ * columns (never read), C poisoned with NaN (every entry written, none past n: the masked
+ * last block of a width that is not a multiple of 16). Shapes it does not take (fewer
+ * than 16 columns, short sums) leave C untouched. */
 START_TEST(skinny_gemm_matches_reference)
 {
 	static const int cases[][7] = { /* m, n, k, lda, ldb, ldc, taken (with AVX-512) */
 		{ 13, 16, 70, 75, 20, 21, 1 }, { 24, 48, 64, 64, 48, 48, 1 },
 		{ 9, 32, 300, 301, 40, 33, 1 }, { 17, 96, 100, 100, 100, 97, 1 },
-		{ 8, 64, 2304, 2304, 64, 64, 1 }, { 16, 20, 300, 300, 20, 20, 0 },
-		{ 16, 32, 40, 40, 32, 32, 0 } };
+		{ 8, 64, 2304, 2304, 64, 64, 1 }, { 16, 20, 300, 300, 20, 20, 1 },
+		{ 16, 32, 40, 40, 32, 32, 0 }, { 13, 25, 70, 71, 27, 26, 1 },
+		{ 11, 100, 80, 80, 100, 101, 1 }, { 16, 9, 300, 300, 9, 9, 0 } };
 	const int *c = cases[_i];
 	int m = c[0], n = c[1], k = c[2], lda = c[3], ldb = c[4], ldc = c[5], i, j, p;
 	float *a = falloc((size_t)m * lda), *b = falloc((size_t)k * ldb), *y = falloc((size_t)m * ldc);
@@ -1508,7 +1510,7 @@ static Suite *layers_suite(void)
 	Suite *s = suite_create("layers");
 
 	add_loop(s, "conv2d", conv2d_matches_reference, COUNT(conv_cases));
-	add_loop(s, "skinny_gemm", skinny_gemm_matches_reference, 7);
+	add_loop(s, "skinny_gemm", skinny_gemm_matches_reference, 10);
 	add(s, "conv2d_cost", (const TTest *const[]){ conv2d_cost_by_hand, conv2d_refuses_bad_shapes,
 						      NULL });
 	add_loop(s, "batchnorm", batchnorm_matches_reference, 3);
