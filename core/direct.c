@@ -83,7 +83,7 @@ static inline __attribute__((always_inline)) void block1(const float *w, const f
 	STORE8(y + q, a);
 }
 
-/* All output channels and pixels; inlined with a constant tap count for 1x1 and 3x3 so
+/* All output channels and pixels; inlined with a constant tap count for 1x1, 2x2 and 3x3 so
  * that the tap loop disappears. The last block of a row that is not a multiple of the
  * block overlaps the one before: it recomputes some pixels with the same result instead
  * of a scalar tail. */
@@ -125,6 +125,8 @@ void ee_direct_conv(const float *w, const float *bias, const int *off, int taps,
 		conv(w, bias, (const int[]){ 0 }, 1, x, xstride, cin, cout, len, y, ystride);
 	else if (taps == 9)
 		conv(w, bias, o, 9, x, xstride, cin, cout, len, y, ystride);
+	else if (taps == 4) /* 2x2: the phases of a 4x4, stride-2 transposed conv */
+		conv(w, bias, o, 4, x, xstride, cin, cout, len, y, ystride);
 	else
 		conv(w, bias, o, taps, x, xstride, cin, cout, len, y, ystride);
 }
