@@ -144,8 +144,8 @@ INLINE void plane(const float *restrict xp, int wp, int n, const int *off, const
 }
 
 EE_KERNEL
-void ee_dw_taps(const float *xp, int wp, const struct ee_taps *t, int stride, float *y, int oh,
-		int ow, bool accumulate)
+static void dw_taps8(const float *xp, int wp, const struct ee_taps *t, int stride, float *y, int oh,
+		     int ow, bool accumulate)
 {
 	int off[EE_MAX_TAPS], i;
 	float w[EE_MAX_TAPS];
@@ -219,7 +219,7 @@ INLINE void plane5(const float *restrict xp, int wp, const float *k, const struc
 }
 
 EE_KERNEL
-void ee_dw_emg5(const float *xp, int wp, const float *k, bool ring, float *y, int oh, int ow)
+static void dw_emg5_8(const float *xp, int wp, const float *k, bool ring, float *y, int oh, int ow)
 {
 	if (!ring) {
 		plane5(xp, wp, k, centre5, 9, y, oh, ow, false);
@@ -227,4 +227,172 @@ void ee_dw_emg5(const float *xp, int wp, const float *k, bool ring, float *y, in
 	}
 	plane5(xp, wp, k, ring5_rows, 10, y, oh, ow, true);
 	plane5(xp, wp, k, ring5_sides, 6, y, oh, ow, true);
+}
+
+/* ---------------------------------------------------------------- AVX-512 */
+
+/*
+ * On CPUs with AVX-512, the planes the 8-float path leaves (partly) scalar: rows whose
+ * width is not a multiple of 8 (EMGNet's 10x10 and 5x5 branch planes) and stride 2. Every
+ * output row is swept 16 columns at a time with a masked last block, 4 rows at once, and
+ * stride 2 reads 32 input columns and keeps the even ones with one permute. (Where the
+ * 8-float path has no tail it stays: a 16-float load at a tap's odd offset splits a cache
+ * line every time, and measured slower.)
+ * Each output is the same running sum over the taps in the same order as above, so
+ * both paths give the same floats.
+ */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+#define AVX512 __attribute__((target("avx512f")))
+#define INLINE512 static inline __attribute__((always_inline)) AVX512
+/* Registers are named, not indexed: the loops over taps and rows must unroll fully. */
+#define UNROLL _Pragma("GCC unroll 16")
+
+/* One input vector of the row at p for output columns ox.. (mask m; stride 2: masks m0 and
+ * m1 of the 32 columns read, even lanes kept). */
+INLINE512 __m512 tap512(const float *p, int stride, int ox, __mmask16 m, __mmask16 m0,
+			__mmask16 m1)
+{
+	const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4,
+					      2, 0);
+
+	if (stride == 1)
+		return _mm512_maskz_loadu_ps(m, p + ox);
+	return _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(m0, p + 2 * ox), even,
+				      _mm512_maskz_loadu_ps(m1, p + 2 * ox + 16));
+}
+
+/* Output rows dst[0..R)[0..ow) (R <= 4, rows ow apart) from src (the first input pixel of
+ * the first row; rows rstep apart) with the n taps (off, w): R independent sums per column
+ * block keep the FMA units busy (one chain of n dependent FMAs would wait on each). */
+INLINE512 void rows512(int R, const float *src, size_t rstep, int n, const int *off,
+		       const float *w, int stride, float *dst, int ow, bool acc)
+{
+	int ox, i;
+
+	for (ox = 0; ox < ow; ox += 16) {
+		int cnt = ow - ox < 16 ? ow - ox : 16;
+		__mmask16 m = (__mmask16)((1u << cnt) - 1);
+		/* stride 2: lanes 0..2 cnt - 2 of the 32 input columns */
+		__mmask16 m0 = (__mmask16)(2 * cnt - 1 >= 16 ? 0xffff : (1u << (2 * cnt - 1)) - 1);
+		__mmask16 m1 = (__mmask16)(2 * cnt - 1 > 16 ? (1u << (2 * cnt - 17)) - 1 : 0);
+		__m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+
+		if (acc) {
+			a0 = _mm512_maskz_loadu_ps(m, dst + ox);
+			if (R > 1)
+				a1 = _mm512_maskz_loadu_ps(m, dst + ow + ox);
+			if (R > 2)
+				a2 = _mm512_maskz_loadu_ps(m, dst + 2 * ow + ox);
+			if (R > 3)
+				a3 = _mm512_maskz_loadu_ps(m, dst + 3 * ow + ox);
+		}
+		UNROLL for (i = 0; i < n; i++) {
+			const float *p = src + off[i];
+			__m512 wv = _mm512_set1_ps(w[i]);
+
+			a0 = _mm512_fmadd_ps(wv, tap512(p, stride, ox, m, m0, m1), a0);
+			if (R > 1)
+				a1 = _mm512_fmadd_ps(wv, tap512(p + rstep, stride, ox, m, m0, m1), a1);
+			if (R > 2)
+				a2 = _mm512_fmadd_ps(wv, tap512(p + 2 * rstep, stride, ox, m, m0, m1),
+						     a2);
+			if (R > 3)
+				a3 = _mm512_fmadd_ps(wv, tap512(p + 3 * rstep, stride, ox, m, m0, m1),
+						     a3);
+		}
+		_mm512_mask_storeu_ps(dst + ox, m, a0);
+		if (R > 1)
+			_mm512_mask_storeu_ps(dst + ow + ox, m, a1);
+		if (R > 2)
+			_mm512_mask_storeu_ps(dst + 2 * ow + ox, m, a2);
+		if (R > 3)
+			_mm512_mask_storeu_ps(dst + 3 * ow + ox, m, a3);
+	}
+}
+
+/* The plane with n taps (stride 1 or 2); inlined with constant n and stride. */
+INLINE512 void plane512(const float *xp, int wp, int n, const int *off, const float *w,
+			int stride, float *y, int oh, int ow, bool acc)
+{
+	size_t rstep = (size_t)stride * wp;
+	int oy = 0;
+
+	for (; oy + 4 <= oh; oy += 4)
+		rows512(4, xp + oy * rstep, rstep, n, off, w, stride, y + (size_t)oy * ow, ow, acc);
+	if (oy + 2 <= oh) {
+		rows512(2, xp + oy * rstep, rstep, n, off, w, stride, y + (size_t)oy * ow, ow, acc);
+		oy += 2;
+	}
+	if (oy < oh)
+		rows512(1, xp + oy * rstep, rstep, n, off, w, stride, y + (size_t)oy * ow, ow, acc);
+}
+
+static AVX512 void dw_taps512(const float *xp, int wp, const struct ee_taps *t, int stride,
+			      float *y, int oh, int ow, bool acc)
+{
+	if (t->n == 9 && stride == 1)
+		plane512(xp, wp, 9, t->off, t->w, 1, y, oh, ow, acc);
+	else if (t->n == 9)
+		plane512(xp, wp, 9, t->off, t->w, 2, y, oh, ow, acc);
+	else if (stride == 1)
+		plane512(xp, wp, t->n, t->off, t->w, 1, y, oh, ow, acc);
+	else
+		plane512(xp, wp, t->n, t->off, t->w, 2, y, oh, ow, acc);
+}
+
+/* The EMG 5x5 taps in the order of the v8 path: the centre, then the ring's rows and
+ * sides (summed in one sweep: the same sums as two). */
+static AVX512 void dw_emg5_512(const float *xp, int wp, const float *k, bool ring, float *y,
+			       int oh, int ow)
+{
+	int off[16], i;
+	float w[16];
+
+	if (!ring) {
+		for (i = 0; i < 9; i++) {
+			off[i] = centre5[i].dy * wp + centre5[i].dx;
+			w[i] = k[centre5[i].dy * 5 + centre5[i].dx];
+		}
+		plane512(xp, wp, 9, off, w, 1, y, oh, ow, false);
+		return;
+	}
+	for (i = 0; i < 16; i++) {
+		const struct tap5 *t = i < 10 ? &ring5_rows[i] : &ring5_sides[i - 10];
+
+		off[i] = t->dy * wp + t->dx;
+		w[i] = k[t->dy * 5 + t->dx];
+	}
+	plane512(xp, wp, 16, off, w, 1, y, oh, ow, true);
+}
+
+static bool has_avx512(void)
+{
+	return __builtin_cpu_supports("avx512f");
+}
+#else
+static bool has_avx512(void)
+{
+	return false;
+}
+#define dw_taps512 dw_taps8
+#define dw_emg5_512 dw_emg5_8
+#endif
+
+void ee_dw_taps(const float *xp, int wp, const struct ee_taps *t, int stride, float *y, int oh,
+		int ow, bool accumulate)
+{
+	if ((stride == 2 || (stride == 1 && ow % 8)) && has_avx512())
+		dw_taps512(xp, wp, t, stride, y, oh, ow, accumulate);
+	else
+		dw_taps8(xp, wp, t, stride, y, oh, ow, accumulate);
+}
+
+void ee_dw_emg5(const float *xp, int wp, const float *k, bool ring, float *y, int oh, int ow)
+{
+	if (ow % 8 && has_avx512())
+		dw_emg5_512(xp, wp, k, ring, y, oh, ow);
+	else
+		dw_emg5_8(xp, wp, k, ring, y, oh, ow);
 }

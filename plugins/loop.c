@@ -6,6 +6,10 @@
  * a second buffer while fn runs the current one (its decoding loop runs on the thread
  * team when the team is free, on the feeder alone while a forward pass holds it); the
  * inputs, and so every result, are those of the plain loop.
+ *
+ * ee_loop_dataset hands small batches to streams (streams.h: consecutive batches on
+ * separate threads, callbacks in batch order) when ee_streams_count says so; then each
+ * stream prepares its own inputs and no feeder runs.
  */
 #include "loop.h"
 
@@ -13,6 +17,7 @@
 #include <stdlib.h>
 
 #include "sde.h"
+#include "streams.h"
 
 int ee_argmax(const float *v, int n)
 {
@@ -40,6 +45,16 @@ int ee_loop_check_classes(const struct ee_net *net, const struct ee_dataset *ds,
 	if (ds->num_classes > net->ck.num_classes)
 		return ee_err_set(err, EE_ERR_INPUT, "dataset '%s' has %d classes but the model "
 				  "predicts %d", ds->spec, ds->num_classes, net->ck.num_classes);
+	return EE_OK;
+}
+
+/* EE_ERR_USAGE unless samples [offset, offset + count) are inside ds. */
+static int check_range(const struct ee_dataset *ds, int offset, int count, struct ee_err *err)
+{
+	if (offset < 0 || count < 0 || offset > ds->n || count > ds->n - offset)
+		return ee_err_set(err, EE_ERR_USAGE,
+				  "samples %d..%d are outside dataset '%s' (%d samples)", offset,
+				  offset + count - 1, ds->spec, ds->n);
 	return EE_OK;
 }
 
@@ -72,10 +87,8 @@ int ee_loop_inputs(const struct ee_net *net, const struct ee_dataset *ds, int of
 	int first, cur = 0, two = ds->paths != NULL, rc = EE_OK;
 	pthread_t feeder;
 
-	if (offset < 0 || count < 0 || offset > ds->n || count > ds->n - offset)
-		return ee_err_set(err, EE_ERR_USAGE,
-				  "samples %d..%d are outside dataset '%s' (%d samples)", offset,
-				  offset + count - 1, ds->spec, ds->n);
+	if ((rc = check_range(ds, offset, count, err)) < 0)
+		return rc;
 	buf[0] = aligned_alloc(64, bytes);
 	buf[1] = two ? aligned_alloc(64, bytes) : NULL;
 	if (!buf[0] || (two && !buf[1]))
@@ -132,8 +145,16 @@ int ee_loop_dataset(struct ee_run *r, const struct ee_net *net, const struct ee_
 		    struct ee_err *err)
 {
 	struct forward f = { r, fn, ctx };
-	double t0 = ee_now();
-	int rc = ee_loop_inputs(net, ds, offset, count, r->max_batch, forward, &f, err);
+	int streams = ee_streams_count(r, count), rc;
+	double t0;
+
+	if (streams > 1)
+		return (rc = check_range(ds, offset, count, err)) < 0
+			       ? rc
+			       : ee_streams_loop(r, streams, net, ds, offset, count, fn, ctx,
+						 seconds, err);
+	t0 = ee_now();
+	rc = ee_loop_inputs(net, ds, offset, count, r->max_batch, forward, &f, err);
 
 	if (seconds)
 		*seconds = ee_now() - t0;

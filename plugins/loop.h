@@ -4,8 +4,9 @@
  * The one inference loop of eeprof: it turns samples into network inputs
  * (ee_dataset_batch), runs them, and hands each finished batch to a callback
  * that takes what it needs from the run (logits, MACs, gates) before the next
- * batch overwrites them (ee_loop_dataset: eval, profile). A caller that runs each
- * batch its own way (realexit.h: twice) takes the inputs instead (ee_loop_inputs).
+ * batch overwrites them (ee_loop_dataset: eval, profile; small batches on several
+ * threads at once, streams.h). A caller that runs each batch its own way
+ * (realexit.h: twice) takes the inputs instead (ee_loop_inputs).
  */
 #ifndef EE_LOOP_H
 #define EE_LOOP_H
@@ -35,8 +36,15 @@ int ee_loop_inputs(const struct ee_net *net, const struct ee_dataset *ds, int of
 /*
  * Runs samples [offset, offset + count) in batches of r->max_batch through r (one
  * forward pass each, added to the PAPI software-defined events) and calls fn after
- * each. *seconds (if not NULL) gets the wall time of the loop: input
+ * each, in batch order. *seconds (if not NULL) gets the wall time of the loop: input
  * preparation, forward passes and callbacks, without loading.
+ *
+ * With several threads and small batches (streams.h, ee_streams_count) consecutive
+ * batches run at once in runs of their own, one thread each: fn is then given the run
+ * that holds its batch, not r, and r gets the sums of their per-node and per-stage
+ * seconds and ring taps (its per-batch fields are not the last batch's). The results
+ * fn sees are those of a one-thread run. A run with hooks (counters, timeline) always
+ * runs every batch itself.
  */
 int ee_loop_dataset(struct ee_run *r, const struct ee_net *net, const struct ee_dataset *ds,
 		    int offset, int count, ee_batch_fn fn, void *ctx, double *seconds,

@@ -38,24 +38,6 @@ check "--help on 2 ranks prints once" "[ $rc -eq 0 ] && [ \$(grep -c '^usage: ee
 # The EMGNet sample (3 exits, gated layers) on 40 Fashion-MNIST images in batches of 8:
 # 5 batches, so 3 ranks take 2, 2 and 1 of them.
 D="fashion-mnist:test --limit 40 --batch 8"
-cat >"$T/same.py" <<'PY'
-# same.py WHOLE TRACE...: every per-sample dataset and root attribute equal (timing aside)
-import sys, h5py
-a = h5py.File(sys.argv[1])
-names = []
-a.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) and not n.startswith("timing") else None)
-assert {"index", "pred", "maxprob", "macs", "gates/open"} <= set(names), names
-assert any(n.startswith("gates/bits/") for n in names), names
-for path in sys.argv[2:]:
-    b = h5py.File(path)
-    other = []
-    b.visititems(lambda n, o: other.append(n) if isinstance(o, h5py.Dataset) and not n.startswith("timing") else None)
-    assert sorted(names) == sorted(other), (path, "datasets differ")
-    for n in names:
-        x, y = a[n][...], b[n][...]
-        assert x.dtype == y.dtype and x.shape == y.shape and (x == y).all(), (path, n)
-    assert dict(a.attrs) == dict(b.attrs), (path, "attributes")
-PY
 # ranks.py FILE P: /timing records P ranks and P wall times
 cat >"$T/ranks.py" <<'PY'
 import sys, h5py
@@ -75,18 +57,18 @@ for p in 1 2 3; do
 	check "profile on $p ranks records $p ranks" "$ranks_are '$T/p$p.h5' $p"
 done
 check "traces on 1, 2, 3 ranks = alone (pred, confidences, MACs, gate bits)" \
-	"$PY '$T/same.py' '$T/alone.h5' '$T/p1.h5' '$T/p2.h5' '$T/p3.h5'"
+	"$PY 'tests/cli/same_trace.py' '$T/alone.h5' '$T/p1.h5' '$T/p2.h5' '$T/p3.h5'"
 check "the other ranks write nothing" "[ \$(ls '$T' | grep -c 'p[123].h5') -eq 3 ] && ! ls '$T'/*.tmp-* 2>/dev/null"
 
 # One batch for two ranks: rank 1 has no sample. An offset: shards of the selection.
 mpi 2 profile "$S" --data fashion-mnist:test --limit 40 --batch 64 -o "$T/one.h5"
 "$EEPROF" profile "$S" --data fashion-mnist:test --limit 40 --batch 64 -o "$T/one-alone.h5" >/dev/null
 check "profile on 2 ranks, one batch (an idle rank) = alone" \
-	"[ $rc -eq 0 ] && $PY '$T/same.py' '$T/one-alone.h5' '$T/one.h5' && $ranks_are '$T/one.h5' 2"
+	"[ $rc -eq 0 ] && $PY 'tests/cli/same_trace.py' '$T/one-alone.h5' '$T/one.h5' && $ranks_are '$T/one.h5' 2"
 mpi 3 profile "$S" --data fashion-mnist:test --offset 13 --limit 30 --batch 8 -o "$T/off.h5"
 "$EEPROF" profile "$S" --data fashion-mnist:test --offset 13 --limit 30 --batch 8 -o "$T/off-alone.h5" >/dev/null
 check "profile --offset 13 --limit 30 on 3 ranks = alone" \
-	"[ $rc -eq 0 ] && $PY '$T/same.py' '$T/off-alone.h5' '$T/off.h5'"
+	"[ $rc -eq 0 ] && $PY 'tests/cli/same_trace.py' '$T/off-alone.h5' '$T/off.h5'"
 
 # shellcheck disable=SC2086
 "$EEPROF" eval "$S" --data $D --json >"$T/e0.json"
@@ -171,7 +153,7 @@ assert d['ranks'] == $p and len(d['rank_seconds']) == $p and min(d['rank_seconds
 \""
 done
 check "report --trace-dir on 3 ranks: the traces of a single process" \
-	"$PY '$T/same.py' '$T/alone.h5' '$T/tr3/emgnet20-w8-fmnist.h5' && [ -f '$T/tr3/emgnet20-w8-fmnist.val.h5' ]"
+	"$PY 'tests/cli/same_trace.py' '$T/alone.h5' '$T/tr3/emgnet20-w8-fmnist.h5' && [ -f '$T/tr3/emgnet20-w8-fmnist.val.h5' ]"
 # --traces: nothing to share out; rank 0 reads and writes.
 mpi 2 report --traces "$T/tr3/emgnet20-w8-fmnist.h5" "$T/tr3/resnet20-fmnist.h5" \
 	--val-traces "$T/tr3/emgnet20-w8-fmnist.val.h5,$T/tr3/resnet20-fmnist.val.h5" --no-plots -o "$T/rt"

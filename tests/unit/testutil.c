@@ -68,3 +68,14 @@ void tu_add_case(Suite *s, const char *name, const TTest *const *tests, double t
 		tcase_add_test(tc, *tests);
 	suite_add_tcase(s, tc);
 }
+
+int tu_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -26,6 +26,9 @@ int tu_close(const char *what, const float *got, const float *want, size_t n, do
 /* Adds a case of the NULL-terminated tests to s, each with timeout seconds. */
 void tu_add_case(Suite *s, const char *name, const TTest *const *tests, double timeout);
 
+/* Runs every test of s (then frees it); EXIT_SUCCESS if all passed, else EXIT_FAILURE. */
+int tu_run(Suite *s);
+
 /* A fresh temporary directory for this test process (removed by the runner). */
 const char *tu_tmpdir(void);
 
