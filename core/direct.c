@@ -115,6 +115,11 @@ INLINE void conv##SFX(const float *w, const float *bias, const int *off, int tap
 			for (q = 0; q < len; q++)                                                \
 				y[(o + r) * ystride + q] =                                       \
 					pixel(w, bias, off, taps, x, xstride, cin, q, o + r);    \
+		/* channels left over (cout not a multiple of 4, e.g. 7): the next block ends at \
+		 * cout, overlapping this one, whose channels it computes again with the same    \
+		 * sums (one channel a block is bound by the loads of its inputs) */             \
+		if (o + 4 < cout && o + 8 > cout && len >= 2 * nw)                               \
+			o = cout - 8;                                                            \
 	}                                                                                        \
 	for (; o < cout; o++) {                                                                  \
 		for (q = 0; len >= nw && q < len; q += nw)                                       \
