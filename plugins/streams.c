@@ -14,6 +14,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "core/threads.h"
 #include "sde.h"
@@ -126,6 +127,23 @@ static void run_stream(struct streams *s, struct stream *me)
 	}
 }
 
+static bool ignore_load; /* tests: ee_streams_ignore_load */
+
+void ee_streams_ignore_load(bool on)
+{
+	ignore_load = on;
+}
+
+/* The machine is busy with other work: a 1-minute load average of at least the CPUs plus
+ * the streams (the thread team's test, threads.h). */
+static bool busy(int streams)
+{
+	double load;
+
+	return !ignore_load && getloadavg(&load, 1) == 1 &&
+	       load >= (double)sysconf(_SC_NPROCESSORS_ONLN) + streams;
+}
+
 static void *stream_thread(void *arg)
 {
 	struct stream *me = arg;
@@ -207,6 +225,8 @@ int ee_streams_loop(struct ee_run *r, int streams, const struct ee_net *net,
 	double t0;
 
 	s.nbatches = (count + r->max_batch - 1) / r->max_batch;
+	if (busy(streams))
+		s.n = 1;
 	ee_threads_set(1);
 	rc = open_streams(&s, r, err);
 	t0 = ee_now();

@@ -1,23 +1,29 @@
 /*
  * check_loop.c - the inference loop (plugins/loop.h) and its streams (plugins/streams.h)
- * on the EMGNet sample checkpoint (3 exits, gated layers) and Fashion-MNIST's test split:
+ * on the EMGNet sample checkpoint (3 exits, gated layers) and Fashion-MNIST's test split,
+ * every stream running whatever the machine's load (ee_streams_ignore_load):
  *
  *  - with 2 or 3 threads at batch 1, 3 (a partial last batch) and 8 the batches run in
  *    streams (the callback is handed runs other than the caller's), the callbacks come in
  *    batch order, and every exit's logits, MACs, open counts and gate bits are those of
  *    one thread, bit for bit; the caller's run gets every layer's time;
  *  - a callback that fails stops the loop at its batch: its error, no callback after it;
+ *    of two bad image files (each stream decodes its own batch) the first in order fails
+ *    the loop, whichever was decoded first;
  *  - the rule: one thread, one batch, a hooked run or a batch of too much work keep the
  *    plain loop; a hooked run sees every layer of every sample in its own lanes.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/threads.h"
 #include "plugins/loop.h"
 #include "plugins/streams.h"
 #include "testutil.h"
+#include "tests/unit/images_data.h"
 
 #define SAMPLE "checkpoints/samples/emgnet20-w8-fmnist.h5"
 #define DATA "fashion-mnist:test"
@@ -27,10 +33,12 @@
 static struct ee_net net;
 static struct ee_dataset ds;
 
+/* The net and the dataset; every stream runs whatever the machine's load. */
 static void load(void)
 {
 	struct ee_err err = { 0 };
 
+	ee_streams_ignore_load(true);
 	ck_assert_msg(ee_net_load(&net, SAMPLE, &err) == EE_OK, "%s", err.msg);
 	ck_assert_msg(ee_dataset_open(&ds, DATA, &err) == EE_OK, "%s", err.msg);
 }
@@ -79,15 +87,26 @@ static void seen_release(struct seen *s)
 	free(s->gates);
 }
 
+/* A callback that notes the call only. */
+static int record_call(void *ctx, const struct ee_run *r, int first, struct ee_err *err)
+{
+	struct seen *s = ctx;
+
+	(void)err;
+	ck_assert_int_lt(s->calls, N);
+	s->firsts[s->calls++] = first;
+	s->other_runs |= r != s->caller;
+	return EE_OK;
+}
+
+/* The callback that notes everything of samples OFFSET.. (fails at s->fail_first). */
 static int record(void *ctx, const struct ee_run *r, int first, struct ee_err *err)
 {
 	struct seen *s = ctx;
 	const struct ee_model *m = r->m;
 	int k = net.ck.num_classes, e = m->nexits, i, x, g;
 
-	ck_assert_int_lt(s->calls, N);
-	s->firsts[s->calls++] = first;
-	s->other_runs |= r != s->caller;
+	record_call(ctx, r, first, err);
 	if (first == s->fail_first)
 		return ee_err_set(err, EE_ERR_INPUT, "batch at %d failed", first);
 	for (i = 0; i < r->n; i++) {
@@ -192,6 +211,67 @@ START_TEST(failing_callback_stops_at_its_batch)
 }
 END_TEST
 
+/* Writes n bytes of data to dir/name. */
+static void write_file(const char *dir, const char *name, const uint8_t *data, size_t n)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	ck_assert_msg((f = fopen(path, "wb")) != NULL, "%s", path);
+	ck_assert_int_eq(fwrite(data, 1, n, f), n);
+	fclose(f);
+}
+
+/* Image files: each stream decodes its own batch; of two bad files (the 3rd and 6th of 8:
+ * a/0 a/1 a/2 a/3 b/4 b/5 b/6 b/7) the first in order fails the loop, with 1 or 2 threads,
+ * after the callbacks of the two batches before it. */
+START_TEST(first_bad_image_in_order)
+{
+	char dir[256], spec[300], sub[300];
+	struct ee_dataset imgs;
+	struct ee_err err = { 0 };
+	int i, t;
+
+	load();
+	snprintf(dir, sizeof(dir), "%s/imgs", tu_tmpdir());
+	mkdir(dir, 0700);
+	for (i = 0; i < 2; i++) {
+		snprintf(sub, sizeof(sub), "%s/%c", dir, "ab"[i]);
+		mkdir(sub, 0700);
+	}
+	for (i = 0; i < 8; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "%c/%d.jpg", i < 4 ? 'a' : 'b', i);
+		write_file(dir, name, jpeg_rgb, i == 2 || i == 5 ? 40 : sizeof(jpeg_rgb));
+	}
+	snprintf(spec, sizeof(spec), "imagefolder:%s", dir);
+	ck_assert_msg(ee_dataset_open(&imgs, spec, &err) == EE_OK, "%s", err.msg);
+	ck_assert_int_eq(imgs.n, 8);
+	for (t = 1; t <= 2; t++) {
+		struct seen s;
+		struct ee_run r;
+
+		ee_threads_set(t);
+		ck_assert(ee_run_init(&r, &net.model, 1, false, &err) == EE_OK);
+		seen_init(&s);
+		s.caller = &r;
+		ck_assert_int_eq(ee_streams_count(&r, 8), t);
+		ck_assert_int_eq(ee_loop_dataset(&r, &net, &imgs, 0, 8, record_call, &s, NULL, &err),
+				 EE_ERR_INPUT);
+		ck_assert_msg(strstr(err.msg, "/a/2.jpg'") != NULL, "threads %d: %s", t, err.msg);
+		ck_assert_int_eq(s.calls, 2);
+		ck_assert_int_eq(s.firsts[0] + 1, s.firsts[1]);
+		seen_release(&s);
+		ee_run_release(&r);
+		ee_threads_set(1);
+	}
+	ee_dataset_release(&imgs);
+	unload();
+}
+END_TEST
+
 struct hooked {
 	int begins[4][256]; /* [lane][node] */
 };
@@ -262,7 +342,8 @@ END_TEST
 int main(void)
 {
 	const TTest *const tests[] = { streams_give_one_threads_results,
-				       failing_callback_stops_at_its_batch, the_rule, NULL };
+				       failing_callback_stops_at_its_batch, first_bad_image_in_order,
+				       the_rule, NULL };
 	Suite *s = suite_create("loop");
 
 	tu_add_case(s, "loop", tests, 300);
