@@ -43,7 +43,7 @@
  * (read once per loop; the thread team's test, threads.h) one stream runs every batch on
  * the calling thread. Linux schedules a session's threads as one group with one CPU
  * share (autogroup), so with other work on every CPU a second thread brings the process
- * no more CPU, and each wait for a turn gives up part of the share (measured: 0.84-1.06x
+ * no more CPU, and each wait for a turn gives up part of the share (measured: 0.80-1.06x
  * of one thread at load 8.4 on 2 CPUs with two streams). The results are the same.
  */
 #ifndef EE_STREAMS_H
