@@ -8,10 +8,14 @@
  * table: region, output shape, MACs (min-max for gated layers), other ops.
  * The input normalisation (mean, std per channel) is shown too: eval, profile
  * and report apply it to every dataset image, and export.py never guesses it.
+ * So is the training record a trained file carries (checkpoints/train.py: epochs,
+ * seed, training seconds, recipe), so that samples can be compared for effort.
  */
 #include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "analyzer.h"
 #include "plugins/net.h"
@@ -97,6 +101,15 @@ static void print_floats(const char *label, const float *v, int n)
 	printf("\n");
 }
 
+/* A number of the training record, null where the file has none. */
+static void json_opt(struct ee_json *j, const char *key, double v)
+{
+	if (isnan(v))
+		ee_json_null(j, key);
+	else
+		ee_json_num(j, key, v);
+}
+
 static void print_json(const struct ee_net *net, bool layers)
 {
 	const struct ee_model *m = &net->model;
@@ -120,6 +133,10 @@ static void print_json(const struct ee_net *net, bool layers)
 	ee_json_int(&j, "gated_layers", m->ngated);
 	ee_json_str(&j, "source", net->ck.source);
 	ee_json_str(&j, "dataset", net->ck.dataset);
+	ee_json_str(&j, "recipe", net->ck.recipe);
+	json_opt(&j, "epochs", net->ck.epochs);
+	json_opt(&j, "seed", net->ck.seed);
+	json_opt(&j, "train_seconds", net->ck.train_seconds);
 	ee_json_begin(&j, "exits", '[');
 	for (k = 0; k < m->nexits; k++) {
 		struct exit_cost c = exit_cost(m, k);
@@ -176,6 +193,38 @@ static void print_layers(const struct ee_model *m)
 	ee_table_release(&t);
 }
 
+/* "trained     12 epochs, seed 1, 5816.5 s (97 min)" with what the file records, then the
+ * recipe one "; "-separated clause a line. */
+static void print_training(const struct ee_ckpt *ck)
+{
+	const char *r = ck->recipe, *sep;
+	const char *comma = "";
+
+	if (!isnan(ck->epochs) || !isnan(ck->seed) || !isnan(ck->train_seconds)) {
+		printf("trained     ");
+		if (!isnan(ck->epochs)) {
+			printf("%.0f epoch%s", ck->epochs, ck->epochs == 1 ? "" : "s");
+			comma = ", ";
+		}
+		if (!isnan(ck->seed)) {
+			printf("%sseed %.0f", comma, ck->seed);
+			comma = ", ";
+		}
+		if (!isnan(ck->train_seconds))
+			printf("%s%.1f s of training (%.0f min)", comma, ck->train_seconds,
+			       ck->train_seconds / 60);
+		printf("\n");
+	}
+	if (!r[0])
+		return;
+	printf("recipe      ");
+	while ((sep = strstr(r, "; "))) {
+		printf("%.*s;\n            ", (int)(sep - r), r);
+		r = sep + 2;
+	}
+	printf("%s\n", r);
+}
+
 static void print_text(const struct ee_net *net, bool layers)
 {
 	static const char *const head[] = { "exit", "MACs standalone", "MACs cascade", "other ops",
@@ -197,6 +246,7 @@ static void print_text(const struct ee_net *net, bool layers)
 		printf("source      %s\n", net->ck.source);
 	if (net->ck.dataset[0])
 		printf("dataset     %s\n", net->ck.dataset);
+	print_training(&net->ck);
 	printf("\n");
 	ee_table_init(&t, 5, head);
 	for (k = 0; k < m->nexits; k++) {

@@ -131,17 +131,37 @@ static int read_directory(struct ee_ckpt *ck, struct ee_err *err)
 }
 
 /* A required integer attribute in [lo, hi]. */
+/* Optional number attribute: *out = NaN when absent; refused when it is not one number,
+ * lies outside [lo, hi] or, when whole, has a fraction. */
+static int attr_opt(struct ee_ckpt *ck, const char *name, double lo, double hi, bool whole,
+		    double *out, struct ee_err *err)
+{
+	double v;
+	int n, rc = ee_h5_attr_doubles(ck->file, name, &v, 1, &n);
+
+	*out = NAN;
+	if (rc == 0)
+		return EE_OK;
+	if (rc != 1)
+		return FAIL(err, "checkpoint '%s': attribute '%s' is malformed (not one number)",
+			    ck->path, name);
+	if (!(v >= lo && v <= hi) || (whole && v != floor(v)))
+		return FAIL(err, "checkpoint '%s': attribute '%s' = %.15g is out of range [%.15g, "
+			    "%.15g]%s", ck->path, name, v, lo, hi, whole ? " or not whole" : "");
+	*out = v;
+	return EE_OK;
+}
+
 static int attr_int(struct ee_ckpt *ck, const char *name, int lo, int hi, int *out,
 		    struct ee_err *err)
 {
 	double v;
-	int n;
+	int rc = attr_opt(ck, name, lo, hi, true, &v, err);
 
-	if (ee_h5_attr_doubles(ck->file, name, &v, 1, &n) != 1)
+	if (rc < 0)
+		return rc;
+	if (isnan(v))
 		return FAIL(err, "checkpoint '%s': missing or malformed attribute '%s'", ck->path, name);
-	if (!(v >= lo && v <= hi) || v != (int)v)
-		return FAIL(err, "checkpoint '%s': attribute '%s' = %.15g is out of range [%d, %d]",
-			    ck->path, name, v, lo, hi);
 	*out = (int)v;
 	return EE_OK;
 }
@@ -224,7 +244,7 @@ static int read_options(struct ee_ckpt *ck, struct ee_err *err)
 	size_t i;
 
 	double v;
-	int n;
+	int n, rc;
 
 	ck->bn_eps = 1e-5f;
 	if (ee_h5_attr_doubles(ck->file, "bn_eps", &v, 1, &n) == 1) {
@@ -239,6 +259,10 @@ static int read_options(struct ee_ckpt *ck, struct ee_err *err)
 		if (ee_h5_attr_string(ck->file, text[i].name, text[i].buf, text[i].size) < 0)
 			return FAIL(err, "checkpoint '%s': attribute '%s' is not a readable string",
 				    ck->path, text[i].name);
+	if ((rc = attr_opt(ck, "epochs", 0, 1e6, true, &ck->epochs, err)) < 0 ||
+	    (rc = attr_opt(ck, "seed", -0x1p53, 0x1p53, true, &ck->seed, err)) < 0 ||
+	    (rc = attr_opt(ck, "train_seconds", 0, 1e12, false, &ck->train_seconds, err)) < 0)
+		return rc;
 	return EE_OK;
 }
 

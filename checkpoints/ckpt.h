@@ -14,6 +14,9 @@
  *     bn_eps          float, default 1e-5
  *     stem_maxpool    int 0/1 (resnet only), default: 1 for a 7x7 stem, 0 for 3x3
  *     source, source_sha256, exporter, dataset, recipe, dropped_tensors  (free text)
+ *     epochs, seed, train_seconds  (optional numbers, the training record that
+ *                     checkpoints/train.py writes: whole epochs in [0, 1e6], a whole seed
+ *                     with |seed| <= 2^53, seconds in [0, 1e12])
  *  2. /state_dict/<key>  one float32 dataset per PyTorch state_dict() key, named
  *     exactly as the key (dots kept, "module." stripped), PyTorch's shape.
  *  3. /eval/test_accuracy, /eval/val_accuracy  (optional) float64 [exits],
@@ -68,7 +71,8 @@ struct ee_ckpt {
 	float mean[EE_MAX_CHANNELS], std[EE_MAX_CHANNELS]; /* [input.c] */
 	float bn_eps;
 	int stem_maxpool;           /* -1 if the attribute is absent */
-	char source[256], sha256[72], exporter[64], dataset[256], recipe[512];
+	char source[256], sha256[72], exporter[64], dataset[256], recipe[2048];
+	double epochs, seed, train_seconds; /* the training record; NaN where absent */
 	int n_test_acc, n_val_acc;
 	double test_acc[EE_MAX_EXITS], val_acc[EE_MAX_EXITS]; /* /eval, shallow to deep */
 	int nt;

@@ -51,7 +51,7 @@ static inline float pixel(const float *w, const float *bias, const int *off, int
  *              a multiple of the block overlaps the one before: it recomputes some pixels
  *              with the same result instead of a scalar tail.
  */
-#define DIRECT_KERNELS(SFX, V)                                                                   \
+#define DIRECT_KERNELS(SFX, V, WIDE)                                                                   \
 INLINE void block4##SFX(const float *w, const float *bias, const int *off, int taps,             \
 			const float *x, size_t xstride, int cin, size_t q, float *y,             \
 			size_t ystride, int o)                                                   \
@@ -84,6 +84,52 @@ INLINE void block4##SFX(const float *w, const float *bias, const int *off, int t
 	STOREV(y + 3 * ystride, a3), STOREV(y + 3 * ystride + nw, c3);                           \
 }                                                                                                \
                                                                                                  \
+/* 8 output channels x 2 NW pixels: 16 sums, for 32-register (AVX-512) targets. */            \
+INLINE void block8##SFX(const float *w, const float *bias, const int *off, int taps,             \
+			const float *x, size_t xstride, int cin, size_t q, float *y,             \
+			size_t ystride, int o)                                                   \
+{                                                                                                \
+	const int nw = sizeof(V) / sizeof(float);                                                \
+	size_t terms = (size_t)cin * taps;                                                       \
+	const float *w0 = w + o * terms;                                                         \
+	V a0, a1, a2, a3, a4, a5, a6, a7, c0, c1, c2, c3, c4, c5, c6, c7, u, v;                  \
+	int i, t;                                                                                \
+                                                                                                 \
+	a0 = c0 = (V){ 0 } + (bias ? bias[o] : 0.0f);                                            \
+	a1 = c1 = (V){ 0 } + (bias ? bias[o + 1] : 0.0f);                                        \
+	a2 = c2 = (V){ 0 } + (bias ? bias[o + 2] : 0.0f);                                        \
+	a3 = c3 = (V){ 0 } + (bias ? bias[o + 3] : 0.0f);                                        \
+	a4 = c4 = (V){ 0 } + (bias ? bias[o + 4] : 0.0f);                                        \
+	a5 = c5 = (V){ 0 } + (bias ? bias[o + 5] : 0.0f);                                        \
+	a6 = c6 = (V){ 0 } + (bias ? bias[o + 6] : 0.0f);                                        \
+	a7 = c7 = (V){ 0 } + (bias ? bias[o + 7] : 0.0f);                                        \
+	for (i = 0; i < cin; i++) {                                                              \
+		const float *xi = x + i * xstride + q;                                           \
+                                                                                                 \
+		for (t = 0; t < taps; t++, w0++) {                                               \
+			LOADV(u, xi + off[t]);                                                   \
+			LOADV(v, xi + off[t] + nw);                                              \
+			a0 += w0[0] * u, c0 += w0[0] * v;                                        \
+			a1 += w0[terms] * u, c1 += w0[terms] * v;                                \
+			a2 += w0[2 * terms] * u, c2 += w0[2 * terms] * v;                        \
+			a3 += w0[3 * terms] * u, c3 += w0[3 * terms] * v;                        \
+			a4 += w0[4 * terms] * u, c4 += w0[4 * terms] * v;                        \
+			a5 += w0[5 * terms] * u, c5 += w0[5 * terms] * v;                        \
+			a6 += w0[6 * terms] * u, c6 += w0[6 * terms] * v;                        \
+			a7 += w0[7 * terms] * u, c7 += w0[7 * terms] * v;                        \
+		}                                                                                \
+	}                                                                                        \
+	y += o * ystride + q;                                                                    \
+	STOREV(y, a0), STOREV(y + nw, c0), y += ystride;                                         \
+	STOREV(y, a1), STOREV(y + nw, c1), y += ystride;                                         \
+	STOREV(y, a2), STOREV(y + nw, c2), y += ystride;                                         \
+	STOREV(y, a3), STOREV(y + nw, c3), y += ystride;                                         \
+	STOREV(y, a4), STOREV(y + nw, c4), y += ystride;                                         \
+	STOREV(y, a5), STOREV(y + nw, c5), y += ystride;                                         \
+	STOREV(y, a6), STOREV(y + nw, c6), y += ystride;                                         \
+	STOREV(y, a7), STOREV(y + nw, c7);                                                       \
+}                                                                                                \
+                                                                                                 \
 INLINE void block1##SFX(const float *w, const float *bias, const int *off, int taps,             \
 			const float *x, size_t xstride, int cin, size_t q, float *y, int o)      \
 {                                                                                                \
@@ -107,7 +153,11 @@ INLINE void conv##SFX(const float *w, const float *bias, const int *off, int tap
 	size_t q;                                                                                \
 	int o, r;                                                                                \
                                                                                                  \
-	for (o = 0; o + 4 <= cout; o += 4) {                                                     \
+	for (o = 0; WIDE && len >= 2 * nw && o + 8 <= cout; o += 8)                               \
+		for (q = 0; q < len; q += 2 * nw)                                                \
+			block8##SFX(w, bias, off, taps, x, xstride, cin,                         \
+				    q + 2 * nw <= len ? q : len - 2 * nw, y, ystride, o);        \
+	for (; o + 4 <= cout; o += 4) {                                                          \
 		for (q = 0; len >= 2 * nw && q < len; q += 2 * nw)                               \
 			block4##SFX(w, bias, off, taps, x, xstride, cin,                         \
 				    q + 2 * nw <= len ? q : len - 2 * nw, y, ystride, o);        \
@@ -143,7 +193,7 @@ INLINE void taps##SFX(const float *w, const float *bias, const int *off, int tap
 		conv##SFX(w, bias, o, taps, x, xstride, cin, cout, len, y, ystride);             \
 }
 
-DIRECT_KERNELS(8, v8)
+DIRECT_KERNELS(8, v8, false)
 
 EE_KERNEL
 static void direct8(const float *w, const float *bias, const int *off, int taps, const float *x,
@@ -153,7 +203,7 @@ static void direct8(const float *w, const float *bias, const int *off, int taps,
 }
 
 #ifdef HAVE_V16
-DIRECT_KERNELS(16, v16)
+DIRECT_KERNELS(16, v16, true)
 
 static AVX512 void direct16(const float *w, const float *bias, const int *off, int taps,
 			    const float *x, size_t xstride, int cin, int cout, size_t len, float *y,

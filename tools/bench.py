@@ -65,9 +65,9 @@ MODELS = [
     dict(name="emgnet20 sample (fashion-mnist)", sample="checkpoints/samples/emgnet20-w8-fmnist.h5",
          shape=(1, 32, 32), images={1: 64, 8: 256, 64: 512}),
     dict(name="sdresnet18 sample (fashion-mnist)",
-         sample="checkpoints/samples/sdresnet18-w8-fmnist.h5", shape=(1, 32, 32),
+         sample="checkpoints/samples/sdresnet18-w7-fmnist.h5", shape=(1, 32, 32),
          images={1: 64, 8: 256, 64: 512}),
-    dict(name="scan18 sample (fashion-mnist)", sample="checkpoints/samples/scan18-w8-fmnist.h5",
+    dict(name="scan18 sample (fashion-mnist)", sample="checkpoints/samples/scan18-w7-fmnist.h5",
          shape=(1, 32, 32), images={1: 64, 8: 256, 64: 512}),
 ]
 PAIR_BATCHES = (1, 8, 64)

@@ -26,7 +26,7 @@ import time
 import h5py
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-SAMPLES = ["emgnet20-w8-fmnist", "resnet20-fmnist", "scan18-w8-fmnist", "sdresnet18-w8-fmnist"]
+SAMPLES = ["emgnet20-w8-fmnist", "resnet20-fmnist", "scan18-w7-fmnist", "sdresnet18-w7-fmnist"]
 
 
 def mpirun(n):

@@ -77,6 +77,12 @@ def main(out):
     write_ckpt(j("mean_huge.h5"), sd, mean=np.array([1e300]))
     write_ckpt(j("std_tiny.h5"), sd, std=np.array([1e-30]))
     write_ckpt(j("fractional.h5"), sd, input_shape=np.array([1, 32.5, 32]))
+    # The training record (checkpoints/train.py's attributes), good and malformed.
+    write_ckpt(j("trained.h5"), sd, epochs=np.int64(12), seed=np.int64(2),
+               train_seconds=np.float64(5816.5), recipe="arch resnet-cifar; 12 epochs, seed 2")
+    write_ckpt(j("epochs_frac.h5"), sd, epochs=np.float64(2.5))
+    write_ckpt(j("seed_text.h5"), sd, seed="one")
+    write_ckpt(j("seconds_neg.h5"), sd, train_seconds=np.float64(-1))
     bad = dict(sd)
     bad["layer1.0.bn1.running_var"] = bad["layer1.0.bn1.running_var"].copy()
     bad["layer1.0.bn1.running_var"][3] = -0.5

@@ -66,6 +66,18 @@ import json,sys; d=json.load(open('$T/info.json'))
 assert d['arch']=='resnet-cifar' and d['num_classes']==10 and d['input_shape']==[1,32,32]
 assert len(d['exits'])==1 and d['exits'][0]['macs_min']==d['exits'][0]['macs_max']>0
 assert d['params']>0 and len(d['layers'])>10
+assert d['epochs'] is None and d['seed'] is None and d['train_seconds'] is None and d['recipe']==''
+\""
+check "info: no training record, no 'trained' or 'recipe' line" \
+	"! '$EEPROF' info '$F/good.h5' | grep -Eq '^(trained|recipe) '"
+expect_ok "info of a trained file" "$EEPROF" info "$F/trained.h5"
+check "info: the training record" "grep -qx 'trained     12 epochs, seed 2, 5816.5 s of training (97 min)' '$T/out' &&
+	grep -qx 'recipe      arch resnet-cifar;' '$T/out' && grep -qx '            12 epochs, seed 2' '$T/out'"
+expect_ok "info --json of a trained file" "$EEPROF" info "$F/trained.h5" --json
+check "info json: the training record" "$PY -c \"
+import json; d=json.load(open('$T/out'))
+assert (d['epochs'], d['seed'], d['train_seconds']) == (12, 2, 5816.5), d
+assert d['recipe'] == 'arch resnet-cifar; 12 epochs, seed 2', d['recipe']
 \""
 
 expect_ok "infer" "$EEPROF" infer "$F/good.h5" --input "$F/images.h5" --output "$T/y.h5" --batch 2

@@ -1,6 +1,7 @@
 # t0060-samples.sh - every bundled sample checkpoint, evaluated by eeprof over all
 # 10,000 Fashion-MNIST test images, reproduces the per-exit accuracy PyTorch measured
-# at export (/eval/test_accuracy) to within 5 images.
+# at export (/eval/test_accuracy) to within 5 images; every sample records its training
+# (epochs, seed 1, training time, recipe: eeprof info).
 . tests/cli/lib.sh
 n=0
 for ckpt in checkpoints/samples/*.h5; do
@@ -29,4 +30,12 @@ done | sort -u | tr '\n' ' ')
 for want in emgnet sdresnet scan resnet; do
 	check "a sample of every family: $want (have: $archs)" \
 		"echo ' $archs' | grep -Eq ' $want( |-cifar )'"
+done
+# Issue 18: every sample carries its training record, seed 1 (the samples' seed).
+for ckpt in checkpoints/samples/*.h5; do
+	check "$(basename "$ckpt" .h5): eeprof info shows its epochs, seed 1 and training time" \
+		"'$EEPROF' info '$ckpt' --json | $PY -c \"
+import json, sys; d = json.load(sys.stdin)
+assert d['epochs'] >= 1 and d['seed'] == 1 and d['train_seconds'] > 0 and d['recipe'], d
+\""
 done
