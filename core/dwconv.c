@@ -232,7 +232,8 @@ static void dw_emg5_8(const float *xp, int wp, const float *k, bool ring, float 
 /* ---------------------------------------------------------------- AVX-512 */
 
 /*
- * On CPUs with AVX-512, the planes the 8-float path leaves (partly) scalar: rows whose
+ * On CPUs with AVX-512: the EMG centre, 8 output rows at once sharing each input load
+ * (centre512), and the planes the 8-float path leaves (partly) scalar: rows whose
  * width is not a multiple of 8 (EMGNet's 10x10 and 5x5 branch planes) and stride 2. Every
  * output row is swept 16 columns at a time with a masked last block, 4 rows at once, and
  * stride 2 reads 32 input columns and keeps the even ones with one permute. (Where the
@@ -342,22 +343,65 @@ static AVX512 void dw_taps512(const float *xp, int wp, const struct ee_taps *t, 
 		plane512(xp, wp, t->n, t->off, t->w, 2, y, oh, ow, acc);
 }
 
-/* The EMG 5x5 taps in the order of the v8 path: the centre, then the ring's rows and
+/*
+ * The EMG centre (the 5x5's 3x3 taps at rows and columns 1..3) of output rows [0, R)
+ * (R <= 8): each input vector is loaded once and added into the up to three output rows
+ * that use it, R sums per column block at once. Each output still adds its taps in the
+ * centre's row-major order (input rows in order, then columns), as the v8 path.
+ */
+INLINE512 void centre_rows(int R, const float *xp, int wp, const __m512 *kv, float *dst, int ow)
+{
+	int ox, j, dx, o;
+
+	for (ox = 0; ox < ow; ox += 16) {
+		int cnt = ow - ox < 16 ? ow - ox : 16;
+		__mmask16 m = (__mmask16)((1u << cnt) - 1);
+		__m512 a[8];
+
+		UNROLL for (o = 0; o < R; o++)
+			a[o] = _mm512_setzero_ps();
+		UNROLL for (j = 1; j <= R + 2; j++)
+			UNROLL for (dx = 1; dx <= 3; dx++) {
+				__m512 u = _mm512_maskz_loadu_ps(m, xp + (size_t)j * wp + ox + dx);
+
+				UNROLL for (o = 0; o < R; o++)
+					if (j - o >= 1 && j - o <= 3)
+						a[o] = _mm512_fmadd_ps(kv[(j - o - 1) * 3 + dx - 1], u,
+								       a[o]);
+			}
+		UNROLL for (o = 0; o < R; o++)
+			_mm512_mask_storeu_ps(dst + (size_t)o * ow + ox, m, a[o]);
+	}
+}
+
+static AVX512 void centre512(const float *xp, int wp, const float *k, float *y, int oh, int ow)
+{
+	__m512 kv[9];
+	int oy = 0, i;
+
+	for (i = 0; i < 9; i++)
+		kv[i] = _mm512_set1_ps(k[(i / 3 + 1) * 5 + i % 3 + 1]);
+	for (; oy + 8 <= oh; oy += 8)
+		centre_rows(8, xp + (size_t)oy * wp, wp, kv, y + (size_t)oy * ow, ow);
+	if (oy + 4 <= oh) {
+		centre_rows(4, xp + (size_t)oy * wp, wp, kv, y + (size_t)oy * ow, ow);
+		oy += 4;
+	}
+	if (oy + 2 <= oh) {
+		centre_rows(2, xp + (size_t)oy * wp, wp, kv, y + (size_t)oy * ow, ow);
+		oy += 2;
+	}
+	if (oy < oh)
+		centre_rows(1, xp + (size_t)oy * wp, wp, kv, y + (size_t)oy * ow, ow);
+}
+
+/* The EMG ring's 16 taps added to y in the order of the v8 path: its rows, then its
  * sides (summed in one sweep: the same sums as two). */
-static AVX512 void dw_emg5_512(const float *xp, int wp, const float *k, bool ring, float *y,
-			       int oh, int ow)
+static AVX512 void ring512(const float *xp, int wp, const float *k, float *y, int oh, int ow)
 {
 	int off[16], i;
 	float w[16];
 
-	if (!ring) {
-		for (i = 0; i < 9; i++) {
-			off[i] = centre5[i].dy * wp + centre5[i].dx;
-			w[i] = k[centre5[i].dy * 5 + centre5[i].dx];
-		}
-		plane512(xp, wp, 9, off, w, 1, y, oh, ow, false);
-		return;
-	}
 	for (i = 0; i < 16; i++) {
 		const struct tap5 *t = i < 10 ? &ring5_rows[i] : &ring5_sides[i - 10];
 
@@ -377,7 +421,8 @@ static bool has_avx512(void)
 	return false;
 }
 #define dw_taps512 dw_taps8
-#define dw_emg5_512 dw_emg5_8
+#define centre512(xp, wp, k, y, oh, ow) dw_emg5_8(xp, wp, k, false, y, oh, ow)
+#define ring512(xp, wp, k, y, oh, ow) dw_emg5_8(xp, wp, k, true, y, oh, ow)
 #endif
 
 void ee_dw_taps(const float *xp, int wp, const struct ee_taps *t, int stride, float *y, int oh,
@@ -391,8 +436,10 @@ void ee_dw_taps(const float *xp, int wp, const struct ee_taps *t, int stride, fl
 
 void ee_dw_emg5(const float *xp, int wp, const float *k, bool ring, float *y, int oh, int ow)
 {
-	if (ow % 8 && has_avx512())
-		dw_emg5_512(xp, wp, k, ring, y, oh, ow);
+	if (!ring && has_avx512())
+		centre512(xp, wp, k, y, oh, ow);
+	else if (ring && ow % 8 && has_avx512())
+		ring512(xp, wp, k, y, oh, ow);
 	else
 		dw_emg5_8(xp, wp, k, ring, y, oh, ow);
 }
