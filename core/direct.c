@@ -165,6 +165,11 @@ INLINE void conv##SFX(const float *w, const float *bias, const int *off, int tap
 			for (q = 0; q < len; q++)                                                \
 				y[(o + r) * ystride + q] =                                       \
 					pixel(w, bias, off, taps, x, xstride, cin, q, o + r);    \
+		/* channels left over (cout not a multiple of 4, e.g. 7): the next block ends at \
+		 * cout, overlapping this one, whose channels it computes again with the same    \
+		 * sums (one channel a block is bound by the loads of its inputs) */             \
+		if (o + 4 < cout && o + 8 > cout && len >= 2 * nw)                               \
+			o = cout - 8;                                                            \
 	}                                                                                        \
 	for (; o < cout; o++) {                                                                  \
 		for (q = 0; len >= nw && q < len; q += nw)                                       \
@@ -175,7 +180,8 @@ INLINE void conv##SFX(const float *w, const float *bias, const int *off, int tap
 	}                                                                                        \
 }                                                                                                \
                                                                                                  \
-/* conv with a constant tap count for 1x1 and 3x3, so that the tap loop disappears. */          \
+/* conv with a constant tap count for 1x1, 2x2 (transposed 4x4 stride-2 convs, sub-pixel    \
+ * form) and 3x3, so that the tap loop disappears. */                                            \
 INLINE void taps##SFX(const float *w, const float *bias, const int *off, int taps,               \
 		      const float *x, size_t xstride, int cin, int cout, size_t len, float *y,   \
 		      size_t ystride)                                                            \
@@ -189,6 +195,8 @@ INLINE void taps##SFX(const float *w, const float *bias, const int *off, int tap
 			  ystride);                                                              \
 	else if (taps == 9)                                                                      \
 		conv##SFX(w, bias, o, 9, x, xstride, cin, cout, len, y, ystride);                \
+	else if (taps == 4)                                                                      \
+		conv##SFX(w, bias, o, 4, x, xstride, cin, cout, len, y, ystride);                \
 	else                                                                                     \
 		conv##SFX(w, bias, o, taps, x, xstride, cin, cout, len, y, ystride);             \
 }
