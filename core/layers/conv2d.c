@@ -155,7 +155,7 @@ static bool use_wino(const struct ee_conv2d *cv, int n)
 static size_t dense_workspace(const struct ee_conv2d *cv, int n)
 {
 	const struct ee_layer *l = &cv->base;
-	size_t plane = (size_t)l->out.h * l->out.w, k = (size_t)cv->cin / cv->groups * cv->kh * cv->kw;
+	size_t plane = (size_t)l->out.h * l->out.w, k = (size_t)col_rows(cv);
 	int nb = gemm_batch_max(n, l->out.h * l->out.w, col_rows(cv));
 
 	if (is_depthwise(cv))
@@ -181,7 +181,7 @@ static int conv_prepare(struct ee_layer *l, struct ee_err *err)
 	struct ee_conv2d *cv = (struct ee_conv2d *)l;
 	/* bias was given room by the builder when the conv had none */
 	int rc = ee_bn_fold(&cv->bn, cv->cout, cv->weight, 1,
-			    (size_t)cv->cin / cv->groups * cv->kh * cv->kw, cv->bias, err);
+			    (size_t)col_rows(cv), cv->bias, err);
 
 	if (rc == EE_OK && cv->wino)
 		ee_wino_weights(cv->weight, cv->cin, cv->cout, cv->wino);
@@ -264,7 +264,7 @@ static void fill_columns(const struct ee_conv2d *cv, struct ee_exec *x, int i0, 
 			 float *col)
 {
 	struct conv_loop c = { cv, x, &x->in[0], &x->out, i0, nb, g, col };
-	double floats = (double)nb * cv->cin / cv->groups * cv->kh * cv->kw * x->out.h * x->out.w;
+	double floats = (double)nb * col_rows(cv) * x->out.h * x->out.w;
 
 	ee_parallel_for(x->threads, (long)nb * (cv->cin / cv->groups), 4.0 * floats, columns_range,
 			&c);
