@@ -83,9 +83,41 @@ static void valid_range(int w, int ow, int stride, int pad, int d, int *lo, int 
 		*lo = *hi;
 }
 
-EE_KERNEL
-void ee_im2col(const float *x, int c, int h, int w, int kh, int kw, int stride, int pad, int oh,
-	       int ow, float *col, size_t ldcol)
+/*
+ * im2col of a strided window without padding (stride > 1: the patch convolutions of
+ * exit heads, whose windows tile the image), image row by image row: output pixel ox
+ * of row oy reads kw contiguous inputs from ox * stride, which go to kw rows of col.
+ * Reading contiguous runs instead of gathering every stride-th input per row of col,
+ * which costs a loop per (tap, output row): on the 4x4 outputs of 8x8 patches, a loop
+ * per 4 floats.
+ */
+static void im2col_unpadded(const float *x, int c, int h, int w, int kh, int kw, int stride,
+			    int oh, int ow, float *col, size_t ldcol)
+{
+	int ch, dy, dx, oy, ox;
+
+	for (ch = 0; ch < c; ch++)
+		for (dy = 0; dy < kh; dy++) {
+			float *rows = col + (size_t)(ch * kh + dy) * kw * ldcol;
+
+			for (oy = 0; oy < oh; oy++) {
+				const float *src = x + ((size_t)ch * h + oy * stride + dy) * w;
+				float *dst = rows + (size_t)oy * ow;
+
+				for (ox = 0; ox < ow; ox++, src += stride)
+					for (dx = 0; dx < kw; dx++)
+						dst[dx * ldcol + ox] = src[dx];
+			}
+		}
+}
+
+/* The general im2col (see ee_im2col); inlined twice: with wide output rows of stride 2
+ * (vec), whose gathers vectorise for a constant stride, and for the rest, where short
+ * vectorised gathers would cost more than they save. */
+static inline __attribute__((always_inline)) void im2col_rows(const float *x, int c, int h,
+							      int w, int kh, int kw, int stride,
+							      int pad, int oh, int ow, float *col,
+							      size_t ldcol, bool vec)
 {
 	int ch, dy, dx, oy, ox;
 
@@ -110,12 +142,9 @@ void ee_im2col(const float *x, int c, int h, int w, int kh, int kw, int stride, 
 						dst[ox] = 0;
 					if (stride == 1)
 						memcpy(dst + lo, src + lo, (size_t)(hi - lo) * sizeof(float));
-					else if (stride == 2) /* constant strides vectorise (permutes) */
+					else if (vec)
 						EE_SIMD for (ox = lo; ox < hi; ox++)
-							dst[ox] = src[2 * ox];
-					else if (stride == 3)
-						EE_SIMD for (ox = lo; ox < hi; ox++)
-							dst[ox] = src[3 * ox];
+							dst[ox] = src[ox * stride];
 					else
 						for (ox = lo; ox < hi; ox++)
 							dst[ox] = src[ox * stride];
@@ -123,6 +152,18 @@ void ee_im2col(const float *x, int c, int h, int w, int kh, int kw, int stride, 
 						dst[ox] = 0;
 				}
 			}
+}
+
+EE_KERNEL
+void ee_im2col(const float *x, int c, int h, int w, int kh, int kw, int stride, int pad, int oh,
+	       int ow, float *col, size_t ldcol)
+{
+	if (stride > 1 && pad == 0 && kw > 1)
+		im2col_unpadded(x, c, h, w, kh, kw, stride, oh, ow, col, ldcol);
+	else if (stride == 2 && ow >= 8)
+		im2col_rows(x, c, h, w, kh, kw, 2, pad, oh, ow, col, ldcol, true);
+	else
+		im2col_rows(x, c, h, w, kh, kw, stride, pad, oh, ow, col, ldcol, false);
 }
 
 /*
@@ -385,8 +426,32 @@ void ee_pool_plane(const float *x, int h, int w, int k, int stride, int pad, boo
 {
 	size_t i, len = (size_t)oh * ow;
 	float fill = max ? -INFINITY : 0.0f, area = (float)(k * k);
-	int dy, dx;
+	int dy, dx, oy, ox;
 
+	if (ow < 8) { /* window by window: a sweep per tap costs a call per tap and row, and
+		       * gains nothing from vectors on narrow rows (4x4 windows on 4x4 planes,
+		       * SCAN's exits: 10 us a sample); the same taps in the same order */
+		for (oy = 0; oy < oh; oy++)
+			for (ox = 0; ox < ow; ox++) {
+				float acc = fill;
+
+				for (dy = 0; dy < k; dy++) {
+					int iy = oy * stride + dy - pad;
+
+					for (dx = 0; iy >= 0 && iy < h && dx < k; dx++) {
+						int ix = ox * stride + dx - pad;
+						float v;
+
+						if (ix < 0 || ix >= w) /* padding: skipped */
+							continue;
+						v = x[(size_t)iy * w + ix];
+						acc = max ? (v > acc ? v : acc) : acc + v;
+					}
+				}
+				y[(size_t)oy * ow + ox] = max ? acc : acc / area;
+			}
+		return;
+	}
 	EE_SIMD for (i = 0; i < len; i++)
 		y[i] = fill;
 	for (dy = 0; dy < k; dy++)

@@ -58,6 +58,9 @@ struct ee_conv_transpose2d {
 	int cin, cout, k, stride, pad;
 	float *weight; /* [cin][cout][k][k] (PyTorch's layout); BN-scaled after prepare */
 	float *bias;   /* [cout] or NULL; folded BN shift after prepare */
+	float *phase;  /* [stride^2][cout][cin][(k/stride)^2] the filters of each output phase
+			* (sub-pixel form, set by prepare), or NULL when k % stride != 0 or the
+			* channels do not fit direct.h */
 	struct ee_bn bn;
 	enum ee_act act;
 };

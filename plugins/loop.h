@@ -40,11 +40,11 @@ int ee_loop_inputs(const struct ee_net *net, const struct ee_dataset *ds, int of
  * preparation, forward passes and callbacks, without loading.
  *
  * With several threads and small batches (streams.h, ee_streams_count) consecutive
- * batches run at once in runs of their own, one thread each: fn is then given the run
- * that holds its batch, not r, and r gets the sums of their per-node and per-stage
- * seconds and ring taps (its per-batch fields are not the last batch's). The results
- * fn sees are those of a one-thread run. A run with hooks (counters, timeline) always
- * runs every batch itself.
+ * batches run at once, each in a one-thread run of a pool: fn is then given the run that
+ * holds its batch, not r, one call at a time but not always on the calling thread, and r
+ * gets the sums of the pool's per-node and per-stage seconds and ring taps (its per-batch
+ * fields are not the last batch's). The results fn sees are those of a one-thread run.
+ * A run with hooks (counters, timeline) always runs every batch itself.
  */
 int ee_loop_dataset(struct ee_run *r, const struct ee_net *net, const struct ee_dataset *ds,
 		    int offset, int count, ee_batch_fn fn, void *ctx, double *seconds,

@@ -18,6 +18,10 @@
 #include "../winograd.h"
 
 #define MIN_GEMM_COLS 256 /* samples are batched until a GEMM has this many columns */
+#define MAX_COL_FLOATS (96L << 10) /* fewer samples per GEMM when their im2col columns
+				   * pass this (384 KB, in L2): the 8x8 patch conv of an
+				   * exit head (1024 rows) took 18-22 us a sample in chunks
+				   * of 16 samples (1 MB), 11-14 in chunks of 6 */
 #define WINO_MIN_TILES 64 /* fewer tiles in a call (batch 1 on small planes): the 16 skinny
 			   * products of Winograd lose to one im2col + GEMM */
 
@@ -95,13 +99,22 @@ static void conv_cost(const struct ee_layer *l, struct ee_cost *c)
 }
 
 /* At most this many samples share a GEMM of `cols` columns each: enough for
- * MIN_GEMM_COLS columns. */
-static int gemm_batch_max(const struct ee_conv2d *cv, int n, int cols)
+ * MIN_GEMM_COLS columns, but no more than fit their im2col columns of `rows` rows
+ * (0: none) in MAX_COL_FLOATS. */
+static int gemm_batch_max(int n, int cols, long rows)
 {
 	int nb = (MIN_GEMM_COLS + cols - 1) / cols;
+	long fit = rows ? MAX_COL_FLOATS / (rows * cols) : nb;
 
-	(void)cv;
+	if (nb > fit)
+		nb = fit > 1 ? (int)fit : 1;
 	return nb < n ? nb : n;
+}
+
+/* Rows of a dense conv's im2col columns. */
+static long col_rows(const struct ee_conv2d *cv)
+{
+	return (long)cv->cin / cv->groups * cv->kh * cv->kw;
 }
 
 /*
@@ -111,7 +124,8 @@ static int gemm_batch_max(const struct ee_conv2d *cv, int n, int cols)
  */
 static int gemm_batch(const struct ee_conv2d *cv, int n, int threads)
 {
-	int nb = gemm_batch_max(cv, n, cv->base.out.h * cv->base.out.w), chunks = (n + nb - 1) / nb;
+	int nb = gemm_batch_max(n, cv->base.out.h * cv->base.out.w, col_rows(cv));
+	int chunks = (n + nb - 1) / nb;
 
 	if (chunks > 1 && threads > 1)
 		chunks = (chunks + threads - 1) / threads * threads;
@@ -123,7 +137,7 @@ static int gemm_batch(const struct ee_conv2d *cv, int n, int threads)
 static size_t wino_workspace(const struct ee_conv2d *cv, int n)
 {
 	const struct ee_shape o = cv->base.out;
-	int nb = gemm_batch_max(cv, n, ee_wino_tiles(o.h, o.w));
+	int nb = gemm_batch_max(n, ee_wino_tiles(o.h, o.w), 0);
 
 	return ee_wino_workspace(cv->cin, cv->cout, nb * ee_wino_tiles(o.h, o.w)) +
 	       (size_t)(o.h + 3) * (o.w + 3);
@@ -141,8 +155,8 @@ static bool use_wino(const struct ee_conv2d *cv, int n)
 static size_t dense_workspace(const struct ee_conv2d *cv, int n)
 {
 	const struct ee_layer *l = &cv->base;
-	size_t plane = (size_t)l->out.h * l->out.w, k = (size_t)cv->cin / cv->groups * cv->kh * cv->kw;
-	int nb = gemm_batch_max(cv, n, l->out.h * l->out.w);
+	size_t plane = (size_t)l->out.h * l->out.w, k = (size_t)col_rows(cv);
+	int nb = gemm_batch_max(n, l->out.h * l->out.w, col_rows(cv));
 
 	if (is_depthwise(cv))
 		return ee_pad_floats(l->in.h, l->in.w, cv->pad);
@@ -167,7 +181,7 @@ static int conv_prepare(struct ee_layer *l, struct ee_err *err)
 	struct ee_conv2d *cv = (struct ee_conv2d *)l;
 	/* bias was given room by the builder when the conv had none */
 	int rc = ee_bn_fold(&cv->bn, cv->cout, cv->weight, 1,
-			    (size_t)cv->cin / cv->groups * cv->kh * cv->kw, cv->bias, err);
+			    (size_t)col_rows(cv), cv->bias, err);
 
 	if (rc == EE_OK && cv->wino)
 		ee_wino_weights(cv->weight, cv->cin, cv->cout, cv->wino);
@@ -250,7 +264,7 @@ static void fill_columns(const struct ee_conv2d *cv, struct ee_exec *x, int i0, 
 			 float *col)
 {
 	struct conv_loop c = { cv, x, &x->in[0], &x->out, i0, nb, g, col };
-	double floats = (double)nb * cv->cin / cv->groups * cv->kh * cv->kw * x->out.h * x->out.w;
+	double floats = (double)nb * col_rows(cv) * x->out.h * x->out.w;
 
 	ee_parallel_for(x->threads, (long)nb * (cv->cin / cv->groups), 4.0 * floats, columns_range,
 			&c);
@@ -431,7 +445,7 @@ static void forward_direct(const struct ee_conv2d *cv, struct ee_exec *x)
  * transforms and products among the threads). */
 static void forward_wino(const struct ee_conv2d *cv, struct ee_exec *x)
 {
-	int tiles = ee_wino_tiles(x->out.h, x->out.w), nb = gemm_batch_max(cv, x->n, tiles), i0;
+	int tiles = ee_wino_tiles(x->out.h, x->out.w), nb = gemm_batch_max(x->n, tiles, 0), i0;
 
 	for (i0 = 0; i0 < x->n; i0 += nb) {
 		struct ee_tensor in = x->in[0], out = x->out;

@@ -39,3 +39,13 @@ import json, sys; d = json.load(sys.stdin)
 assert d['epochs'] >= 1 and d['seed'] == 1 and d['train_seconds'] > 0 and d['recipe'], d
 \""
 done
+check "the early-exit samples were trained for equal epochs, at least 12 (issue 18)" "$PY -c \"
+import glob, json, subprocess
+ep = {}
+for c in glob.glob('checkpoints/samples/*.h5'):
+    d = json.loads(subprocess.run(['$EEPROF', 'info', c, '--json'], capture_output=True, check=True).stdout)
+    if len(d['exits']) > 1:
+        ep[c] = d['epochs']
+print('    epochs:', ep)
+assert len(ep) >= 3 and len(set(ep.values())) == 1 and min(ep.values()) >= 12, ep
+\""

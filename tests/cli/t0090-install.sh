@@ -90,8 +90,8 @@ for (k, correct, macs), e in zip(exits, ev['exits']):
     assert abs(macs - e['macs_mean']) <= 0.06, (k, macs, e['macs_mean'])
 gates = dict(re.findall(r'^gates (\S+): ([0-9.]+) open$', out, re.M))
 assert len(gates) == len(ga['gates']) > 0, (len(gates), len(ga['gates']))
-for g in ga['gates']:
-    assert abs(float(gates[g['layer']]) - g['open_ratio']) <= 5e-5, g['layer']
+for g in ga['gates']:  # %.4f: half a unit of the 4th decimal, plus binary rounding (0.04125)
+    assert abs(float(gates[g['layer']]) - g['open_ratio']) <= 5e-5 + 1e-12, g['layer']
 PY"
 
 # The same program linked statically (Libs.private carries libee's own dependencies).

@@ -335,6 +335,12 @@ static const struct conv_case conv_cases[] = {
 	{ 3, 6, 4, 17, 19, 1, 1, 1, 0, 2, false, true, EE_ACT_RELU },  /* 1x1 grouped, no im2col */
 	{ 5, 6, 5, 5, 7, 1, 1, 1, 0, 1, true, false, EE_ACT_SIGMOID }, /* 1x1 small plane: batched */
 	{ 3, 5, 6, 9, 11, 3, 3, 2, 1, 1, true, false, EE_ACT_RELU },   /* strided */
+	/* strided without padding: im2col reads each window's rows whole */
+	{ 9, 16, 16, 32, 32, 8, 8, 8, 0, 1, true, true, EE_ACT_RELU }, /* 8x8 patches (exit
+									 * heads): columns capped
+									 * at 6, GEMMs of 5 + 4 */
+	{ 2, 3, 5, 11, 13, 3, 3, 2, 0, 1, false, false, EE_ACT_NONE }, /* windows overlap */
+	{ 2, 4, 5, 10, 14, 2, 2, 3, 0, 1, true, false, EE_ACT_SIGMOID }, /* gaps between them */
 	{ 3, 5, 6, 7, 9, 3, 3, 1, 2, 1, false, false, EE_ACT_NONE },   /* padding wider than needed */
 	{ 3, 6, 4, 7, 9, 3, 3, 1, 1, 2, true, false, EE_ACT_RELU },    /* groups 2 */
 	{ 3, 6, 9, 7, 9, 3, 3, 2, 1, 3, false, true, EE_ACT_RELU },    /* groups 3, strided */
@@ -1237,7 +1243,8 @@ static void ref_convt(const struct convt_arg *a, const float *x, int n, struct e
 
 START_TEST(conv_transpose2d_matches_reference)
 {
-	/* cin cout k s p, bias, bn, act: SCAN's 4x4 stride-2 upsamplers and odd ones */
+	/* cin cout k s p, bias, bn, act: SCAN's 4x4 stride-2 upsamplers and odd ones (3x3
+	 * stride 2 and 5x5 stride 3: col2im) */
 	static const struct {
 		int cin, cout, k, s, p;
 		bool bias, bn;
@@ -1249,6 +1256,11 @@ START_TEST(conv_transpose2d_matches_reference)
 		{ 4, 4, 3, 1, 1, true, false, EE_ACT_RELU },
 		{ 2, 3, 5, 3, 2, false, false, EE_ACT_NONE },
 		{ 3, 2, 1, 1, 0, true, false, EE_ACT_NONE },
+		/* k a multiple of the stride: the sub-pixel form, its phases reading inputs
+		 * before, at and after their own position */
+		{ 3, 4, 6, 3, 2, true, true, EE_ACT_SIGMOID },
+		{ 2, 3, 4, 2, 0, false, false, EE_ACT_NONE },
+		{ 3, 3, 4, 2, 3, true, false, EE_ACT_RELU },
 	};
 	struct ee_shape is = shp(cases[_i].cin, 5, 6);
 	struct convt_arg a = { cases[_i].cin, cases[_i].cout, cases[_i].k, cases[_i].s,
@@ -1532,7 +1544,7 @@ static Suite *layers_suite(void)
 	add(s, "views", (const TTest *const[]){ concat_and_slice_refusals, planner_views_nested,
 						NULL });
 	add_loop(s, "shortcut_a", shortcut_a_subsamples_and_pads, 4);
-	add_loop(s, "conv_transpose2d", conv_transpose2d_matches_reference, 6);
+	add_loop(s, "conv_transpose2d", conv_transpose2d_matches_reference, 9);
 	add(s, "conv_transpose2d_cost", (const TTest *const[]){ conv_transpose2d_cost_and_refusals,
 								NULL });
 	add_loop(s, "emgconv", emgconv_matches_reference, COUNT(emg_cases));

@@ -1,7 +1,6 @@
 /*
  * check_loop.c - the inference loop (plugins/loop.h) and its streams (plugins/streams.h)
- * on the EMGNet sample checkpoint (3 exits, gated layers) and Fashion-MNIST's test split,
- * every stream running whatever the machine's load (ee_streams_ignore_load):
+ * on the EMGNet sample checkpoint (3 exits, gated layers) and Fashion-MNIST's test split:
  *
  *  - with 2 or 3 threads at batch 1, 3 (a partial last batch) and 8 the batches run in
  *    streams (the callback is handed runs other than the caller's), the callbacks come in
@@ -33,12 +32,10 @@
 static struct ee_net net;
 static struct ee_dataset ds;
 
-/* The net and the dataset; every stream runs whatever the machine's load. */
 static void load(void)
 {
 	struct ee_err err = { 0 };
 
-	ee_streams_ignore_load(true);
 	ck_assert_msg(ee_net_load(&net, SAMPLE, &err) == EE_OK, "%s", err.msg);
 	ck_assert_msg(ee_dataset_open(&ds, DATA, &err) == EE_OK, "%s", err.msg);
 }
