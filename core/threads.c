@@ -323,13 +323,31 @@ void ee_team_each(int n, void (*fn)(void *ctx, int tid), void *ctx)
 void ee_threads_set(int n)
 {
 	threads = n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : n;
-	openblas_set_num_threads(1);
 }
 
-/* One thread until told otherwise, and OpenBLAS never starts its own pool. */
+/* OpenBLAS's pthread build (libopenblas0-pthread) starts its pool when the library is
+ * loaded, before any constructor of ours: one thread per CPU but the caller, each spinning
+ * (sched_yield in a loop) for about 2^28 TSC cycles, a tenth of a second, before it sleeps.
+ * Setting its thread count to 1 does not stop them. On a 2-CPU machine that spinner shares
+ * the second CPU with our second thread for the first tenth of a second of every process:
+ * `eeprof eval` of a small model (sdresnet18 sample, batch 8, 256 images, streams), whose
+ * inference starts within that time and lasts 50 ms, ran at 0.92-0.98x of one thread in 10
+ * of 12 alternated pairs and at 1.9x in the other 2 (2026-12-05 04:22 UTC, load 0.2-0.5);
+ * with OPENBLAS_NUM_THREADS=1 it ran at 1.9x. Its batches on the second thread took 14-18 ms
+ * instead of 1.6 ms whenever the spinner held the CPU. blas_thread_shutdown_ (OpenBLAS's own
+ * fork handler) ends the pool; OpenBLAS would start it again only for a call that may use
+ * more than one thread (eeprof sets its count to 1, once: openblas_set_num_threads starts
+ * the pool again when it is down, so ee_threads_set does not call it). Weak: other BLAS
+ * builds (serial, OpenMP) have no such symbol and no such pool. */
+extern int blas_thread_shutdown_(void) __attribute__((weak));
+
+/* One thread until told otherwise, and no OpenBLAS pool. */
 __attribute__((constructor)) static void threads_init(void)
 {
 	ee_threads_set(1);
+	openblas_set_num_threads(1);
+	if (blas_thread_shutdown_)
+		blas_thread_shutdown_();
 }
 
 int ee_thread_id(void)
