@@ -4,6 +4,7 @@
  */
 #include "exec.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -90,6 +91,14 @@ static void layout(struct ee_run *r, struct carver *c, bool keep_z)
 	r->open = carve(c, (size_t)m->ngated * r->max_batch * sizeof(int32_t));
 	r->seconds = carve(c, (size_t)m->nnodes * sizeof(double));
 	r->taken = carve(c, (size_t)r->max_batch * sizeof(int));
+	r->hold_index = carve(c, (size_t)r->max_batch * sizeof(int));
+	for (k = 0; k + 1 < m->nexits; k++) {
+		int o;
+
+		r->hold_floats[k] = 0;
+		for (o = 0; o < m->ncarry[k]; o++)
+			r->hold_floats[k] += ee_shape_numel(m->nodes[m->carry[k][o]].shape);
+	}
 	for (i = 0; r->gate_off && i < m->ngated; i++) {
 		r->gate_off[i] = off;
 		off += (size_t)m->nodes[m->gated[i]].cost.gates * r->max_batch;
@@ -147,6 +156,7 @@ int ee_run_init(struct ee_run *r, const struct ee_model *m, int max_batch, bool 
 
 void ee_run_release(struct ee_run *r)
 {
+	free(r->hold[0]);
 	ee_arena_release(&r->arena);
 	memset(r, 0, sizeof(*r));
 }
@@ -290,33 +300,49 @@ static int compact(struct ee_run *r, struct ee_lane *lane, int k, int n)
 	return live;
 }
 
+/* Stage k's nodes on the lane's n rows (network input from sample first), timed, its
+ * exit's logits into r->out[k]. */
+static void run_stage(struct ee_run *r, struct ee_lane *lane, int k, int first, int n,
+		      int threads)
+{
+	double t0 = ee_now();
+
+	run_nodes(r, lane, k ? r->m->stage_end[k - 1] : 0, r->m->stage_end[k], first, n, threads);
+	copy_logits(r, lane, k, n);
+	lane->stage_seconds[k] += ee_now() - t0;
+}
+
+/* decide on the lane's n rows after exit k, into lane->leave and r->taken. */
+static void exit_decisions(struct ee_run *r, struct ee_lane *lane, int k, int n,
+			   ee_exit_fn decide, void *ctx)
+{
+	const struct ee_model *m = r->m;
+	struct ee_tensor logits = lane_tensor(r, lane, m->exit_node[k], n);
+	int j;
+
+	memset(lane->leave, k == m->nexits - 1, (size_t)n);
+	decide(ctx, k, &logits, lane->index, n, lane->leave);
+	for (j = 0; j < n; j++)
+		if (lane->leave[j] || k == m->nexits - 1)
+			r->taken[lane->index[j]] = k;
+}
+
 /* The network on samples [first, first + n) in one lane, stage by stage; with decide,
  * samples leave after the stage of the exit that lets them go. */
 static void run_micro(struct ee_run *r, struct ee_lane *lane, int first, int n, int threads,
 		      ee_exit_fn decide, void *ctx)
 {
 	const struct ee_model *m = r->m;
-	int j, k, from = 0;
+	int j, k;
 
 	lane->n = n;
 	for (j = 0; j < n; j++)
 		lane->index[j] = first + j;
 	for (k = 0; k < m->nexits && n > 0; k++) {
-		double t0 = ee_now();
-		struct ee_tensor logits;
-
-		run_nodes(r, lane, from, m->stage_end[k], first, n, threads);
-		from = m->stage_end[k];
-		copy_logits(r, lane, k, n);
-		lane->stage_seconds[k] += ee_now() - t0;
+		run_stage(r, lane, k, first, n, threads);
 		if (!decide)
 			continue;
-		logits = lane_tensor(r, lane, m->exit_node[k], n);
-		memset(lane->leave, k == m->nexits - 1, (size_t)n);
-		decide(ctx, k, &logits, lane->index, n, lane->leave);
-		for (j = 0; j < n; j++)
-			if (lane->leave[j] || k == m->nexits - 1)
-				r->taken[lane->index[j]] = k;
+		exit_decisions(r, lane, k, n, decide, ctx);
 		if (k < m->nexits - 1)
 			n = compact(r, lane, k, n);
 	}
@@ -391,8 +417,81 @@ static void lanes_range(void *ctx, long lo, long hi, int tid)
 	}
 }
 
+/* Moves the carried buffers of boundary k between the lane's rows [0, n) and the held
+ * samples from at on: with leave, the rows that stay (leave[j] == 0) into the hold, in
+ * order, with their batch indices; without, held samples [at, at + n) back into the
+ * lane's rows. Returns the rows moved. */
+static int hold_rows(struct ee_run *r, struct ee_lane *lane, int k, int at, int n,
+		     const uint8_t *leave)
+{
+	const struct ee_model *m = r->m;
+	size_t off = 0;
+	int c, j, moved = 0;
+
+	for (c = 0; c < m->ncarry[k]; c++) {
+		const struct ee_node *o = &m->nodes[m->carry[k][c]];
+		size_t per = ee_shape_numel(o->shape);
+		float *base = lane->slot[o->slot];
+
+		for (j = 0, moved = 0; j < n; j++) {
+			float *held = r->hold[k] + (size_t)(at + moved) * r->hold_floats[k] + off;
+
+			if (!leave)
+				memcpy(base + j * per, held, per * sizeof(float));
+			else if (!leave[j])
+				memcpy(held, base + j * per, per * sizeof(float));
+			else
+				continue;
+			moved++;
+		}
+		off += per;
+	}
+	for (j = 0, moved = 0; leave && j < n; j++)
+		if (!leave[j])
+			r->hold_index[at + moved++] = lane->index[j];
+	return leave ? moved : n;
+}
+
+/*
+ * A dynamic run in lane 0, stage by stage over the whole batch: stage k runs on
+ * micro-batches of the samples that passed every earlier exit, gathered from all the
+ * batch's micro-batches (held in r->hold between stages), instead of each micro-batch's
+ * few survivors on their own. With the automatic micro-batch of 8 samples, EMGNet-20's
+ * stage 2 would otherwise run on about 1.7 samples per call at threshold 0.8, where the
+ * per-call costs of the kernels (packing, setup) outweigh the work.
+ */
+static void forward_staged(struct ee_run *r, int n, ee_exit_fn decide, void *ctx)
+{
+	const struct ee_model *m = r->m;
+	struct ee_lane *lane = &r->lanes[0];
+	int k, live = n;
+
+	for (k = 0; k < m->nexits && live > 0; k++) {
+		int chunks = (live + r->micro - 1) / r->micro, mb = (live + chunks - 1) / chunks;
+		int kept = 0, at, j;
+
+		for (at = 0; at < live; at += mb) {
+			int cn = live - at < mb ? live - at : mb;
+
+			lane->n = cn;
+			for (j = 0; j < cn; j++)
+				lane->index[j] = k ? r->hold_index[at + j] : at + j;
+			if (k)
+				hold_rows(r, lane, k - 1, at, cn, NULL);
+			run_stage(r, lane, k, at, cn, r->threads);
+			exit_decisions(r, lane, k, cn, decide, ctx);
+			/* kept <= at: the batch indices held here never pass those still to
+			 * read from hold_index (the buffers go to hold[k], read from hold[k-1]) */
+			if (k < m->nexits - 1)
+				kept += hold_rows(r, lane, k, kept, cn, lane->leave);
+		}
+		live = kept;
+	}
+}
+
 /* Micro-batches of the input, each through run_micro: one after the other in lane 0 with
- * split layers, or whole micro-batches per thread in their own lanes. */
+ * split layers (stage by stage if dynamic), or whole micro-batches per thread in their own
+ * lanes. */
 static void forward(struct ee_run *r, const struct ee_tensor *input, ee_exit_fn decide, void *ctx)
 {
 	int mb, i;
@@ -404,7 +503,9 @@ static void forward(struct ee_run *r, const struct ee_tensor *input, ee_exit_fn 
 	r->input = *input;
 	for (i = 0; i < input->n; i++)
 		r->taken[i] = r->m->nexits - 1;
-	if (!lanes) {
+	if (!lanes && decide) {
+		forward_staged(r, input->n, decide, ctx);
+	} else if (!lanes) {
 		for (c = 0; c < chunks; c++) {
 			int first = (int)c * mb;
 
@@ -426,12 +527,35 @@ void ee_run_forward(struct ee_run *r, const struct ee_tensor *input)
 	forward(r, input, NULL, NULL);
 }
 
+/* r->hold on the first dynamic forward: only dynamic runs use it, and with malloc's
+ * untouched pages a run whose forwards use lanes costs no memory for it. */
+static int hold_alloc(struct ee_run *r, struct ee_err *err)
+{
+	size_t total = 0;
+	int k;
+
+	if (r->hold[0] || r->m->nexits < 2)
+		return EE_OK;
+	for (k = 0; k + 1 < r->m->nexits; k++)
+		total += r->hold_floats[k] * (size_t)r->max_batch;
+	if (!(r->hold[0] = malloc((total + 1) * sizeof(float))))
+		return ee_err_set(err, EE_ERR_NOMEM, "cannot allocate %zu bytes for the samples "
+				  "between the stages", total * sizeof(float));
+	for (k = 1; k + 1 < r->m->nexits; k++)
+		r->hold[k] = r->hold[k - 1] + r->hold_floats[k - 1] * (size_t)r->max_batch;
+	return EE_OK;
+}
+
 int ee_run_forward_dynamic(struct ee_run *r, const struct ee_tensor *input, ee_exit_fn decide,
 			   void *ctx, struct ee_err *err)
 {
+	int rc;
+
 	if (r->m->input_late)
 		return ee_err_set(err, EE_ERR_USAGE, "real early exit needs a network whose later "
 				  "stages do not read its input");
+	if ((rc = hold_alloc(r, err)) < 0)
+		return rc;
 	forward(r, input, decide, ctx);
 	return EE_OK;
 }

@@ -93,6 +93,12 @@ struct ee_run {
 	double *seconds;         /* [m->nnodes] per-node time summed over lanes and forwards */
 	double stage_seconds[EE_MAX_EXITS]; /* per stage, summed over lanes and forwards */
 	uint64_t ring_taps;      /* accumulated ring taps executed by gated nodes */
+	float *hold[EE_MAX_EXITS];  /* [max_batch][hold_floats[k]] the carried buffers (carry[k])
+				     * of the samples past exit k, held between the stages of a
+				     * dynamic run in lane 0 (see forward_staged in exec.c);
+				     * malloc'd by the first dynamic forward */
+	size_t hold_floats[EE_MAX_EXITS]; /* floats per sample in hold[k] */
+	int *hold_index;         /* [max_batch] batch index of each held sample */
 	int *taken;              /* [max_batch] exit (0-based) each sample left at (dynamic runs;
 				  * E-1 for all in ee_run_forward) */
 	const struct ee_run_hooks *hooks; /* (optional) */

@@ -260,6 +260,44 @@ START_TEST(dynamic_exit_matches_full_run)
 }
 END_TEST
 
+/* Sizes of the exit-2 calls of a dynamic run (leave_even's decisions). */
+struct late_calls {
+	int n[N];
+	int calls;
+};
+
+static void leave_even_note(void *ctx, int k, const struct ee_tensor *logits, const int *index,
+			    int n, uint8_t *leave)
+{
+	struct late_calls *lc = ctx;
+
+	leave_even(NULL, k, logits, index, n, leave);
+	if (k == 1)
+		lc->n[lc->calls++] = n;
+}
+
+/* One thread, micro-batches of 2: the 3 odd samples that pass exit 1 come from different
+ * micro-batches, and stage 2 runs them gathered (2 + 1), not one call per micro-batch. */
+START_TEST(dynamic_gathers_survivors_across_micro_batches)
+{
+	struct ee_tensor in = ee_tensor_dense(input(), N, 3, H, W);
+	struct ee_err err = { 0 };
+	struct late_calls lc = { { 0 }, 0 };
+	struct ee_run r;
+	struct net n;
+
+	build(&n, NAN);
+	ee_threads_set(1);
+	ck_assert_int_eq(ee_run_init_micro(&r, &n.m, N, 2, false, &err), 0);
+	ck_assert_int_eq(ee_run_forward_dynamic(&r, &in, leave_even_note, &lc, &err), 0);
+	ck_assert_int_eq(lc.calls, 2);
+	ck_assert_int_eq(lc.n[0], 2);
+	ck_assert_int_eq(lc.n[1], 1);
+	ee_run_release(&r);
+	ee_model_release(&n.m);
+}
+END_TEST
+
 START_TEST(other_layer_api_refused)
 {
 	struct ee_err err = { 0 };
@@ -382,6 +420,7 @@ static Suite *exec_suite(void)
 	tcase_add_test(tc, closed_rings_cost_nothing);
 	tcase_add_test(tc, macs_follow_each_samples_gates);
 	tcase_add_test(tc, dynamic_exit_matches_full_run);
+	tcase_add_test(tc, dynamic_gathers_survivors_across_micro_batches);
 	tcase_add_test(tc, other_layer_api_refused);
 	tcase_add_test(tc, team_runs_every_item_once);
 	tcase_add_test(tc, team_survives_back_to_back_small_loops);
